@@ -1,0 +1,131 @@
+"""The ``symflav`` command (also ``python -m symflav``).
+
+Bad input -- a malformed derivation file, an unknown field, a bad option -- prints
+one line on stderr naming the file or option and the problem, and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from symflav import __version__, outputs, pipeline, spec
+from symflav.errors import SpecError
+from symflav.files import write_tree
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit status 2
+        raise SpecError("symflav", None, message)
+
+
+def _common(parser: argparse.ArgumentParser, charges: bool = True):
+    parser.add_argument(
+        "derivation", nargs="?", default=None,
+        help="folder, model file or built-in name (default: calibbi2020)",
+    )
+    if charges:
+        parser.add_argument(
+            "--charge", action="append", default=[], metavar="FIELD=Q",
+            help="override a charge: FIELD=Q for the first U(1), FIELD.SYMMETRY=Q otherwise (repeatable)",
+        )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="symflav", description="Derive, verify and compile the formulas of a flavor model.")
+    parser.add_argument("--version", action="version", version=f"symflav {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    terms = sub.add_parser("terms", help="the invariant operators of the potential")
+    _common(terms)
+    terms.add_argument("--degree", type=int, default=None, help="highest operator degree (default: the model's)")
+    terms.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
+
+    derive = sub.add_parser("derive", help="run the whole pipeline and write generated/<name>/")
+    _common(derive)
+    derive.add_argument("-o", "--output", default=None, metavar="DIR", help="output folder (default: generated/<name>)")
+    derive.add_argument("--degree", type=int, default=None, help="highest operator degree (default: the model's)")
+    return parser
+
+
+def _check_degree(degree):
+    if degree is not None and not 1 <= degree <= 8:
+        raise SpecError("--degree", str(degree), "must be between 1 and 8")
+
+
+def _progress(report: pipeline.StageReport, i: int, n: int):
+    if sys.stderr.isatty():
+        print(f"[{i}/{n}] {report.description:<40} {report.seconds:7.2f} s  {report.operations:>8} ops",
+              file=sys.stderr)
+
+
+def cmd_terms(args) -> int:
+    _check_degree(args.degree)
+    model = spec.load(args.derivation, charges=args.charge)
+    table = pipeline.run(model, degree=args.degree, until="operators")["operators"]
+    if args.json:
+        print(json.dumps(table.to_json(), indent=1, ensure_ascii=False))
+        return 0
+    print(format_terms(table))
+    return 0
+
+
+def format_terms(table) -> str:
+    """A readable operator table."""
+    model = table.model
+    groups = " x ".join(s.latex.replace("\\", "") if False else s.name for s in model.symmetries)
+    lines = [f"{model.name}: invariant operators up to degree {table.degree} under {groups}"]
+    if model.charge_overrides:
+        lines.append("charges changed: " + ", ".join(f"{f}.{s}={q}" for f, s, q in model.charge_overrides))
+    width = max(len(op.text) for op in table.operators) if table.operators else 10
+    lines.append(f"  {'#':>3}  {'operator':<{width}}  deg  herm  {'coupling':<14} status")
+    for i, op in enumerate(table.operators, 1):
+        herm = "yes" if op.monomial.is_hermitian else "h.c."
+        status = op.status.replace("_", " ")
+        if op.status == "explicit_breaking":
+            status += " of " + ", ".join(op.explicit_breaking)
+        lines.append(f"  {i:>3}  {op.text:<{width}}  {op.monomial.degree:>3}  {herm:<4}  {op.coupling or '-':<14} {status}")
+    for op in table.operators:
+        if op.status in ("dropped", "forbidden"):
+            lines.append(f"  {op.status}: {op.text}: {op.reason}")
+    for comparison in table.comparisons:
+        lines.append(comparison.summary)
+    lines.extend(f"note: {n}" for n in table.notes)
+    return "\n".join(lines)
+
+
+def cmd_derive(args) -> int:
+    _check_degree(args.degree)
+    model = spec.load(args.derivation, charges=args.charge)
+    derivation = pipeline.run(model, degree=args.degree, progress=_progress)
+    files = outputs.render(derivation)
+    out_dir = Path(args.output) if args.output else Path("generated") / model.name
+    written = write_tree(out_dir, files)
+    total = sum(r.seconds for r in derivation.reports)
+    print(f"symflav derive: {model.name}: wrote {len(written)} files to {out_dir} in {total:.2f} s")
+    for report in derivation.reports:
+        print(f"  {report.name:<16} {report.seconds:7.3f} s  {report.operations:>8} ops  ({report.description})")
+    return 0
+
+
+COMMANDS = {"terms": cmd_terms, "derive": cmd_derive}
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return COMMANDS[args.command](args)
+    except SpecError as exc:
+        print(f"symflav: error: {exc.line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symflav: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,329 @@
+"""Frozen description of a flavor model: fields, charges, terms, conventions.
+
+A :class:`Model` is pure data read from a derivation file by :mod:`symflav.spec`.
+Stages never modify it; a charge change gives a new model (:meth:`Model.with_charges`).
+
+Charges: U(1) charges are exact :class:`fractions.Fraction`; Z_N charges are
+integers in ``0..N-1``. A monomial in the scalars is stored as powers
+``((n_1, m_1), ..., (n_k, m_k))``: ``n_i`` of phi_i and ``m_i`` of phi_i^dagger, in the
+order of :attr:`Model.scalars`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Iterable
+
+import sympy as sp
+
+Powers = tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Symmetry:
+    """A U(1) (``order is None``) or a Z_N (``order == N``)."""
+
+    name: str
+    order: int | None
+    latex: str
+
+    @property
+    def is_u1(self) -> bool:
+        return self.order is None
+
+    def reduce(self, charge) -> Fraction:
+        """Charge as compared for invariance (mod N for Z_N)."""
+        return Fraction(charge) if self.is_u1 else Fraction(int(charge) % self.order)
+
+
+@dataclass(frozen=True)
+class Charged:
+    """Something with a name, LaTeX and one charge per symmetry."""
+
+    name: str
+    latex: str
+    charges: tuple[tuple[str, Fraction], ...]
+
+    def charge(self, symmetry: str) -> Fraction:
+        return dict(self.charges)[symmetry]
+
+
+@dataclass(frozen=True)
+class Scalar(Charged):
+    """Complex scalar of the potential; ``label`` indexes couplings (lambda_1a)."""
+
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Spectator(Charged):
+    """Scalar of the Yukawa sector only (the Higgs); ``vev`` in GeV."""
+
+    vev: sp.Expr = sp.S.Zero
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Fermion(Charged):
+    """Chiral lepton field; ``chirality`` is "L" or "R"; ``lepton`` its flavor."""
+
+    chirality: str = "L"
+    lepton: str = ""
+
+
+@dataclass(frozen=True)
+class Mediator(Charged):
+    """One vector-like mediator species of a family; ``like`` = SM chirality it copies."""
+
+    family: str = ""
+    like: str = "R"
+    mass: sp.Expr = sp.S.Zero
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A model parameter; ``kind`` in ("mass", "coupling", "vev"); GeV for mass/vev."""
+
+    name: str
+    symbol: sp.Symbol
+    latex: str
+    kind: str = "coupling"
+    default: sp.Rational | None = None
+    note: str = ""
+    generated: bool = False
+
+
+@dataclass(frozen=True)
+class Monomial:
+    """Product of scalars and conjugates; see module docstring for ``powers``."""
+
+    powers: Powers
+
+    @property
+    def degree(self) -> int:
+        return sum(n + m for n, m in self.powers)
+
+    @property
+    def is_hermitian(self) -> bool:
+        return all(n == m for n, m in self.powers)
+
+    def conjugate(self) -> "Monomial":
+        return Monomial(tuple((m, n) for n, m in self.powers))
+
+    def net(self) -> tuple[int, ...]:
+        """Net power n_i - m_i of each field (what charges act on)."""
+        return tuple(n - m for n, m in self.powers)
+
+    def is_canonical(self) -> bool:
+        """Of O and O^dagger, the canonical one has its first nonzero net power positive."""
+        for k in self.net():
+            if k:
+                return k > 0
+        return True
+
+    def canonical(self) -> "Monomial":
+        return self if self.is_canonical() else self.conjugate()
+
+    def charge(self, symmetry: Symmetry, scalars: Iterable[Scalar]) -> Fraction:
+        total = sum((k * s.charge(symmetry.name) for k, s in zip(self.net(), scalars)), Fraction(0))
+        return symmetry.reduce(total)
+
+    def text(self, names: Iterable[str]) -> str:
+        """Readable form such as ``phia† phib† phi1^2`` or ``(phi1† phi1) phi3† phi1^3``.
+
+        Hermitian pairs are grouped as ``(phi† phi)^k``; the rest is written with the
+        conjugated fields first, as in eq. (3.3). :func:`symflav.parsing.parse_operator`
+        reads it back.
+        """
+        names = list(names)
+        pairs, daggers, plain = [], [], []
+        for name, (n, m) in zip(names, self.powers):
+            k = min(n, m)
+            if k:
+                pairs.append(f"({name}† {name})" + (f"^{k}" if k > 1 else ""))
+            if m - k:
+                daggers.append(f"{name}†" + (f"^{m - k}" if m - k > 1 else ""))
+            if n - k:
+                plain.append(name + (f"^{n - k}" if n - k > 1 else ""))
+        return " ".join(pairs + daggers + plain)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A named potential term: ``coefficient`` times ``operator`` (+ h.c. if non-hermitian)."""
+
+    operator: Monomial
+    coefficient: sp.Expr
+    key: str
+    explicit_breaking: tuple[str, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Drop:
+    """An allowed operator deliberately left out of the potential, with the reason."""
+
+    operator: Monomial
+    reason: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Conventions:
+    """Switchable conventions (DESIGN.md section 3).
+
+    * ``quadratic_sign``: V contains ``quadratic_sign * mu^2 * O`` for degree-2 operators.
+    * ``nonhermitian_factor``: V contains ``factor * (c O + h.c.)`` for non-hermitian O.
+    * ``field_expansion``: "unnormalized" (eq. A.1, phi = v + sigma + i varphi) or
+      "canonical" (phi = (v + sigma + i varphi)/sqrt 2).
+    * ``mass_matrix_factor``: (M^2)_ij = factor * d^2 V / d sigma_i d sigma_j.
+    """
+
+    quadratic_sign: int = -1
+    nonhermitian_factor: sp.Rational = sp.S.One
+    field_expansion: str = "unnormalized"
+    mass_matrix_factor: sp.Rational = sp.Rational(1, 2)
+
+    EXPANSIONS = ("unnormalized", "canonical")
+
+    def as_dict(self) -> dict:
+        return {
+            "quadratic_sign": self.quadratic_sign,
+            "nonhermitian_factor": str(self.nonhermitian_factor),
+            "field_expansion": self.field_expansion,
+            "mass_matrix_factor": str(self.mass_matrix_factor),
+        }
+
+    def describe(self) -> dict:
+        """Human-readable statement of each convention."""
+        expansion = {
+            "unnormalized": "phi_i = v_i + sigma_i + i varphi_i (eq. A.1)",
+            "canonical": "phi_i = (v_i + sigma_i + i varphi_i)/sqrt(2)",
+        }[self.field_expansion]
+        sign = "+" if self.quadratic_sign > 0 else "-"
+        return {
+            "quadratic_terms": f"V contains {sign}mu^2 phi^dagger phi (and {sign}mu'^2 phi^2 + h.c.)",
+            "nonhermitian_terms": f"V contains {self.nonhermitian_factor} * (lambda O + h.c.)",
+            "field_expansion": expansion,
+            "mass_matrix": f"(M^2)_ij = {self.mass_matrix_factor} * d^2V/dsigma_i dsigma_j",
+        }
+
+
+@dataclass(frozen=True)
+class Vacuum:
+    """Vev symbol of each scalar, alignment substitutions, the small parameter."""
+
+    vevs: tuple[tuple[str, sp.Symbol], ...]
+    alignment: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    small_name: str = "epsilon"
+    small_latex: str = r"\epsilon"
+    small_value: sp.Expr | None = None
+
+    def vev(self, scalar: str) -> sp.Symbol:
+        return dict(self.vevs)[scalar]
+
+
+@dataclass(frozen=True)
+class Point:
+    """A named parameter point; ``values`` are exact rationals as written (GeV)."""
+
+    name: str
+    values: tuple[tuple[str, sp.Rational], ...]
+    source: str = ""
+    note: str = ""
+
+    def as_dict(self) -> dict[str, sp.Rational]:
+        return dict(self.values)
+
+
+@dataclass(frozen=True)
+class Yukawa:
+    """Froggatt-Nielsen sector: Higgs name, per-lepton coupling, extra insertions."""
+
+    higgs: str
+    couplings: tuple[tuple[str, sp.Expr], ...]
+    extra_insertions: int = 0
+
+
+@dataclass(frozen=True)
+class Model:
+    """A whole derivation, as read from its file."""
+
+    name: str
+    title: str
+    reference: str
+    path: str
+    source_hash: str
+    degree: int
+    symmetries: tuple[Symmetry, ...]
+    scalars: tuple[Scalar, ...]
+    spectators: tuple[Spectator, ...] = ()
+    fermions: tuple[Fermion, ...] = ()
+    mediators: tuple[Mediator, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    terms: tuple[Term, ...] = ()
+    drops: tuple[Drop, ...] = ()
+    conventions: Conventions = field(default_factory=Conventions)
+    variants: tuple[tuple[str, Conventions], ...] = ()
+    relations: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    vacuum: Vacuum | None = None
+    points: tuple[Point, ...] = ()
+    yukawa: Yukawa | None = None
+    printed_path: str | None = None
+    charge_overrides: tuple[tuple[str, str, Fraction], ...] = ()
+
+    # ---- look-ups
+    @property
+    def scalar_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.scalars)
+
+    def symmetry(self, name: str) -> Symmetry:
+        return {s.name: s for s in self.symmetries}[name]
+
+    def parameter(self, name: str) -> Parameter:
+        return {p.name: p for p in self.parameters}[name]
+
+    def symbols(self) -> dict[str, sp.Symbol]:
+        return {p.name: p.symbol for p in self.parameters}
+
+    def point(self, name: str) -> Point:
+        return {p.name: p for p in self.points}[name]
+
+    def all_charged(self) -> dict[str, Charged]:
+        everything: dict[str, Charged] = {}
+        for group in (self.scalars, self.spectators, self.fermions, self.mediators):
+            for item in group:
+                everything[item.name] = item
+        return everything
+
+    def relation_map(self) -> dict[sp.Symbol, sp.Expr]:
+        return dict(self.relations)
+
+    # ---- derived models
+    def with_charges(self, overrides: Iterable[tuple[str, str, Fraction]]) -> "Model":
+        """A copy with some charges replaced: ``(field, symmetry, value)`` triples."""
+        overrides = tuple(overrides)
+        if not overrides:
+            return self
+        table: dict[tuple[str, str], Fraction] = {(f, s): q for f, s, q in overrides}
+
+        def recharge(item):
+            charges = tuple((s, table.get((item.name, s), q)) for s, q in item.charges)
+            return dataclasses.replace(item, charges=charges)
+
+        return dataclasses.replace(
+            self,
+            scalars=tuple(recharge(s) for s in self.scalars),
+            spectators=tuple(recharge(s) for s in self.spectators),
+            fermions=tuple(recharge(s) for s in self.fermions),
+            mediators=tuple(recharge(s) for s in self.mediators),
+            charge_overrides=self.charge_overrides + overrides,
+        )
+
+    def with_conventions(self, conventions: Conventions) -> "Model":
+        return dataclasses.replace(self, conventions=conventions)
+
+    def with_parameters(self, extra: Iterable[Parameter]) -> "Model":
+        return dataclasses.replace(self, parameters=self.parameters + tuple(extra))

@@ -1,0 +1,99 @@
+"""The driver: runs the stages in order and reports time and size per stage.
+
+Each stage is a pure function of earlier results (a mapping name -> result); the
+driver only composes them, so a stage never depends on hidden state or call order.
+Stages are listed in :data:`STAGES`; later work appends to it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+import sympy as sp
+
+from symflav import invariants, potential
+from symflav.model import Model
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    run: Callable[[Model, Mapping[str, Any]], Any]
+    size: Callable[[Any], int]
+    description: str
+
+
+@dataclass(frozen=True)
+class StageReport:
+    name: str
+    seconds: float
+    operations: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Everything derived for one model: ``results[stage name]`` and per-stage reports."""
+
+    model: Model
+    results: Mapping[str, Any]
+    reports: tuple[StageReport, ...]
+
+    def __getitem__(self, name: str):
+        return self.results[name]
+
+
+def _ops(expr) -> int:
+    return int(sp.count_ops(expr, visual=False))
+
+
+STAGES: list[Stage] = [
+    Stage(
+        "operators",
+        lambda model, r: invariants.operator_table(model, r["_degree"]),
+        lambda table: len(table.operators),
+        "invariant operators",
+    ),
+    Stage(
+        "potential",
+        lambda model, r: potential.build_potential(r["operators"]),
+        lambda pot: _ops(pot.expr),
+        "potential V(phi, phi^dagger)",
+    ),
+    Stage(
+        "real_potential",
+        lambda model, r: potential.expand_real(r["potential"], [v for _, v in model.vacuum.vevs]),
+        lambda real: _ops(real.expr),
+        "V in real components (eq. A.1)",
+    ),
+]
+
+
+def run(
+    model: Model,
+    *,
+    degree: int | None = None,
+    until: str | None = None,
+    progress: Callable[[StageReport, int, int], None] | None = None,
+) -> Derivation:
+    """Run every stage (or up to ``until``); ``progress`` is called after each stage."""
+    results: dict[str, Any] = {"_degree": degree}
+    reports = []
+    stages = STAGES
+    if until is not None:
+        names = [s.name for s in STAGES]
+        stages = STAGES[: names.index(until) + 1]
+    for i, stage in enumerate(stages):
+        start = time.perf_counter()
+        result = stage.run(model, MappingProxyType(results))
+        seconds = time.perf_counter() - start
+        results[stage.name] = result
+        report = StageReport(stage.name, seconds, stage.size(result), stage.description)
+        reports.append(report)
+        if progress:
+            progress(report, i + 1, len(stages))
+    results.pop("_degree")
+    return Derivation(model, MappingProxyType(results), tuple(reports))

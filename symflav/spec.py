@@ -1,0 +1,649 @@
+"""Read a derivation file (TOML) into a frozen :class:`~symflav.model.Model`.
+
+The file is validated key by key; every problem raises :class:`~symflav.errors.SpecError`
+naming the file, the key and the problem. Formulas and operators inside the file
+are parsed by the whitelist parsers of :mod:`symflav.parsing` -- never executed.
+
+A derivation is named on the command line by a folder (holding ``model.toml``), a
+file, or the name of a built-in derivation (shipped inside the package).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sympy as sp
+
+from symflav import symbols
+from symflav.errors import SpecError
+from symflav.model import (
+    Conventions,
+    Drop,
+    Fermion,
+    Mediator,
+    Model,
+    Monomial,
+    Parameter,
+    Point,
+    Scalar,
+    Spectator,
+    Symmetry,
+    Term,
+    Vacuum,
+    Yukawa,
+)
+from symflav.parsing import ParseError, parse_expression, parse_number, parse_operator
+
+BUILTIN = "calibbi2020"
+MODEL_FILE = "model.toml"
+NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+
+TOP_KEYS = {
+    "derivation", "symmetries", "scalars", "spectators", "fermions", "mediators",
+    "parameters", "terms", "drop", "conventions", "relations", "vacuum", "yukawa", "points",
+}
+
+
+# ------------------------------------------------------------------ locating files
+
+
+def builtin_root() -> Path:
+    """Folder holding the built-in derivations (source checkout or installed package)."""
+    source = Path(__file__).resolve().parent.parent / "derivations"
+    if (source / BUILTIN / MODEL_FILE).is_file():
+        return source
+    return Path(str(resources.files("symflav") / "derivations"))
+
+
+def builtin_names() -> list[str]:
+    root = builtin_root()
+    return sorted(p.parent.name for p in root.glob(f"*/{MODEL_FILE}"))
+
+
+def locate(derivation: str | None) -> Path:
+    """Path of the model file for a folder, a file or a built-in name (default calibbi2020)."""
+    if derivation is None:
+        derivation = BUILTIN
+    path = Path(derivation)
+    if path.is_dir():
+        candidate = path / MODEL_FILE
+        if not candidate.is_file():
+            raise SpecError(derivation, None, f"folder has no {MODEL_FILE}")
+        return candidate
+    if path.is_file():
+        return path
+    candidate = builtin_root() / derivation / MODEL_FILE
+    if NAME.match(derivation) and candidate.is_file():
+        return candidate
+    known = ", ".join(builtin_names()) or "none"
+    raise SpecError(derivation, None, f"no such file, folder or built-in derivation (built-in: {known})")
+
+
+# ------------------------------------------------------------------ small validators
+
+
+class _Reader:
+    """Validation helpers bound to one file, so every error names it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key: str | None, problem: str):
+        raise SpecError(str(self.path), key, problem)
+
+    def table(self, value, key: str) -> dict:
+        if not isinstance(value, dict):
+            self.fail(key, f"expected a table, got {type(value).__name__}")
+        return value
+
+    def array(self, value, key: str) -> list:
+        if not isinstance(value, list):
+            self.fail(key, f"expected an array, got {type(value).__name__}")
+        return value
+
+    def string(self, value, key: str) -> str:
+        if not isinstance(value, str):
+            self.fail(key, f"expected a string, got {type(value).__name__}")
+        return value
+
+    def name(self, value, key: str) -> str:
+        text = self.string(value, key)
+        if not NAME.match(text):
+            self.fail(key, f"{text!r} is not a valid name (letters, digits, _; starting with a letter)")
+        return text
+
+    def keys(self, table: dict, key: str, allowed: set[str], required: set[str] = frozenset()):
+        for k in table:
+            if k not in allowed:
+                self.fail(f"{key}.{k}" if key else k, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        for k in sorted(required):
+            if k not in table:
+                self.fail(f"{key}.{k}" if key else k, "missing required key")
+
+    def integer(self, value, key: str, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, f"expected an integer, got {value!r}")
+        if minimum is not None and value < minimum:
+            self.fail(key, f"must be at least {minimum}")
+        return value
+
+    def rational(self, value, key: str) -> sp.Rational:
+        try:
+            return parse_number(value)
+        except ParseError as exc:
+            self.fail(key, str(exc))
+
+    def formula(self, value, key: str, names: dict[str, sp.Expr]) -> sp.Expr:
+        try:
+            return parse_expression(value, names)
+        except ParseError as exc:
+            self.fail(key, str(exc))
+
+    def operator(self, value, key: str, fields: list[str]) -> Monomial:
+        try:
+            powers = parse_operator(value, fields)
+        except ParseError as exc:
+            self.fail(key, str(exc))
+        monomial = Monomial(powers)
+        if monomial.degree == 0:
+            self.fail(key, "operator has no fields")
+        return monomial
+
+
+# ------------------------------------------------------------------ the reader
+
+
+def load(derivation: str | None = None, *, charges: list[str] | tuple[str, ...] = ()) -> Model:
+    """Read and validate a derivation; apply ``--charge`` overrides (``FIELD[.SYM]=Q``)."""
+    path = locate(derivation)
+    model = read_model(path)
+    if charges:
+        model = model.with_charges(parse_charge_overrides(model, charges))
+    return model
+
+
+def read_model(path: Path) -> Model:
+    reader = _Reader(path)
+    try:
+        raw_bytes = path.read_bytes()
+    except OSError as exc:
+        reader.fail(None, f"cannot read ({exc.strerror})")
+    try:
+        data = tomllib.loads(raw_bytes.decode("utf-8"))
+    except UnicodeDecodeError:
+        reader.fail(None, "not UTF-8 text")
+    except tomllib.TOMLDecodeError as exc:
+        reader.fail(None, f"malformed TOML ({exc})")
+    reader.keys(data, "", TOP_KEYS, {"derivation", "symmetries", "scalars"})
+
+    head = reader.table(data["derivation"], "derivation")
+    reader.keys(head, "derivation", {"name", "title", "reference", "degree", "printed"}, {"name"})
+    name = reader.name(head["name"], "derivation.name")
+    degree = reader.integer(head.get("degree", 4), "derivation.degree", minimum=1)
+    if degree > 8:
+        reader.fail("derivation.degree", "degrees above 8 are not supported")
+    printed_path = None
+    if "printed" in head:
+        printed_file = path.parent / reader.string(head["printed"], "derivation.printed")
+        if not printed_file.is_file():
+            reader.fail("derivation.printed", f"file {printed_file.name!r} not found next to the model")
+        printed_path = str(printed_file)
+
+    taken: dict[str, str] = {}  # every name -> where it was declared
+
+    def claim(item_name: str, key: str):
+        if item_name in taken:
+            reader.fail(key, f"duplicated name {item_name!r} (also {taken[item_name]})")
+        taken[item_name] = key
+
+    symmetries = _read_symmetries(reader, data["symmetries"], claim)
+    sym_names = {s.name: s for s in symmetries}
+
+    def charges_of(table, key: str, allow_lists: bool = False):
+        table = reader.table(table, key)
+        for sname in table:
+            if sname not in sym_names:
+                reader.fail(f"{key}.{sname}", f"unknown symmetry (declared: {', '.join(sym_names)})")
+        result = []
+        for sym in symmetries:
+            if sym.name not in table:
+                reader.fail(f"{key}.{sym.name}", "missing charge")
+            value = table[sym.name]
+            values = value if (allow_lists and isinstance(value, list)) else [value]
+            if allow_lists and value == "any":
+                if sym.is_u1:
+                    reader.fail(f"{key}.{sym.name}", "'any' is only allowed for Z_N charges")
+                values = list(range(sym.order))
+            parsed = [_charge(reader, v, f"{key}.{sym.name}", sym) for v in values]
+            if not parsed:
+                reader.fail(f"{key}.{sym.name}", "empty list of charges")
+            result.append((sym.name, parsed if allow_lists else parsed[0]))
+        return result
+
+    # -- scalars
+    scalars = []
+    labels: dict[str, str] = {}
+    for i, raw in enumerate(reader.array(data["scalars"], "scalars")):
+        key = f"scalars[{i}]"
+        raw = reader.table(raw, key)
+        reader.keys(raw, key, {"name", "label", "latex", "charges"}, {"name", "charges"})
+        sname = reader.name(raw["name"], f"{key}.name")
+        claim(sname, key)
+        label = str(raw.get("label", sname))
+        if not re.fullmatch(r"[A-Za-z0-9]+", label):
+            reader.fail(f"{key}.label", f"{label!r} must be letters and digits")
+        if label in labels:
+            reader.fail(f"{key}.label", f"label {label!r} already used by {labels[label]}")
+        labels[label] = sname
+        latex = reader.string(raw.get("latex", sname), f"{key}.latex")
+        scalars.append(Scalar(sname, latex, tuple(charges_of(raw["charges"], f"{key}.charges")), label=label))
+    if not scalars:
+        reader.fail("scalars", "at least one scalar is needed")
+
+    # -- parameters (declared before anything that uses formulas)
+    parameters = []
+    for pname, raw in reader.table(data.get("parameters", {}), "parameters").items():
+        key = f"parameters.{pname}"
+        reader.name(pname, key)
+        claim(pname, key)
+        raw = reader.table(raw, key)
+        reader.keys(raw, key, {"kind", "latex", "default", "note"})
+        kind = raw.get("kind", "coupling")
+        if kind not in symbols.PARAMETER_KINDS:
+            reader.fail(f"{key}.kind", f"{kind!r} is not one of {', '.join(symbols.PARAMETER_KINDS)}")
+        latex = reader.string(raw.get("latex", _default_latex(pname)), f"{key}.latex")
+        default = reader.rational(raw["default"], f"{key}.default") if "default" in raw else None
+        note = reader.string(raw.get("note", ""), f"{key}.note")
+        parameters.append(Parameter(pname, symbols.parameter(pname, kind, latex), latex, kind, default, note))
+    names = {p.name: p.symbol for p in parameters}
+
+    # -- spectators, fermions, mediators
+    spectators = []
+    for i, raw in enumerate(reader.array(data.get("spectators", []), "spectators")):
+        key = f"spectators[{i}]"
+        raw = reader.table(raw, key)
+        reader.keys(raw, key, {"name", "latex", "charges", "vev", "reason"}, {"name", "charges", "reason"})
+        sname = reader.name(raw["name"], f"{key}.name")
+        claim(sname, key)
+        vev = reader.formula(raw.get("vev", 0), f"{key}.vev", names)
+        spectators.append(
+            Spectator(sname, reader.string(raw.get("latex", sname), f"{key}.latex"),
+                      tuple(charges_of(raw["charges"], f"{key}.charges")), vev=vev,
+                      reason=reader.string(raw["reason"], f"{key}.reason"))
+        )
+    fermions = []
+    for i, raw in enumerate(reader.array(data.get("fermions", []), "fermions")):
+        key = f"fermions[{i}]"
+        raw = reader.table(raw, key)
+        reader.keys(raw, key, {"name", "latex", "chirality", "lepton", "charges"},
+                    {"name", "chirality", "lepton", "charges"})
+        fname = reader.name(raw["name"], f"{key}.name")
+        claim(fname, key)
+        chirality = raw["chirality"]
+        if chirality not in ("L", "R"):
+            reader.fail(f"{key}.chirality", f"{chirality!r} must be \"L\" or \"R\"")
+        fermions.append(
+            Fermion(fname, reader.string(raw.get("latex", fname), f"{key}.latex"),
+                    tuple(charges_of(raw["charges"], f"{key}.charges")), chirality=chirality,
+                    lepton=reader.name(raw["lepton"], f"{key}.lepton"))
+        )
+    for lepton in sorted({f.lepton for f in fermions}):
+        have = sorted(f.chirality for f in fermions if f.lepton == lepton)
+        if have != ["L", "R"]:
+            reader.fail("fermions", f"lepton {lepton!r} needs exactly one L and one R field (has {have})")
+    mediators = []
+    for i, raw in enumerate(reader.array(data.get("mediators", []), "mediators")):
+        key = f"mediators[{i}]"
+        raw = reader.table(raw, key)
+        reader.keys(raw, key, {"name", "latex", "like", "mass", "charges"}, {"name", "mass", "charges"})
+        family = reader.name(raw["name"], f"{key}.name")
+        claim(family, key)
+        like = raw.get("like", "R")
+        if like not in ("L", "R"):
+            reader.fail(f"{key}.like", f"{like!r} must be \"L\" or \"R\"")
+        mass = reader.formula(raw["mass"], f"{key}.mass", names)
+        latex = reader.string(raw.get("latex", family), f"{key}.latex")
+        charge_lists = charges_of(raw["charges"], f"{key}.charges", allow_lists=True)
+        for combo in _product([values for _, values in charge_lists]):
+            charges = tuple((sname, q) for (sname, _), q in zip(charge_lists, combo))
+            species = family + "(" + ",".join(_charge_text(q) for q in combo) + ")"
+            mediators.append(Mediator(species, latex, charges, family=family, like=like, mass=mass))
+
+    scalar_names = [s.name for s in scalars]
+
+    # -- named terms and drops
+    terms = []
+    seen_ops: dict[Monomial, str] = {}
+    for i, raw in enumerate(reader.array(data.get("terms", []), "terms")):
+        key = f"terms[{i}]"
+        raw = reader.table(raw, key)
+        reader.keys(raw, key, {"operator", "coefficient", "explicit_breaking", "reason"},
+                    {"operator", "coefficient"})
+        op = reader.operator(raw["operator"], f"{key}.operator", scalar_names)
+        coefficient = reader.formula(raw["coefficient"], f"{key}.coefficient", names)
+        if not op.is_canonical():
+            op, coefficient = op.conjugate(), coefficient.conjugate()
+        if op in seen_ops:
+            reader.fail(f"{key}.operator", f"operator already named by {seen_ops[op]}")
+        seen_ops[op] = key
+        breaking = tuple(reader.array(raw.get("explicit_breaking", []), f"{key}.explicit_breaking"))
+        for j, sname in enumerate(breaking):
+            if sname not in sym_names:
+                reader.fail(f"{key}.explicit_breaking[{j}]", f"unknown symmetry {sname!r}")
+        reason = reader.string(raw.get("reason", ""), f"{key}.reason")
+        if breaking and not reason:
+            reader.fail(f"{key}.reason", "explicit breaking must give a reason")
+        terms.append(Term(op, coefficient, key, breaking, reason))
+    drops = []
+    for i, raw in enumerate(reader.array(data.get("drop", []), "drop")):
+        key = f"drop[{i}]"
+        raw = reader.table(raw, key)
+        reader.keys(raw, key, {"operator", "reason"}, {"operator", "reason"})
+        op = reader.operator(raw["operator"], f"{key}.operator", scalar_names).canonical()
+        if op in seen_ops:
+            reader.fail(f"{key}.operator", f"operator is also named by {seen_ops[op]}")
+        seen_ops[op] = key
+        reason = reader.string(raw["reason"], f"{key}.reason")
+        if not reason.strip():
+            reader.fail(f"{key}.reason", "a dropped operator needs a reason")
+        drops.append(Drop(op, reason, key))
+
+    conventions, variants = _read_conventions(reader, data.get("conventions", {}))
+    relations = _read_relations(reader, data.get("relations", {}), names)
+    vacuum = _read_vacuum(reader, data.get("vacuum"), scalars, names, parameters)
+    names = {p.name: p.symbol for p in parameters}
+    yukawa = _read_yukawa(reader, data.get("yukawa"), spectators, fermions, names)
+    points = _read_points(reader, data.get("points", {}), names)
+
+    return Model(
+        name=name,
+        title=reader.string(head.get("title", name), "derivation.title"),
+        reference=reader.string(head.get("reference", ""), "derivation.reference"),
+        path=str(path),
+        source_hash=hashlib.sha256(raw_bytes).hexdigest(),
+        degree=degree,
+        symmetries=tuple(symmetries),
+        scalars=tuple(scalars),
+        spectators=tuple(spectators),
+        fermions=tuple(fermions),
+        mediators=tuple(mediators),
+        parameters=tuple(parameters),
+        terms=tuple(terms),
+        drops=tuple(drops),
+        conventions=conventions,
+        variants=tuple(variants),
+        relations=tuple(relations),
+        vacuum=vacuum,
+        points=tuple(points),
+        yukawa=yukawa,
+        printed_path=printed_path,
+    )
+
+
+def _product(lists):
+    if not lists:
+        yield ()
+        return
+    for head in lists[0]:
+        for tail in _product(lists[1:]):
+            yield (head,) + tail
+
+
+def _charge_text(q: Fraction) -> str:
+    return str(q)
+
+
+def _default_latex(name: str) -> str:
+    return sp.latex(sp.Symbol(name))
+
+
+def _charge(reader: _Reader, value, key: str, sym: Symmetry) -> Fraction:
+    if not sym.is_u1 and sym.order == 2 and value in ("+", "-"):
+        return Fraction(0 if value == "+" else 1)
+    try:
+        q = parse_number(value)
+    except ParseError as exc:
+        reader.fail(key, f"charge {exc}")
+    frac = Fraction(int(q.p), int(q.q))
+    if not sym.is_u1:
+        if frac.denominator != 1 or not 0 <= frac < sym.order:
+            reader.fail(key, f"Z_{sym.order} charge must be an integer from 0 to {sym.order - 1}, got {value!r}")
+    return frac
+
+
+def _read_symmetries(reader: _Reader, raw, claim) -> list[Symmetry]:
+    raw = reader.table(raw, "symmetries")
+    result = []
+    for sname, spec in raw.items():
+        key = f"symmetries.{sname}"
+        reader.name(sname, key)
+        claim(sname, key)
+        spec = reader.table(spec, key)
+        reader.keys(spec, key, {"group", "latex"}, {"group"})
+        group = reader.string(spec["group"], f"{key}.group")
+        if group == "U1":
+            order = None
+        else:
+            match = re.fullmatch(r"Z(\d+)", group)
+            if not match or int(match.group(1)) < 2:
+                reader.fail(f"{key}.group", f"{group!r} is not \"U1\" or \"Z<N>\" with N >= 2")
+            order = int(match.group(1))
+        result.append(Symmetry(sname, order, reader.string(spec.get("latex", sname), f"{key}.latex")))
+    if not result:
+        reader.fail("symmetries", "declare at least one symmetry")
+    return result
+
+
+CONVENTION_KEYS = {"quadratic_sign", "nonhermitian_factor", "field_expansion", "mass_matrix_factor"}
+
+
+def _conventions_from(reader: _Reader, raw: dict, key: str, base: Conventions) -> Conventions:
+    values = {}
+    if "quadratic_sign" in raw:
+        sign = raw["quadratic_sign"]
+        if sign not in (1, -1) or isinstance(sign, bool):
+            reader.fail(f"{key}.quadratic_sign", f"must be 1 or -1, got {sign!r}")
+        values["quadratic_sign"] = sign
+    for name in ("nonhermitian_factor", "mass_matrix_factor"):
+        if name in raw:
+            value = reader.rational(raw[name], f"{key}.{name}")
+            if value <= 0:
+                reader.fail(f"{key}.{name}", "must be positive")
+            values[name] = value
+    if "field_expansion" in raw:
+        expansion = raw["field_expansion"]
+        if expansion not in Conventions.EXPANSIONS:
+            reader.fail(f"{key}.field_expansion", f"{expansion!r} is not one of {', '.join(Conventions.EXPANSIONS)}")
+        values["field_expansion"] = expansion
+    import dataclasses
+
+    return dataclasses.replace(base, **values)
+
+
+def _read_conventions(reader: _Reader, raw) -> tuple[Conventions, list[tuple[str, Conventions]]]:
+    raw = reader.table(raw, "conventions")
+    reader.keys(raw, "conventions", CONVENTION_KEYS | {"variants"})
+    base = _conventions_from(reader, raw, "conventions", Conventions())
+    variants = []
+    for vname, vraw in reader.table(raw.get("variants", {}), "conventions.variants").items():
+        key = f"conventions.variants.{vname}"
+        vraw = reader.table(vraw, key)
+        reader.keys(vraw, key, CONVENTION_KEYS)
+        variants.append((vname, _conventions_from(reader, vraw, key, base)))
+    return base, variants
+
+
+def _read_relations(reader: _Reader, raw, names: dict[str, sp.Symbol]):
+    raw = reader.table(raw, "relations")
+    parsed: dict[sp.Symbol, tuple[str, sp.Expr]] = {}
+    for lhs, rhs in raw.items():
+        key = f"relations.{lhs}"
+        if lhs not in names:
+            reader.fail(key, f"unknown parameter {lhs!r}")
+        parsed[names[lhs]] = (key, reader.formula(rhs, key, names))
+    # Resolve chains (lambda_3b = lambda_3a = lambda_1a + lambda_1ab) to a fixed point.
+    resolved = {sym: expr for sym, (_, expr) in parsed.items()}
+    for _ in range(len(resolved) + 1):
+        updated = {sym: expr.xreplace(resolved) for sym, expr in resolved.items()}
+        if updated == resolved:
+            break
+        resolved = updated
+    for sym, expr in resolved.items():
+        if sym in expr.free_symbols or any(s in resolved for s in expr.free_symbols):
+            reader.fail(parsed[sym][0], "relations refer to each other in a cycle")
+    return [(sym, resolved[sym]) for sym in parsed]
+
+
+def _read_vacuum(reader: _Reader, raw, scalars, names, parameters: list[Parameter]) -> Vacuum:
+    if raw is None:
+        vevs = []
+        for s in scalars:
+            vname = f"v_{s.label}"
+            if vname not in names:
+                latex = f"v_{{{s.label}}}"
+                param = Parameter(vname, symbols.parameter(vname, "vev", latex), latex, "vev", generated=True)
+                parameters.append(param)
+                names[vname] = param.symbol
+            vevs.append((s.name, names[vname]))
+        return Vacuum(tuple(vevs))
+    raw = reader.table(raw, "vacuum")
+    reader.keys(raw, "vacuum", {"vevs", "alignment", "small_parameter"}, {"vevs"})
+    table = reader.table(raw["vevs"], "vacuum.vevs")
+    vevs = []
+    by_name = {p.name: p for p in parameters}
+    for s in scalars:
+        key = f"vacuum.vevs.{s.name}"
+        if s.name not in table:
+            reader.fail(key, "missing vev for this scalar")
+        vname = reader.string(table[s.name], key)
+        if vname not in by_name or by_name[vname].kind != "vev":
+            reader.fail(key, f"{vname!r} is not a declared parameter of kind \"vev\"")
+        vevs.append((s.name, names[vname]))
+    for extra in table:
+        if extra not in {s.name for s in scalars}:
+            reader.fail(f"vacuum.vevs.{extra}", "not a scalar of the potential")
+    vev_symbols = {sym for _, sym in vevs}
+    alignment = []
+    for lhs, rhs in reader.table(raw.get("alignment", {}), "vacuum.alignment").items():
+        key = f"vacuum.alignment.{lhs}"
+        if lhs not in names or names[lhs] not in vev_symbols:
+            reader.fail(key, f"{lhs!r} is not one of the vevs")
+        expr = reader.formula(rhs, key, names)
+        alignment.append((names[lhs], expr))
+    aligned = {sym for sym, _ in alignment}
+    for sym, expr in alignment:
+        if expr.free_symbols & aligned:
+            reader.fail(f"vacuum.alignment.{sym}", "alignment must be written in the free vevs")
+    small = reader.table(raw.get("small_parameter", {}), "vacuum.small_parameter")
+    reader.keys(small, "vacuum.small_parameter", {"name", "latex", "value"})
+    small_value = None
+    if "value" in small:
+        small_value = reader.formula(small["value"], "vacuum.small_parameter.value", names)
+    return Vacuum(
+        tuple(vevs),
+        tuple(alignment),
+        reader.name(small.get("name", "epsilon"), "vacuum.small_parameter.name"),
+        reader.string(small.get("latex", r"\epsilon"), "vacuum.small_parameter.latex"),
+        small_value,
+    )
+
+
+def _read_yukawa(reader: _Reader, raw, spectators, fermions, names) -> Yukawa | None:
+    if raw is None:
+        return None
+    raw = reader.table(raw, "yukawa")
+    reader.keys(raw, "yukawa", {"higgs", "couplings", "extra_insertions"}, {"higgs", "couplings"})
+    higgs = reader.string(raw["higgs"], "yukawa.higgs")
+    if higgs not in {s.name for s in spectators}:
+        reader.fail("yukawa.higgs", f"{higgs!r} is not a declared spectator scalar")
+    couplings = []
+    leptons = {f.lepton for f in fermions}
+    table = reader.table(raw["couplings"], "yukawa.couplings")
+    for lepton in sorted(leptons):
+        if lepton not in table:
+            reader.fail(f"yukawa.couplings.{lepton}", "missing coupling for this lepton")
+    for lepton, value in table.items():
+        key = f"yukawa.couplings.{lepton}"
+        if lepton not in leptons:
+            reader.fail(key, f"{lepton!r} is not a lepton of [[fermions]]")
+        couplings.append((lepton, reader.formula(value, key, names)))
+    extra = reader.integer(raw.get("extra_insertions", 0), "yukawa.extra_insertions", minimum=0)
+    if extra > 4:
+        reader.fail("yukawa.extra_insertions", "at most 4 extra insertions")
+    return Yukawa(higgs, tuple(couplings), extra)
+
+
+def _read_points(reader: _Reader, raw, names) -> list[Point]:
+    raw = reader.table(raw, "points")
+    points = []
+    for pname, table in raw.items():
+        key = f"points.{pname}"
+        reader.name(pname, key)
+        table = reader.table(table, key)
+        values = []
+        for k, v in table.items():
+            if k in ("source", "note"):
+                reader.string(v, f"{key}.{k}")
+                continue
+            if k not in names:
+                reader.fail(f"{key}.{k}", f"unknown parameter {k!r}")
+            values.append((k, reader.rational(v, f"{key}.{k}")))
+        points.append(Point(pname, tuple(values), table.get("source", ""), table.get("note", "")))
+    return points
+
+
+# ------------------------------------------------------------------ --charge
+
+
+def parse_charge_overrides(model: Model, items) -> list[tuple[str, str, Fraction]]:
+    """Parse ``FIELD=Q`` (first U(1)) or ``FIELD.SYMMETRY=Q`` options."""
+    everything = model.all_charged()
+    families = {m.family for m in model.mediators}
+    u1 = [s for s in model.symmetries if s.is_u1]
+    result = []
+    for item in items:
+        if "=" not in item:
+            raise SpecError("--charge", item, "expected FIELD=Q or FIELD.SYMMETRY=Q")
+        target, value = item.split("=", 1)
+        target = target.strip()
+        if "." in target:
+            fname, sname = target.split(".", 1)
+        else:
+            if not u1:
+                raise SpecError("--charge", item, "the model has no U(1); write FIELD.SYMMETRY=Q")
+            fname, sname = target, u1[0].name
+        if fname in families:
+            raise SpecError("--charge", item, f"{fname!r} is a mediator family; edit its charges in the file")
+        if fname not in everything:
+            raise SpecError("--charge", item, f"unknown field {fname!r} (fields: {', '.join(everything)})")
+        if sname not in {s.name for s in model.symmetries}:
+            raise SpecError("--charge", item, f"unknown symmetry {sname!r}")
+        sym = model.symmetry(sname)
+        try:
+            q = parse_number(value.strip())
+        except ParseError as exc:
+            raise SpecError("--charge", item, f"charge {exc}") from None
+        frac = Fraction(int(q.p), int(q.q))
+        if not sym.is_u1 and (frac.denominator != 1 or not 0 <= frac < sym.order):
+            raise SpecError("--charge", item, f"Z_{sym.order} charge must be an integer from 0 to {sym.order - 1}")
+        result.append((fname, sname, frac))
+    return result
+
+
+def read_printed(model: Model) -> dict[str, Any]:
+    """The printed registry (raw TOML tables) of a derivation, or {} if it has none."""
+    if not model.printed_path:
+        return {}
+    path = Path(model.printed_path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(str(path), None, f"cannot read ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(str(path), None, f"malformed TOML ({exc})") from None

@@ -1,0 +1,65 @@
+"""The one symbol factory.
+
+All sympy symbols of a derivation are created here, so that the same name always
+gives the same symbol with the same assumptions:
+
+* parameters of kind ``mass`` (GeV, e.g. ``mu_1``, ``M_chi``) are positive;
+* couplings (``lambda_1ab``, ``g_mu``) and vevs (``v_3`` may be negative) are real;
+* field components ``sigma_i``, ``varphi_i`` (eq. A.1) are real;
+* the holomorphic field symbols ``phi_i`` and ``phibar_i`` (for phi_i^dagger) are
+  treated as independent complex variables.
+
+LaTeX names are kept in :data:`LATEX_NAMES` (symbol -> LaTeX) and used by every
+printer through :func:`latex_names`.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+PARAMETER_KINDS = ("mass", "coupling", "vev")
+
+LATEX_NAMES: dict[sp.Symbol, str] = {}
+
+
+def parameter(name: str, kind: str = "coupling", latex: str | None = None) -> sp.Symbol:
+    """A model parameter. ``kind`` is one of :data:`PARAMETER_KINDS`."""
+    if kind not in PARAMETER_KINDS:
+        raise ValueError(f"unknown parameter kind {kind!r}")
+    sym = sp.Symbol(name, positive=True) if kind == "mass" else sp.Symbol(name, real=True)
+    if latex:
+        LATEX_NAMES[sym] = latex
+    return sym
+
+
+def _component(prefix: str, label: str, latex: str) -> sp.Symbol:
+    sym = sp.Symbol(f"{prefix}_{label}", real=True)
+    LATEX_NAMES.setdefault(sym, latex)
+    return sym
+
+
+def sigma(label: str) -> sp.Symbol:
+    """CP-even fluctuation sigma_i of phi_i (eq. A.1)."""
+    return _component("sigma", label, rf"\sigma_{{{label}}}")
+
+
+def varphi(label: str) -> sp.Symbol:
+    """CP-odd fluctuation varphi_i of phi_i (eq. A.1)."""
+    return _component("varphi", label, rf"\varphi_{{{label}}}")
+
+
+def holomorphic(label: str, latex: str) -> tuple[sp.Symbol, sp.Symbol]:
+    """The pair (phi_i, phi_i^dagger) as independent symbols."""
+    phi = sp.Symbol(f"phi_{label}")
+    phibar = sp.Symbol(f"phibar_{label}")
+    LATEX_NAMES.setdefault(phi, latex)
+    LATEX_NAMES.setdefault(phibar, latex + r"^{\dagger}")
+    return phi, phibar
+
+
+def latex_names(extra: dict | None = None) -> dict[sp.Symbol, str]:
+    """Symbol -> LaTeX mapping for ``sympy.latex(..., symbol_names=...)``."""
+    names = dict(LATEX_NAMES)
+    if extra:
+        names.update(extra)
+    return names

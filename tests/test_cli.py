@@ -1,0 +1,66 @@
+"""The command line contracts of DESIGN.md section 4, and the README's quick start."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from conftest import REPO
+
+
+def test_terms_json_contract(cli):
+    result = cli("terms", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    ops = data["operators"]
+    assert len(ops) == 19
+    for op in ops:
+        assert set(op) >= {"fields", "degree", "hermitian", "coupling", "explicit_breaking"}
+        assert all(isinstance(v, list) and len(v) == 2 for v in op["fields"].values())
+        assert op["degree"] == sum(sum(v) for v in op["fields"].values())
+    lam = next(o for o in ops if o["coupling"] == "lambda_1ab")
+    assert lam["fields"] == {"phi1": [2, 0], "phia": [0, 1], "phib": [0, 1]} and not lam["hermitian"]
+    assert [o["explicit_breaking"] for o in ops if o["coupling"] in ("mup_a", "mup_b")] == [True, True]
+    (cmp,) = data["printed_comparison"]
+    assert cmp["equation"] == "3.3"
+    assert [m["operator"] for m in cmp["allowed_but_not_printed"]] == ["phi3† phi1 phia phib"]
+
+
+def test_terms_from_any_directory(cli, tmp_path):
+    result = cli("terms", cwd=tmp_path)
+    assert result.returncode == 0 and "lambda_1ab" in result.stdout
+
+
+def test_charge_option_changes_the_table(cli):
+    base = json.loads(cli("terms", "--json").stdout)
+    changed = json.loads(cli("terms", "--json", "--charge", "phi3=2").stdout)
+    assert base != changed
+    forbidden = [o["operator"] for o in changed["operators"] if o["status"] == "forbidden"]
+    assert forbidden == ["phi3† phi1^3"]
+
+
+def test_derive_is_deterministic(cli, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    assert cli("derive", "-o", str(first)).returncode == 0
+    assert cli("derive", "-o", str(second)).returncode == 0
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files and files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    for rel in files:
+        assert (first / rel).read_bytes() == (second / rel).read_bytes(), rel
+    assert not list(first.glob(".symflav-*")), "staging folder left behind"
+
+
+def _quick_start():
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = re.search(r"## Quick start.*?```sh\n(.*?)```", text, re.S).group(1)
+    return [line for line in section.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_readme_quick_start_is_two_commands_and_ci_runs_the_test_one():
+    commands = _quick_start()
+    assert len(commands) == 2
+    assert "symflav derive" in commands[0]
+    assert "pytest" in commands[1]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert commands[1] in ci
