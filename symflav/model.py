@@ -130,6 +130,22 @@ class Monomial:
         total = sum((k * s.charge(symmetry.name) for k, s in zip(self.net(), scalars)), Fraction(0))
         return symmetry.reduce(total)
 
+    def factors(self) -> tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]]]:
+        """Split into hermitian pairs, daggered fields and plain fields: lists of (field index, power).
+
+        ``(phi1† phi1) phi3† phi1^3`` -> pairs [(0, 1)], daggers [(1, 1)], plain [(0, 3)].
+        """
+        pairs, daggers, plain = [], [], []
+        for i, (n, m) in enumerate(self.powers):
+            k = min(n, m)
+            if k:
+                pairs.append((i, k))
+            if m - k:
+                daggers.append((i, m - k))
+            if n - k:
+                plain.append((i, n - k))
+        return pairs, daggers, plain
+
     def text(self, names: Iterable[str]) -> str:
         """Readable form such as ``phia† phib† phi1^2`` or ``(phi1† phi1) phi3† phi1^3``.
 
@@ -138,16 +154,13 @@ class Monomial:
         reads it back.
         """
         names = list(names)
-        pairs, daggers, plain = [], [], []
-        for name, (n, m) in zip(names, self.powers):
-            k = min(n, m)
-            if k:
-                pairs.append(f"({name}† {name})" + (f"^{k}" if k > 1 else ""))
-            if m - k:
-                daggers.append(f"{name}†" + (f"^{m - k}" if m - k > 1 else ""))
-            if n - k:
-                plain.append(name + (f"^{n - k}" if n - k > 1 else ""))
-        return " ".join(pairs + daggers + plain)
+        pairs, daggers, plain = self.factors()
+        power = lambda k: f"^{k}" if k > 1 else ""  # noqa: E731
+        return " ".join(
+            [f"({names[i]}† {names[i]}){power(k)}" for i, k in pairs]
+            + [f"{names[i]}†{power(k)}" for i, k in daggers]
+            + [f"{names[i]}{power(k)}" for i, k in plain]
+        )
 
 
 @dataclass(frozen=True)

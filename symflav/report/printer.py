@@ -20,16 +20,14 @@ def latex(expr, **options) -> str:
 
 def operator(monomial: Monomial, latex_names) -> str:
     """``\\phi_a^\\dagger \\phi_b^\\dagger \\phi_1^{2}``; hermitian pairs as ``(\\phi^\\dagger\\phi)^k``."""
-    pairs, daggers, plain = [], [], []
-    for name, (n, m) in zip(latex_names, monomial.powers):
-        k = min(n, m)
-        if k:
-            pairs.append(rf"\left({name}^\dagger {name}\right)" + (f"^{{{k}}}" if k > 1 else ""))
-        if m - k:
-            daggers.append(f"{name}^\\dagger" if m - k == 1 else f"{name}^{{\\dagger {m - k}}}")
-        if n - k:
-            plain.append(name + (f"^{{{n - k}}}" if n - k > 1 else ""))
-    return " ".join(pairs + daggers + plain)
+    names = list(latex_names)
+    pairs, daggers, plain = monomial.factors()
+    power = lambda k: f"^{{{k}}}" if k > 1 else ""  # noqa: E731
+    return " ".join(
+        [rf"\left({names[i]}^\dagger {names[i]}\right){power(k)}" for i, k in pairs]
+        + [f"{names[i]}^\\dagger" if k == 1 else f"{names[i]}^{{\\dagger {k}}}" for i, k in daggers]
+        + [f"{names[i]}{power(k)}" for i, k in plain]
+    )
 
 
 def signed_term(coefficient: sp.Expr, body: str, first: bool) -> str:
