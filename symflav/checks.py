@@ -301,21 +301,21 @@ class CheckReport:
 
 
 class _Variants:
-    """Derivations under each declared convention variant, run lazily up to a stage."""
+    """Derivations under each declared convention variant, run lazily as far as needed."""
 
     def __init__(self, derivation: pipeline.Derivation):
         self.base = derivation
-        self.cache: dict[tuple[str, str], pipeline.Derivation] = {}
+        self.cache: dict[str, pipeline.Derivation] = {}
 
     def get(self, name: str, stage: str) -> pipeline.Derivation:
-        key = (name, stage)
-        if key not in self.cache:
-            model = self.base.model
-            conventions = dict(model.variants)[name]
-            names = [s.name for s in pipeline.STAGES]
-            until = stage if stage in names else None
-            self.cache[key] = pipeline.run(model.with_conventions(conventions), until=until)
-        return self.cache[key]
+        cached = self.cache.get(name)
+        if cached is not None and stage in cached.results:
+            return cached
+        if stage not in [s.name for s in pipeline.STAGES if not s.final]:
+            raise NotAvailable(f"stage {stage} is not a pipeline stage")
+        model = self.base.model
+        self.cache[name] = pipeline.run(model.with_conventions(dict(model.variants)[name]), until=stage)
+        return self.cache[name]
 
 
 def expansion_for(model: Model, registry: Registry) -> Expansion | None:
@@ -484,18 +484,27 @@ def _check_operators(ctx: Context, eq: Equation) -> list[CheckResult]:
     comparison = next((c for c in table.comparisons if c.equation == eq.label), None)
     if comparison is None:
         return []
+    names = list(ctx.model.scalar_names)
+    latex_names = [s.latex for s in ctx.model.scalars]
+
+    def tex(text: str) -> str:
+        try:
+            return printer.operator(Monomial(parse_operator(text, names)), latex_names)
+        except ParseError:
+            return printer.text(text)
+
     results = []
     for text in comparison.agree:
-        results.append(CheckResult(eq.label, "operators", text, "agrees", text, text, None, None,
+        results.append(CheckResult(eq.label, "operators", text, "agrees", tex(text), tex(text), None, None,
                                    "printed, invariant and in the derived potential", "operators.table"))
     for text, note in comparison.printed_not_invariant:
         explained = "declared explicit breaking" in note
-        results.append(CheckResult(eq.label, "operators", text, "agrees" if explained else "disagrees", text,
-                                   None if not explained else text, None, None, note, "operators.table"))
+        results.append(CheckResult(eq.label, "operators", text, "agrees" if explained else "disagrees", tex(text),
+                                   None if not explained else tex(text), None, None, note, "operators.table"))
     for text, note in comparison.missing_from_print:
         dropped = "dropped by the derivation" in note
         results.append(CheckResult(eq.label, "operators", text, "agrees" if dropped else "disagrees", "",
-                                   text, None, None,
+                                   tex(text), None, None,
                                    ("allowed by Table 1 but not printed; " + note) if dropped else note,
                                    "operators.table"))
     return results
@@ -520,7 +529,7 @@ def _table1(ctx: Context) -> list[CheckResult]:
             elif family:
                 derived = {m.charge(sym.name) for m in families[family]}
             else:
-                results.append(CheckResult("Table 1", "charges", entry, "disagrees", printed, None, None, None,
+                results.append(CheckResult("Table 1", "charges", entry, "disagrees", _tex_cell(printed), None, None, None,
                                            f"{fname} is not a field of the model", "model.charges"))
                 continue
             values = _printed_charges(printed, sym)
@@ -534,9 +543,13 @@ def _table1(ctx: Context) -> list[CheckResult]:
                 status, note = "agrees", "every Z_N value"
             else:
                 status, note = "disagrees", f"model charges: {shown}"
-            results.append(CheckResult("Table 1", "charges", entry, status, printed, shown, None, None, note,
+            results.append(CheckResult("Table 1", "charges", entry, status, _tex_cell(printed), shown, None, None, note,
                                        "model.charges"))
     return results
+
+
+def _tex_cell(text: str) -> str:
+    return text.replace("±", r"\pm").replace("...", r"\dots ")
 
 
 def _printed_charges(text: str, sym) -> set | None:
@@ -592,7 +605,7 @@ def _table2(ctx: Context) -> list[CheckResult]:
             continue
         ok = point[name] == value
         results.append(CheckResult("Table 2", "input", name, "agrees" if ok else "disagrees", text,
-                                   str(point[name]), None if ok else str(value - point[name]), None,
+                                   _num(point[name]), None if ok else _num(value - point[name]), None,
                                    "" if ok else "the model's point table2 differs from the print", "model.point"))
     values = {names[k]: v for k, (_, v) in printed.items() if k in names}
     half = {names[k]: _half_unit(t) for k, (t, _) in printed.items() if k in names}
@@ -694,21 +707,29 @@ def _apply_errata(ctx: Context, results: list[CheckResult], errata, expansion, p
     uses = []
     out = []
     claimed = {id(e): [] for e in errata}
+    failed: dict[int, bool] = {}
     for r in results:
         matching = [e for e in errata if e.matches(r)]
-        for e in matching:
-            claimed[id(e)].append(r)
+        for e in errata:
+            if e.matches(r) or (r.status == "not_checked" and r.entry is None and e.equation == r.equation
+                                and e.object in (None, r.object)):
+                claimed[id(e)].append(r)
         if r.status != "disagrees" or not matching:
             out.append(r)
             continue
-        e = matching[0]
-        explained, note = True, f"erratum: {e.explanation}"
+        explained, notes = True, []
         part = parts.get((r.equation, r.object))
-        if part is not None and (e.corrected is not None or e.definitions):
-            ok, detail = _verify_correction(ctx, part, e, r.entry, expansion)
-            explained = ok
-            note += "; the corrected form agrees" if ok else f"; but the corrected form does not agree ({detail})"
-        out.append(_replace(r, erratum=e.explanation, explained=explained, note=_join(r.note, note)))
+        for e in matching:
+            note = f"erratum: {e.explanation}"
+            if part is not None and (e.corrected is not None or e.definitions):
+                ok, detail = _verify_correction(ctx, part, e, r.entry, expansion)
+                note += "; the corrected form agrees" if ok else f"; but the corrected form does not agree ({detail})"
+                if not ok:
+                    explained = False
+                    failed[id(e)] = True
+            notes.append(note)
+        out.append(_replace(r, erratum=matching[0].explanation, explained=explained,
+                            note=_join(r.note, "; ".join(notes))))
     for e in errata:
         hits = claimed[id(e)]
         if not hits:
@@ -716,7 +737,7 @@ def _apply_errata(ctx: Context, results: list[CheckResult], errata, expansion, p
         elif all(r.status == "not_checked" for r in hits):
             uses.append(ErratumUse(e, "unconfirmed", hits[0].note))
         elif any(r.status == "disagrees" for r in hits):
-            bad = [r for r in out if e.matches(r) and r.status == "disagrees" and not r.explained]
+            bad = failed.get(id(e), False)
             uses.append(ErratumUse(e, "contradicted" if bad else "explains",
                                    "the corrected form does not agree" if bad else ""))
         else:

@@ -201,9 +201,13 @@ def compare_exact(printed, derived, *, seed: int = 0) -> Outcome:
                                              "(symbolic route inconclusive)")
 
 
+MAX_OPS_FOR_FACTOR = 150
+
+
 def _tidy(expr):
+    """A readable form of a difference: factored when that is cheap and shorter."""
     e = sp.expand(expr)
-    if sp.count_ops(e) <= MAX_OPS_FOR_CANCEL:
+    if sp.count_ops(e) <= MAX_OPS_FOR_FACTOR:
         f = sp.factor(sp.cancel(sp.together(e))) if e.is_rational_function() else e
         return f if sp.count_ops(f) < sp.count_ops(e) else e
     return e
@@ -292,7 +296,7 @@ def compare_bound(bound, derived, relation: str, *, seed: int = 0) -> Outcome:
     if opaque:
         return Outcome("not_checked", "bound", note="the derived side calls an undefined function")
     free = sorted((derived - bound).free_symbols, key=lambda s: s.name)
-    grid = [sp.Rational(10) ** sp.Rational(2 * k + 1, 8) for k in range(-12, 12)]  # never exactly 1
+    grid = [sp.Rational(f"{10 ** ((2 * k + 1) / 8):.6g}") for k in range(-12, 12)]  # rational, never 1
     grid += [sp.Rational(999, 1000), sp.Rational(1001, 1000)]
     points = [{}] if not free else []
     rng = random.Random(seed)
