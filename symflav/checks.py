@@ -255,6 +255,7 @@ class CheckReport:
     results: tuple[CheckResult, ...]
     equations: tuple[tuple[str, str, str], ...]  # (label, overall status, note)
     errata: tuple[ErratumUse, ...]
+    variants: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (label, variants under which it all agrees)
 
     @property
     def unexplained(self) -> tuple[CheckResult, ...]:
@@ -291,7 +292,8 @@ class CheckReport:
         return {
             "derivation": self.derivation,
             "results": [r.to_json() for r in self.results],
-            "equations": [{"equation": e, "status": s, "note": n} for e, s, n in self.equations],
+            "equations": [{"equation": e, "status": s, "note": n, "agrees_under_variants": list(dict(self.variants).get(e, ()))}
+                          for e, s, n in self.equations],
             "errata": [u.to_json() for u in self.errata],
             "summary": self.summary(),
         }
@@ -801,7 +803,17 @@ def run(derivation: pipeline.Derivation, *, sweep: bool = True) -> CheckReport:
     results.extend(_table2(ctx))
     results, uses = _apply_errata(ctx, results, read_errata(model, registry), expansion, parts)
     labels = [eq.label for eq in registry.equations] + [f"Table {t}" for t in registry.tables]
-    return CheckReport(model.name, tuple(results), tuple(_overall(label, results) for label in labels), tuple(uses))
+    return CheckReport(model.name, tuple(results), tuple(_overall(label, results) for label in labels), tuple(uses),
+                       tuple((label, _agreeing_variants(label, results)) for label in labels))
+
+
+def _agreeing_variants(label: str, results) -> tuple[str, ...]:
+    """Declared variants under which every swept entry of the equation agrees."""
+    swept = [dict(r.variants) for r in results if r.equation == label and r.variants]
+    if not swept:
+        return ()
+    names = set(swept[0])
+    return tuple(sorted(n for n in names if all(v.get(n) in ("agrees", "agrees_to_order") for v in swept)))
 
 
 def _overall(label: str, results) -> tuple[str, str, str]:

@@ -153,8 +153,10 @@ def format_check(report) -> str:
     """Equation by equation, then every unexplained disagreement with its witness."""
     s = report.summary()
     lines = [f"{report.derivation}: {s['results']} entries in {s['equations']} equations and tables"]
+    variants = dict(report.variants)
     for label, status, note in report.equations:
-        lines.append(f"  {label:<8} {status:<16} {note}")
+        also = f" [agrees under variant: {', '.join(variants[label])}]" if variants.get(label) else ""
+        lines.append(f"  {label:<8} {status:<16} {note}{also}".rstrip())
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["by_status"].items() if n)
     lines.append(f"entries: {counts}; {s['explained_disagreements']} disagreements explained by errata")
     for use in report.errata:

@@ -154,6 +154,9 @@ def is_zero(expr) -> bool | None:
     e = sp.expand(expr)
     if e == 0:
         return True
+    free = e.free_symbols
+    if free and e.is_polynomial(*free) and not e.atoms(sp.core.function.AppliedUndef, sp.Abs, sp.re, sp.im):
+        return False  # an expanded nonzero polynomial
     if sp.count_ops(e) <= MAX_OPS_FOR_CANCEL:
         e = sp.cancel(sp.together(e))
         if e == 0:
@@ -201,13 +204,14 @@ def compare_exact(printed, derived, *, seed: int = 0) -> Outcome:
                                              "(symbolic route inconclusive)")
 
 
-MAX_OPS_FOR_FACTOR = 150
+MAX_OPS_FOR_FACTOR = 80
+MAX_SYMBOLS_FOR_FACTOR = 8
 
 
 def _tidy(expr):
     """A readable form of a difference: factored when that is cheap and shorter."""
     e = sp.expand(expr)
-    if sp.count_ops(e) <= MAX_OPS_FOR_FACTOR:
+    if sp.count_ops(e) <= MAX_OPS_FOR_FACTOR and len(e.free_symbols) <= MAX_SYMBOLS_FOR_FACTOR:
         f = sp.factor(sp.cancel(sp.together(e))) if e.is_rational_function() else e
         return f if sp.count_ops(f) < sp.count_ops(e) else e
     return e

@@ -190,6 +190,8 @@ def _comparison(derivation: Derivation) -> dict:
         for r in checked:
             if r.status == "agrees" and r.provider.startswith(("operators.", "model.")) and not r.note.startswith("allowed"):
                 continue  # summarized in the counts
+            if r.entry is not None and r.status in ("agrees", "agrees_to_order") and not r.provider.startswith("operators."):
+                continue  # agreeing matrix entries: summarized in the counts
             details.append({
                 "object": _object(r.object),
                 "entry": printer.text(r.entry) if r.entry else "",
