@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import tomllib
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable

@@ -116,7 +116,7 @@ def lines(expr, width: int = 75) -> list[str]:
 def equation(lhs: str, expr, width: int = 75, relation: str = "=") -> str:
     """``\\begin{aligned} lhs &= ... \\\\ &\\quad ... \\end{aligned}`` (one line if short)."""
     parts = lines(expr, width)
-    body = f" \\\\\n  &\\quad ".join(parts)
+    body = " \\\\\n  &\\quad ".join(parts)
     return f"\\begin{{aligned}}\n  {lhs} &{relation} {body}\n\\end{{aligned}}"
 
 
@@ -139,7 +139,7 @@ def text(value) -> str:
 
 def break_latex(tex: str, width: int = 90) -> list[str]:
     """Split printed LaTeX at top-level ``+``/``-`` into pieces of about ``width`` characters."""
-    depth, start, cuts = 0, 0, []
+    depth, cuts = 0, []
     i = 0
     while i < len(tex):
         if tex.startswith("\\left", i):
