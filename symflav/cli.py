@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(derive)
     derive.add_argument("-o", "--output", default=None, metavar="DIR", help="output folder (default: generated/<name>)")
     derive.add_argument("--degree", type=int, default=None, help="highest operator degree (default: the model's)")
+    derive.add_argument("--no-pdf", action="store_true", help="do not compile report.pdf even if pdflatex exists")
+
+    check = sub.add_parser("check", help="compare the paper's printed formulas with the derived ones")
+    _common(check, charges=False)
+    check.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
+    check.add_argument("--no-sweep", action="store_true", help="do not re-derive under the convention variants")
     return parser
 
 
@@ -102,15 +108,73 @@ def cmd_derive(args) -> int:
     derivation = pipeline.run(model, degree=args.degree, progress=_progress)
     files = outputs.render(derivation)
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
+    status, pdf_note = 0, ""
+    if "report.tex" in files and not args.no_pdf:
+        from symflav.report import pdf
+
+        if pdf.pdflatex() is None:
+            pdf_note = "pdflatex not found: report.pdf not written"
+        else:
+            try:
+                files["report.pdf"] = pdf.compile_pdf(files["report.tex"])
+            except pdf.LatexError as exc:
+                status, pdf_note = 1, f"pdflatex failed, report.pdf not written: {exc}"
     written = write_tree(out_dir, files)
     total = sum(r.seconds for r in derivation.reports)
     print(f"symflav derive: {model.name}: wrote {len(written)} files to {out_dir} in {total:.2f} s")
     for report in derivation.reports:
         print(f"  {report.name:<16} {report.seconds:7.3f} s  {report.operations:>8} ops  ({report.description})")
-    return 0
+    if pdf_note:
+        print(f"symflav derive: {pdf_note}", file=sys.stderr)
+    return status
 
 
-COMMANDS = {"terms": cmd_terms, "derive": cmd_derive}
+def cmd_check(args) -> int:
+    model = spec.load(args.derivation)
+    if not model.printed_path:
+        raise SpecError(model.path, "derivation.printed", "this derivation has no printed registry to check against")
+    if args.no_sweep:
+        from symflav import checks
+
+        derivation = pipeline.run(model, until="real_potential")
+        derivation = pipeline.Derivation(model, {**derivation.results, "checks": checks.run(derivation, sweep=False)},
+                                         derivation.reports)
+    else:
+        derivation = pipeline.run(model)
+    report = derivation["checks"]
+    if args.json:
+        print(json.dumps(report.to_json(), indent=1, ensure_ascii=False))
+    else:
+        print(format_check(report))
+    return 0 if report.ok else 1
+
+
+def format_check(report) -> str:
+    """Equation by equation, then every unexplained disagreement with its witness."""
+    s = report.summary()
+    lines = [f"{report.derivation}: {s['results']} entries in {s['equations']} equations and tables"]
+    variants = dict(report.variants)
+    for label, status, note in report.equations:
+        also = f" [agrees under variant: {', '.join(variants[label])}]" if variants.get(label) else ""
+        lines.append(f"  {label:<8} {status:<16} {note}{also}".rstrip())
+    counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["by_status"].items() if n)
+    lines.append(f"entries: {counts}; {s['explained_disagreements']} disagreements explained by errata")
+    for use in report.errata:
+        e = use.erratum
+        lines.append(f"erratum ({use.state}): eq. {e.equation} {e.object or ''}: {e.explanation}")
+    for r in report.unexplained:
+        where = f"{r.equation} {r.object}" + (f" [{r.entry}]" if r.entry else "")
+        lines.append(f"UNEXPLAINED: {where}: difference {r.difference}; {r.note}")
+        if r.witness:
+            point = ", ".join(f"{k}={v}" for k, v in r.witness["point"].items())
+            lines.append(f"  witness: {point}: printed {r.witness['printed']}, derived {r.witness['derived']}")
+    for use in report.problems:
+        lines.append(f"ERRATUM {use.state.upper()}: eq. {use.erratum.equation}: {use.note}")
+    lines.append("ok: every disagreement is explained" if report.ok else "NOT ok: see above")
+    return "\n".join(lines)
+
+
+COMMANDS = {"terms": cmd_terms, "derive": cmd_derive, "check": cmd_check}
 
 
 def main(argv: list[str] | None = None) -> int:

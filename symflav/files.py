@@ -22,11 +22,14 @@ from symflav.model import Model
 
 
 def input_hash(model: Model) -> str:
-    """sha256 of the derivation's input files (model, printed registry) and overrides."""
+    """sha256 of the derivation's input files (model, printed registry, errata) and overrides."""
     digest = hashlib.sha256()
     digest.update(Path(model.path).read_bytes())
     if model.printed_path:
         digest.update(Path(model.printed_path).read_bytes())
+    errata = Path(model.path).with_name("errata.toml")
+    if errata.is_file():
+        digest.update(errata.read_bytes())
     for field, sym, q in model.charge_overrides:
         digest.update(f"{field}.{sym}={q};".encode())
     return digest.hexdigest()

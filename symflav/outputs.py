@@ -24,6 +24,10 @@ def tex_header(derivation: Derivation) -> str:
 
 
 def operators_tex(derivation: Derivation) -> str:
+    return tex_header(derivation) + operators_body(derivation)
+
+
+def operators_body(derivation: Derivation) -> str:
     table = derivation["operators"]
     model = derivation.model
     latex_names = [s.latex for s in model.scalars]
@@ -34,14 +38,17 @@ def operators_tex(derivation: Derivation) -> str:
         herm = "yes" if op.monomial.is_hermitian else "no (+h.c.)"
         rows.append(f"${printer.operator(op.monomial, latex_names)}$ & {op.monomial.degree} & {herm} & ${coupling}$ & {status} \\\\")
     return (
-        tex_header(derivation)
-        + "\\begin{tabular}{lcccl}\n\\hline\noperator & degree & hermitian & coefficient & status \\\\\n\\hline\n"
+        "\\begin{tabular}{lcccl}\n\\hline\noperator & degree & hermitian & coefficient & status \\\\\n\\hline\n"
         + "\n".join(rows)
         + "\n\\hline\n\\end{tabular}\n"
     )
 
 
 def potential_tex(derivation: Derivation) -> str:
+    return tex_header(derivation) + potential_body(derivation)
+
+
+def potential_body(derivation: Derivation) -> str:
     """V as the paper writes it: hermitian terms, then (non-hermitian + h.c.)."""
     pot = derivation["potential"]
     model = derivation.model
@@ -58,7 +65,7 @@ def potential_tex(derivation: Derivation) -> str:
         factor = "" if conv.nonhermitian_factor == 1 else printer.latex(conv.nonhermitian_factor) + " "
         lines.append(f"+ {factor}\\left( " + " ".join(other) + r" + \text{h.c.} \right)")
     body = " \\\\\n  & ".join(lines)
-    return tex_header(derivation) + "\\begin{aligned}\n V = {} & " + body + "\n\\end{aligned}\n"
+    return "\\begin{aligned}\n V = {} & " + body + "\n\\end{aligned}\n"
 
 
 RENDERERS: dict[str, Callable[[Derivation], str]] = {
@@ -68,7 +75,22 @@ RENDERERS: dict[str, Callable[[Derivation], str]] = {
     ),
     "snippets/operators.tex": operators_tex,
     "snippets/potential.tex": potential_tex,
+    "checks.json": lambda d: dump_json({"_": header_fields(d.model), **d["checks"].to_json()}),
+    "report.tex": lambda d: _report().report_tex(d),
 }
+
+
+def _report():
+    from symflav.report import render as report_render  # jinja2 is only needed for the report
+
+    return report_render
+
+
+def _snippets(derivation: Derivation) -> dict[str, str]:
+    return _report().snippets(derivation)
+
+
+MULTI_RENDERERS: list[Callable[[Derivation], dict[str, str]]] = [_snippets]
 
 
 def render(derivation: Derivation) -> dict[str, str]:
@@ -79,4 +101,7 @@ def render(derivation: Derivation) -> dict[str, str]:
             files[path] = renderer(derivation)
         except KeyError:
             continue  # stage not run
+    for renderer in MULTI_RENDERERS:
+        for path, text in renderer(derivation).items():
+            files.setdefault(path, text)
     return files

@@ -67,9 +67,13 @@ def parse_number(value) -> sp.Rational:
     raise ParseError(f"{value!r} is not a number")
 
 
-def parse_expression(text, names: Mapping[str, sp.Expr]) -> sp.Expr:
+def parse_expression(
+    text, names: Mapping[str, sp.Expr], functions: Mapping[str, Callable] | None = None
+) -> sp.Expr:
     """Parse ``text`` into a sympy expression over the symbols in ``names``.
 
+    ``functions`` adds declared function names (name -> callable taking sympy
+    arguments) to the built-in ones; the printed registry declares e.g. ``I_m_x``.
     Raises :class:`ParseError` naming the offending construct.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
@@ -78,14 +82,19 @@ def parse_expression(text, names: Mapping[str, sp.Expr]) -> sp.Expr:
         raise ParseError(f"expected a formula (string), got {type(text).__name__}")
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise ParseError("formula is too long")
-    source = text.strip()
+    # '^' means power, with the precedence of '**' (Python would read it as xor,
+    # binding more loosely than '*': "4*pi^2" must be 4*pi**2, not (4*pi)**2).
+    source = text.strip().replace("^", "**")
     if not source:
         raise ParseError("empty formula")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
         raise ParseError(f"{text!r} is not a formula ({exc.msg})") from None
-    return _build(tree.body, names, text)
+    allowed = dict(FUNCTIONS)
+    if functions:
+        allowed.update(functions)
+    return _build(tree.body, names, source, allowed)
 
 
 _BINOPS = {
@@ -98,23 +107,23 @@ _BINOPS = {
 }
 
 
-def _build(node: ast.AST, names: Mapping[str, sp.Expr], text: str) -> sp.Expr:
+def _build(node: ast.AST, names: Mapping[str, sp.Expr], text: str, functions=FUNCTIONS) -> sp.Expr:
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        left = _build(node.left, names, text)
-        right = _build(node.right, names, text)
+        left = _build(node.left, names, text, functions)
+        right = _build(node.right, names, text, functions)
         if isinstance(node.op, ast.Div) and right == 0:
             raise ParseError(f"division by zero in {text!r}")
         if isinstance(node.op, (ast.Pow, ast.BitXor)) and right.is_number and abs(right) > MAX_POWER:
             raise ParseError(f"power {right} is too large in {text!r}")
         return _BINOPS[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        operand = _build(node.operand, names, text)
+        operand = _build(node.operand, names, text, functions)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ParseError(f"{node.value!r} is not allowed in a formula")
         if isinstance(node.value, float):
-            segment = ast.get_source_segment(text.strip(), node) or repr(node.value)
+            segment = ast.get_source_segment(text, node) or repr(node.value)
             return parse_number(segment)
         return sp.Integer(node.value)
     if isinstance(node, ast.Name):
@@ -124,12 +133,12 @@ def _build(node: ast.AST, names: Mapping[str, sp.Expr], text: str) -> sp.Expr:
             return CONSTANTS[node.id]
         raise ParseError(f"unknown name {node.id!r}")
     if isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+        if not isinstance(node.func, ast.Name) or node.func.id not in functions:
             what = f"function {node.func.id!r}" if isinstance(node.func, ast.Name) else "this call"
-            raise ParseError(f"{what} is not allowed (only {', '.join(FUNCTIONS)})")
+            raise ParseError(f"{what} is not allowed (only {', '.join(functions)})")
         if node.keywords or len(node.args) != 1:
             raise ParseError(f"{node.func.id} takes exactly one argument")
-        return FUNCTIONS[node.func.id](_build(node.args[0], names, text))
+        return functions[node.func.id](_build(node.args[0], names, text, functions))
     kind = type(node).__name__
     raise ParseError(f"{kind} is not allowed in a formula {text!r}")
 

@@ -24,6 +24,7 @@ class Stage:
     run: Callable[[Model, Mapping[str, Any]], Any]
     size: Callable[[Any], int]
     description: str
+    final: bool = False  # runs after every other stage (the comparison with the paper)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,25 @@ STAGES: list[Stage] = [
         lambda real: _ops(real.expr),
         "V in real components (eq. A.1)",
     ),
+    Stage(
+        "checks",
+        lambda model, r: _checks(model, r),
+        lambda report: len(report.results),
+        "printed vs derived, equation by equation",
+        final=True,
+    ),
 ]
+
+
+def _checks(model: Model, results: Mapping[str, Any]):
+    from symflav import checks  # the compare stage reads every other stage
+
+    return checks.run(Derivation(model, MappingProxyType(dict(results)), ()))
+
+
+def ordered_stages() -> list[Stage]:
+    """:data:`STAGES` with the final stages last."""
+    return [s for s in STAGES if not s.final] + [s for s in STAGES if s.final]
 
 
 def run(
@@ -82,10 +101,10 @@ def run(
     """Run every stage (or up to ``until``); ``progress`` is called after each stage."""
     results: dict[str, Any] = {"_degree": degree}
     reports = []
-    stages = STAGES
+    stages = ordered_stages()
     if until is not None:
-        names = [s.name for s in STAGES]
-        stages = STAGES[: names.index(until) + 1]
+        names = [s.name for s in stages]
+        stages = stages[: names.index(until) + 1]
     for i, stage in enumerate(stages):
         start = time.perf_counter()
         result = stage.run(model, MappingProxyType(results))

@@ -63,3 +63,29 @@ def latex_names(extra: dict | None = None) -> dict[sp.Symbol, str]:
     if extra:
         names.update(extra)
     return names
+
+
+PRINTED_KINDS = ("positive", "real", "complex", "integer")
+
+
+def printed(name: str, kind: str = "real", latex: str | None = None) -> sp.Symbol:
+    """A symbol of the printed registry that is not a model parameter (x_phi, C_ll, n)."""
+    if kind not in PRINTED_KINDS:
+        raise ValueError(f"unknown symbol kind {kind!r}")
+    assumptions = {"positive": {"positive": True}, "real": {"real": True},
+                   "complex": {}, "integer": {"integer": True, "positive": True}}[kind]
+    sym = sp.Symbol(name, **assumptions)
+    if latex:
+        LATEX_NAMES[sym] = latex
+    return sym
+
+
+def printed_function(name: str, latex: str | None = None):
+    """An undefined function of the printed registry (I_m_x), kept opaque in comparisons."""
+    func = sp.Function(name, real=True)
+    if latex:
+        FUNCTION_LATEX[name] = latex
+    return func
+
+
+FUNCTION_LATEX: dict[str, str] = {}

@@ -1,0 +1,54 @@
+"""Compile the LaTeX report with pdflatex, when it is installed.
+
+The PDF is made reproducible: ``SOURCE_DATE_EPOCH``/``FORCE_SOURCE_DATE`` fix the
+dates pdfTeX writes, and the template sets ``\\pdftrailerid{}`` and
+``\\pdfinfoomitdate``; the same TeX installation then gives the same bytes.
+Compilation runs in a temporary folder with shell escape disabled.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+PASSES = 2  # the report has a cross-reference (\ref) and longtables
+
+
+class LatexError(RuntimeError):
+    """pdflatex failed; the message holds the first error of its log."""
+
+
+def pdflatex() -> str | None:
+    return shutil.which("pdflatex")
+
+
+def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report") -> bytes:
+    """The PDF of ``tex`` (raises :class:`LatexError` on failure, ``FileNotFoundError`` without pdflatex)."""
+    program = pdflatex()
+    if program is None:
+        raise FileNotFoundError("pdflatex is not installed")
+    env = dict(os.environ)
+    env.update({"SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1", "TZ": "UTC", "LC_ALL": "C"})
+    with tempfile.TemporaryDirectory(prefix="symflav-tex-") as tmp:
+        folder = Path(tmp)
+        (folder / f"{name}.tex").write_text(tex, encoding="utf-8")
+        for _ in range(PASSES):
+            result = subprocess.run(
+                [program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", f"{name}.tex"],
+                cwd=folder, env=env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            )
+            if result.returncode != 0:
+                raise LatexError(first_error(folder / f"{name}.log", result.stdout.decode("utf-8", "replace")))
+        return (folder / f"{name}.pdf").read_bytes()
+
+
+def first_error(log: Path, stdout: str) -> str:
+    text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else stdout
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("!"):
+            return " ".join(x.strip() for x in lines[i:i + 3])
+    return lines[-1] if lines else "pdflatex failed"

@@ -1,0 +1,127 @@
+"""`symflav check`: exit codes and the JSON contract of DESIGN.md section 4."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import REPO
+from test_printed_registry import LISTED
+
+STATUSES = {"agrees", "agrees_to_order", "disagrees", "convention", "not_checked"}
+KEYS = {"equation", "object", "entry", "status", "printed", "derived", "difference", "witness", "note"}
+
+
+@pytest.fixture(scope="module")
+def builtin():
+    from conftest import run_cli
+
+    result = run_cli("check", "--json")
+    return result, json.loads(result.stdout)
+
+
+def test_builtin_check_passes_and_follows_the_contract(builtin):
+    result, data = builtin
+    assert result.returncode == 0, result.stderr
+    assert set(data) >= {"results", "summary"}
+    for r in data["results"]:
+        assert set(r) >= KEYS and r["status"] in STATUSES
+        if r["status"] == "not_checked":
+            assert r["note"], r
+        if r["status"] == "disagrees":
+            assert r["witness"] and r["difference"] is not None and r["explained"], r
+    assert data["summary"]["ok"] is True and data["summary"]["unexplained_disagreements"] == 0
+
+
+def test_every_listed_equation_has_a_status(builtin):
+    _, data = builtin
+    by_label = {e["equation"]: e for e in data["equations"]}
+    for label in LISTED + ["Table 1", "Table 2"]:
+        assert label in by_label and by_label[label]["status"], label
+    assert by_label["3.3"]["status"] == "convention"
+    v = next(r for r in data["results"] if r["equation"] == "3.3" and r["object"] == "V")
+    assert v["variants"]["eq3_3_sign"] == "agrees" and v["variants"]["canonical"] == "disagrees"
+
+
+def test_text_output(cli):
+    result = cli("check")
+    assert result.returncode == 0
+    assert "A.14" in result.stdout and "ok: every disagreement is explained" in result.stdout
+
+
+def _copy(tmp_path):
+    target = tmp_path / "calibbi2020"
+    shutil.copytree(REPO / "derivations" / "calibbi2020", target)
+    return target
+
+
+def _edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+TYPO = ("lambda_13*(phi1_dag*phi1)*(phi3_dag*phi3)", "2*lambda_13*(phi1_dag*phi1)*(phi3_dag*phi3)")
+
+
+def test_an_unexplained_typo_fails_with_a_witness(cli, tmp_path):
+    folder = _copy(tmp_path)
+    _edit(folder / "printed.toml", *TYPO)
+    result = cli("check", str(folder), "--json")
+    assert result.returncode == 1
+    data = json.loads(result.stdout)
+    (bad,) = [r for r in data["results"] if r["status"] == "disagrees" and not r["explained"]]
+    assert bad["equation"] == "3.3" and bad["object"] == "V"
+    assert "lambda_{13}" in bad["difference"] and bad["witness"]["point"]
+    assert set(bad["variants"].values()) == {"disagrees"}
+    text = cli("check", str(folder))
+    assert text.returncode == 1 and "UNEXPLAINED: 3.3 V" in text.stdout and "witness:" in text.stdout
+
+
+def test_a_recorded_erratum_explains_it(cli, tmp_path):
+    folder = _copy(tmp_path)
+    _edit(folder / "printed.toml", *TYPO)
+    with open(folder / "errata.toml", "a", encoding="utf-8") as f:
+        f.write('\n[[errata]]\nequation = "3.3"\nobject = "V"\nexplanation = "a test typo: lambda_13 doubled"\n')
+    assert cli("check", str(folder)).returncode == 0
+
+
+def test_a_wrong_correction_is_contradicted(cli, tmp_path):
+    folder = _copy(tmp_path)
+    with open(folder / "errata.toml", "a", encoding="utf-8") as f:
+        f.write('\n[[errata]]\nequation = "A.14"\nobject = "U_P^T U_P"\nexplanation = "x"\n'
+                'corrected = [["-1","0","v_1/(sqrt(2)*v_a)","0"],["0","1","0","0"],\n'
+                '  ["v_1/v_a","0","1/sqrt(2)","-1/sqrt(2)"],["v_1/v_a","0","1/sqrt(2)","1/sqrt(2)"]]\n')
+    result = cli("check", str(folder), "--json")
+    assert result.returncode == 1
+    states = [e["state"] for e in json.loads(result.stdout)["errata"] if e["explanation"] == "x"]
+    assert states == ["contradicted"]
+
+
+def test_a_stale_erratum_fails(cli, tmp_path):
+    folder = _copy(tmp_path)
+    with open(folder / "errata.toml", "a", encoding="utf-8") as f:
+        f.write('\n[[errata]]\nequation = "A.4"\nexplanation = "claims a typo where there is none"\n')
+    result = cli("check", str(folder))
+    assert result.returncode == 1 and "ERRATUM STALE" in result.stdout
+
+
+@pytest.mark.parametrize("write, problem", [
+    (lambda f: f.write_text("[[errata]]\nequation = 3\n", encoding="utf-8"), "errata[0].equation"),
+    (lambda f: f.write_text("[[errata\n", encoding="utf-8"), "malformed TOML"),
+    (lambda f: f.write_text('[[errata]]\nequation = "A.4"\nexplanation = "x"\ncorrected = "import os"\n',
+                            encoding="utf-8"), "errata[0]"),
+])
+def test_bad_errata_are_input_errors(cli, tmp_path, write, problem):
+    folder = _copy(tmp_path)
+    write(folder / "errata.toml")
+    result = cli("check", str(folder))
+    assert result.returncode == 2 and not result.stdout
+    assert problem in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unknown_derivation_is_an_input_error(cli, tmp_path):
+    result = cli("check", str(tmp_path / "nowhere"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
