@@ -68,6 +68,7 @@ RENDERERS: dict[str, Callable[[Derivation], str]] = {
     ),
     "snippets/operators.tex": operators_tex,
     "snippets/potential.tex": potential_tex,
+    "numeric.py": lambda d: d["codegen"].source,
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 import sympy as sp
 
 from symflav import invariants, potential
+from symflav.codegen import assemble
 from symflav.model import Model
 
 
@@ -68,6 +69,13 @@ STAGES: list[Stage] = [
         lambda model, r: potential.expand_real(r["potential"], [v for _, v in model.vacuum.vevs]),
         lambda real: _ops(real.expr),
         "V in real components (eq. A.1)",
+    ),
+    # Keep `codegen` last: it exports whatever the stages before it derived.
+    Stage(
+        "codegen",
+        lambda model, r: assemble.numeric_module(model, r),
+        lambda module: module.operations,
+        "numeric module numeric.py (numpy)",
     ),
 ]
 
