@@ -856,9 +856,9 @@ def _end_patch(expr, x, kind, inner, scan, tolerance):
     steps = round(abs(ks[index] - previous) * 10)
     # innermost failure on a grid of a tenth of a decade between the last good point and the failure
     last_bad = next(k for k in (previous + sgn * j / 10 for j in range(1, steps + 1)) if not scan.trusted(10.0**k))
-    cut_k = last_bad - sgn * 0.3
-    if sgn * (cut_k - start) < 0:
-        raise CodegenError(f"{expr}: the closed form is not accurate near x = 1e{last_bad:.1f}")
+    # one and a half grid steps inward of the innermost failure (this may reach inward of the
+    # scan's start: the expansion then covers more)
+    cut_k = last_bad - sgn * 0.15
     cut = _round_out(10.0**cut_k, up=(kind == "zero"))
     w_cut = cut if kind == "zero" else 1 / cut
     where = Expansion(kind)
