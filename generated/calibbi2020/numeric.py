@@ -10,7 +10,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: d47e57138f8adfcfdd5485ae6b67f1d0273b23f987672a18a6400202c539ed61
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 67446b66b5eca1d5c4ab8ec84f211154af52294e16af770190ac9d15b6b00e75
+content_sha256: 770d3c223f2fa70eb3d09e493fc845f5da1702164bd54735cbedf83e17d32b83
 """
 
 import numpy as np
@@ -24,6 +24,7 @@ __all__ = [
     'potential',
     'tadpoles',
     'mass_matrices',
+    'tadpoles_and_mass_matrices',
 ]
 
 
@@ -152,11 +153,16 @@ def _vector(function, name, value, n, dtype):
 def _broadcast(function, values, dtypes):
     """Common leading shape; arrays flattened to it, 0-d values as Python numbers."""
     arrays = [np.asarray(v, dtype=t) for v, t in zip(values, dtypes)]
+    shapes = {a.shape for a in arrays}
+    shapes.discard(())
+    if len(shapes) <= 1:  # the common case: scalars and arrays of one shape
+        shape = shapes.pop() if shapes else ()
+        return shape, [a.item() if a.ndim == 0 else a.reshape(-1) for a in arrays]
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        shapes = ", ".join(str(a.shape) for a in arrays)
-        raise ValueError(f"{function}(): arguments do not broadcast: {shapes}") from None
+        listed = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{function}(): arguments do not broadcast: {listed}") from None
     flat = [a.item() if a.ndim == 0 else np.broadcast_to(a, shape).reshape(-1) for a in arrays]
     return shape, flat
 
@@ -415,11 +421,11 @@ def tadpoles(vevs, *, out=None, **params):
         _t0 = v_3*v_3
         _t1 = v_a*v_a
         _t2 = v_b*v_b
-        np.multiply(2*v_1, -mu_1*mu_1 + _t0*lambda_13 + _t1*lambda_1a + _t2*lambda_1b + v_1*(2*lambda_1*v_1 + 3*lambdap_13*v_3) + 2*lambda_1ab*v_a*v_b, out=_r0[0, start:stop])
+        np.multiply(v_1*(-mu_1*mu_1 + _t0*lambda_13 + _t1*lambda_1a + _t2*lambda_1b + v_1*(2*lambda_1*v_1 + 3*lambdap_13*v_3) + 2*lambda_1ab*v_a*v_b), 2, out=_r0[0, start:stop])
         _t3 = v_1*v_1
-        np.multiply(2, lambdap_13*v_1*v_1*v_1 + v_3*(-mu_3*mu_3 + 2*_t0*lambda_3 + _t1*lambda_3a + _t2*lambda_3b + _t3*lambda_13), out=_r0[1, start:stop])
-        np.multiply(2, v_a*(-mu_a*mu_a - 2*mup_a*mup_a + _t0*lambda_3a + 2*_t1*lambda_a + _t2*lambda_ab + _t3*lambda_1a) + _t3*lambda_1ab*v_b, out=_r0[2, start:stop])
-        np.multiply(2, v_b*(-mu_b*mu_b - 2*mup_b*mup_b + _t0*lambda_3b + _t1*lambda_ab + 2*_t2*lambda_b + _t3*lambda_1b) + _t3*lambda_1ab*v_a, out=_r0[3, start:stop])
+        np.multiply(lambdap_13*(_t3*v_1) + v_3*(-mu_3*mu_3 + 2*_t0*lambda_3 + _t1*lambda_3a + _t2*lambda_3b + _t3*lambda_13), 2, out=_r0[1, start:stop])
+        np.multiply(v_a*(-mu_a*mu_a - 2*mup_a*mup_a + _t0*lambda_3a + 2*_t1*lambda_a + _t2*lambda_ab + _t3*lambda_1a) + _t3*lambda_1ab*v_b, 2, out=_r0[2, start:stop])
+        np.multiply(v_b*(-mu_b*mu_b - 2*mup_b*mup_b + _t0*lambda_3b + _t1*lambda_ab + 2*_t2*lambda_b + _t3*lambda_1b) + _t3*lambda_1ab*v_a, 2, out=_r0[3, start:stop])
         del _t0, _t1, _t2, _t3
     return _finish(results, out, True)
 
@@ -501,8 +507,6 @@ def mass_matrices(vevs, *, out=None, **params):
         stop = min(start + CHUNK_SIZE, size)
         (v_1, v_3, v_a, v_b, mu_1, mu_3, mu_a, mu_b, mup_a, mup_b, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(flat, start, stop)
         _t0 = lambda_1ab*v_b
-        np.multiply(2*v_1, _t0 + lambda_1a*v_a, out=_r0[2, start:stop])
-        _r0[8, start:stop] = _r0[2, start:stop]
         _t1 = 2*v_a
         _t2 = _t0*_t1
         _t3 = lambda_1*v_1
@@ -511,8 +515,8 @@ def mass_matrices(vevs, *, out=None, **params):
         _t6 = v_a*v_a
         _t7 = v_b*v_b
         _t8 = -mu_1*mu_1 + _t5*lambda_13 + _t6*lambda_1a + _t7*lambda_1b
-        np.add(_t2 + _t8, v_1*(6*(_t3 + _t4)), out=_r0[0, start:stop])
-        np.add(-_t2 + _t8, v_1*(2*(_t3 - 3*_t4)), out=_r1[0, start:stop])
+        np.add(_t2 + _t8, 6*v_1*(_t3 + _t4), out=_r0[0, start:stop])
+        np.add(-_t2 + _t8, 2*v_1*(_t3 - 3*_t4), out=_r1[0, start:stop])
         del _t2, _t3, _t4, _t8
         _t9 = 2*v_3
         np.multiply(_t9*lambda_3a, v_a, out=_r0[6, start:stop])
@@ -523,9 +527,15 @@ def mass_matrices(vevs, *, out=None, **params):
         np.multiply(v_1, _t10*v_1 + _t9*lambda_13, out=_r0[1, start:stop])
         _r0[4, start:stop] = _r0[1, start:stop]
         del _t9
+        _t12 = v_1*(_t0 + lambda_1a*v_a)
+        np.multiply(_t12, 2, out=_r0[2, start:stop])
+        _r0[8, start:stop] = _r0[2, start:stop]
+        del _t12
         _t13 = lambda_1ab*v_a
-        np.multiply(2*v_1, _t13 + lambda_1b*v_b, out=_r0[3, start:stop])
+        _t14 = v_1*(_t13 + lambda_1b*v_b)
+        np.multiply(_t14, 2, out=_r0[3, start:stop])
         _r0[12, start:stop] = _r0[3, start:stop]
+        del _t14
         _t15 = _t5*lambda_3
         _t16 = v_1*v_1
         np.multiply(_t10, _t16, out=_r1[1, start:stop])
@@ -563,4 +573,176 @@ def mass_matrices(vevs, *, out=None, **params):
         del _t0
         _r1[12, start:stop] = _r1[3, start:stop]
         del _t13, _t29
+    return _finish(results, out, False)
+
+
+def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
+    """tadpoles(vevs) and mass_matrices(vevs) in one pass (GeV^3, GeV^2).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    vevs : array_like, float, shape (..., 4)
+        Vacuum expectation values v_i (GeV), in the order FIELDS.
+    mu_1 : array_like, float, keyword
+        mu_1 (GeV).
+    mu_3 : array_like, float, keyword
+        mu_3 (GeV).
+    mu_a : array_like, float, keyword
+        mu_a (GeV).
+    mu_b : array_like, float, keyword
+        mu_b (GeV).
+    mup_a : array_like, float, keyword
+        mup_a (GeV).
+    mup_b : array_like, float, keyword
+        mup_b (GeV).
+    lambda_1 : array_like, float, keyword
+        lambda_1 (dimensionless).
+    lambda_3 : array_like, float, keyword
+        lambda_3 (dimensionless).
+    lambda_a : array_like, float, keyword
+        lambda_a (dimensionless).
+    lambda_b : array_like, float, keyword
+        lambda_b (dimensionless).
+    lambda_13 : array_like, float, keyword
+        lambda_13 (dimensionless).
+    lambda_1a : array_like, float, keyword
+        lambda_1a (dimensionless).
+    lambda_1b : array_like, float, keyword
+        lambda_1b (dimensionless).
+    lambda_3a : array_like, float, keyword
+        lambda_3a (dimensionless).
+    lambda_3b : array_like, float, keyword
+        lambda_3b (dimensionless).
+    lambda_ab : array_like, float, keyword
+        lambda_ab (dimensionless).
+    lambda_1ab : array_like, float, keyword
+        lambda_1ab (dimensionless).
+    lambdap_13 : array_like, float, keyword
+        lambdap_13 (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    tadpoles : ndarray, shape (..., 4)
+        dV/dsigma_i in GeV^3 (zero at a stationary point).
+    M_S2 : ndarray, shape (..., 4, 4)
+        CP-even mass matrix (GeV^2) in the basis sigma_i.
+    M_P2 : ndarray, shape (..., 4, 4)
+        CP-odd mass matrix (GeV^2) in the basis varphi_i.
+
+    Notes
+    -----
+    The same numbers as the two functions, computed together: their entries share sub-
+    expressions and the inputs are read once, which makes scans faster.
+    """
+    vevs = _vector('tadpoles_and_mass_matrices', 'vevs', vevs, 4, float)
+    params = _parameters('tadpoles_and_mass_matrices', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13',))
+    shape, flat = _broadcast('tadpoles_and_mass_matrices', [vevs[0], vevs[1], vevs[2], vevs[3], params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12], params[13], params[14], params[15], params[16], params[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    results, (_r0, _r1, _r2,) = _outputs('tadpoles_and_mass_matrices', out, shape, [(4, ), (4, 4, ), (4, 4, )], [float, float, float])
+    size = _r0.shape[1]
+    _r2[6] = 0
+    _r2[7] = 0
+    _r2[9] = 0
+    _r2[13] = 0
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, v_a, v_b, mu_1, mu_3, mu_a, mu_b, mup_a, mup_b, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(flat, start, stop)
+        _t0 = lambda_1*v_1
+        _t1 = lambdap_13*v_3
+        _t2 = 3*_t1
+        _t3 = lambda_1ab*v_b
+        _t4 = 2*v_a
+        _t5 = _t3*_t4
+        _t6 = v_3*v_3
+        _t7 = v_a*v_a
+        _t8 = v_b*v_b
+        _t9 = -mu_1*mu_1 + _t6*lambda_13 + _t7*lambda_1a + _t8*lambda_1b
+        np.add(-_t5 + _t9, 2*v_1*(_t0 - _t2), out=_r2[0, start:stop])
+        _t10 = _t5 + _t9
+        del _t5, _t9
+        np.multiply(v_1*(_t10 + v_1*(2*_t0 + _t2)), 2, out=_r0[0, start:stop])
+        del _t2
+        np.add(_t10, 6*v_1*(_t0 + _t1), out=_r1[0, start:stop])
+        del _t0, _t1, _t10
+        _t11 = _t6*lambda_3
+        _t12 = v_1*v_1
+        _t13 = -mu_3*mu_3 + _t12*lambda_13 + _t7*lambda_3a + _t8*lambda_3b
+        np.add(6*_t11, _t13, out=_r1[5, start:stop])
+        _t14 = 2*_t11 + _t13
+        del _t11, _t13
+        np.multiply(_t14*v_3 + lambdap_13*(_t12*v_1), 2, out=_r0[1, start:stop])
+        _r2[5, start:stop] = _t14
+        del _t14
+        _t15 = _t7*lambda_a
+        _t16 = 2*_t15
+        _t17 = -mu_a*mu_a
+        _t18 = 2*mup_a*mup_a
+        _t19 = _t12*lambda_1a
+        _t20 = _t6*lambda_3a
+        _t21 = _t8*lambda_ab
+        np.add(_t16 + _t17 + _t18 + _t19 + _t20, _t21, out=_r2[10, start:stop])
+        _t22 = _t17 - _t18 + _t19 + _t20 + _t21
+        del _t17, _t18, _t19, _t20, _t21
+        np.multiply(v_a*(_t16 + _t22) + _t12*lambda_1ab*v_b, 2, out=_r0[2, start:stop])
+        del _t16
+        np.add(6*_t15, _t22, out=_r1[10, start:stop])
+        del _t15, _t22
+        _t23 = _t8*lambda_b
+        del _t8
+        _t24 = 2*_t23
+        _t25 = -mu_b*mu_b
+        _t26 = 2*mup_b*mup_b
+        _t27 = _t12*lambda_1b
+        _t28 = _t6*lambda_3b
+        del _t6
+        _t29 = _t7*lambda_ab
+        del _t7
+        np.add(_t24 + _t25 + _t26 + _t27 + _t28, _t29, out=_r2[15, start:stop])
+        _t30 = _t25 - _t26 + _t27 + _t28 + _t29
+        del _t25, _t26, _t27, _t28, _t29
+        np.multiply(v_b*(_t24 + _t30) + _t12*lambda_1ab*v_a, 2, out=_r0[3, start:stop])
+        del _t24
+        np.add(6*_t23, _t30, out=_r1[15, start:stop])
+        del _t23, _t30
+        _t31 = 2*v_3
+        np.multiply(_t31*lambda_3a, v_a, out=_r1[6, start:stop])
+        np.multiply(_t31*lambda_3b, v_b, out=_r1[7, start:stop])
+        _r1[9, start:stop] = _r1[6, start:stop]
+        _r1[13, start:stop] = _r1[7, start:stop]
+        _t32 = 3*lambdap_13
+        np.multiply(v_1, _t31*lambda_13 + _t32*v_1, out=_r1[1, start:stop])
+        _r1[4, start:stop] = _r1[1, start:stop]
+        del _t31
+        np.multiply(_t12, _t32, out=_r2[1, start:stop])
+        _r2[4, start:stop] = _r2[1, start:stop]
+        del _t32
+        _t34 = v_1*(_t3 + lambda_1a*v_a)
+        np.multiply(_t34, 2, out=_r1[2, start:stop])
+        _r1[8, start:stop] = _r1[2, start:stop]
+        del _t34
+        _t35 = lambda_1ab*v_a
+        _t36 = v_1*(_t35 + lambda_1b*v_b)
+        np.multiply(_t36, 2, out=_r1[3, start:stop])
+        _r1[12, start:stop] = _r1[3, start:stop]
+        del _t36
+        _t39 = _t12*lambda_1ab
+        del _t12
+        np.add(_t39, _t4*lambda_ab*v_b, out=_r1[11, start:stop])
+        _r1[14, start:stop] = _r1[11, start:stop]
+        del _t4
+        np.multiply(-1, _t39, out=_r2[11, start:stop])
+        _r2[14, start:stop] = _r2[11, start:stop]
+        del _t39
+        _t42 = 2*v_1
+        np.multiply(_t3, _t42, out=_r2[2, start:stop])
+        np.multiply(_t35, _t42, out=_r2[3, start:stop])
+        _r2[8, start:stop] = _r2[2, start:stop]
+        del _t3
+        _r2[12, start:stop] = _r2[3, start:stop]
+        del _t35, _t42
     return _finish(results, out, False)

@@ -83,10 +83,12 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
         fallback = _fallback_vacuum(model, results["real_potential"])
         vacuum = vacuum or fallback
         hessian = hessian or fallback
-    if vacuum is not None:
-        functions.append(tadpole_function(model, vacuum))
-    if hessian is not None:
-        functions.append(mass_matrix_function(model, vacuum.vevs if vacuum else _vevs(model), hessian))
+    tadpole_fn = tadpole_function(model, vacuum) if vacuum is not None else None
+    matrix_fn = (mass_matrix_function(model, vacuum.vevs if vacuum else _vevs(model), hessian)
+                 if hessian is not None else None)
+    functions += [f for f in (tadpole_fn, matrix_fn) if f is not None]
+    if tadpole_fn is not None and matrix_fn is not None:
+        functions.append(combined_vacuum_function(tadpole_fn, matrix_fn))
     if "spectrum" in results:
         functions.append(perturbative_function(model, results["spectrum"]))
     if "observables" in results:
@@ -204,6 +206,22 @@ def mass_matrix_function(model: Model, vevs, hessian) -> Function:
         notes=_conventions_note(model) + " The matrices are evaluated at the given vevs with all "
         "parameters free; they are the physical mass matrices only at a stationary point "
         "(tadpoles zero).",
+    )
+
+
+def combined_vacuum_function(tadpoles: Function, matrices: Function) -> Function:
+    """Tadpoles and both mass matrices in one pass (one CSE over all their entries)."""
+    by_name = {a.name: a for a in tadpoles.parameters + matrices.parameters}
+    order = [a.name for a in matrices.parameters] + [a.name for a in tadpoles.parameters]
+    parameters = tuple(by_name[n] for n in dict.fromkeys(order))
+    return Function(
+        name="tadpoles_and_mass_matrices",
+        summary="tadpoles(vevs) and mass_matrices(vevs) in one pass (GeV^3, GeV^2).",
+        arguments=tadpoles.arguments,
+        parameters=parameters,
+        results=tadpoles.results + matrices.results,
+        notes="The same numbers as the two functions, computed together: their entries share "
+        "sub-expressions and the inputs are read once, which makes scans faster.",
     )
 
 

@@ -9,9 +9,10 @@ assignments ``t_k = ...`` followed by the outputs in terms of the inputs and the
    greedily the factor shared by most terms, recursively -- a multivariate Horner
    form), which saves multiplications and exposes shared pieces;
 2. sympy's ``cse`` over all outputs at once (canonical order, deterministic);
-3. :func:`factor_sums` again on every right-hand side (``cse`` re-expands
-   ``2*(a + b)``), and bases of integer powers that are not symbols get their own
-   assignment, so that ``(a + b)**2`` is printed ``t*t`` and never recomputed.
+3. bases of integer powers that are not symbols get their own assignment, so that
+   ``(a + b)**2`` is printed ``t*t`` and never recomputed, and ``v**3`` is ``t*v`` when
+   ``t = v**2`` exists. (Numeric factors pulled out of sums are held as symbols during
+   the CSE, so that sympy does not distribute ``2*(a + b)`` again.)
 
 The result is algebraically identical to the input (checked by the tests); only the
 order of floating-point operations changes.
@@ -92,19 +93,30 @@ def _rebuild(coeff, powers: Counter) -> sp.Expr:
     return sp.Mul(*factors, evaluate=False) if len(factors) > 1 else factors[0]
 
 
-def factor_sums(expr):
-    """Pull common factors out of every sum in ``expr`` (unevaluated result, same value)."""
+def factor_sums(expr, protect=None):
+    """Pull common factors out of every sum in ``expr`` (same value).
+
+    The result is unevaluated (sympy would distribute ``2*(a + b)`` again), unless
+    ``protect`` maps the numeric contents to symbols, which keeps it safe to evaluate.
+    """
     if not isinstance(expr, sp.Basic) or expr.is_Atom:
         return expr
     if expr.is_Add:
-        return _factor_add(expr.args)
-    new_args = [factor_sums(a) for a in expr.args]
+        return _factor_add(expr.args, protect)
+    new_args = [factor_sums(a, protect) for a in expr.args]
     if all(n is o for n, o in zip(new_args, expr.args)):
         return expr
-    return expr.func(*new_args, evaluate=False)
+    return _build(expr, new_args)
 
 
-def _factor_add(terms) -> sp.Expr:
+def _build(expr, args):
+    try:
+        return expr.func(*args, evaluate=False)
+    except TypeError:
+        return expr.func(*args)
+
+
+def _factor_add(terms, protect=None) -> sp.Expr:
     parts = [_factor_powers(t) for t in terms]
     # numeric content: 2*a + 4*b -> 2*(a + 2*b)
     coeffs = [c for c, _ in parts]
@@ -127,17 +139,17 @@ def _factor_add(terms) -> sp.Expr:
                 inside.append(_rebuild(c, reduced))
             else:
                 outside.append(_rebuild(c, powers))
-        inner = _factor_add(inside) if len(inside) > 1 else factor_sums(inside[0])
+        inner = _factor_add(inside, protect) if len(inside) > 1 else factor_sums(inside[0], protect)
         product = sp.Mul(best, inner, evaluate=False)
-        rest = [factor_sums(t) for t in outside]
+        rest = [factor_sums(t, protect) for t in outside]
         if rest:
             result = sp.Add(*(_sorted_terms(rest) + [product]), evaluate=False)
         else:
             result = product
     else:
-        result = sp.Add(*_sorted_terms([factor_sums(_rebuild(c, p)) for c, p in parts]), evaluate=False)
+        result = sp.Add(*_sorted_terms([factor_sums(_rebuild(c, p), protect) for c, p in parts]), evaluate=False)
     if content != 1:
-        result = sp.Mul(content, result, evaluate=False)
+        result = sp.Mul(protect(content) if protect else content, result, evaluate=False)
     return result
 
 
@@ -165,20 +177,46 @@ def _content(coeffs) -> sp.Expr:
 def straight_line(exprs, *, prefix: str = "t", factor: bool = True) -> Block:
     """One CSE over all ``exprs`` (see the module docstring)."""
     exprs = [sp.sympify(e) for e in exprs]
-    prepared = [factor_sums(e) for e in exprs] if factor else exprs
     taken = set().union(*(e.free_symbols for e in exprs)) if exprs else set()
     names = (s for s in sp.numbered_symbols(prefix, cls=sp.Symbol, real=True) if s not in taken)
+    # numeric contents pulled out of sums stand for themselves as symbols during the CSE,
+    # so that sympy does not distribute them again
+    numbers: dict[sp.Symbol, sp.Expr] = {}
+
+    def protect(value):
+        sym = sp.Dummy(f"n{len(numbers)}", real=True)
+        numbers[sym] = value
+        return sym
+
+    prepared = [factor_sums(e, protect) for e in exprs] if factor else exprs
     replacements, reduced = sp.cse(prepared, symbols=names, order="canonical")
-    if factor:
-        replacements = [(s, factor_sums(e)) for s, e in replacements]
-        reduced = [factor_sums(e) for e in reduced]
+    if factor:  # the CSE splits sums; factor the pieces again
+        replacements = [(s, factor_sums(e, protect)) for s, e in replacements]
+        reduced = [factor_sums(e, protect) for e in reduced]
+    if numbers:
+        replacements = [(s, _restore(e, numbers)) for s, e in replacements]
+        reduced = [_restore(e, numbers) for e in reduced]
     return _hoist_power_bases(replacements, reduced, names)
 
 
+def _restore(expr, numbers):
+    """Put the numbers back for the protecting symbols, without re-evaluating."""
+    if expr in numbers:
+        return numbers[expr]
+    if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args:
+        return expr
+    args = [_restore(a, numbers) for a in expr.args]
+    if all(n is o for n, o in zip(args, expr.args)):
+        return expr
+    return _build(expr, args)
+
+
 def _hoist_power_bases(replacements, reduced, names) -> Block:
-    """Give every compound base of an integer power its own assignment."""
+    """Give every compound base of an integer power its own assignment, and write a power
+    of a symbol whose square (or higher power) is already assigned with that assignment."""
     out = []
     known: dict[sp.Expr, sp.Symbol] = {}
+    powers: dict[sp.Symbol, list[tuple[int, sp.Symbol]]] = {}
 
     def visit(expr):
         if not isinstance(expr, sp.Basic) or expr.is_Atom:
@@ -190,12 +228,20 @@ def _hoist_power_bases(replacements, reduced, names) -> Block:
                 known[base] = next(names)
                 out.append((known[base], base))
             return sp.Pow(known[base], expr.exp, evaluate=False)
+        if expr.is_Pow and expr.exp.is_Integer and expr.exp >= 3 and args[0].is_Symbol:
+            usable = [(k, t) for k, t in powers.get(args[0], []) if k < expr.exp]
+            if usable:
+                k, t = max(usable, key=lambda kt: kt[0])
+                rest = expr.exp - k
+                return sp.Mul(t, args[0] if rest == 1 else sp.Pow(args[0], rest, evaluate=False), evaluate=False)
         if all(n is o for n, o in zip(args, expr.args)):
             return expr
-        return expr.func(*args, evaluate=False)
+        return _build(expr, args)
 
     for sym, rhs in replacements:
         new = visit(rhs)
         out.append((sym, new))
+        if new.is_Pow and new.base.is_Symbol and new.exp.is_Integer and new.exp >= 2:
+            powers.setdefault(new.base, []).append((int(new.exp), sym))
     outputs = tuple(visit(e) for e in reduced)
     return Block(tuple(out), outputs)

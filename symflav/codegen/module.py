@@ -136,11 +136,16 @@ def _vector(function, name, value, n, dtype):
 def _broadcast(function, values, dtypes):
     """Common leading shape; arrays flattened to it, 0-d values as Python numbers."""
     arrays = [np.asarray(v, dtype=t) for v, t in zip(values, dtypes)]
+    shapes = {a.shape for a in arrays}
+    shapes.discard(())
+    if len(shapes) <= 1:  # the common case: scalars and arrays of one shape
+        shape = shapes.pop() if shapes else ()
+        return shape, [a.item() if a.ndim == 0 else a.reshape(-1) for a in arrays]
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        shapes = ", ".join(str(a.shape) for a in arrays)
-        raise ValueError(f"{function}(): arguments do not broadcast: {shapes}") from None
+        listed = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{function}(): arguments do not broadcast: {listed}") from None
     flat = [a.item() if a.ndim == 0 else np.broadcast_to(a, shape).reshape(-1) for a in arrays]
     return shape, flat
 
