@@ -327,3 +327,19 @@ def test_numba_backend_renders_the_same_functions(derivation, tmp_path):
     for a, b in zip(fast.mass_matrices(grid, **params), plain.mass_matrices(grid, **params)):
         np.testing.assert_allclose(a, b, rtol=1e-13)
     np.testing.assert_allclose(fast.tadpoles(grid, **params), plain.tadpoles(grid, **params), rtol=1e-12)
+
+
+def test_readme_example_runs(tmp_path):
+    """The README's example of the generated module, run against the committed module."""
+    import re
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"## Fast functions for scans.*?```python\n(.*?)```", text, re.S).group(1)
+    script = "import sys\nsys.modules['sympy'] = None\n" + code + (
+        "\nassert T.shape == (1000, 4) and M_S2.shape == M_P2.shape == (1000, 4, 4) and V.shape == (1000,)\n"
+        "print('ok')\n")
+    (tmp_path / "numeric.py").write_bytes((REPO / "generated" / "calibbi2020" / "numeric.py").read_bytes())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

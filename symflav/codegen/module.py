@@ -30,7 +30,7 @@ import sympy as sp
 
 from symflav.codegen.cse import Block, straight_line
 from symflav.codegen.printer import CodegenError, NumpyPrinter, is_identifier
-from symflav.codegen.series import Patch, Stitched
+from symflav.codegen.series import Stitched
 
 CHUNK_SIZE = 8192
 BACKENDS = ("numpy", "numba")

@@ -591,17 +591,9 @@ def singular_points(expr, x) -> tuple[Fraction, ...]:
     """Positive rational points where a denominator of ``expr`` vanishes."""
     points = set()
     for node in sp.preorder_traversal(expr):
-        if node.is_Pow and node.exp.is_negative:
-            den = node.base
-        elif isinstance(node, sp.log) or node.is_Add or node.is_Mul:
-            continue
-        else:
-            continue
-        if not den.has(x):
-            continue
-        points |= _positive_roots(den, x)
-    together = sp.together(expr)
-    _, den = sp.fraction(together)
+        if node.is_Pow and node.exp.is_negative and node.base.has(x):
+            points |= _positive_roots(node.base, x)
+    _, den = sp.fraction(sp.together(expr))
     points |= _positive_roots(den, x)
     return tuple(sorted(points))
 
