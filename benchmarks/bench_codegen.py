@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -99,6 +100,15 @@ def vacuum_expressions(derivation):
     return vevs, params, tadpoles, matrices
 
 
+def cpu(function):
+    """(user, user + system) CPU seconds of one call."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    function()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    user = after.ru_utime - before.ru_utime
+    return user, user + after.ru_stime - before.ru_stime
+
+
 def bench_vacuum(derivation, numeric, repeat, label="numpy"):
     vevs, params, tadpoles, matrices = vacuum_expressions(derivation)
     lam_all = sp.lambdify(vevs + params, tadpoles + matrices, modules="numpy")
@@ -111,31 +121,39 @@ def bench_vacuum(derivation, numeric, repeat, label="numpy"):
         values = {str(p): rng.uniform(0.5, 2.0, n) for p in params}
         contiguous = [np.ascontiguousarray(V[:, i]) for i in range(4)] + [values[str(p)] for p in params]
         columns = [V[:, i] for i in range(4)] + [values[str(p)] for p in params]
-        out = (np.moveaxis(np.empty((4, n)), 0, -1),) + tuple(
-            np.moveaxis(np.empty((4, 4, n)), (0, 1), (-2, -1)) for _ in range(2))
+        out = numeric.tadpoles_and_mass_matrices(V, **values)  # buffers of the right shapes
         reps = repeat if n >= 100_000 else 20 * repeat
-        runs = {k: [] for k in ("one", "two", "lam", "lam_cols", "lam_two", "out")}
+        calls = {
+            "one": lambda: numeric.tadpoles_and_mass_matrices(V, **values),
+            "lam": lambda: lam_all(*contiguous),
+            "two": lambda: (numeric.tadpoles(V, **values), numeric.mass_matrices(V, **values)),
+            "lam_two": lambda: (lam_t(*contiguous), lam_m(*contiguous)),
+            "lam_cols": lambda: lam_all(*columns),
+            "out": lambda: numeric.tadpoles_and_mass_matrices(V, out=out, **values),
+        }
+        user = {k: [] for k in calls}
+        total = {k: [] for k in calls}
         for _ in range(reps):  # interleaved, so that every variant sees the same load
-            runs["one"].append(best(lambda: numeric.tadpoles_and_mass_matrices(V, **values), 1))
-            runs["lam"].append(best(lambda: lam_all(*contiguous), 1))
-            runs["two"].append(best(lambda: (numeric.tadpoles(V, **values), numeric.mass_matrices(V, **values)), 1))
-            runs["lam_two"].append(best(lambda: (lam_t(*contiguous), lam_m(*contiguous)), 1))
-            runs["lam_cols"].append(best(lambda: lam_all(*columns), 1))
-            runs["out"].append(best(lambda: numeric.tadpoles_and_mass_matrices(V, out=out, **values), 1))
-        t = {k: min(v) for k, v in runs.items()}
-        rows.append((n, t))
+            for key, call in calls.items():
+                u, t = cpu(call)
+                user[key].append(u)
+                total[key].append(t)
+        rows.append((n, {k: min(v) for k, v in total.items()}, {k: min(v) for k, v in user.items()}))
     print(f"  all 4 tadpoles + 32 mass-matrix entries, the 22 inputs varying per point ({label} backend)")
-    print(f"  {'N':>7} | {'generated':>10} {'lambdify':>10} {'ratio':>6} {'ratio*':>6} | "
+    print(f"  {'N':>7} | {'generated':>10} {'lambdify':>10} {'ratio':>6} {'user':>6} {'ratio*':>6} | "
           f"{'2 calls':>10} {'lambdify':>10} {'ratio':>6} | {'out=':>10} {'ratio':>6}")
-    for n, t in rows:
+    for n, t, u in rows:
         print(f"  {n:>7.0e} | {n / t['one']:>10.3e} {n / t['lam']:>10.3e} {t['lam'] / t['one']:>6.2f} "
-              f"{t['lam_cols'] / t['one']:>6.2f} | {n / t['two']:>10.3e} {n / t['lam_two']:>10.3e} "
-              f"{t['lam_two'] / t['two']:>6.2f} | {n / t['out']:>10.3e} {t['lam'] / t['out']:>6.2f}")
-    print("  points per second (CPU time, best of the interleaved runs). generated = tadpoles_and_mass_matrices;")
-    print("  lambdify = one lambdify of the same 36 expressions, each symbol a contiguous array (its best case);")
-    print("  ratio = lambdify time / generated time; ratio* = lambdify given the columns of the (N, 4) vev")
-    print("  array; 2 calls = tadpoles() + mass_matrices() vs two lambdified functions; out= = generated")
-    print("  writing into caller-supplied buffers.")
+              f"{u['lam'] / u['one']:>6.2f} {t['lam_cols'] / t['one']:>6.2f} | {n / t['two']:>10.3e} "
+              f"{n / t['lam_two']:>10.3e} {t['lam_two'] / t['two']:>6.2f} | {n / t['out']:>10.3e} "
+              f"{t['lam'] / t['out']:>6.2f}")
+    print("  points per second from CPU time (user + system), best of the interleaved runs.")
+    print("  generated = tadpoles_and_mass_matrices(); lambdify = one lambdify of the same 36 expressions,")
+    print("  each symbol a contiguous array (its best case); ratio = lambdify time / generated time;")
+    print("  user = the same ratio of user CPU time only (system time is mostly the kernel providing fresh")
+    print("  pages for large results, erratic on a shared machine); ratio* = lambdify given the columns")
+    print("  of the (N, 4) vev array; 2 calls = tadpoles() + mass_matrices() vs two lambdified functions;")
+    print("  out= = generated, writing into caller-supplied buffers (no fresh memory).")
     return rows
 
 
@@ -205,23 +223,27 @@ def bench_loops(derivation, repeat, folder):
 
 def bench_import(folder, repeat):
     section("4. import of the committed generated/calibbi2020/numeric.py (fresh interpreter, sympy absent)")
-    target = Path(folder) / "imp"
-    target.mkdir()
-    shutil.copy(REPO / "generated" / "calibbi2020" / "numeric.py", target / "numeric.py")
+    where = Path(folder) / "imp"
+    where.mkdir()
+    shutil.copy(REPO / "generated" / "calibbi2020" / "numeric.py", where / "numeric.py")
     code_all = ("import sys, time; t = time.perf_counter(); import numeric; d = time.perf_counter() - t; "
                 "assert 'sympy' not in sys.modules; print(d)")
     code_mod = ("import sys, time; import numpy; t = time.perf_counter(); import numeric; "
                 "d = time.perf_counter() - t; assert 'sympy' not in sys.modules; print(d)")
+    code_numpy = "import time; t = time.perf_counter(); import numpy; print(time.perf_counter() - t)"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     results = {}
-    for label, code in (("numpy + numeric", code_all), ("numeric (numpy already imported)", code_mod)):
+    cases = (("numpy + numeric", code_all), ("numeric (numpy already imported)", code_mod),
+             ("numpy alone, for comparison", code_numpy))
+    for label, code in cases:
         times = []
         for _ in range(repeat):
-            out = subprocess.run([sys.executable, "-c", code], cwd=target, env=env,
+            out = subprocess.run([sys.executable, "-c", code], cwd=where, env=env,
                                  capture_output=True, text=True, check=True)
             times.append(float(out.stdout))
         results[label] = min(times)
-        print(f"  {label:<34} {min(times) * 1e3:7.1f} ms   (target: under 100 ms)")
+        target = "" if label.startswith("numpy alone") else "   (target: under 100 ms)"
+        print(f"  {label:<34} {min(times) * 1e3:7.1f} ms{target}")
     return results
 
 

@@ -10,7 +10,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: d47e57138f8adfcfdd5485ae6b67f1d0273b23f987672a18a6400202c539ed61
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 770d3c223f2fa70eb3d09e493fc845f5da1702164bd54735cbedf83e17d32b83
+content_sha256: 115659cb4fe0b26f91249452a975a1b0a3b21d1486fda96da1e6f5f13e3e15c4
 """
 
 import numpy as np
@@ -167,18 +167,23 @@ def _broadcast(function, values, dtypes):
     return shape, flat
 
 
-def _outputs(function, out, shape, trailing, dtypes):
-    """Result arrays and, for each, a view (entries, points) that the loop writes into.
+def _outputs(function, out, shape, trailing, dtypes, point_major=False):
+    """Result arrays and, for each, a 2-d view that the evaluation writes into:
+    (entries, points), or (points, entries) with ``point_major``.
 
-    New results are allocated entry-major, so that every entry is written contiguously;
-    the returned arrays are views of shape (..., *trailing). A caller's ``out`` may have
+    New results are allocated so that the view is contiguous (entry-major: every entry is
+    written contiguously by the vectorized code; point-major for compiled loops); the
+    returned arrays have shape (..., *trailing) either way. A caller's ``out`` may have
     any layout whose entries can be addressed without a copy.
     """
     if out is None:
         results = []
         for t, d in zip(trailing, dtypes):
-            buffer = np.empty(t + shape, dtype=d)
-            results.append(np.moveaxis(buffer, tuple(range(len(t))), tuple(range(-len(t), 0))))
+            if point_major:
+                results.append(np.empty(shape + t, dtype=d))
+            else:
+                buffer = np.empty(t + shape, dtype=d)
+                results.append(np.moveaxis(buffer, tuple(range(len(t))), tuple(range(-len(t), 0))))
     else:
         results = out if isinstance(out, tuple) else (out,)
         if len(results) != len(trailing):
@@ -192,7 +197,10 @@ def _outputs(function, out, shape, trailing, dtypes):
     targets = []
     for o, t in zip(results, trailing):
         entries = int(np.prod(t, dtype=np.int64))
-        view = np.moveaxis(o, tuple(range(-len(t), 0)), tuple(range(len(t)))).reshape(entries, size)
+        if point_major:
+            view = o.reshape(size, entries)
+        else:
+            view = np.moveaxis(o, tuple(range(-len(t), 0)), tuple(range(len(t)))).reshape(entries, size)
         if size and not np.may_share_memory(view, o):
             raise ValueError(f"{function}(): out has a layout that cannot be written in place")
         targets.append(view)
@@ -638,7 +646,9 @@ def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
     Notes
     -----
     The same numbers as the two functions, computed together: their entries share sub-
-    expressions and the inputs are read once, which makes scans faster.
+    expressions and the inputs are read once, which makes scans faster. For very large
+    scans, pass out= buffers and reuse them between calls: providing fresh memory for
+    hundreds of megabytes of results costs the operating system more than the evaluation.
     """
     vevs = _vector('tadpoles_and_mass_matrices', 'vevs', vevs, 4, float)
     params = _parameters('tadpoles_and_mass_matrices', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13',))

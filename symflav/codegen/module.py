@@ -150,18 +150,23 @@ def _broadcast(function, values, dtypes):
     return shape, flat
 
 
-def _outputs(function, out, shape, trailing, dtypes):
-    """Result arrays and, for each, a view (entries, points) that the loop writes into.
+def _outputs(function, out, shape, trailing, dtypes, point_major=False):
+    """Result arrays and, for each, a 2-d view that the evaluation writes into:
+    (entries, points), or (points, entries) with ``point_major``.
 
-    New results are allocated entry-major, so that every entry is written contiguously;
-    the returned arrays are views of shape (..., *trailing). A caller's ``out`` may have
+    New results are allocated so that the view is contiguous (entry-major: every entry is
+    written contiguously by the vectorized code; point-major for compiled loops); the
+    returned arrays have shape (..., *trailing) either way. A caller's ``out`` may have
     any layout whose entries can be addressed without a copy.
     """
     if out is None:
         results = []
         for t, d in zip(trailing, dtypes):
-            buffer = np.empty(t + shape, dtype=d)
-            results.append(np.moveaxis(buffer, tuple(range(len(t))), tuple(range(-len(t), 0))))
+            if point_major:
+                results.append(np.empty(shape + t, dtype=d))
+            else:
+                buffer = np.empty(t + shape, dtype=d)
+                results.append(np.moveaxis(buffer, tuple(range(len(t))), tuple(range(-len(t), 0))))
     else:
         results = out if isinstance(out, tuple) else (out,)
         if len(results) != len(trailing):
@@ -175,7 +180,10 @@ def _outputs(function, out, shape, trailing, dtypes):
     targets = []
     for o, t in zip(results, trailing):
         entries = int(np.prod(t, dtype=np.int64))
-        view = np.moveaxis(o, tuple(range(-len(t), 0)), tuple(range(len(t)))).reshape(entries, size)
+        if point_major:
+            view = o.reshape(size, entries)
+        else:
+            view = np.moveaxis(o, tuple(range(-len(t), 0)), tuple(range(len(t)))).reshape(entries, size)
         if size and not np.may_share_memory(view, o):
             raise ValueError(f"{function}(): out has a layout that cannot be written in place")
         targets.append(view)
@@ -482,7 +490,7 @@ def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
     arrays = [f"_a{i}" for i in range(len(inputs))]
     outs = [f"_o{i}" for i in range(len(fn.results))]
     k_lines = ["@numba.njit(cache=False, nogil=True)", f"def {kernel}({', '.join(arrays + outs)}):"]
-    k_lines.append(f"    for i in range({outs[0]}.shape[1]):")
+    k_lines.append(f"    for i in range({outs[0]}.shape[0]):")
     for a, s in zip(arrays, inputs):
         k_lines.append(f"        {names[s]} = {a}[i]")
     for sym, rhs in block.assignments:
@@ -493,7 +501,7 @@ def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
             text = printer.doprint(block.outputs[k])
             if is_complex:
                 text = f"({text}).real"
-            k_lines.append(f"        {o}[{j}, i] = {text}")
+            k_lines.append(f"        {o}[i, {j}] = {text}")
             k += 1
     lines = [signature, doc]
     flat_names, dtypes = [], []
@@ -514,10 +522,10 @@ def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
     trailing = ", ".join("(" + "".join(f"{n}, " for n in r.shape) + ")" for r in fn.results)
     lines.append(
         f"    results, targets = _outputs({fn.name!r}, out, shape, [{trailing}], "
-        f"[{', '.join('float' for _ in fn.results)}])"
+        f"[{', '.join('float' for _ in fn.results)}], point_major=True)"
     )
-    lines.append("    size = targets[0].shape[1]")
-    lines.append("    arrays = [a if isinstance(a, np.ndarray) else np.full(size, a) for a in flat]")
+    lines.append("    size = targets[0].shape[0]")
+    lines.append("    arrays = [a if isinstance(a, np.ndarray) else np.broadcast_to(np.asarray(a), (size,)) for a in flat]")
     lines.append(f"    {kernel}(*arrays, *targets)")
     lines.append(f"    return _finish(results, out, {len(fn.results) == 1})")
     return "\n".join(k_lines) + "\n\n\n" + "\n".join(lines) + "\n"
