@@ -100,13 +100,14 @@ def vacuum_expressions(derivation):
     return vevs, params, tadpoles, matrices
 
 
-def cpu(function):
-    """(user, user + system) CPU seconds of one call."""
+def cpu(function, calls=1):
+    """(user, user + system) CPU seconds per call, over ``calls`` calls (the clocks tick coarsely)."""
     before = resource.getrusage(resource.RUSAGE_SELF)
-    function()
+    for _ in range(calls):
+        function()
     after = resource.getrusage(resource.RUSAGE_SELF)
     user = after.ru_utime - before.ru_utime
-    return user, user + after.ru_stime - before.ru_stime
+    return user / calls, (user + after.ru_stime - before.ru_stime) / calls
 
 
 def bench_vacuum(derivation, numeric, repeat, label="numpy"):
@@ -122,7 +123,8 @@ def bench_vacuum(derivation, numeric, repeat, label="numpy"):
         contiguous = [np.ascontiguousarray(V[:, i]) for i in range(4)] + [values[str(p)] for p in params]
         columns = [V[:, i] for i in range(4)] + [values[str(p)] for p in params]
         out = numeric.tadpoles_and_mass_matrices(V, **values)  # buffers of the right shapes
-        reps = repeat if n >= 100_000 else 20 * repeat
+        reps = repeat
+        batch = max(1, 200_000 // n)
         calls = {
             "one": lambda: numeric.tadpoles_and_mass_matrices(V, **values),
             "lam": lambda: lam_all(*contiguous),
@@ -135,7 +137,7 @@ def bench_vacuum(derivation, numeric, repeat, label="numpy"):
         total = {k: [] for k in calls}
         for _ in range(reps):  # interleaved, so that every variant sees the same load
             for key, call in calls.items():
-                u, t = cpu(call)
+                u, t = cpu(call, batch)
                 user[key].append(u)
                 total[key].append(t)
         rows.append((n, {k: min(v) for k, v in total.items()}, {k: min(v) for k, v in user.items()}))
