@@ -77,6 +77,7 @@ RENDERERS: dict[str, Callable[[Derivation], str]] = {
     "snippets/potential.tex": potential_tex,
     "checks.json": lambda d: dump_json({"_": header_fields(d.model), **d["checks"].to_json()}),
     "report.tex": lambda d: _report().report_tex(d),
+    "numeric.py": lambda d: d["codegen"].source,
 }
 
 

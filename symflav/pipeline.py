@@ -15,6 +15,7 @@ from typing import Any, Callable, Mapping
 import sympy as sp
 
 from symflav import invariants, potential
+from symflav.codegen import assemble
 from symflav.model import Model
 
 
@@ -69,6 +70,15 @@ STAGES: list[Stage] = [
         lambda model, r: potential.expand_real(r["potential"], [v for _, v in model.vacuum.vevs]),
         lambda real: _ops(real.expr),
         "V in real components (eq. A.1)",
+    ),
+    # Final stages run after every other stage, in this order: `codegen` exports
+    # whatever the stages before it derived; `checks` compares everything with the paper.
+    Stage(
+        "codegen",
+        lambda model, r: assemble.numeric_module(model, r),
+        lambda module: module.operations,
+        "numeric module numeric.py (numpy)",
+        final=True,
     ),
     Stage(
         "checks",

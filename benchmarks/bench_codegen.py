@@ -1,0 +1,291 @@
+"""Speed of the generated numeric module (prints tables and ratios; not a test).
+
+    python benchmarks/bench_codegen.py [--backend numba] [--repeat 5]
+
+1. ``symflav derive`` of the built-in model: time and operation count per stage.
+2. Points per second for all tadpoles and mass-matrix entries (``tadpoles`` +
+   ``mass_matrices``) at N = 1e3, 1e5, 1e6, every one of the 22 inputs varying per
+   point, against ``sympy.lambdify(..., modules="numpy")`` of the same expressions in
+   this process. Lambdify is given each symbol as a contiguous array (its best case);
+   the ratio when it gets the columns of the same (N, 4) vev array is shown too.
+3. Loop functions: cost of the patched generated function relative to the naive
+   closed form (lambdify), N = 1e6. Without a ``loops`` stage the functions are
+   stand-ins of the same type (Feynman-parameter integrals with removable poles of
+   order 1 to 4 at x = 1), not the paper's.
+4. Import time of the committed module in a fresh interpreter, sympy absent.
+5. ``--backend numba``: the same functions as numba kernels (skipped without numba).
+
+Timings are CPU times, the minimum over ``--repeat`` interleaved runs (the machine may
+be shared with other work; CPU time does not count the time the process waits).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from symflav import pipeline, spec  # noqa: E402
+from symflav.codegen import assemble, series  # noqa: E402
+from symflav.codegen.module import LoopFunction, render_loop_function, render_module  # noqa: E402
+
+SIZES = (1_000, 100_000, 1_000_000)
+
+
+def best(function, repeat):
+    """Smallest CPU time of ``repeat`` calls (CPU time: robust when the machine is shared)."""
+    times = []
+    for _ in range(repeat):
+        start = time.process_time()
+        function()
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def load(source: str, name: str, folder: Path):
+    path = folder / f"{name}.py"
+    path.write_text(source, encoding="utf-8")
+    spec_ = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(module)
+    return module
+
+
+def section(title):
+    print()
+    print(title)
+    print("-" * len(title))
+
+
+# ---------------------------------------------------------------- 1. derive
+
+
+def bench_derive(model):
+    section("1. symflav derive (built-in model)")
+    start = time.perf_counter()
+    derivation = pipeline.run(model)
+    total = time.perf_counter() - start
+    for r in derivation.reports:
+        print(f"  {r.name:<16} {r.seconds:7.3f} s  {r.operations:>8} ops  ({r.description})")
+    print(f"  total            {total:7.3f} s")
+    return derivation
+
+
+# ---------------------------------------------------------------- 2. vacuum functions
+
+
+def vacuum_expressions(derivation):
+    results = derivation.results
+    vacuum, hessian = results.get("tadpoles"), results.get("mass_matrices")
+    if vacuum is None or hessian is None:
+        fallback = assemble._fallback_vacuum(derivation.model, results["real_potential"])
+        vacuum, hessian = vacuum or fallback, hessian or fallback
+    tadpoles = list(vacuum.general)
+    matrices = list(sp.Matrix(hessian.M_S2)) + list(sp.Matrix(hessian.M_P2))
+    vevs = list(vacuum.vevs)
+    params = sorted(set().union(*(sp.sympify(e).free_symbols for e in tadpoles + matrices)) - set(vevs), key=str)
+    return vevs, params, tadpoles, matrices
+
+
+def cpu(function, calls=1):
+    """(user, user + system) CPU seconds per call, over ``calls`` calls (the clocks tick coarsely)."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    for _ in range(calls):
+        function()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    user = after.ru_utime - before.ru_utime
+    return user / calls, (user + after.ru_stime - before.ru_stime) / calls
+
+
+def bench_vacuum(derivation, numeric, repeat, label="numpy"):
+    vevs, params, tadpoles, matrices = vacuum_expressions(derivation)
+    lam_all = sp.lambdify(vevs + params, tadpoles + matrices, modules="numpy")
+    lam_t = sp.lambdify(vevs + params, tadpoles, modules="numpy")
+    lam_m = sp.lambdify(vevs + params, matrices, modules="numpy")
+    rng = np.random.default_rng(2020)
+    rows = []
+    for n in SIZES:
+        V = rng.uniform(20.0, 300.0, (n, 4)) * np.array([1, -1, 1, 1])
+        values = {str(p): rng.uniform(0.5, 2.0, n) for p in params}
+        contiguous = [np.ascontiguousarray(V[:, i]) for i in range(4)] + [values[str(p)] for p in params]
+        columns = [V[:, i] for i in range(4)] + [values[str(p)] for p in params]
+        out = numeric.tadpoles_and_mass_matrices(V, **values)  # buffers of the right shapes
+        reps = repeat
+        batch = max(1, 200_000 // n)
+        calls = {
+            "one": lambda: numeric.tadpoles_and_mass_matrices(V, **values),
+            "lam": lambda: lam_all(*contiguous),
+            "two": lambda: (numeric.tadpoles(V, **values), numeric.mass_matrices(V, **values)),
+            "lam_two": lambda: (lam_t(*contiguous), lam_m(*contiguous)),
+            "lam_cols": lambda: lam_all(*columns),
+            "out": lambda: numeric.tadpoles_and_mass_matrices(V, out=out, **values),
+        }
+        user = {k: [] for k in calls}
+        total = {k: [] for k in calls}
+        for _ in range(reps):  # interleaved, so that every variant sees the same load
+            for key, call in calls.items():
+                u, t = cpu(call, batch)
+                user[key].append(u)
+                total[key].append(t)
+        rows.append((n, {k: min(v) for k, v in total.items()}, {k: min(v) for k, v in user.items()}))
+    print(f"  all 4 tadpoles + 32 mass-matrix entries, the 22 inputs varying per point ({label} backend)")
+    print(f"  {'N':>7} | {'generated':>10} {'lambdify':>10} {'ratio':>6} {'user':>6} {'ratio*':>6} | "
+          f"{'2 calls':>10} {'lambdify':>10} {'ratio':>6} | {'out=':>10} {'ratio':>6}")
+    for n, t, u in rows:
+        print(f"  {n:>7.0e} | {n / t['one']:>10.3e} {n / t['lam']:>10.3e} {t['lam'] / t['one']:>6.2f} "
+              f"{u['lam'] / u['one']:>6.2f} {t['lam_cols'] / t['one']:>6.2f} | {n / t['two']:>10.3e} "
+              f"{n / t['lam_two']:>10.3e} {t['lam_two'] / t['two']:>6.2f} | {n / t['out']:>10.3e} "
+              f"{t['lam'] / t['out']:>6.2f}")
+    print("  points per second from CPU time (user + system), best of the interleaved runs.")
+    print("  generated = tadpoles_and_mass_matrices(); lambdify = one lambdify of the same 36 expressions,")
+    print("  each symbol a contiguous array (its best case); ratio = lambdify time / generated time;")
+    print("  user = the same ratio of user CPU time only (system time is mostly the kernel providing fresh")
+    print("  pages for large results, erratic on a shared machine); ratio* = lambdify given the columns")
+    print("  of the (N, 4) vev array; 2 calls = tadpoles() + mass_matrices() vs two lambdified functions;")
+    print("  out= = generated, writing into caller-supplied buffers (no fresh memory).")
+    return rows
+
+
+# ---------------------------------------------------------------- 3. loop functions
+
+
+def stand_in_loop_functions():
+    """Loop-type functions of x = m/M (not the paper's): int_0^1 P(z)/(z + (1-z) x^2) dz."""
+    x, z = sp.Symbol("x", positive=True), sp.Symbol("z")
+
+    def integral(numerator):
+        q, r = sp.div(sp.expand(numerator), (1 - x**2) * z + x**2, z)
+        return sp.integrate(q, (z, 0, 1)) - r * 2 * sp.log(x) / (1 - x**2)
+
+    forms = {
+        "pole1": integral(z),
+        "pole2": integral(z**2),
+        "pole3": integral(z**2 * (1 - z)),
+        "pole4": integral(z**3),
+    }
+    return x, {k: sp.cancel(sp.together(v)) for k, v in forms.items()}
+
+
+def bench_loops(derivation, repeat, folder):
+    section("3. loop functions: generated (closed form + series patches) vs naive closed form, N = 1e6")
+    loops = derivation.results.get("loops")
+    if loops is not None:
+        x, forms = loops.x, dict(loops.closed_forms)
+        print("  the derivation's loop functions")
+    else:
+        x, forms = stand_in_loop_functions()
+        print("  stand-ins (no `loops` stage on this branch): removable poles of order 1-4 at x = 1")
+    rendered, stitched = [], {}
+    for name, expr in forms.items():
+        st = series.stitch(expr, x)
+        stitched[name] = st
+        rendered.append(render_loop_function(LoopFunction(name, name, st)))
+    module = load(render_module("bench loop functions", {}, "", [("PARAMETERS", "()", "none")], rendered),
+                  "bench_loops_generated", folder)
+    rng = np.random.default_rng(7)
+    n = 1_000_000
+    grids = {
+        "log-uniform 1e-3..1e3": np.exp(rng.uniform(np.log(1e-3), np.log(1e3), n)),
+        "uniform 0.5..2": rng.uniform(0.5, 2.0, n),
+    }
+    print(f"  {'function':<8} {'x':<22} {'generated':>10} {'naive':>10} {'cost ratio':>10}   patches")
+    worst = 0.0
+    for name, expr in forms.items():
+        naive = sp.lambdify(x, expr, modules="numpy")
+        generated = getattr(module, name)
+        for label, xs in grids.items():
+            tg, tn = [], []
+            with np.errstate(all="ignore"):
+                for _ in range(repeat):
+                    tg.append(best(lambda: generated(xs), 1))
+                    tn.append(best(lambda: naive(xs), 1))
+            ratio = min(tg) / min(tn)
+            worst = max(worst, ratio)
+            patches = ", ".join(f"{p.expansion.kind}:{p.order}" for p in stitched[name].patches)
+            print(f"  {name:<8} {label:<22} {min(tg)*1e3:>8.1f}ms {min(tn)*1e3:>8.1f}ms {ratio:>10.2f}   {patches}")
+    print(f"  largest cost ratio: {worst:.2f} (target: at most 2)")
+    return worst
+
+
+# ---------------------------------------------------------------- 4. import
+
+
+def bench_import(folder, repeat):
+    section("4. import of the committed generated/calibbi2020/numeric.py (fresh interpreter, sympy absent)")
+    where = Path(folder) / "imp"
+    where.mkdir()
+    shutil.copy(REPO / "generated" / "calibbi2020" / "numeric.py", where / "numeric.py")
+    code_all = ("import sys, time; t = time.perf_counter(); import numeric; d = time.perf_counter() - t; "
+                "assert 'sympy' not in sys.modules; print(d)")
+    code_mod = ("import sys, time; import numpy; t = time.perf_counter(); import numeric; "
+                "d = time.perf_counter() - t; assert 'sympy' not in sys.modules; print(d)")
+    code_numpy = "import time; t = time.perf_counter(); import numpy; print(time.perf_counter() - t)"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    results = {}
+    cases = (("numpy + numeric", code_all), ("numeric (numpy already imported)", code_mod),
+             ("numpy alone, for comparison", code_numpy))
+    for label, code in cases:
+        times = []
+        for _ in range(repeat):
+            out = subprocess.run([sys.executable, "-c", code], cwd=where, env=env,
+                                 capture_output=True, text=True, check=True)
+            times.append(float(out.stdout))
+        results[label] = min(times)
+        target = "" if label.startswith("numpy alone") else "   (target: under 100 ms)"
+        print(f"  {label:<34} {min(times) * 1e3:7.1f} ms{target}")
+    return results
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("numpy", "numba"), default="numpy")
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args(argv)
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, sympy {sp.__version__}, "
+          f"{os.cpu_count()} cores")
+    model = spec.load()
+    derivation = bench_derive(model)
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        numeric = load(assemble.build_numeric_module(derivation), "bench_numeric", folder)
+        section("2. tadpoles + mass matrices vs sympy.lambdify(modules='numpy')")
+        bench_vacuum(derivation, numeric, args.repeat)
+        bench_loops(derivation, args.repeat, folder)
+        bench_import(folder, args.repeat)
+        if args.backend == "numba":
+            section("5. numba backend")
+            try:
+                import numba
+            except ImportError:
+                print("  numba is not installed: skipped (numpy stays the default and only requirement)")
+                return 0
+            source = assemble.numeric_module(model, derivation.results, backend="numba").source
+            fast = load(source, "bench_numeric_numba", folder)
+            params = numeric.POINTS["table2"]
+            vevs = np.array([[params[v] for v in ("v_1", "v_3", "v_a", "v_b")]] * 4)
+            start = time.perf_counter()
+            fast.tadpoles_and_mass_matrices(vevs, **params)
+            fast.tadpoles(vevs, **params), fast.mass_matrices(vevs, **params)
+            print(f"  numba {numba.__version__}: compiled in {time.perf_counter() - start:.1f} s (first call)")
+            bench_vacuum(derivation, fast, args.repeat, label="numba")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

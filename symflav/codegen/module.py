@@ -1,0 +1,636 @@
+"""Function specs -> the source of a module that imports only numpy.
+
+A :class:`Function` says which symbols are read from which argument and which
+expressions are returned in which shape; :func:`render_function` writes it as numpy
+code that
+
+* broadcasts every argument over leading axes (a vector argument has its components
+  on the last axis; keyword parameters may be scalars or arrays);
+* evaluates in chunks of ``CHUNK_SIZE`` points, so that the temporaries of the
+  straight-line code (one CSE over all outputs) stay in cache;
+* writes into caller-supplied ``out=`` buffers when given (no allocation);
+* keeps scalar inputs as Python numbers inside a chunk (cheap arithmetic).
+
+:class:`LoopFunction` is a one-variable function with series patches
+(:mod:`symflav.codegen.series`). :func:`render_module` puts functions, constants and
+the shared helpers into one module with a header naming the derivation and a hash of
+the content (no timestamps).
+
+``backend="numba"`` renders the same straight-line code as ``numba.njit`` loops over
+points (optional; that module imports numba).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from symflav.codegen.cse import Block, straight_line
+from symflav.codegen.printer import CodegenError, NumpyPrinter, is_identifier
+from symflav.codegen.series import Stitched
+
+CHUNK_SIZE = 8192
+BACKENDS = ("numpy", "numba")
+
+
+@dataclass(frozen=True)
+class Argument:
+    """An input: one symbol per point, or (``vector``) one symbol per last-axis entry."""
+
+    name: str
+    symbols: tuple[sp.Symbol, ...]
+    description: str
+    vector: bool = False
+    complex: bool = False
+
+    def __post_init__(self):
+        if not is_identifier(self.name):
+            raise CodegenError(f"argument name {self.name!r} is not a Python identifier")
+        if not self.vector and len(self.symbols) != 1:
+            raise CodegenError(f"scalar argument {self.name} must have one symbol")
+
+
+@dataclass(frozen=True)
+class Result:
+    """An output: ``exprs`` in row-major order, ``shape`` the trailing shape."""
+
+    name: str
+    exprs: tuple[sp.Expr, ...]
+    shape: tuple[int, ...]
+    description: str
+
+    def __post_init__(self):
+        size = 1
+        for n in self.shape:
+            size *= n
+        if size != len(self.exprs):
+            raise CodegenError(f"result {self.name}: {len(self.exprs)} entries for shape {self.shape}")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A generated function: positional ``arguments``, keyword ``parameters``, ``results``."""
+
+    name: str
+    summary: str
+    arguments: tuple[Argument, ...]
+    parameters: tuple[Argument, ...]
+    results: tuple[Result, ...]
+    notes: str = ""
+    substitutions: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # e.g. phibar -> conjugate(phi)
+    factor: bool = True
+    examples: str = ""
+
+    def __post_init__(self):
+        if not is_identifier(self.name):
+            raise CodegenError(f"function name {self.name!r} is not a Python identifier")
+
+
+@dataclass(frozen=True)
+class LoopFunction:
+    """A one-variable function of x > 0 with the patches of :func:`series.stitch`."""
+
+    name: str
+    summary: str
+    stitched: Stitched
+    notes: str = ""
+    argument_description: str = "x = m/M > 0, dimensionless mass ratio"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """Source of one generated function and its operation count."""
+
+    name: str
+    source: str
+    operations: int
+    constants: tuple[str, ...] = field(default=())
+
+
+# ====================================================================== helpers in the module
+
+HELPERS = '''
+def _parameters(function, given, names):
+    """The values of ``names`` from the keyword arguments ``given``."""
+    unknown = sorted(set(given) - set(PARAMETERS))
+    if unknown:
+        raise TypeError(f"{function}() got unknown parameter(s) {', '.join(unknown)}; "
+                        f"known: {', '.join(PARAMETERS)}")
+    missing = [name for name in names if name not in given]
+    if missing:
+        raise TypeError(f"{function}() missing parameter(s): {', '.join(missing)}")
+    return [given[name] for name in names]
+
+
+def _vector(function, name, value, n, dtype):
+    """The components of a vector argument (last axis of length n)."""
+    value = np.asarray(value, dtype=dtype)
+    if value.ndim == 0 or value.shape[-1] != n:
+        raise ValueError(f"{function}(): {name} must have shape (..., {n}), got {value.shape}")
+    return [value[..., i] for i in range(n)]
+
+
+def _broadcast(function, values, dtypes):
+    """Common leading shape; arrays flattened to it, 0-d values as Python numbers."""
+    arrays = [np.asarray(v, dtype=t) for v, t in zip(values, dtypes)]
+    shapes = {a.shape for a in arrays}
+    shapes.discard(())
+    if len(shapes) <= 1:  # the common case: scalars and arrays of one shape
+        shape = shapes.pop() if shapes else ()
+        return shape, [a.item() if a.ndim == 0 else a.reshape(-1) for a in arrays]
+    try:
+        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError:
+        listed = ", ".join(str(a.shape) for a in arrays)
+        raise ValueError(f"{function}(): arguments do not broadcast: {listed}") from None
+    flat = [a.item() if a.ndim == 0 else np.broadcast_to(a, shape).reshape(-1) for a in arrays]
+    return shape, flat
+
+
+def _outputs(function, out, shape, trailing, dtypes, point_major=False):
+    """Result arrays and, for each, a 2-d view that the evaluation writes into:
+    (entries, points), or (points, entries) with ``point_major``.
+
+    New results are allocated so that the view is contiguous (entry-major: every entry is
+    written contiguously by the vectorized code; point-major for compiled loops); the
+    returned arrays have shape (..., *trailing) either way. A caller's ``out`` may have
+    any layout whose entries can be addressed without a copy.
+    """
+    if out is None:
+        results = []
+        for t, d in zip(trailing, dtypes):
+            if point_major:
+                results.append(np.empty(shape + t, dtype=d))
+            else:
+                buffer = np.empty(t + shape, dtype=d)
+                results.append(np.moveaxis(buffer, tuple(range(len(t))), tuple(range(-len(t), 0))))
+    else:
+        results = out if isinstance(out, tuple) else (out,)
+        if len(results) != len(trailing):
+            raise ValueError(f"{function}(): out must be {len(trailing)} array(s)")
+        for o, t, d in zip(results, trailing, dtypes):
+            if not isinstance(o, np.ndarray) or o.shape != shape + t or o.dtype != np.dtype(d):
+                raise ValueError(f"{function}(): out must have shape {shape + t} and dtype {np.dtype(d).name}")
+            if not o.flags.writeable:
+                raise ValueError(f"{function}(): out must be writeable")
+    size = int(np.prod(shape, dtype=np.int64))
+    targets = []
+    for o, t in zip(results, trailing):
+        entries = int(np.prod(t, dtype=np.int64))
+        if point_major:
+            view = o.reshape(size, entries)
+        else:
+            view = np.moveaxis(o, tuple(range(-len(t), 0)), tuple(range(len(t)))).reshape(entries, size)
+        if size and not np.may_share_memory(view, o):
+            raise ValueError(f"{function}(): out has a layout that cannot be written in place")
+        targets.append(view)
+    return results, targets
+
+
+def _chunk(flat, start, stop):
+    return [a[start:stop] if isinstance(a, np.ndarray) else a for a in flat]
+
+
+def _finish(results, out, single):
+    """Return the caller's out, or the results (0-d arrays as numpy scalars)."""
+    if out is not None:
+        return out
+    results = tuple(r[()] if r.ndim == 0 else r for r in results)
+    return results[0] if single else results
+
+
+def _horner(w, coefficients):
+    """sum_k coefficients[k] w**k by Horner's rule."""
+    acc = coefficients[-1] * np.ones_like(w)
+    for c in coefficients[-2::-1]:
+        acc *= w
+        acc += c
+    return acc
+
+
+def _taylor_patch(x, r, lower, upper, x0, variable, coefficients):
+    """Overwrite r where lower < x < upper by the series in t = x - x0 or s = log(x/x0)."""
+    inside = (x > lower) & (x < upper)
+    if inside.any():
+        xi = x[inside]
+        if variable == "s":
+            w = np.log(xi) if x0 == 1.0 else np.log(xi / x0)
+        else:
+            w = xi - x0
+        r[inside] = _horner(w, coefficients)
+
+
+def _end_patch(x, r, lower, upper, at_zero, valuation, step, table):
+    """Overwrite r beyond the cut by w**valuation * sum_j log(w)**j * sum_n c_jn w**(step n),
+    with w = x (at_zero) or w = 1/x."""
+    inside = (x < upper) if at_zero else (x > lower)
+    if inside.any():
+        w = x[inside] if at_zero else 1.0 / x[inside]
+        z = w
+        for _ in range(step - 1):
+            z = z * w
+        acc = _horner(z, table[-1])
+        if len(table) > 1:
+            log_w = np.log(w)
+            for row in table[-2::-1]:
+                acc *= log_w
+                acc += _horner(z, row)
+        if valuation:
+            acc *= w**valuation
+        r[inside] = acc
+
+
+def _unary(function, x, out):
+    """x as a float array, the result array, and flat views of both."""
+    x = np.asarray(x, dtype=float)
+    if out is None:
+        result = np.empty(x.shape)
+    else:
+        (result,), _ = _outputs(function, out, x.shape, [()], [float])
+        if not result.flags.c_contiguous:
+            raise ValueError(f"{function}(): out must be C-contiguous")
+    return x, result, np.ascontiguousarray(x).reshape(-1), result.reshape(-1)
+'''.strip("\n")
+
+
+# ====================================================================== functions
+
+
+def _local_name(sym_name: str) -> str:
+    return sym_name if is_identifier(sym_name) else sym_name + "_"
+
+
+def _numpydoc(summary, parameters, returns, notes="", examples="", extended="") -> str:
+    lines = [summary, ""]
+    if extended:
+        lines += [textwrap.fill(extended, 88), ""]
+    lines += ["Parameters", "----------"]
+    for name, kind, text in parameters:
+        lines.append(f"{name} : {kind}")
+        lines += ["    " + line for line in textwrap.wrap(text, 84)]
+    lines += ["", "Returns", "-------"]
+    for name, kind, text in returns:
+        lines.append(f"{name} : {kind}")
+        lines += ["    " + line for line in textwrap.wrap(text, 84)]
+    if notes:
+        lines += ["", "Notes", "-----"]
+        for paragraph in notes.strip().split("\n\n"):
+            lines += textwrap.wrap(paragraph.replace("\n", " "), 88) + [""]
+        lines.pop()
+    if examples:
+        lines += ["", "Examples", "--------", examples.strip()]
+    body = "\n".join(lines).replace("\\", "\\\\").replace('"""', r"\"\"\"")
+    return textwrap.indent('"""' + body + '\n"""', "    ")
+
+
+def _trailing(shape) -> str:
+    return "".join(f", {n}" for n in shape)
+
+
+def render_function(fn: Function, functions: dict | None = None, backend: str = "numpy") -> Rendered:
+    """Source of ``fn`` (see the module docstring)."""
+    if backend not in BACKENDS:
+        raise CodegenError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+    inputs = [s for a in fn.arguments + fn.parameters for s in a.symbols]
+    if len(set(inputs)) != len(inputs):
+        raise CodegenError(f"{fn.name}: a symbol is read from two arguments")
+    subs = dict(fn.substitutions)
+    exprs = [sp.sympify(e).xreplace(subs) if subs else sp.sympify(e) for r in fn.results for e in r.exprs]
+    allowed = set(inputs)
+    for e in exprs:
+        extra = e.free_symbols - allowed
+        if extra:
+            raise CodegenError(f"{fn.name}: {sorted(map(str, extra))} are not inputs of the function")
+    block = straight_line(exprs, prefix="_t", factor=fn.factor)
+    names = {s: _local_name(str(s)) for s in inputs}
+    for sym, _ in block.assignments:
+        names[sym] = str(sym)
+    if len(set(names.values())) != len(names):
+        raise CodegenError(f"{fn.name}: two inputs print to the same Python name")
+    printer = NumpyPrinter(names, functions)
+    is_complex = any(a.complex for a in fn.arguments + fn.parameters)
+    if backend == "numba":
+        source = _render_numba(fn, block, printer, names, inputs, is_complex)
+    else:
+        source = _render_numpy(fn, block, printer, names, inputs, is_complex)
+    return Rendered(fn.name, source, block.operations)
+
+
+def _signature_and_doc(fn: Function) -> tuple[str, str]:
+    args = ", ".join(a.name for a in fn.arguments)
+    signature = f"def {fn.name}({args}{', ' if args else ''}*, out=None, **params):"
+    params = []
+    for a in fn.arguments:
+        kind = ("array_like, " + ("complex" if a.complex else "float")
+                + (f", shape (..., {len(a.symbols)})" if a.vector else ""))
+        params.append((a.name, kind, a.description))
+    for a in fn.parameters:
+        params.append((a.name, "array_like, float, keyword", a.description))
+    params.append((
+        "out", "ndarray or tuple of ndarray, optional",
+        "C-contiguous float arrays of the result shapes to write into (returned as given).",
+    ))
+    returns = []
+    for r in fn.results:
+        kind = "ndarray, shape (..." + _trailing(r.shape) + ")"
+        returns.append((r.name, kind, r.description))
+    extended = (
+        "Every argument broadcasts over the leading axes '...'; parameters are keyword "
+        "arguments (a dict of named values such as POINTS['name'] may be passed with **; "
+        "entries this function does not use are ignored)."
+    )
+    doc = _numpydoc(fn.summary, params, returns, fn.notes, fn.examples, extended)
+    return signature, doc
+
+
+def _inline_output_temporaries(block: Block) -> Block:
+    """Drop assignments used only as whole outputs (they are computed into ``out``)."""
+    inner_uses: dict = {}
+    for _, rhs in block.assignments:
+        for s in rhs.free_symbols:
+            inner_uses[s] = inner_uses.get(s, 0) + 1
+    for e in block.outputs:
+        if not e.is_Symbol:
+            for s in e.free_symbols:
+                inner_uses[s] = inner_uses.get(s, 0) + 1
+    whole = {e for e in block.outputs if e.is_Symbol}
+    inline = {s: rhs for s, rhs in block.assignments if s in whole and s not in inner_uses}
+    if not inline:
+        return block
+    return Block(
+        tuple((s, rhs) for s, rhs in block.assignments if s not in inline),
+        tuple(inline.get(e, e) for e in block.outputs),
+    )
+
+
+def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
+    block = _inline_output_temporaries(block)
+    signature, doc = _signature_and_doc(fn)
+    lines = [signature, doc]
+    flat_names = []
+    dtypes = []
+    for a in fn.arguments:
+        dtype = "complex" if a.complex else "float"
+        if a.vector:
+            lines.append(f"    {a.name} = _vector({fn.name!r}, {a.name!r}, {a.name}, {len(a.symbols)}, {dtype})")
+            flat_names += [f"{a.name}[{i}]" for i in range(len(a.symbols))]
+        else:
+            flat_names.append(a.name)
+        dtypes += [dtype] * len(a.symbols)
+    if fn.parameters:
+        pnames = ", ".join(repr(str(a.symbols[0])) for a in fn.parameters)
+        lines.append(f"    params = _parameters({fn.name!r}, params, ({pnames},))")
+        flat_names += [f"params[{i}]" for i in range(len(fn.parameters))]
+        dtypes += ["complex" if a.complex else "float" for a in fn.parameters]
+    else:
+        lines.append(f"    _parameters({fn.name!r}, params, ())")
+    lines.append(f"    shape, flat = _broadcast({fn.name!r}, [{', '.join(flat_names)}], [{', '.join(dtypes)}])")
+    trailing = ", ".join("(" + "".join(f"{n}, " for n in r.shape) + ")" for r in fn.results)
+    result_vars = [f"_r{i}" for i in range(len(fn.results))]
+    lines.append(
+        f"    results, ({', '.join(result_vars)},) = _outputs({fn.name!r}, out, shape, [{trailing}], "
+        f"[{', '.join('float' for _ in fn.results)}])"
+    )
+    lines.append("    size = _r0.shape[1]")
+    # targets of every output entry
+    targets = []
+    for var, r in zip(result_vars, fn.results):
+        for k in range(len(r.exprs)):
+            targets.append((var, k if r.shape else None))
+    constants, outputs = [], []
+    first_seen: dict = {}
+    for (var, k), expr in zip(targets, block.outputs):
+        tgt_full = f"{var}[{k or 0}]"
+        tgt = f"{var}[{k or 0}, start:stop]"
+        if expr.is_Number:
+            constants.append(f"    {tgt_full} = {printer.doprint(sp.re(expr))}")
+            continue
+        if expr in first_seen:
+            outputs.append((expr, f"        {tgt} = {first_seen[expr]}"))
+            continue
+        first_seen[expr] = tgt
+        outputs.append((expr, _assign(tgt, expr, printer, is_complex)))
+    lines += constants
+    input_names = ", ".join(names[s] for s in inputs)
+    lines.append("    for start in range(0, size, CHUNK_SIZE):")
+    lines.append("        stop = min(start + CHUNK_SIZE, size)")
+    lines.append(f"        ({input_names},) = _chunk(flat, start, stop)")
+    lines += _schedule(block.assignments, outputs, printer, names)
+    lines.append(f"    return _finish(results, out, {len(fn.results) == 1})")
+    return "\n".join(lines) + "\n"
+
+
+def _schedule(assignments, outputs, printer, names) -> list[str]:
+    """Statements in an order that keeps few temporaries alive (cache locality).
+
+    Each output is written as soon as the last temporary it needs exists; a temporary
+    is deleted after its last use, so that its memory is reused while still in cache.
+    """
+    temps = {sym for sym, _ in assignments}
+    position = {sym: i for i, (sym, _) in enumerate(assignments)}
+    ready_after: dict[int, list[str]] = {}
+    for expr, line in outputs:
+        deps = [position[s] for s in expr.free_symbols if s in temps]
+        ready_after.setdefault(max(deps, default=-1), []).append((expr, line))
+    statements: list[tuple[str, set]] = [(line, _uses(expr, temps)) for expr, line in ready_after.get(-1, [])]
+    for i, (sym, rhs) in enumerate(assignments):
+        statements.append((f"        {names[sym]} = {printer.doprint(rhs)}", _uses(rhs, temps)))
+        statements += [(line, _uses(expr, temps)) for expr, line in ready_after.get(i, [])]
+    last_use: dict = {}
+    for i, (_, used) in enumerate(statements):
+        for sym in used:
+            last_use[sym] = i
+    lines = []
+    for i, (line, _) in enumerate(statements):
+        lines.append(line)
+        dead = sorted((names[s] for s, j in last_use.items() if j == i), key=_natural)
+        if dead:
+            lines.append(f"        del {', '.join(dead)}")
+    return lines
+
+
+def _uses(expr, temps) -> set:
+    return {s for s in expr.free_symbols if s in temps}
+
+
+def _natural(name: str):
+    head = name.rstrip("0123456789")
+    tail = name[len(head):]
+    return (head, int(tail) if tail else -1)
+
+
+def _assign(target: str, expr, printer, is_complex: bool) -> str:
+    """``target = expr``, with the last operation writing into the target directly."""
+    if is_complex:
+        return f"        {target} = ({printer.doprint(expr)}).real"
+    if expr.is_Add and len(expr.args) >= 2:
+        *rest, last = expr.args
+        coeff, _ = last.as_coeff_Mul()
+        head = printer.doprint(sp.Add(*rest, evaluate=False) if len(rest) > 1 else rest[0])
+        if coeff.is_negative:
+            return f"        np.subtract({head}, {printer.doprint(-last)}, out={target})"
+        return f"        np.add({head}, {printer.doprint(last)}, out={target})"
+    if expr.is_Mul and len(expr.args) >= 2:
+        *rest, last = expr.args
+        if not (last.is_Pow and last.exp.is_negative) and not any(
+            r.is_Pow and r.exp.is_negative for r in rest
+        ):
+            head = printer.doprint(sp.Mul(*rest, evaluate=False) if len(rest) > 1 else rest[0])
+            return f"        np.multiply({head}, {printer.doprint(last)}, out={target})"
+    return f"        {target} = {printer.doprint(expr)}"
+
+
+def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
+    """``fn`` as a numba kernel over points plus a numpy wrapper for the arguments."""
+    signature, doc = _signature_and_doc(fn)
+    kernel = f"_{fn.name}_kernel"
+    arrays = [f"_a{i}" for i in range(len(inputs))]
+    outs = [f"_o{i}" for i in range(len(fn.results))]
+    k_lines = ["@numba.njit(cache=False, nogil=True)", f"def {kernel}({', '.join(arrays + outs)}):"]
+    k_lines.append(f"    for i in range({outs[0]}.shape[0]):")
+    for a, s in zip(arrays, inputs):
+        k_lines.append(f"        {names[s]} = {a}[i]")
+    for sym, rhs in block.assignments:
+        k_lines.append(f"        {names[sym]} = {printer.doprint(rhs)}")
+    k = 0
+    for o, r in zip(outs, fn.results):
+        for j in range(len(r.exprs)):
+            text = printer.doprint(block.outputs[k])
+            if is_complex:
+                text = f"({text}).real"
+            k_lines.append(f"        {o}[i, {j}] = {text}")
+            k += 1
+    lines = [signature, doc]
+    flat_names, dtypes = [], []
+    for a in fn.arguments:
+        dtype = "complex" if a.complex else "float"
+        if a.vector:
+            lines.append(f"    {a.name} = _vector({fn.name!r}, {a.name!r}, {a.name}, {len(a.symbols)}, {dtype})")
+            flat_names += [f"{a.name}[{i}]" for i in range(len(a.symbols))]
+        else:
+            flat_names.append(a.name)
+        dtypes += [dtype] * len(a.symbols)
+    if fn.parameters:
+        pnames = ", ".join(repr(str(a.symbols[0])) for a in fn.parameters)
+        lines.append(f"    params = _parameters({fn.name!r}, params, ({pnames},))")
+        flat_names += [f"params[{i}]" for i in range(len(fn.parameters))]
+        dtypes += ["float"] * len(fn.parameters)
+    lines.append(f"    shape, flat = _broadcast({fn.name!r}, [{', '.join(flat_names)}], [{', '.join(dtypes)}])")
+    trailing = ", ".join("(" + "".join(f"{n}, " for n in r.shape) + ")" for r in fn.results)
+    lines.append(
+        f"    results, targets = _outputs({fn.name!r}, out, shape, [{trailing}], "
+        f"[{', '.join('float' for _ in fn.results)}], point_major=True)"
+    )
+    lines.append("    size = targets[0].shape[0]")
+    lines.append("    arrays = [a if isinstance(a, np.ndarray) else np.broadcast_to(np.asarray(a), (size,)) for a in flat]")
+    lines.append(f"    {kernel}(*arrays, *targets)")
+    lines.append(f"    return _finish(results, out, {len(fn.results) == 1})")
+    return "\n".join(k_lines) + "\n\n\n" + "\n".join(lines) + "\n"
+
+
+# ====================================================================== loop functions
+
+
+def render_loop_function(lf: LoopFunction, functions: dict | None = None) -> Rendered:
+    """Source of a patched one-variable function (closed form + series patches)."""
+    st = lf.stitched
+    block = straight_line([st.expr], prefix="_t", factor=False)
+    names = {st.x: "x"}
+    for sym, _ in block.assignments:
+        names[sym] = str(sym)
+    printer = NumpyPrinter(names, functions)
+    const = lf.name.upper()
+    constants = []
+    patch_lines = []
+    for i, p in enumerate(st.patches):
+        cname = f"_{const}_PATCH{i}"
+        if p.expansion.kind in ("s", "t"):
+            constants.append(f"{cname} = {_float_tuple(p.coefficients[0])}")
+            patch_lines.append(
+                f"            _taylor_patch(x, r, {p.lower!r}, {p.upper!r}, {float(p.expansion.x0)!r}, "
+                f"{p.expansion.kind!r}, {cname})"
+            )
+        else:
+            rows = ",\n    ".join(_float_tuple(row) for row in p.coefficients)
+            constants.append(f"{cname} = (\n    {rows},\n)")
+            patch_lines.append(
+                f"            _end_patch(x, r, {p.lower!r}, {p.upper!r}, {p.expansion.kind == 'zero'}, "
+                f"{p.valuation}, {p.step}, {cname})"
+            )
+    notes = (lf.notes + "\n\n" if lf.notes else "") + (
+        f"Closed form: {sp.sstr(st.expr)}.\n\n"
+        f"Accuracy: relative error below {st.tolerance:g} for every x > 0 (closed form where its "
+        "modelled rounding error is small; series generated from the closed form elsewhere): "
+        + "; ".join(p.describe() for p in st.patches) + "."
+    )
+    doc = _numpydoc(
+        lf.summary,
+        [("x", "array_like, float", lf.argument_description),
+         ("out", "ndarray, optional", "C-contiguous float array of x's shape to write into (returned as given).")],
+        [(lf.name, "ndarray or float", "The function at x, same shape as x.")],
+        notes,
+    )
+    lines = [f"def {lf.name}(x, *, out=None):", doc]
+    lines.append(f"    x_in, result, flat_x, flat_r = _unary({lf.name!r}, x, out)")
+    lines.append('    with np.errstate(all="ignore"):  # patched points are overwritten below')
+    lines.append("        for start in range(0, flat_x.shape[0], CHUNK_SIZE):")
+    lines.append("            x = flat_x[start:start + CHUNK_SIZE]")
+    lines.append("            r = flat_r[start:start + CHUNK_SIZE]")
+    for sym, rhs in block.assignments:
+        lines.append(f"            {names[sym]} = {printer.doprint(rhs)}")
+    lines.append(_assign("r[:]", block.outputs[0], printer, False).replace("        ", "            ", 1))
+    lines += patch_lines
+    lines.append("    return _finish((result,), out, True)")
+    return Rendered(lf.name, "\n".join(lines) + "\n", block.operations, tuple(constants))
+
+
+def _float_tuple(values) -> str:
+    return "(" + ", ".join(repr(float(v)) for v in values) + ("," if len(values) == 1 else "") + ")"
+
+
+# ====================================================================== the module
+
+
+def render_module(
+    title: str,
+    header: dict,
+    description: str,
+    constants: list[tuple[str, str, str]],
+    functions: list[Rendered],
+    backend: str = "numpy",
+) -> str:
+    """The whole module. ``constants`` are (name, Python literal, comment); ``header`` are
+    provenance fields (no timestamps). A ``content_sha256`` of everything below the
+    header is added, so that an edit of the body is detectable."""
+    parts = []
+    parts.append("import numpy as np\n" + ("import numba\n" if backend == "numba" else ""))
+    exported = [name for name, _, _ in constants] + [f.name for f in functions]
+    parts.append("__all__ = [\n" + "".join(f"    {name!r},\n" for name in exported) + "]\n")
+    parts.append(f"#: Points per chunk of the vectorized evaluation (cache locality).\nCHUNK_SIZE = {CHUNK_SIZE}\n")
+    for name, literal, comment in constants:
+        parts.append(f"#: {comment}\n{name} = {literal}\n")
+    helper_constants = [c for f in functions for c in f.constants]
+    if helper_constants:
+        parts.append("# series coefficients of the loop functions\n" + "\n".join(helper_constants) + "\n")
+    parts.append(HELPERS + "\n")
+    for f in functions:
+        parts.append(f.source)
+    body = "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    head_lines = [title, ""]
+    head_lines += textwrap.wrap(description, 88) if description else []
+    head_lines += [""] + [f"{k}: {v}" for k, v in header.items()] + [f"content_sha256: {digest}"]
+    head = '"""' + "\n".join(head_lines).replace('"""', "'''") + '\n"""\n'
+    return head + "\n" + body
+
+
+def content_hash_ok(source: str) -> bool:
+    """True if the module's ``content_sha256`` matches its body (no hand edits)."""
+    head, sep, body = source.partition('\n"""\n\n')
+    for line in head.splitlines():
+        if line.startswith("content_sha256: "):
+            return line.split(": ", 1)[1] == hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return False
