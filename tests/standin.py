@@ -37,7 +37,11 @@ def derive(model, real):
 
     tadpoles = SimpleNamespace(vevs=real.vevs, general=general, imposed=tuple(imposed), eliminated=(),
                                stationary_points=())
-    masses = SimpleNamespace(M_S2_vacuum=matrix(real.sigma), M_P2_vacuum=matrix(real.varphi))
+    def general_matrix(components):
+        return sp.Matrix(4, 4, lambda i, j: sp.expand(factor * sp.diff(real.expr, components[i], components[j]).subs(zero)))
+
+    masses = SimpleNamespace(M_S2_vacuum=matrix(real.sigma), M_P2_vacuum=matrix(real.varphi),
+                             M_S2=general_matrix(real.sigma), M_P2=general_matrix(real.varphi))
     return tadpoles, masses
 
 
