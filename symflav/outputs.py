@@ -80,3 +80,70 @@ def render(derivation: Derivation) -> dict[str, str]:
         except KeyError:
             continue  # stage not run
     return files
+
+
+# ------------------------------------------------------------------ loops, flavor, observables
+
+
+def _tex_eq(lhs: str, rhs, label: str | None = None) -> str:
+    tag = f" \\tag{{{label}}}" if label else ""
+    body = rhs if isinstance(rhs, str) else printer.latex(rhs)
+    return f"\\begin{{equation}}\n {lhs} = {body}{tag}\n\\end{{equation}}\n"
+
+
+def loops_tex(derivation: Derivation) -> str:
+    res = derivation["loops"]
+    x, z = printer.latex(res.x), printer.latex(res.z)
+    out = [tex_header(derivation), "% loop functions of x = m/M, derived from Feynman-parameter integrals\n"]
+    for base, prefactor in res.prefactors:
+        out.append(f"% amplitude: {base} enters with prefactor ${printer.latex(prefactor)}$\n")
+    for f in res.functions:
+        label = f"{f.equation}, derived" if f.equation else None
+        out.append(_tex_eq(f"{f.latex}({x})", f"\\int_0^1 d{z}\\, " + printer.latex(f.integrand)
+                           + " = " + printer.latex(f.closed_form), label))
+        out.append(f"% {f.key}: x -> 0: {printer.latex(f.asymptotic_zero)}; x -> 1: {printer.latex(f.at_one)}; "
+                   f"sign: {f.sign}\n")
+    return "".join(out)
+
+
+def flavor_tex(derivation: Derivation) -> str:
+    fl = derivation["flavor"]
+    out = [tex_header(derivation)]
+    for s in fl.leptons:
+        out.append(f"% lepton {s.lepton}: {len(s.chains)} chains at order {s.order}\n")
+        for text, count, vevs in s.multiplicities:
+            out.append(f"%   {count} x ({text}) ~ {vevs}\n")
+        out.append(_tex_eq(f"m_{{{s.lepton}}}^{{\\rm FN}}", s.m_FN))
+        out.append(_tex_eq(f"m_{{{s.lepton}}}^{{\\rm RAD}}", s.m_RAD))
+    return "".join(out)
+
+
+def observables_tex(derivation: Derivation) -> str:
+    obs = derivation["observables"]
+    names = {"delta_a_from_C": r"\Delta a_\ell", "d_e_from_C": "d_e",
+             "BR_ratio_from_C": r"\frac{\mathrm{BR}(\ell \to \ell'\gamma)}{\mathrm{BR}(\ell \to \ell'\nu\bar\nu')}",
+             "delta_a_over_m_RAD": r"\frac{\Delta a_\ell}{m_\ell^{\rm RAD}}"}
+    out = [tex_header(derivation)]
+    for name, eq, expr in obs.relations:
+        out.append(_tex_eq(names.get(name, name), expr, f"{eq}, derived"))
+    if obs.leptons:
+        out.append(_tex_eq(r"\lambda", obs.effective_lambda, "3.6, derived"))
+        for name, eq, expr in obs.paper_form:
+            parts = name.split("_")
+            if parts[0] == "m":
+                lhs = f"m_{{\\{parts[1]}}}^{{\\rm {parts[2]}}}" if parts[1] == "mu" else f"m_{{{parts[1]}}}^{{\\rm {parts[2]}}}"
+            else:
+                lepton = "\\mu" if parts[2] == "mu" else parts[2]
+                lhs = f"\\Delta a_{{{lepton}}} / m_{{{lepton}}}"
+            out.append(_tex_eq(lhs, expr, f"{eq}, derived"))
+    return "".join(out)
+
+
+RENDERERS.update({
+    "loops.json": lambda d: dump_json({"_": header_fields(d.model), **d["loops"].to_json()}),
+    "flavor.json": lambda d: dump_json({"_": header_fields(d.model), **d["flavor"].to_json()}),
+    "observables.json": lambda d: dump_json({"_": header_fields(d.model), **d["observables"].to_json()}),
+    "snippets/loops.tex": loops_tex,
+    "snippets/flavor.tex": flavor_tex,
+    "snippets/observables.tex": observables_tex,
+})

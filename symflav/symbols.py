@@ -63,3 +63,12 @@ def latex_names(extra: dict | None = None) -> dict[sp.Symbol, str]:
     if extra:
         names.update(extra)
     return names
+
+
+def auxiliary(name: str, latex: str | None = None, *, positive: bool = False) -> sp.Symbol:
+    """A symbol that is not a model parameter: loop variables (x = m/M), Feynman
+    parameters, couplings of generic amplitudes. Real; positive if asked."""
+    sym = sp.Symbol(name, positive=True) if positive else sp.Symbol(name, real=True)
+    if latex:
+        LATEX_NAMES.setdefault(sym, latex)
+    return sym
