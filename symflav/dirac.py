@@ -452,6 +452,7 @@ def radiative_decay_rate() -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     return gamma, (m, cR, cL)
 
 
+@lru_cache(maxsize=None)
 def lepton_loop_F2(boson: str, heavy: bool = False):
     """F2(0) of a lepton from a loop of a charged fermion and a neutral boson, exact in m.
 
@@ -520,7 +521,7 @@ def lepton_loop_F2(boson: str, heavy: bool = False):
     # symmetrize x1 <-> x2 (D is symmetric), then q -> 0
     sym = (F2_zero + F2_zero.subs({x1: x2, x2: x1}, simultaneous=True)) / 2
     sym = sp.limit(sp.simplify(sym.subs(x1, 1 - x2 - x3)), Qmom, 0)
-    D0 = sp.expand(D.subs(x1, 1 - x2 - x3).subs(Qmom, 0))
+    D0 = sp.expand(D.subs(on_shell).subs(x1, 1 - x2 - x3).subs(Qmom, 0))
     # amplitude = const * 2 * (-i/(32 pi^2 D)) * numerator;  Lambda = amplitude / (-i Q e)
     density = sp.simplify(const * 2 * (-I / (32 * sp.pi**2)) * sym / D0 / photon_vertex)
     names = {"m": m, "m_b": mb, "M": M, "y": y, "a": a, "b": b, "e": e, "Q_l": Qch}

@@ -81,6 +81,9 @@ def parse_expression(text, names: Mapping[str, sp.Expr]) -> sp.Expr:
     source = text.strip()
     if not source:
         raise ParseError("empty formula")
+    # "^" means power: rewrite it before parsing, so that it also binds like a power
+    # (Python parses "^" as XOR, with a precedence below + and -: "1 - x^2" would be (1 - x)^2).
+    source = source.replace("^", "**")
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
