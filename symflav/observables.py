@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
+import math
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -507,6 +509,16 @@ def evaluate(derivation, point: str | None = "table2", overrides: Mapping[str, f
         "source": "given" if spectrum is not None else "symflav.observables.tree_spectrum (private helper: "
                   "(1/2) d^2V at the point's vevs, each mu^2 from its tadpole)",
     }
+    mass_basis["flavon_couplings"] = _mass_basis_couplings(model, fl, values, US, UP)
+    mass_insertion["conditions"] = _conditions_at_point(model, results, values, m0)
+    for route in (mass_insertion, mass_basis):
+        route["conditions_2_8"] = {f"c_{l}_in_1_10": bool(1 <= route[f"c_{l}"] <= 10)
+                                   for l in ("mu", "e") if f"c_{l}" in route}
+        route["flavor_violation"] = {
+            "BR_mu_e_gamma": 0.0 if all(k == 0 for *_, k in fl.flavor_changing) else None,
+            "note": "no l_R -> l'_L chain up to the searched order: C_e mu = C_mu e = 0",
+        }
+        route["d_e_e_cm"] = 0.0  # all couplings real: Im C_ee = 0 (eq. 4.5)
     printed = printed_table2(model)
     return {
         "point": point,
@@ -514,6 +526,92 @@ def evaluate(derivation, point: str | None = "table2", overrides: Mapping[str, f
         "mass_insertion": mass_insertion,
         "mass_basis": mass_basis,
         "printed": printed,
+    }
+
+
+def spectrum_json(evaluated: dict) -> dict:
+    """The ``observables`` object of ``symflav spectrum --json`` (DESIGN.md contract):
+    {"delta_a_mu": {"mass_insertion": .., "mass_basis": .., "printed": ..}, ..., "details": ...}."""
+    out = {}
+    for key in ("delta_a_mu", "delta_a_e", "c_mu", "c_e"):
+        out[key] = {
+            "mass_insertion": _plain(evaluated["mass_insertion"].get(key)),
+            "mass_basis": _plain(evaluated["mass_basis"].get(key)),
+            "printed": evaluated["printed"].get(key),
+        }
+    out["details"] = _plain(evaluated)
+    return out
+
+
+def _plain(obj):
+    """JSON-ready copy (numpy scalars and arrays to floats and lists)."""
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [_plain(v) for v in obj.tolist()]
+    if isinstance(obj, (np.floating, np.integer)):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def _mass_basis_couplings(model, fl, values, US, UP) -> dict:
+    """Couplings of the CP-even and CP-odd mass states to lbar_L l_R (eq. 4.1 generalized):
+    L ⊃ -(y_Sk S_k + i y_Pk P_k) lbar_L l_R + h.c. for the fields of eq. A.7 (sigma = U_S S);
+    for canonically normalized states divide by sqrt(2)."""
+    out = {}
+    for s in fl.leptons:
+        ys = np.array([_numeric(dict(s.yukawa_sigma)[sc.name], values) for sc in model.scalars])
+        yp = np.array([_numeric(sp.im(dict(s.yukawa_varphi)[sc.name]), values) for sc in model.scalars])
+        out[s.lepton] = {"S": (US.T @ ys).tolist(), "P": (UP.T @ yp).tolist()}
+    return out
+
+
+def _conditions_at_point(model, results, values, m0) -> dict:
+    """The derived eq. (3.11) window at the point: R, the window (1/|a_e|, 1/|a_mu|), K = 1/sqrt(R)."""
+    obs = results.get("observables")
+    if obs is None:
+        return {}
+    cond = {name: expr for name, _, expr in obs.conditions}
+    if "R" not in cond:
+        return {}
+    fl = results["flavor"]
+    first = next(s.name for s in model.scalars if any(
+        i.scalar == s.name for l in fl.leptons for c in l.chains for i in c.insertions))
+    M = _numeric(model.mediators[0].mass, values)
+    x = m0[first] / M
+    x_phi = _sym("x_phi", r"x_\phi", positive=True)
+
+    def at_x(expr):
+        expr = expr.xreplace(values)
+        for f in expr.atoms(sp.Function):
+            parsed = loops.parse_key_or_none(f.func.__name__)
+            if parsed:
+                expr = expr.xreplace({f: sp.Float(loop_value(f.func.__name__, x), 30)})
+        return float(sp.N(expr.subs(x_phi, x), 30))
+
+    R = at_x(cond["R"])
+    window = sp.Interval.open(0, sp.oo)
+    for lepton in ("mu", "e"):
+        if f"a_{lepton}" not in cond:
+            continue
+        a = at_x(cond[f"a_{lepton}"])
+        need = cond[f"required_m_RAD_over_m_FN_{lepton}"]
+        parts = need.args if isinstance(need, sp.Union) else (need,)
+        mapped = [sp.Interval.open(min(i.start / a, i.end / a), max(i.start / a, i.end / a)) for i in parts]
+        window = sp.Intersection(window, sp.Union(*mapped))
+    parts = window.args if isinstance(window, sp.Union) else (window,)
+    return {
+        "x": x,
+        "R": R,
+        "K": 1 / math.sqrt(R) if R > 0 else None,
+        "R_window": [[float(i.start), float(i.end)] for i in parts if isinstance(i, sp.Interval)],
+        "signs_as_observed": any(isinstance(i, sp.Interval) and i.start < R < i.end for i in parts),
+        "note": "Delta a_mu > 0 and Delta a_e < 0 need R inside R_window (derived eq. 3.11; "
+                "enhanced closures only, aligned vacuum, common x)",
     }
 
 

@@ -196,3 +196,22 @@ def test_table2_statement_explained_with_numbers(table2, model):
         for lepton in ("mu", "e"):
             entry = ev[route]["leptons"][lepton]
             assert np.sign(entry["delta_a"]) == -np.sign(entry["m_total"] * entry["m_RAD"])
+
+
+def test_derived_eq_3_11_window_at_table2(table2, model):
+    """Derived eq. (3.11): with r_l = m^RAD/m^FN (enhanced closures) Delta a_l has the sign of
+    -(1 + r_l) r_l; r_mu = -(2/3) R and r_e = -2 (2 + rho) R, rho = I_m^x(1)(x)/I_m^x(x), so the
+    observed signs need 1/(2 (2 + rho)) < R < 3/2. R is the printed combination
+    lambda_1ab eps_a^2 I_m^x/(16 pi^2 eps_1^2) (paper: 1 < R < 3)."""
+    _, ev = table2
+    cond = ev["mass_insertion"]["conditions"]
+    x = cond["x"]
+    imx = float(sp.lambdify(loops.X, loops.loop_function("I_m", 1).closed_form)(x))
+    imx1 = float(sp.lambdify(loops.X, loops.loop_function("I_m", 1, 1).closed_form)(x))
+    rho = imx1 / imx
+    v = observables.parameter_values(model, "table2")
+    lam, va, v1 = (float(v[model.parameter(n).symbol]) for n in ("lambda_1ab", "v_a", "v_1"))
+    R = lam * va**2 * imx / (16 * math.pi**2 * v1**2)
+    assert cond["R"] == pytest.approx(R, rel=1e-12)
+    assert cond["R_window"] == [[pytest.approx(1 / (2 * (2 + rho)), rel=1e-9), pytest.approx(1.5, rel=1e-12)]]
+    assert cond["signs_as_observed"] is False and R > 1.5
