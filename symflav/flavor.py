@@ -317,7 +317,9 @@ def loop_factor(kind: str, r: int, xa: sp.Symbol, xb: sp.Symbol) -> sp.Expr:
     return (f(xa) - f(xb)) / (xa**2 - xb**2)
 
 
-def closures_of(model: Model, potential, chain_index: int, chain: Chain, m_chain: sp.Expr, x: dict):
+def closures_of(model: Model, potential, chain_index: int, chain: Chain, m_chain: sp.Expr, x: dict,
+                cache: dict | None = None):
+    cache = {} if cache is None else cache
     result = []
     masses = {m.name: m.mass for m in model.mediators}
     n = chain.order
@@ -326,7 +328,10 @@ def closures_of(model: Model, potential, chain_index: int, chain: Chain, m_chain
             si, sj = chain.insertions[i], chain.insertions[j]
             if si.scalar == sj.scalar and si.conjugate != sj.conjugate:
                 continue  # S S^dagger: renormalization of the tree coupling, not a radiative mass
-            c, parts = closure_coefficient(model, potential, (si, sj))
+            key = (si, sj)
+            if key not in cache:
+                cache[key] = closure_coefficient(model, potential, key)
+            c, parts = cache[key]
             if c == 0:
                 continue
             inside = {masses[med] for med in chain.mediators[i:j]}
@@ -407,10 +412,11 @@ def derive_flavor(model: Model, results) -> FlavorSector:
                 chains.extend(enumerate_chains(model, right, left, n))
         m_fn = sp.S.Zero
         closures = []
+        cache: dict = {}
         for k, chain in enumerate(chains):
             mc = tree_mass(model, g, chain)
             m_fn += mc
-            closures.extend(closures_of(model, potential, k, chain, mc, x))
+            closures.extend(closures_of(model, potential, k, chain, mc, x, cache))
         m_rad = sum((c.mass_term for c in closures), sp.S.Zero)
         da = sum((c.dipole_term for c in closures), sp.S.Zero)
         ys, yp = field_couplings(model, chains, g)

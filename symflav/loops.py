@@ -43,7 +43,7 @@ Z = symbols.auxiliary("z", "z", positive=True)
 FAMILIES = {
     "I_m": ("mass", r"I_m", "self-energy B0(0; M, m) at mu = M (finite part)"),
     "I_da": ("dipole_fermion", r"I_{\Delta a}", "dipole, photon on the heavy fermion"),
-    "I_da_S": ("dipole_scalar", r"I_{\Delta a}^{S}", "dipole, photon on the charged scalar"),
+    "I_da_S": ("dipole_scalar", r"I_{\Delta a, S}", "dipole, photon on the charged scalar"),
 }
 EQUATIONS = {"I_m": "A.18", "I_m_x": "2.5", "I_da": "A.18", "I_da_x": "2.7"}
 
@@ -160,8 +160,6 @@ def canonical(expr: sp.Expr, x: sp.Symbol = X) -> sp.Expr:
     rest *= (x - 1) ** (k_minus - k) * (x + 1) ** (k_plus - k)
     sign = (-1) ** k  # (x^2 - 1)^k = (-1)^k (1 - x^2)^k
     numerator = sp.collect(sp.expand(sign * num / coeff), L).subs(L, sp.log(x))
-    if numerator.could_extract_minus_sign() and not (rest - 1).is_zero:
-        pass
     denominator = x**j * (1 - x**2) ** k * rest
     return sp.Mul(numerator, sp.Pow(denominator, -1))
 
