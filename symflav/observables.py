@@ -60,7 +60,8 @@ class Observables:
         return {
             "conventions": CONVENTIONS,
             "relations": [{"name": n, "equation": eq, "expression": str(e)} for n, eq, e in self.relations],
-            "leptons": {name: {k: str(v) for k, v in data.items()} for name, data in self.leptons},
+            "leptons": {name: {k: ({kk: str(vv) for kk, vv in v.items()} if isinstance(v, dict) else str(v))
+                               for k, v in data.items()} for name, data in self.leptons},
             "effective_lambda_3_6": str(self.effective_lambda),
             "paper_form": [{"name": n, "equation": eq, "expression": str(e)} for n, eq, e in self.paper_form],
             "sign_relation": {k: (str(v) if isinstance(v, sp.Basic) else v) for k, v in self.sign_relation.items()},
@@ -184,6 +185,24 @@ def _paper_forms(model, fl: flavor.FlavorSector):
             da_enh += cl.dipole_term * part / cl.coefficient
         m_rad_enh = sp.factor(m_rad_enh.subs(align).subs(xs))
         da_enh = sp.factor(da_enh.subs(align).subs(xs))
+        # eqs. (A.15), (A.16): the same enhanced closures with the exact flavon propagator,
+        # Delta I = sum_k [(U_S)_ak (U_S)_bk I(x_Sk) -+ (U_P)_ak (U_P)_bk I(x_Pk)] (eq. A.17)
+        mb_m, mb_d = sp.S.Zero, sp.S.Zero
+        for cl in s.closures:
+            if enhanced_part(cl, chain_scalars) == 0:
+                continue
+            chain = s.chains[cl.chain]
+            m_c = flavor.tree_mass(model, s.coupling, chain)
+            M = model.mediators[[m.name for m in model.mediators].index(chain.mediators[cl.positions[0]])].mass
+            uu = flavor.vev_of(model, cl.pair[0]) * flavor.vev_of(model, cl.pair[1])
+            suffix = f"_r{cl.between}" if cl.between else ""
+            dJ = _sym(f"DeltaI_m{suffix}", rf"\Delta I_m{{}}^{{({cl.between})}}" if cl.between else r"\Delta I_m")
+            dD = _sym(f"DeltaI_da{suffix}", rf"\Delta I_{{\Delta a}}{{}}^{{({cl.between})}}" if cl.between
+                      else r"\Delta I_{\Delta a}")
+            mb_m += m_c * M**2 * dJ / (32 * sp.pi**2 * uu)
+            mb_d += -m_c * dD / (16 * sp.pi**2 * uu)
+        paper.append((f"m_{s.lepton}_RAD_mass_basis", "A.15", sp.factor(mb_m.subs(align))))
+        paper.append((f"delta_a_{s.lepton}_over_m_mass_basis", "A.16", sp.factor(mb_d.subs(align))))
         paper.append((f"m_{s.lepton}_FN", "3.7" if s.lepton == "mu" else "3.8", m_fn))
         paper.append((f"m_{s.lepton}_RAD", "3.7" if s.lepton == "mu" else "3.8", m_rad_enh))
         paper.append((f"delta_a_{s.lepton}_over_m", "3.9" if s.lepton == "mu" else "3.10", da_enh))

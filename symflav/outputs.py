@@ -130,11 +130,16 @@ def observables_tex(derivation: Derivation) -> str:
         out.append(_tex_eq(r"\lambda", obs.effective_lambda, "3.6, derived"))
         for name, eq, expr in obs.paper_form:
             parts = name.split("_")
+            basis = name.endswith("_mass_basis")
+            if basis:
+                parts = name[: -len("_mass_basis")].split("_")
             if parts[0] == "m":
                 lhs = f"m_{{\\{parts[1]}}}^{{\\rm {parts[2]}}}" if parts[1] == "mu" else f"m_{{{parts[1]}}}^{{\\rm {parts[2]}}}"
             else:
                 lepton = "\\mu" if parts[2] == "mu" else parts[2]
                 lhs = f"\\Delta a_{{{lepton}}} / m_{{{lepton}}}"
+            if basis:
+                lhs += r"\big|_{\rm mass\ basis}"
             out.append(_tex_eq(lhs, expr, f"{eq}, derived"))
     return "".join(out)
 

@@ -136,3 +136,22 @@ def test_printed_multiplicities_differ(model):
     derived = {s.lepton: {str(v): c for _, c, v in s.multiplicities} for s in fl.leptons}
     assert derived == {"mu": {"v_1**2": 1, "v_1*v_3": 2}, "e": {"v_1**2*v_3": 3, "v_1*v_3**2": 2}}
     assert derived != printed
+
+
+def test_a_mediator_set_that_reproduces_the_printed_multiplicities(tmp_path):
+    """Printed comparison. With mediators of U(1)_f charge -3, -2, -1, 2, 5, 6, 7, 8 only (eight
+    species per Z2 value, one reading of Table 1's "1, 2...6, 7, 8"), the enumeration gives
+    exactly the printed structure of eqs. (3.7), (3.8): mu: v1^2 + v1 v3, e: v1^2 v3 + 2 v1 v3^2,
+    and one phi1 phi1 closure per lepton (the lambda_1ab radiative term)."""
+    text = (spec.builtin_root() / "calibbi2020" / "model.toml").read_text(encoding="utf-8")
+    full = "U1f = [-8, -7, -6, -5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6, 7, 8]"
+    assert full in text
+    (tmp_path / "model.toml").write_text(text.replace(full, "U1f = [-3, -2, -1, 2, 5, 6, 7, 8]"), encoding="utf-8")
+    (tmp_path / "printed.toml").write_text(
+        (spec.builtin_root() / "calibbi2020" / "printed.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    model = spec.load(str(tmp_path))
+    fl = pipeline.run(model)["flavor"]
+    derived = {s.lepton: {str(v): c for _, c, v in s.multiplicities} for s in fl.leptons}
+    assert derived == {"mu": {"v_1**2": 1, "v_1*v_3": 1}, "e": {"v_1**2*v_3": 1, "v_1*v_3**2": 2}}
+    phi1_pairs = {s.lepton: sum(1 for c in s.closures if {i.scalar for i in c.pair} == {"phi1"}) for s in fl.leptons}
+    assert phi1_pairs == {"mu": 1, "e": 1}
