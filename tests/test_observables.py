@@ -215,3 +215,26 @@ def test_derived_eq_3_11_window_at_table2(table2, model):
     assert cond["R"] == pytest.approx(R, rel=1e-12)
     assert cond["R_window"] == [[pytest.approx(1 / (2 * (2 + rho)), rel=1e-9), pytest.approx(1.5, rel=1e-12)]]
     assert cond["signs_as_observed"] is False and R > 1.5
+
+
+def test_printed_eq_3_11_follows_from_the_printed_sign_rule():
+    """Printed comparison: eq. (3.11) 1/sqrt(3) < K < 1 (1 < R < 3, R = 1/K^2) is what the
+    printed masses (3.7)/(3.8) (r_mu = m^RAD/m^FN = -R, r_e = -R/3 at v3 = -2 v1) give with the
+    printed rule Sign(Delta a) = Sign(m^RAD); with the derived rule (opposite sign) the same
+    printed masses would need R < 1 and R > 3."""
+    r, R = sp.symbols("r R", real=True)
+    need_mu_printed = observables.positive_region(sp.expand((1 + r) * r), r)    # Delta a_mu > 0
+    need_e_printed = observables.positive_region(sp.expand(-(1 + r) * r), r)    # Delta a_e < 0
+    window = sp.Intersection(
+        sp.Interval.open(0, sp.oo),
+        sp.Union(*[sp.Interval.open(-i.end, -i.start) for i in need_mu_printed.args]),
+        sp.Union(*[sp.Interval.open(-3 * i.end, -3 * i.start) for i in
+                   (need_e_printed.args if isinstance(need_e_printed, sp.Union) else (need_e_printed,))]))
+    assert window == sp.Interval.open(1, 3)
+    need_mu = observables.positive_region(sp.expand(-(1 + r) * r), r)
+    need_e = observables.positive_region(sp.expand((1 + r) * r), r)
+    derived_rule = sp.Intersection(
+        sp.Interval.open(0, sp.oo),
+        sp.Interval.open(-need_mu.end, -need_mu.start),
+        sp.Union(*[sp.Interval.open(-3 * i.end, -3 * i.start) for i in need_e.args]))
+    assert derived_rule == sp.EmptySet
