@@ -106,3 +106,93 @@ def render(derivation: Derivation) -> dict[str, str]:
         for path, text in renderer(derivation).items():
             files.setdefault(path, text)
     return files
+
+
+# ------------------------------------------------------------------ loops, flavor, observables
+
+
+def _tex_eq(lhs: str, rhs, label: str | None = None) -> str:
+    tag = f" \\tag{{{label}}}" if label else ""
+    body = rhs if isinstance(rhs, str) else printer.latex(rhs)
+    return f"\\begin{{equation}}\n {lhs} = {body}{tag}\n\\end{{equation}}\n"
+
+
+def loops_tex(derivation: Derivation) -> str:
+    res = derivation["loops"]
+    x, z = printer.latex(res.x), printer.latex(res.z)
+    out = [tex_header(derivation), "% loop functions of x = m/M, derived from Feynman-parameter integrals\n"]
+    for base, prefactor in res.prefactors:
+        out.append(f"% amplitude: {base} enters with prefactor ${printer.latex(prefactor)}$\n")
+    for f in res.functions:
+        label = f"{f.equation}, derived" if f.equation else None
+        out.append(_tex_eq(f"{f.latex}({x})", f"\\int_0^1 d{z}\\, " + printer.latex(f.integrand)
+                           + " = " + printer.latex(f.closed_form), label))
+        out.append(f"% {f.key}: x -> 0: {printer.latex(f.asymptotic_zero)}; x -> 1: {printer.latex(f.at_one)}; "
+                   f"sign: {f.sign}\n")
+    return "".join(out)
+
+
+def lepton_latex(lepton: str) -> str:
+    """``mu`` -> ``\\mu`` (Greek lepton names), others unchanged."""
+    return "\\" + lepton if lepton in ("mu", "tau") else lepton
+
+
+def flavor_items(derivation: Derivation) -> list[tuple[str, object, str | None]]:
+    """(lhs, rhs, comment) rows of the FN sector: chains per lepton, m^FN, m^RAD."""
+    rows = []
+    for s in derivation["flavor"].leptons:
+        chains = "; ".join(f"{count} x ({text})" for text, count, _ in s.multiplicities)
+        comment = f"lepton {s.lepton}: {len(s.chains)} chains at order {s.order}: {chains}"
+        ell = lepton_latex(s.lepton)
+        rows.append((f"m_{{{ell}}}^{{\\rm FN}}", s.m_FN, comment))
+        rows.append((f"m_{{{ell}}}^{{\\rm RAD}}", s.m_RAD, None))
+    return rows
+
+
+def observables_items(derivation: Derivation) -> list[tuple[str, object, str | None]]:
+    """(lhs, rhs, equation label) rows of the observables stage."""
+    obs = derivation["observables"]
+    names = {"delta_a_from_C": r"\Delta a_\ell", "d_e_from_C": "d_e",
+             "BR_ratio_from_C": r"\frac{\mathrm{BR}(\ell \to \ell'\gamma)}{\mathrm{BR}(\ell \to \ell'\nu\bar\nu')}",
+             "delta_a_over_m_RAD": r"\frac{\Delta a_\ell}{m_\ell^{\rm RAD}}"}
+    rows = [(names.get(name, name), expr, f"{eq}, derived") for name, eq, expr in obs.relations]
+    if obs.leptons:
+        rows.append((r"\lambda", obs.effective_lambda, "3.6, derived"))
+        for name, eq, expr in obs.paper_form:
+            basis = name.endswith("_mass_basis")
+            parts = (name[: -len("_mass_basis")] if basis else name).split("_")
+            if parts[0] == "m":
+                lhs = f"m_{{{lepton_latex(parts[1])}}}^{{\\rm {parts[2]}}}"
+            else:
+                ell = lepton_latex(parts[2])
+                lhs = f"\\Delta a_{{{ell}}} / m_{{{ell}}}"
+            if basis:
+                lhs += r"\big|_{\rm mass\ basis}"
+            rows.append((lhs, expr, f"{eq}, derived"))
+    return rows
+
+
+def flavor_tex(derivation: Derivation) -> str:
+    out = [tex_header(derivation)]
+    for lhs, rhs, comment in flavor_items(derivation):
+        if comment:
+            out.append(f"% {comment}\n")
+        out.append(_tex_eq(lhs, rhs))
+    return "".join(out)
+
+
+def observables_tex(derivation: Derivation) -> str:
+    out = [tex_header(derivation)]
+    for lhs, rhs, label in observables_items(derivation):
+        out.append(_tex_eq(lhs, rhs, label))
+    return "".join(out)
+
+
+RENDERERS.update({
+    "loops.json": lambda d: dump_json({"_": header_fields(d.model), **d["loops"].to_json()}),
+    "flavor.json": lambda d: dump_json({"_": header_fields(d.model), **d["flavor"].to_json()}),
+    "observables.json": lambda d: dump_json({"_": header_fields(d.model), **d["observables"].to_json()}),
+    "snippets/loops.tex": loops_tex,
+    "snippets/flavor.tex": flavor_tex,
+    "snippets/observables.tex": observables_tex,
+})

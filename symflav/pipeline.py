@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 import sympy as sp
 
-from symflav import invariants, potential
+from symflav import flavor, invariants, loops, observables, potential
 from symflav.codegen import assemble
 from symflav.model import Model
 
@@ -70,6 +70,24 @@ STAGES: list[Stage] = [
         lambda model, r: potential.expand_real(r["potential"], [v for _, v in model.vacuum.vevs]),
         lambda real: _ops(real.expr),
         "V in real components (eq. A.1)",
+    ),
+    Stage(
+        "loops",
+        lambda model, r: loops.derive_loops(model, r),
+        lambda res: sum(_ops(f.closed_form) for f in res.functions),
+        "loop functions from Feynman parameters",
+    ),
+    Stage(
+        "flavor",
+        lambda model, r: flavor.derive_flavor(model, r),
+        lambda res: sum(_ops(s.m_FN) + _ops(s.m_RAD) for s in res.leptons),
+        "FN chains, tree and radiative masses",
+    ),
+    Stage(
+        "observables",
+        lambda model, r: observables.derive_observables(model, r),
+        lambda res: sum(_ops(e) for _, _, e in res.relations),
+        "g-2, LFV, EDM, flavon couplings",
     ),
     # Final stages run after every other stage, in this order: `codegen` exports
     # whatever the stages before it derived; `checks` compares everything with the paper.

@@ -89,3 +89,12 @@ def printed_function(name: str, latex: str | None = None):
 
 
 FUNCTION_LATEX: dict[str, str] = {}
+
+
+def auxiliary(name: str, latex: str | None = None, *, positive: bool = False) -> sp.Symbol:
+    """A symbol that is not a model parameter: loop variables (x = m/M), Feynman
+    parameters, couplings of generic amplitudes. Real; positive if asked."""
+    sym = sp.Symbol(name, positive=True) if positive else sp.Symbol(name, real=True)
+    if latex:
+        LATEX_NAMES.setdefault(sym, latex)
+    return sym

@@ -126,10 +126,14 @@ def _stage_items(derivation: Derivation) -> dict[str, list[str] | None]:
     safe("mass_matrices", lambda m: _entries(m.M_S2_vacuum, labels, "M_S^2") + _entries(m.M_P2_vacuum, labels, "M_P^2"))
     safe("spectrum", lambda s: [printer.equation(f"m_{{S_{i + 1}}}^2", e) for i, e in enumerate(s.scalar_masses2)]
          + [printer.equation(f"m_{{P_{i + 1}}}^2", e) for i, e in enumerate(s.pseudoscalar_masses2)])
-    safe("loops", lambda lo: [printer.equation(symbols.FUNCTION_LATEX.get(k, k) + r"(x)", e)
+    safe("loops", lambda lo: [printer.equation(lo[k].latex + r"(x)", e)
                               for k, e in sorted(lo.closed_forms.items())])
-    safe("flavor", lambda f: [printer.text(str(f))])
-    safe("observables", lambda o: [printer.text(str(o))])
+    from symflav import outputs  # the same rows as the snippets
+
+    safe("flavor", lambda f: [item for lhs, rhs, c in outputs.flavor_items(derivation)
+                              for item in ([r"\text{" + printer.text(c) + "}"] if c else []) + [printer.equation(lhs, rhs)]])
+    safe("observables", lambda o: [printer.equation(lhs, rhs) + f" \\quad \\text{{({printer.text(label)})}}"
+                                   for lhs, rhs, label in outputs.observables_items(derivation)])
     return items
 
 

@@ -1,0 +1,444 @@
+"""The Froggatt-Nielsen sector from the charges: mediator chains, tree and radiative masses.
+
+Conventions (stated, not assumed by the paper):
+
+* Mediators are vector-like with the gauge quantum numbers of ``like`` (here l_R):
+  Dirac mass ``-M chibar chi``. Vertices allowed by gauge invariance, each with the
+  lepton's coupling g_l (eqs. 2.1, 3.1-3.2; which vertices exist follows from the
+  U(1) and Z_N charges, not from the printed sums):
+  ``g chibar_L l_R S``, ``g chibar' chi S`` (both chiralities, a Dirac scalar coupling),
+  ``g lbar_L chi_R H`` -- S any flavon or its conjugate, H the Higgs; ``+ h.c.``.
+  No bare ``chibar_L l_R`` mass mixing (removed by a rotation of the R fields).
+* Lepton mass term ``L ⊃ -m lbar_L l_R + h.c.``: the chain runs from l_R to l_L and
+  the operator ``lbar_L H l_R prod S_i`` carries the flavon charges, so
+  q(l_L) = q(l_R) + q(H) + sum_i q(S_i) for every symmetry.
+* Integrating out the mediators at zero momentum (each propagator 1/M) gives
+  ``L_eff = prod(g) prod(<S_i>) <H> / prod(M) lbar_L l_R``, i.e.
+  ``m^FN = -g^(n+1) (v_H/sqrt 2) prod_i <S_i> / prod M``: with L_Y = +g(...) as printed
+  in eq. (2.1) the overall sign is minus that of eq. (2.3); it is common to all chains
+  and radiative terms, and drops out of Delta a, c_l and every ratio.
+* Radiative masses: two flavon lines of a chain closed by one insertion of the
+  quadratic vertex of the potential at the vacuum,
+  ``c_ij = d^2 V / dSbar_i dSbar_j`` (holomorphic derivative, fields at their vevs):
+  the pair of vevs ``<S_i><S_j>`` is replaced by ``c_ij Lambda(x)/(16 pi^2)`` with
+  Lambda = I_m^x (adjacent lines) or its r-insertion family (r vevs between the lines,
+  exact for Dirac mediator Yukawas, see :mod:`symflav.loops`); different unperturbed
+  masses give divided differences. Pairs S, S^dagger of one field (no insertion needed)
+  renormalize the tree coupling (UV divergent) and are not radiative masses.
+* The anomalous magnetic moment of each closure (photon on the mediator inside the
+  loop, Q_chi = Q_l) follows from the same amplitude (:func:`symflav.loops.amplitude_relation`):
+  ``Delta a = -(m_l/(8 pi^2 M^2)) m_C c_ij Lambda_da(x)/(<S_i><S_j>)`` with m_l the signed
+  total mass of the lepton in the same basis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy as sp
+
+from symflav import loops, symbols
+from symflav.errors import SpecError
+from symflav.model import Model
+
+MAX_SEARCH = 10  # largest number of flavon insertions searched for the leading chains
+
+
+@dataclass(frozen=True)
+class Insertion:
+    """A flavon at a vertex of a chain: ``scalar`` or its conjugate."""
+
+    scalar: str
+    conjugate: bool
+
+    @property
+    def text(self) -> str:
+        return self.scalar + ("†" if self.conjugate else "")
+
+    def bar(self) -> "Insertion":
+        return Insertion(self.scalar, not self.conjugate)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """l_R -> chi_1 -> ... -> chi_n -> l_L, with the flavon emitted at each step."""
+
+    lepton: str
+    insertions: tuple[Insertion, ...]
+    mediators: tuple[str, ...]
+
+    @property
+    def order(self) -> int:
+        return len(self.insertions)
+
+    @property
+    def text(self) -> str:
+        steps = [f"{self.lepton}_R"]
+        for ins, med in zip(self.insertions, self.mediators):
+            steps.append(f"-[{ins.text}]-> {med}")
+        steps.append("-[H]-> " + f"{self.lepton}_L")
+        return " ".join(steps)
+
+
+@dataclass(frozen=True)
+class Closure:
+    """Two flavon lines of a chain closed by one insertion of the potential."""
+
+    chain: int  # index in LeptonSector.chains
+    positions: tuple[int, int]
+    between: int  # r: vev insertions on the mediator line inside the loop
+    pair: tuple[Insertion, Insertion]
+    coefficient: sp.Expr  # c_ij = d^2V/dSbar_i dSbar_j at the vacuum
+    by_operator: tuple[tuple[str, tuple[str, ...], sp.Expr], ...]  # (operator, its scalars, part of c)
+    mass_term: sp.Expr  # contribution to m^RAD (mass insertion)
+    dipole_term: sp.Expr  # contribution to Delta a, per unit of the signed m_l
+
+    @property
+    def same_field(self) -> bool:
+        return self.pair[0].scalar == self.pair[1].scalar
+
+
+@dataclass(frozen=True)
+class LeptonSector:
+    lepton: str
+    coupling: sp.Expr
+    order: int
+    chains: tuple[Chain, ...]
+    multiplicities: tuple[tuple[str, int, sp.Expr], ...]  # (insertions, count, vev product)
+    m_FN: sp.Expr
+    closures: tuple[Closure, ...]
+    m_RAD: sp.Expr
+    delta_a_per_m: sp.Expr  # Delta a / m_l (m_l: signed total mass)
+    yukawa_sigma: tuple[tuple[str, sp.Expr], ...]  # d m^FN / d sigma_a (eq. A.1 fields)
+    yukawa_varphi: tuple[tuple[str, sp.Expr], ...]
+
+    def chain_mass(self, chain: Chain, model: Model) -> sp.Expr:
+        return tree_mass(model, self.coupling, chain)
+
+
+@dataclass(frozen=True)
+class FlavorSector:
+    """Result of the flavor stage."""
+
+    model_name: str
+    leptons: tuple[LeptonSector, ...]
+    flavor_changing: tuple[tuple[str, str, int, int], ...]  # (l_R, l'_L, searched up to n, found)
+    x: tuple[tuple[str, sp.Symbol], ...]  # unperturbed x_a = m_a/M per scalar (mass insertion)
+    vertices: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    def lepton(self, name: str) -> LeptonSector:
+        return {s.lepton: s for s in self.leptons}[name]
+
+    def to_json(self) -> dict:
+        return {
+            "conventions": CONVENTIONS,
+            "vertices": list(self.vertices),
+            "x": {name: str(sym) for name, sym in self.x},
+            "leptons": {
+                s.lepton: {
+                    "coupling": str(s.coupling),
+                    "order": s.order,
+                    "chains": [
+                        {"insertions": [i.text for i in c.insertions], "mediators": list(c.mediators), "path": c.text}
+                        for c in s.chains
+                    ],
+                    "multiplicities": [
+                        {"insertions": text, "chains": count, "vevs": str(vevs)} for text, count, vevs in s.multiplicities
+                    ],
+                    "m_FN": str(s.m_FN),
+                    "closures": [
+                        {
+                            "chain": cl.chain,
+                            "positions": list(cl.positions),
+                            "vevs_between": cl.between,
+                            "pair": [i.text for i in cl.pair],
+                            "coefficient": str(cl.coefficient),
+                            "by_operator": {op: str(v) for op, _, v in cl.by_operator},
+                            "m_RAD_term": str(cl.mass_term),
+                            "delta_a_over_m_term": str(cl.dipole_term),
+                        }
+                        for cl in s.closures
+                    ],
+                    "m_RAD": str(s.m_RAD),
+                    "delta_a_over_m": str(s.delta_a_per_m),
+                    "yukawa_sigma": {k: str(v) for k, v in s.yukawa_sigma},
+                    "yukawa_varphi": {k: str(v) for k, v in s.yukawa_varphi},
+                }
+                for s in self.leptons
+            },
+            "flavor_changing": [
+                {"from": a, "to": b, "searched_up_to": n, "chains": k} for a, b, n, k in self.flavor_changing
+            ],
+            "notes": list(self.notes),
+        }
+
+
+CONVENTIONS = {
+    "mass_term": "L ⊃ -m lbar_L l_R + h.c.; the chain runs l_R -> mediators -> l_L and lbar_L H l_R prod(S) carries the charges",
+    "yukawa": "L_Y = g_l (chibar_L l_R S + chibar' chi S + lbar_L chi_R H) + h.c. for every vertex allowed by the charges",
+    "mediator_yukawa": "Dirac scalar coupling g chibar' chi S (both chiralities, equal couplings)",
+    "tree_mass": "m^FN = -g^(n+1) (v_H/sqrt2) prod<S_i>/prod M (overall sign opposite to eq. 2.3, common to all terms)",
+    "closure": "pair <S_i><S_j> -> c_ij Lambda/(16 pi^2), c_ij = d^2V/dSbar_i dSbar_j at the vacuum",
+    "field_expansion": "phi_a = v_a + sigma_a + i varphi_a (eq. A.1); <phi_a> = v_a real",
+    "dipole": "Delta a = -(m_l/(8 pi^2 M^2)) m_C c_ij Lambda_da/(<S_i><S_j>), m_l the signed total mass",
+}
+
+
+# ------------------------------------------------------------------ charges
+
+
+def _charge_vector(model: Model, item) -> tuple[Fraction, ...]:
+    return tuple(model.symmetry(s).reduce(item.charge(s)) for s in (sym.name for sym in model.symmetries))
+
+
+def _add(model: Model, a, b, sign: int = 1) -> tuple[Fraction, ...]:
+    return tuple(sym.reduce(x + sign * y) for sym, x, y in zip(model.symmetries, a, b))
+
+
+def insertion_options(model: Model) -> list[tuple[Insertion, tuple[Fraction, ...]]]:
+    """Every flavon and conjugate with its charge vector (Z_N charges reduced)."""
+    options = []
+    for s in model.scalars:
+        q = _charge_vector(model, s)
+        options.append((Insertion(s.name, False), q))
+        options.append((Insertion(s.name, True), tuple(sym.reduce(-x) for sym, x in zip(model.symmetries, q))))
+    return options
+
+
+def enumerate_chains(model: Model, right, left, n: int) -> list[Chain]:
+    """All chains with exactly n flavon insertions from fermion ``right`` (R) to ``left`` (L)."""
+    if model.yukawa is None:
+        raise SpecError(model.path, "yukawa", "the flavor stage needs a [yukawa] table")
+    higgs = {s.name: s for s in model.spectators}[model.yukawa.higgs]
+    q_h = _charge_vector(model, higgs)
+    target = _add(model, _charge_vector(model, left), q_h, -1)  # charge of the last mediator
+    start = _charge_vector(model, right)
+    if n == 0:
+        if start == target:
+            return [Chain(left.lepton, (), ())]
+        return []
+    mediators = [m for m in model.mediators if m.like == "R"]
+    for m in model.mediators:
+        if m.like != "R":
+            raise SpecError(model.path, "mediators", f"{m.family}: mediators like L are not supported yet")
+    by_charge: dict[tuple, list] = {}
+    for m in mediators:
+        by_charge.setdefault(_charge_vector(model, m), []).append(m)
+    options = insertion_options(model)
+    # reachable[k]: mediator charges from which the target is reachable in k more steps
+    reachable = [{target}]
+    for _ in range(n - 1):
+        nxt = set()
+        for q in by_charge:
+            if any(_add(model, q, dq) in reachable[-1] for _, dq in options):
+                nxt.add(q)
+        reachable.append(nxt)
+    chains: list[Chain] = []
+
+    def walk(charge, path, meds):
+        step = len(path)
+        if step == n:
+            if charge == target:
+                chains.append(Chain(left.lepton, tuple(path), tuple(meds)))
+            return
+        for ins, dq in options:
+            new = _add(model, charge, dq)
+            if new not in by_charge or new not in reachable[n - step - 1]:
+                continue
+            for med in by_charge[new]:
+                walk(new, path + [ins], meds + [med.name])
+
+    walk(start, [], [])
+    return chains
+
+
+# ------------------------------------------------------------------ masses
+
+
+def vev_of(model: Model, ins: Insertion) -> sp.Expr:
+    v = model.vacuum.vev(ins.scalar)
+    return sp.conjugate(v) if ins.conjugate else v
+
+
+def tree_mass(model: Model, coupling: sp.Expr, chain: Chain) -> sp.Expr:
+    """m^FN of one chain (L ⊃ -m lbar_L l_R)."""
+    higgs = {s.name: s for s in model.spectators}[model.yukawa.higgs]
+    masses = {m.name: m.mass for m in model.mediators}
+    value = -coupling ** (chain.order + 1) * higgs.vev
+    for ins in chain.insertions:
+        value *= vev_of(model, ins)
+    for med in chain.mediators:
+        value /= masses[med]
+    return value
+
+
+def _holomorphic(potential, ins: Insertion) -> sp.Symbol:
+    """The symbol of the conjugate field Sbar for an insertion S (d/dSbar closes S)."""
+    index = list(potential.fields).index(ins.scalar)
+    return potential.phi[index] if ins.conjugate else potential.phibar[index]
+
+
+def closure_coefficient(model: Model, potential, pair: tuple[Insertion, Insertion]):
+    """c = d^2V/dSbar_i dSbar_j at the vacuum, total and per operator of the potential."""
+    a, b = (_holomorphic(potential, ins) for ins in pair)
+    vacuum = {}
+    for name, p, pb in zip(potential.fields, potential.phi, potential.phibar):
+        v = model.vacuum.vev(name)
+        vacuum[p] = v
+        vacuum[pb] = sp.conjugate(v)
+    parts = []
+    for op, contribution in potential.contributions:
+        term = sp.diff(contribution, a, b).xreplace(vacuum)
+        term = sp.expand(term)
+        if term != 0:
+            present = tuple(name for name, (n, m) in zip(potential.fields, op.monomial.powers) if n or m)
+            parts.append((op.text, present, term))
+    total = sp.expand(sum((t for _, _, t in parts), sp.S.Zero))
+    return total, tuple(parts)
+
+
+def x_symbol(scalar) -> sp.Symbol:
+    return symbols.auxiliary(f"x_{scalar.label}", rf"x_{{{scalar.label}}}", positive=True)
+
+
+def loop_factor(kind: str, r: int, xa: sp.Symbol, xb: sp.Symbol) -> sp.Expr:
+    """Lambda for one closure: first-order insertion between unperturbed masses x_a, x_b.
+
+    kind "m" or "da". Equal masses: the ``_x`` function of the r-family; different
+    masses: the divided difference of the r-family in x^2.
+    """
+    base = "I_m" if kind == "m" else "I_da"
+    xa, xb = sorted((xa, xb), key=str)
+    if xa == xb:
+        return loops.function_symbol(loops.function_key(base, 1, r))(xa)
+    f = loops.function_symbol(loops.function_key(base, 0, r))
+    return (f(xa) - f(xb)) / (xa**2 - xb**2)
+
+
+def closures_of(model: Model, potential, chain_index: int, chain: Chain, m_chain: sp.Expr, x: dict,
+                cache: dict | None = None):
+    cache = {} if cache is None else cache
+    result = []
+    masses = {m.name: m.mass for m in model.mediators}
+    n = chain.order
+    for i in range(n):
+        for j in range(i + 1, n):
+            si, sj = chain.insertions[i], chain.insertions[j]
+            if si.scalar == sj.scalar and si.conjugate != sj.conjugate:
+                continue  # S S^dagger: renormalization of the tree coupling, not a radiative mass
+            key = (si, sj)
+            if key not in cache:
+                cache[key] = closure_coefficient(model, potential, key)
+            c, parts = cache[key]
+            if c == 0:
+                continue
+            inside = {masses[med] for med in chain.mediators[i:j]}
+            if len(inside) != 1:
+                raise SpecError(model.path, "mediators", "mediators inside one loop must share a mass")
+            M = inside.pop()
+            r = j - i - 1
+            uu = vev_of(model, si) * vev_of(model, sj)
+            lam_m = loop_factor("m", r, x[si.scalar], x[sj.scalar])
+            lam_d = loop_factor("da", r, x[si.scalar], x[sj.scalar])
+            mass_term = m_chain * c * lam_m / (16 * sp.pi**2 * uu)
+            dipole_term = -m_chain * c * lam_d / (8 * sp.pi**2 * M**2 * uu)
+            result.append(Closure(chain_index, (i, j), r, (si, sj), c, parts, mass_term, dipole_term))
+    return result
+
+
+def field_couplings(model: Model, lepton_chains, coupling):
+    """d m^FN/d sigma_a and d m^FN/d varphi_a at the vacuum (eq. 4.1 generalized)."""
+    sig = {s.name: symbols.sigma(s.label) for s in model.scalars}
+    vphi = {s.name: symbols.varphi(s.label) for s in model.scalars}
+    higgs = {s.name: s for s in model.spectators}[model.yukawa.higgs]
+    masses = {m.name: m.mass for m in model.mediators}
+    total = sp.S.Zero
+    for chain in lepton_chains:
+        value = -coupling ** (chain.order + 1) * higgs.vev
+        for ins in chain.insertions:
+            v = model.vacuum.vev(ins.scalar)
+            sign = -1 if ins.conjugate else 1
+            value *= v + sig[ins.scalar] + sign * sp.I * vphi[ins.scalar]
+        for med in chain.mediators:
+            value /= masses[med]
+        total += value
+    zero = {s: 0 for s in list(sig.values()) + list(vphi.values())}
+    ys = tuple((name, sp.factor(sp.diff(total, s).xreplace(zero))) for name, s in sig.items())
+    yp = tuple((name, sp.factor(sp.diff(total, s).xreplace(zero))) for name, s in vphi.items())
+    return ys, yp
+
+
+def _multiplicities(model: Model, chains, coupling):
+    groups: dict[tuple, list] = {}
+    for c in chains:
+        key = tuple(sorted((i.text for i in c.insertions)))
+        groups.setdefault(key, []).append(c)
+    result = []
+    for key, members in sorted(groups.items()):
+        vevs = sp.Mul(*[vev_of(model, i) for i in members[0].insertions])
+        result.append((" ".join(key), len(members), vevs))
+    return tuple(result)
+
+
+def derive_flavor(model: Model, results) -> FlavorSector:
+    """The flavor stage: chains, m^FN, closures, m^RAD, Delta a/m, flavon couplings.
+
+    A model without a [yukawa] table has no Froggatt-Nielsen sector: empty result.
+    """
+    if model.yukawa is None or not model.fermions:
+        return FlavorSector(model.name, (), (), (), (), ("no [yukawa] table or no fermions: no FN sector",))
+    potential = results["potential"]
+    couplings = dict(model.yukawa.couplings)
+    leptons = sorted({f.lepton for f in model.fermions}, key=lambda l: [f.lepton for f in model.fermions].index(l))
+    x = {s.name: x_symbol(s) for s in model.scalars}
+    sectors = []
+    notes = []
+    for lepton in leptons:
+        right = next(f for f in model.fermions if f.lepton == lepton and f.chirality == "R")
+        left = next(f for f in model.fermions if f.lepton == lepton and f.chirality == "L")
+        g = couplings[lepton]
+        leading = None
+        for n in range(MAX_SEARCH + 1):
+            if enumerate_chains(model, right, left, n):
+                leading = n
+                break
+        chains: list[Chain] = []
+        if leading is None:
+            notes.append(f"{lepton}: no chain up to {MAX_SEARCH} insertions; massless at tree level")
+        else:
+            for n in range(leading, leading + model.yukawa.extra_insertions + 1):
+                chains.extend(enumerate_chains(model, right, left, n))
+        m_fn = sp.S.Zero
+        closures = []
+        cache: dict = {}
+        for k, chain in enumerate(chains):
+            mc = tree_mass(model, g, chain)
+            m_fn += mc
+            closures.extend(closures_of(model, potential, k, chain, mc, x, cache))
+        m_rad = sum((c.mass_term for c in closures), sp.S.Zero)
+        da = sum((c.dipole_term for c in closures), sp.S.Zero)
+        ys, yp = field_couplings(model, chains, g)
+        sectors.append(LeptonSector(
+            lepton=lepton, coupling=g, order=leading if leading is not None else -1, chains=tuple(chains),
+            multiplicities=_multiplicities(model, chains, g), m_FN=sp.factor(m_fn), closures=tuple(closures),
+            m_RAD=m_rad, delta_a_per_m=da, yukawa_sigma=ys, yukawa_varphi=yp,
+        ))
+    # flavor-changing chains l_R -> l'_L (mu -> e gamma would need them)
+    changing = []
+    search = max([s.order for s in sectors if s.order >= 0] or [0]) + 4
+    for a in leptons:
+        for b in leptons:
+            if a == b:
+                continue
+            right = next(f for f in model.fermions if f.lepton == a and f.chirality == "R")
+            left = next(f for f in model.fermions if f.lepton == b and f.chirality == "L")
+            found = sum(len(enumerate_chains(model, right, left, n)) for n in range(search + 1))
+            changing.append((f"{a}_R", f"{b}_L", search, found))
+    vertices = (
+        "chibar_L l_R S: q(chi) = q(l_R) + q(S)",
+        "chibar' chi S: q(chi') = q(chi) + q(S)",
+        "lbar_L chi_R H: q(l_L) = q(chi) + q(H)",
+    )
+    return FlavorSector(model.name, tuple(sectors), tuple(changing), tuple(x.items()), vertices, tuple(notes))
