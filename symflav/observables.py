@@ -52,6 +52,7 @@ class Observables:
     sign_relation: dict
     conditions: tuple[tuple[str, str, object], ...]
     symbols_used: dict
+    section2: tuple[tuple[str, str, sp.Expr], ...] = ()  # (name, equation, expression in x_phi)
 
     def relation(self, name: str) -> sp.Expr:
         return {n: e for n, _, e in self.relations}[name]
@@ -66,7 +67,11 @@ class Observables:
             "paper_form": [{"name": n, "equation": eq, "expression": str(e)} for n, eq, e in self.paper_form],
             "sign_relation": {k: (str(v) if isinstance(v, sp.Basic) else v) for k, v in self.sign_relation.items()},
             "conditions": [{"name": n, "equation": eq, "expression": str(e)} for n, eq, e in self.conditions],
+            "section2": [{"name": n, "equation": eq, "expression": str(e)} for n, eq, e in self.section2],
         }
+
+    def section2_relation(self, name: str) -> sp.Expr:
+        return {n: e for n, _, e in self.section2}[name]
 
 
 # ------------------------------------------------------------------ derived relations
@@ -124,7 +129,8 @@ def derive_observables(model, results) -> "Observables":
         ("BR_ratio_from_C", "1.7", rel["br_ratio"][0]),
     ]
     lp = loops.amplitude_relation(loops.derive_loops())
-    relations.append(("delta_a_over_m_RAD", "2.9", lp["delta_a_over_dm"]))
+    rel_da_m = lp["delta_a_over_dm"]
+    relations.append(("delta_a_over_m_RAD", "2.9", rel_da_m))
 
     leptons = []
     for s in fl.leptons:
@@ -141,7 +147,56 @@ def derive_observables(model, results) -> "Observables":
     # eq. (3.6): the phi1 phi1 closure, normalized as lambda (phi_a^dagger phi_1)^2 -> c = 2 lambda v_a^2
     eff, paper, sign, conditions = _paper_forms(model, fl)
     return Observables(tuple(relations), tuple(leptons), eff, tuple(paper), sign, tuple(conditions),
-                       {"x": dict(fl.x)})
+                       {"x": dict(fl.x)}, section2_relations(model, fl, rel_da_m))
+
+
+X_PHI = ("x_phi", r"x_\phi")
+
+
+def section2_relations(model, fl: flavor.FlavorSector, delta_a_over_dm: sp.Expr):
+    """The model-independent relations of section 2 (eqs. 2.9, 2.10), derived, in x_phi.
+
+    * ``ratio_da_mrad``: Delta a_l / m_l^RAD from the same loop (``delta_a_over_dm`` of
+      :func:`symflav.loops.amplitude_relation`), one class of closures: Sigma -> I^x(x_phi).
+    * ``m_rad_over_m_fn``: m^RAD / m^FN of one chain whose two phi_1 lines are closed by
+      eq. (2.2)'s ``lambda (phi_a^dagger phi_1)^2 + h.c.``: the closure response per unit
+      c / (v v) is read off the flavor stage, c = d^2V/dphi_1^2 = 2 lambda v_a^2 by sympy.
+    * ``ratio_fn_rad``: |lambda m^FN / m^RAD| (the left side of eq. 2.10).
+    Symbols: m_l (lepton mass), M_chi, x_phi, lambda_2_2 (eq. 2.2's lambda), and the
+    vevs of the first chain flavon and of the first flavon outside every chain.
+    """
+    x = _sym(*X_PHI, positive=True)
+    names = {str(s): s for s in delta_a_over_dm.free_symbols}
+    m_l = names["m_l"]
+    fm, fd = loops.function_symbol("I_m_x"), loops.function_symbol("I_da_x")
+    M_chi = model.mediators[0].mass if model.mediators else names["M"]
+    ratio = delta_a_over_dm.xreplace({names["Sigma_da"]: fd(x), names["Sigma_m"]: fm(x), names["M"]: M_chi})
+    rows = [("ratio_da_mrad", "2.9", ratio)]
+    chain_scalars = _chain_scalars(fl)
+    others = [s for s in model.scalars if s.name not in chain_scalars]
+    response = None
+    for s in fl.leptons:
+        for cl in s.closures:
+            if cl.same_field and cl.between == 0 and cl.coefficient != 0:
+                chain = s.chains[cl.chain]
+                vv = flavor.vev_of(model, cl.pair[0]) * flavor.vev_of(model, cl.pair[1])
+                m_chain = flavor.tree_mass(model, s.coupling, chain)
+                response = sp.simplify(cl.mass_term * vv / (m_chain * cl.coefficient))
+                scalar = cl.pair[0].scalar
+                break
+        if response is not None:
+            break
+    if response is None or not others:
+        return tuple(rows)
+    response = response.xreplace({sym: x for _, sym in fl.x})
+    v1, va = model.vacuum.vev(scalar), model.vacuum.vev(others[0].name)
+    lam = _sym("lambda_2_2", r"\lambda")
+    phi, phia_bar = sp.symbols("phi phia_bar")
+    closing = sp.diff(lam * phia_bar**2 * phi**2, phi, 2).subs(phia_bar, va)  # eq. (2.2)
+    m_rad_over_m_fn = sp.simplify(response * closing / v1**2)
+    rows.append(("m_rad_over_m_fn", "2.4", m_rad_over_m_fn))
+    rows.append(("ratio_fn_rad", "2.10", sp.Abs(sp.simplify(lam / m_rad_over_m_fn))))
+    return tuple(rows)
 
 
 def _chain_scalars(fl: flavor.FlavorSector) -> set[str]:
