@@ -63,3 +63,11 @@ def latex_names(extra: dict | None = None) -> dict[sp.Symbol, str]:
     if extra:
         names.update(extra)
     return names
+
+
+def small(name: str, latex: str | None = None) -> sp.Symbol:
+    """The small expansion parameter of a derivation (e.g. epsilon = v_1/v_a), positive."""
+    sym = sp.Symbol(name, positive=True)
+    if latex:
+        LATEX_NAMES[sym] = latex
+    return sym
