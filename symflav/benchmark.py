@@ -237,7 +237,7 @@ def _route_search(model, derivation, values, given_vevs, label, starts, seed):
     """Global minimum of V at ``values`` (dict symbol -> number); shared by the first two routes."""
     potential = derivation["potential"]
     table = derivation["operators"]
-    group = numeric.rephasing_group(table)
+    group = numeric.rephasing_group(table, values)
     seeds = []
     if given_vevs is not None:
         seeds.append(("given vevs", _fields_from_vevs(model, given_vevs)))
@@ -471,7 +471,7 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
                                                max(np.max(np.abs(M_S)), 1.0), 3)
     x = V.point(phi)
     route["potential_at_vacuum"] = _json_float(V.value(x), 15)
-    group = numeric.rephasing_group(derivation["operators"])
+    group = numeric.rephasing_group(derivation["operators"], values)
     search = numeric.find_minima(V, [("aligned vevs", phi)], starts=starts, seed=seed,
                                  scale=_scale(values, vevs))
     route["minimum_check"] = _search_json(search, model, group)

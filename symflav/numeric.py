@@ -235,13 +235,16 @@ def find_minima(V: PolynomialPotential, seeds=(), *, starts: int = 48, seed: int
 # ------------------------------------------------------------------ rephasing symmetries
 
 
-def net_power_matrix(table, include_breaking: bool = True) -> sp.Matrix:
-    """Rows: net powers n_i - m_i of each non-hermitian operator in the potential."""
+def net_power_matrix(table, include_breaking: bool = True, values=None) -> sp.Matrix:
+    """Rows: net powers n_i - m_i of each non-hermitian operator in the potential
+    (with ``values``: only operators whose coefficient is nonzero there)."""
     rows = []
     for op in table.in_potential:
         if op.monomial.is_hermitian:
             continue
         if not include_breaking and op.status == "explicit_breaking":
+            continue
+        if values is not None and sp.sympify(op.coefficient).xreplace(values) == 0:
             continue
         rows.append(list(op.monomial.net()))
     n = len(table.model.scalars)
@@ -257,10 +260,11 @@ def u1_generators(table, include_breaking: bool = False) -> list[sp.Matrix]:
     return N.nullspace()
 
 
-def rephasing_group(table) -> tuple[np.ndarray, np.ndarray]:
+def rephasing_group(table, values=None) -> tuple[np.ndarray, np.ndarray]:
     """Finite representatives (angles, shape (k, n)) and continuous generators (n, c) of the
-    group of rephasings theta with N theta in 2 pi Z (explicit breaking included)."""
-    N = net_power_matrix(table, True)
+    group of rephasings theta with N theta in 2 pi Z (explicit breaking included; with
+    ``values``, operators with a vanishing coefficient there are left out)."""
+    N = net_power_matrix(table, True, values)
     n = len(table.model.scalars)
     continuous = np.array([[float(x) for x in v] for v in N.nullspace()]).T if N.rows else np.eye(n)
     if continuous.size == 0:

@@ -45,7 +45,15 @@ class NoClosedForm(ValueError):
 
 
 class _NeedsRadicals(Exception):
-    """A 2x2 block has irrational eigenvalues: redo the sector with radicals allowed."""
+    """A 2x2 block has eigenvalues outside the field of the parameters (square roots)."""
+
+
+class _NeedsExtension(Exception):
+    """A 2x2 block needs the square root of a number: extend the ground field and start again."""
+
+    def __init__(self, root: sp.Expr):
+        super().__init__(str(root))
+        self.root = root
 
 
 # ------------------------------------------------------------------ exact field arithmetic
@@ -121,7 +129,7 @@ class _Algebra:
 
     def sexp(self, S, metric, order):
         """Tilde representation of exp(S) for tilde S (S_0 = 0) in a basis of metric ``metric``."""
-        inverse = [1 / x for x in metric]
+        inverse = [self.K.one / x for x in metric]
         n = len(metric)
         result = [self.diag(metric)] + [self.zeros(n) for _ in range(order)]
         term = [self.zeros(n)] + [S[k] if k < len(S) else self.zeros(n) for k in range(1, order + 1)]
@@ -162,10 +170,19 @@ def _exact_sqrt(K, x):
     """sqrt(x) in K when x is a perfect square there (square-free decomposition), else None."""
     if not x:
         return K.zero
-    num, den = sp.fraction(sp.cancel(K.to_sympy(x)))
+    value = K.to_sympy(x)
+    if value.is_number:
+        try:
+            return K.from_sympy(sp.sqrt(value))
+        except Exception:
+            return None
+    num, den = sp.fraction(sp.cancel(value))
     root = sp.S.One
     for part, power in ((num, 1), (den, -1)):
-        coefficient, factors = sp.sqf_list(sp.expand(part))
+        try:
+            coefficient, factors = sp.sqf_list(sp.expand(part))
+        except (sp.PolynomialError, NotImplementedError):
+            return None
         if any(m % 2 for _, m in factors):
             return None
         c = sp.sqrt(coefficient)
@@ -175,7 +192,7 @@ def _exact_sqrt(K, x):
     return K.from_sympy(root)
 
 
-def _roots(alg: _Algebra, A, metric, radicals: bool) -> list:
+def _roots(alg: _Algebra, A, metric) -> list:
     """Eigenvalues of diag(metric)^-1 A in K (closed form), with multiplicity."""
     K = alg.K
     n = len(A)
@@ -185,9 +202,10 @@ def _roots(alg: _Algebra, A, metric, radicals: bool) -> list:
         disc = trace * trace - 4 * det
         root = _exact_sqrt(K, disc)
         if root is None:
-            if not radicals:
-                raise _NeedsRadicals
-            root = K.from_sympy(sp.sqrt(sp.factor(K.to_sympy(disc))))
+            value = K.to_sympy(disc)
+            if value.is_number:
+                raise _NeedsExtension(sp.sqrt(value))
+            raise _NeedsRadicals
         half = K.one / 2
         return [(trace - root) * half, (trace + root) * half]
     t = sp.Dummy("t")
@@ -210,14 +228,14 @@ def _roots(alg: _Algebra, A, metric, radicals: bool) -> list:
     return roots
 
 
-def _generalized_eigensystem(alg: _Algebra, A, metric, radicals: bool):
+def _generalized_eigensystem(alg: _Algebra, A, metric):
     """Solutions of A w = lambda diag(metric) w for a connected block: [(lambda, [w, ...])].
 
     The w of one lambda are made orthogonal in the metric (Gram-Schmidt, unnormalized).
     """
     K = alg.K
     n = len(A)
-    roots = _roots(alg, A, metric, radicals)
+    roots = _roots(alg, A, metric)
     distinct = []
     for r in roots:
         if not any(not (r - d) for d in distinct):
@@ -251,7 +269,7 @@ def _primitive(K, v):
     return [x / lead for x in v]
 
 
-def _leading_eigensystem(alg: _Algebra, A, metric, radicals: bool):
+def _leading_eigensystem(alg: _Algebra, A, metric):
     """W (columns: generalized eigenvectors), energies, new metric, degenerate groups."""
     K = alg.K
     n = len(A)
@@ -264,7 +282,7 @@ def _leading_eigensystem(alg: _Algebra, A, metric, radicals: bool):
             energies.append(A[comp[0]][comp[0]] / metric[comp[0]])
             continue
         block = alg.extract(A, comp, comp)
-        for value, vectors in _generalized_eigensystem(alg, block, [metric[i] for i in comp], radicals):
+        for value, vectors in _generalized_eigensystem(alg, block, [metric[i] for i in comp]):
             for v in vectors:
                 e = [K.zero] * n
                 for k, i in enumerate(comp):
@@ -290,7 +308,7 @@ def _leading_eigensystem(alg: _Algebra, A, metric, radicals: bool):
 def _schrieffer_wolff(alg: _Algebra, H, metric, energies, groups, order):
     """Tilde S and tilde exp(-S) H exp(S) (block diagonal through ``order``), metric ``metric``."""
     n = len(metric)
-    inverse = [1 / x for x in metric]
+    inverse = [alg.K.one / x for x in metric]
     label = {i: g_index for g_index, g in enumerate(groups) for i in g}
     S = [alg.zeros(n) for _ in range(order + 1)]
     for k in range(1, order + 1):
@@ -329,36 +347,61 @@ def _schrieffer_wolff(alg: _Algebra, H, metric, energies, groups, order):
 
 
 @dataclass(frozen=True)
+class _Radical:
+    """Eigenvalue (a + d)/2 + sign sqrt(((a - d)/2)^2 + b^2) of the symmetric 2x2 block
+    N^-1/2 A~ N^-1/2 (A~, N in K): its eigenvalues are not in K."""
+
+    A: tuple
+    metric: tuple
+    sign: int
+
+
+@dataclass(frozen=True)
 class _Result:
-    eigenvalues: list  # per state: list of K elements, coefficients of eps^k
+    eigenvalues: list  # per state: coefficients of eps^k (K elements; a _Radical ends a series)
     U: list  # tilde U series (metric_in -> metric_out)
     metric_out: list
     mixing_orders: list
     degenerate: list  # tuples of state indices degenerate through the order
+    closed_form: list = ()  # ((i, j), tilde 2x2 block, metric pair): rotate columns i, j in closed form
 
 
-def _diagonalize(alg: _Algebra, T, metric, order, radicals):
+def _closed_form_leaf(alg: _Algebra, T, metric, order) -> _Result:
+    """A 2x2 block whose leading matrix has irrational eigenvalues: diagonalized exactly at this
+    order (eigenvalues (trace +- sqrt(disc))/2, rotation applied to the final U), no further orders."""
+    A = tuple(tuple(row) for row in T[0])
+    eig = [[_Radical(A, tuple(metric), -1)], [_Radical(A, tuple(metric), 1)]]
+    U = [alg.eye(2)] + [alg.zeros(2) for _ in range(order)]
+    return _Result(eig, U, list(metric), [0, 0], [], [((0, 1), A, list(metric))])
+
+
+def _diagonalize(alg: _Algebra, T, metric, order):
     """Tilde series T (metric ``metric``) -> eigenvalues, tilde U, output metric, orders."""
     K = alg.K
     n = len(metric)
     if n == 1:
         return _Result([[t[0][0] / metric[0] for t in T[: order + 1]]],
                        [alg.eye(1)] + [alg.zeros(1) for _ in range(order)], list(metric), [order], [])
-    W, energies, new_metric, groups = _leading_eigensystem(alg, T[0], metric, radicals)
+    try:
+        W, energies, new_metric, groups = _leading_eigensystem(alg, T[0], metric)
+    except _NeedsRadicals:
+        if n == 2:
+            return _closed_form_leaf(alg, T, metric, order)
+        raise NoClosedForm("a 2x2 block with irrational eigenvalues inside a larger leading block") from None
     if len(groups) == 1:  # T_0 = E 1: shift by one order
         E = energies[0]
         if order == 0:
             return _Result([[E] for _ in range(n)], [alg.eye(n)], list(metric), [-1] * n, [tuple(range(n))])
-        sub = _diagonalize(alg, T[1: order + 1], metric, order - 1, radicals)
+        sub = _diagonalize(alg, T[1: order + 1], metric, order - 1)
         return _Result([[E] + list(e) for e in sub.eigenvalues], list(sub.U) + [alg.zeros(n)],
-                       sub.metric_out, list(sub.mixing_orders), list(sub.degenerate))
+                       sub.metric_out, list(sub.mixing_orders), list(sub.degenerate), list(sub.closed_form))
     Wt = alg.T(W)
     # tilde in the new basis: W^T T~ W (no metric in between: W maps tilde coordinates)
     Tp = [alg.mul(alg.mul(Wt, t), W) for t in T[: order + 1]]
     Usw, Hp = _schrieffer_wolff(alg, Tp, new_metric, energies, groups, order)
     eig: list = [None] * n
     orders = [order] * n
-    degenerate = []
+    degenerate, closed_form = [], []
     V = [alg.zeros(n) for _ in range(order + 1)]
     metric_out = list(new_metric)
     for g in groups:
@@ -368,7 +411,7 @@ def _diagonalize(alg: _Algebra, T, metric, order, radicals):
             V[0][i][i] = K.one
             continue
         block = [alg.extract(h, g, g) for h in Hp]
-        sub = _diagonalize(alg, block, [new_metric[i] for i in g], order, radicals)
+        sub = _diagonalize(alg, block, [new_metric[i] for i in g], order)
         for a, i in enumerate(g):
             eig[i] = sub.eigenvalues[a]
             orders[i] = sub.mixing_orders[a]
@@ -377,11 +420,36 @@ def _diagonalize(alg: _Algebra, T, metric, order, radicals):
                 for k in range(len(sub.U)):
                     V[k][j][i] = sub.U[k][b][a]
         degenerate.extend(tuple(g[a] for a in d) for d in sub.degenerate)
+        closed_form.extend(((g[i], g[j]), A, m) for (i, j), A, m in sub.closed_form)
     # U~ = W N1^-1 E~ V~  (see module docstring); metric_in -> metric_out
-    inverse_new = [1 / x for x in new_metric]
+    inverse_new = [K.one / x for x in new_metric]
     Wseries = [W] + [alg.zeros(n) for _ in range(order)]
     U = alg.smul(Wseries, alg.smul(Usw, V, order), order, inverse_new)
-    return _Result(eig, U, metric_out, orders, degenerate)
+    return _Result(eig, U, metric_out, orders, degenerate, closed_form)
+
+
+def _block_entries(K, A, metric):
+    """a, b, d of the symmetric 2x2 block N^-1/2 A~ N^-1/2, each factored."""
+    n0, n1 = K.to_sympy(metric[0]), K.to_sympy(metric[1])
+    a = sp.factor(K.to_sympy(A[0][0]) / n0)
+    d = sp.factor(K.to_sympy(A[1][1]) / n1)
+    b = sp.factor(K.to_sympy(A[0][1])) / sp.sqrt(n0 * n1)
+    return a, b, d
+
+
+def _to_sympy(K, c) -> sp.Expr:
+    if isinstance(c, _Radical):
+        a, b, d = _block_entries(K, c.A, c.metric)
+        return (a + d) / 2 + c.sign * sp.sqrt(sp.factor(sp.cancel((a - d) ** 2 / 4)) + b**2)
+    return K.to_sympy(c)
+
+
+def _rotation_2x2(K, A, metric) -> sp.Matrix:
+    """Orthogonal R with R^T B R = diag(lower, upper) for B = N^-1/2 A~ N^-1/2, written with the
+    mixing angle theta = atan2(2 b, a - d)/2 (columns (-sin, cos) and (cos, sin))."""
+    a, b, d = _block_entries(K, A, metric)
+    theta = sp.atan2(2 * b, a - d) / 2
+    return sp.Matrix([[-sp.sin(theta), sp.cos(theta)], [sp.cos(theta), sp.sin(theta)]])
 
 
 # ------------------------------------------------------------------ symmetries and driver
@@ -462,13 +530,16 @@ class Diagonalization:
         return out
 
 
-def _domain(exprs):
+def _domain(exprs, extensions=()):
+    """The field of rational functions of the parameters over QQ (or QQ with square roots)."""
     gens = sorted(set().union(*(e.free_symbols for e in exprs)), key=str)
-    if not gens:
-        return sp.QQ
-    K, _ = construct_domain(exprs, field=True)
-    if K == sp.EX:
-        raise NoClosedForm("matrix entries are not rational functions of the parameters")
+    ground = sp.QQ.algebraic_field(*extensions) if extensions else sp.QQ
+    K = ground.frac_field(*gens) if gens else ground
+    for e in exprs:
+        try:
+            K.from_sympy(e)
+        except Exception:
+            raise NoClosedForm(f"matrix entry {e} is not a rational function of the parameters") from None
     return K
 
 
@@ -492,29 +563,30 @@ def diagonalize(T: list, order: int, mixing_order: int, max_order: int | None = 
         block = [sp.expand(Rs.T * t * Rs) for t in T]
         entries = [x for b in block for x in b]
         metric_sym = [sum(x * x for x in Rs[:, c]) for c in range(len(idx))]
-        radicals = False
+        extensions: list[sp.Expr] = []
         while True:
+            K = _domain(entries + [sp.Integer(m) for m in metric_sym], tuple(extensions))
+            alg = _Algebra(K)
+            tilde = [[[K.from_sympy(x) for x in b.row(i)] for i in range(len(idx))] for b in block]
+            metric = [K.from_sympy(sp.Integer(m)) for m in metric_sym]
+            N = max(order, mixing_order)
             try:
-                if radicals:
-                    K = sp.EX
-                else:
-                    K = _domain(entries + [sp.Integer(m) for m in metric_sym])
-                alg = _Algebra(K)
-                tilde = [[[K.from_sympy(x) for x in b.row(i)] for i in range(len(idx))] for b in block]
-                metric = [K.from_sympy(sp.Integer(m)) for m in metric_sym]
-                N = max(order, mixing_order)
                 while True:
-                    result = _diagonalize(alg, tilde, metric, N, radicals)
+                    result = _diagonalize(alg, tilde, metric, N)
                     reached = [m for m in result.mixing_orders if m >= 0]
-                    if not reached or min(reached) >= mixing_order or N >= max_order:
+                    if not reached or min(reached) >= mixing_order or N >= max_order or result.closed_form:
                         break
                     N = min(max_order, N + mixing_order - min(reached))
                 break
-            except _NeedsRadicals:
-                if radicals:
-                    raise
-                radicals = True
-                notes.append(f"sector {label}: a 2x2 block has irrational eigenvalues; square roots kept")
+            except _NeedsExtension as exc:
+                if len(extensions) >= 3:
+                    raise NoClosedForm("too many square roots of numbers") from None
+                extensions.append(exc.root)
+        if extensions:
+            notes.append(f"sector {label}: field extended by " + ", ".join(map(str, extensions)))
+        if result.closed_form:
+            notes.append(f"sector {label}: a 2x2 effective block has irrational eigenvalues; diagonalized in "
+                         "closed form at its leading order (square roots kept)")
         pieces.append((idx, Rs, alg, result, N))
         for a, col in enumerate(idx):
             state_sector[col] = label
@@ -523,16 +595,26 @@ def diagonalize(T: list, order: int, mixing_order: int, max_order: int | None = 
     for idx, Rs, alg, result, N in pieces:
         K = alg.K
         norms = [sp.sqrt(sp.factor(K.to_sympy(m))) for m in result.metric_out]
+        local = [sp.zeros(n, len(idx)) for _ in range(N + 1)]
         for a, col in enumerate(idx):
-            eig[col] = tuple(K.to_sympy(c) for c in result.eigenvalues[a][: order + 1])
+            eig[col] = tuple(_to_sympy(K, c) for c in result.eigenvalues[a][: order + 1])
             orders[col] = result.mixing_orders[a]
             for k in range(N + 1):
                 Uk = alg.to_sympy(result.U[k])
-                columns[k][:, col] = Rs * Uk[:, a] / norms[a]
+                local[k][:, a] = Rs * Uk[:, a] / norms[a]
+        for (i, j), A, m in result.closed_form:
+            R = _rotation_2x2(K, A, m)
+            for k in range(N + 1):
+                pair = local[k].extract(list(range(n)), [i, j]) * R
+                local[k][:, i], local[k][:, j] = pair[:, 0], pair[:, 1]
+        for a, col in enumerate(idx):
+            for k in range(N + 1):
+                columns[k][:, col] = local[k][:, a]
         degenerate.extend(tuple(idx[a] for a in d) for d in result.degenerate)
-    low = [m for m in orders if m >= 0]
+    closed = {idx[i] for idx, _, _, result, _ in pieces for (a, b), _, _ in result.closed_form for i in (a, b)}
+    low = [m for c, m in enumerate(orders) if m >= 0 and c not in closed]
     if low and min(low) < mixing_order:
-        notes.append(f"mixing reached only O(eps^{min(low)}) for some states (capped at order {max_order})")
+        notes.append(f"mixing reached only O(eps^{min(low)}) for some states (recursion capped at order {max_order})")
     if degenerate:
         notes.append("states degenerate through the computed order (their basis is not fixed by the "
                      "expansion): " + "; ".join(",".join(map(str, d)) for d in degenerate))
@@ -701,7 +783,11 @@ def spectrum(model, table, tadpoles, masses, order: int = 2, mixing_order: int =
             notes.append(f"CP-{cp}: no perturbative spectrum ({exc})")
 
     def to_model(expr):
-        return sp.factor(sp.expand(sp.sympify(expr).xreplace(backward)).xreplace(inverse_eps))
+        expr = sp.sympify(expr).xreplace(backward)
+        radical = any(p.exp == sp.S.Half and not p.base.is_number for p in expr.atoms(sp.Pow))
+        if radical or expr.has(sp.atan2):  # a closed-form 2x2 block: keep its compact form
+            return expr.xreplace(inverse_eps)
+        return sp.factor(sp.expand(expr).xreplace(inverse_eps))
 
     def states(cp, prefix):
         result = results[cp]
