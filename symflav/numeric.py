@@ -47,11 +47,13 @@ class _Compiled:
         # gradient: d/dx_j lowers E_tj by one, coefficient c_t E_tj
         self.gE = np.clip(E[None, :, :] - eye[:, None, :], 0, None)  # (m, T, m)
         self.gc = c[None, :] * E.T  # (m, T)
-        # Hessian: d^2/dx_j dx_k
-        Ejk = E[None, None, :, :] - eye[:, None, None, :] - eye[None, :, None, :]
-        factor = E.T[:, None, :] * (E.T[None, :, :] - np.eye(m, dtype=int)[:, :, None])  # (m, m, T)
-        self.hE = np.clip(Ejk, 0, None)  # (m, m, T, m)
-        self.hc = c[None, None, :] * factor
+        # Hessian: d^2/dx_j dx_k for j <= k only
+        self.pairs = np.array([(j, k) for j in range(m) for k in range(j, m)], dtype=int)
+        J, Kk = self.pairs[:, 0], self.pairs[:, 1]
+        Ejk = E[None, :, :] - eye[J][:, None, :] - eye[Kk][:, None, :]  # (P, T, m)
+        factor = E[:, J].T * (E[:, Kk].T - (J == Kk).astype(int)[:, None])  # (P, T)
+        self.hE = np.clip(Ejk, 0, None)
+        self.hc = c[None, :] * factor
 
     def _powers(self, x):
         return x[:, None] ** np.arange(self.degree + 1)[None, :]  # (m, d+1)
@@ -66,7 +68,11 @@ class _Compiled:
 
     def hessian(self, x) -> np.ndarray:
         pw = self._powers(x)
-        return np.sum(self.hc * np.prod(pw[np.arange(self.m), self.hE], axis=-1), axis=-1)
+        upper = np.sum(self.hc * np.prod(pw[np.arange(self.m), self.hE], axis=-1), axis=-1)
+        H = np.zeros((self.m, self.m))
+        H[self.pairs[:, 0], self.pairs[:, 1]] = upper
+        H[self.pairs[:, 1], self.pairs[:, 0]] = upper
+        return H
 
 
 class PolynomialPotential:
@@ -128,13 +134,16 @@ class LocalMinimum:
     hessian_min: float  # smallest Hessian eigenvalue relative to the largest
     iterations: int
     converged: bool
+    same_as: int | None = None  # index of a known minimum this run joined
 
 
-def local_minimum(V: PolynomialPotential, x0, max_iter: int = 300, rng=None) -> LocalMinimum:
+def local_minimum(V: PolynomialPotential, x0, max_iter: int = 300, rng=None, known=None) -> LocalMinimum:
     """Damped Newton with |eigenvalue| modification and backtracking; escapes saddles.
 
     Converged when the Newton step is below 1e-10 of the field size, or when the predicted
     decrease is at the round-off level of V (then the step is taken without a line search).
+    ``known(x, f)`` may return the index of an already found minimum that x has reached
+    (same V to 1e-7 and |phi_i| to 1e-3): the search then stops there.
     """
     x = np.array(x0, dtype=float)
     rng = rng or np.random.default_rng(0)
@@ -170,6 +179,8 @@ def local_minimum(V: PolynomialPotential, x0, max_iter: int = 300, rng=None) -> 
         else:
             break
         x, f = trial, ft
+        if known is not None and known(x, f) is not None:
+            return LocalMinimum(x, float(f), 0.0, 0.0, it, True, known(x, f))
     w = np.linalg.eigvalsh(V.hessian(x))
     top = max(np.max(np.abs(w)), 1e-300)
     return LocalMinimum(x, float(f), float(np.linalg.norm(V.gradient(x))), float(w[0] / top), it, bool(converged))
@@ -214,8 +225,23 @@ def find_minima(V: PolynomialPotential, seeds=(), *, starts: int = 48, seed: int
         candidates.append((f"random {k}", rng.normal(size=2 * V.n) * s))
     minima: list[Minimum] = []
     converged = 0
+
+    def known(x, f):
+        moduli = np.abs(V.fields_of(x))
+        for i, m in enumerate(minima):
+            if abs(f - m.value) <= 1e-7 * max(abs(m.value), 1.0) and np.allclose(
+                    moduli, np.abs(m.phi), rtol=1e-3, atol=1e-4 * scale):
+                return i
+        return None
+
     for label, x0 in candidates:
-        result = local_minimum(V, x0, rng=rng)
+        result = local_minimum(V, x0, rng=rng, known=known)
+        if result.same_as is not None:
+            converged += 1
+            m = minima[result.same_as]
+            minima[result.same_as] = Minimum(m.phi, m.value, m.hits + 1, m.hessian_min, m.gradient_norm,
+                                             m.starts + (label,))
+            continue
         if not result.converged or result.hessian_min < -1e-7:
             continue
         converged += 1

@@ -762,19 +762,29 @@ def spectrum(model, table, tadpoles, masses, order: int = 2, mixing_order: int =
         return Spectrum(sp.Symbol("epsilon"), sp.S.Zero, (), (), order, mixing_order, (), (), sp.Matrix(),
                         sp.Matrix(), (), (), tadpoles.stationary, (f"no perturbative spectrum: {exc}",))
     powers = counting(model, table)
+    kinds = {p.symbol: p.kind for p in table.parameters}
+    (_, image), = substitution
+    scales = [v for v in image.free_symbols if v != eps]
+    scale = scales[0] if len(scales) == 1 else sp.S.One  # the heavy vev: masses^2 in its units
     hats = {sym: sp.Symbol(f"{sym.name}_hat", positive=True) for sym, _ in powers}
+    unit = {sym: (scale if kinds.get(sym) == "mass" else sp.S.One) for sym, _ in powers}
     forward = dict(substitution)
-    forward.update({sym: eps**k * hats[sym] for sym, k in powers})
-    backward = {hats[sym]: sym / eps**k for sym, k in powers}
+    forward.update({sym: eps**k * unit[sym] * hats[sym] for sym, k in powers})
+    backward = {hats[sym]: sym / (eps**k * unit[sym]) for sym, k in powers}
     inverse_eps = {eps: definition}
     if not tadpoles.stationary:
         notes.append("the alignment is not stationary for generic parameters; the expansion below is of "
                      "the mass matrices at a point that is not a vacuum unless "
                      + "; ".join(f"{c} = 0" for c in tadpoles.constraints))
     top = order + mixing_order + 4
-    results = {}
+    results, factors = {}, {}
     for cp, M in (("even", masses.M_S2_vacuum), ("odd", masses.M_P2_vacuum)):
         expanded = M.applyfunc(lambda e: sp.expand(sp.sympify(e).xreplace(forward)))
+        dimensionless = expanded.applyfunc(lambda e: sp.cancel(e / scale**2))
+        if scale != 1 and not any(e.has(scale) for e in dimensionless):
+            expanded, factors[cp] = dimensionless, scale**2  # diagonalize M / v_a^2 (one symbol fewer)
+        else:
+            factors[cp] = sp.S.One
         try:
             series = taylor(expanded, eps, top)
             results[cp] = diagonalize(series, order, mixing_order)
@@ -796,7 +806,8 @@ def spectrum(model, table, tadpoles, masses, order: int = 2, mixing_order: int =
         n = len(result.eigenvalues)
         built = []
         for i in range(n):
-            terms = tuple((k, to_model(c * eps**k)) for k, c in enumerate(result.eigenvalues[i]) if c != 0)
+            terms = tuple((k, to_model(factors[cp] * c * eps**k)) for k, c in enumerate(result.eigenvalues[i])
+                          if c != 0)
             level = terms[0][0] if terms else result.order + 1
             column = tuple(
                 to_model(sum((result.U[k][r, i] * eps**k for k in range(min(mixing_order, len(result.U) - 1) + 1)),

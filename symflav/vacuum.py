@@ -272,7 +272,7 @@ def _quadratic_form(VX, squares):
     return V0, c, Q
 
 
-def stationary_points(imposed, free_vevs, potential0) -> tuple[tuple[StationaryPoint, ...], tuple[str, ...]]:
+def stationary_points(conditions, free_vevs, potential0) -> tuple[tuple[StationaryPoint, ...], tuple[str, ...]]:
     """Closed-form stationary points of the aligned potential, one per set of vanishing vevs.
 
     The squared vevs solve the tadpole brackets (linear in them); V there is V0 + c.X/2 for
@@ -285,15 +285,19 @@ def stationary_points(imposed, free_vevs, potential0) -> tuple[tuple[StationaryP
     )
     for index, nonzero in enumerate(order):
         zero = {v: 0 for v in free_vevs if v not in nonzero}
-        tads = [sp.expand(t.xreplace(zero)) for t in imposed]
-        conditions = independent_conditions(tads, nonzero)
+        brackets: list[sp.Expr] = []
+        for c in conditions:
+            if all(sp.expand(f.xreplace(zero)) == 0 for f in c.factors):
+                continue  # every tadpole of this condition vanishes with its vev
+            b = sp.expand(c.bracket.xreplace(zero))
+            if b != 0 and not any(_same_up_to_number(b, other) for other in brackets):
+                brackets.append(b)
         V0 = sp.expand(potential0.xreplace(zero))
         squares = tuple(sp.Symbol(f"X_{v.name}") for v in nonzero)
         label = "V_" + str(index)
         if not nonzero:
             points.append(StationaryPoint(label, (), (), V0))
             continue
-        brackets = [c.bracket for c in conditions]
         if not all(_even_in(b, nonzero) for b in brackets) or not _even_in(V0, nonzero):
             notes.append(f"{label}: brackets are not functions of the squared vevs; no closed form")
             continue
@@ -403,7 +407,7 @@ def tadpoles(model: Model, real: RealPotential, table) -> Tadpoles:
             "left over: " + "; ".join(f"{c} = 0" for c in constraints)
         )
     V_aligned = impose(potential0)
-    points, point_notes = stationary_points(imposed, free_vevs, V_aligned)
+    points, point_notes = stationary_points(conditions, free_vevs, V_aligned)
     notes.extend(point_notes)
     conditions_min, min_notes = minimum_conditions(free_vevs, V_aligned, points)
     notes.extend(min_notes)
