@@ -206,6 +206,46 @@ def _perturbative_at(spectrum, values, vev_values) -> dict | None:
             "pseudoscalar": (P2, UP, [s.name for s in spectrum.pseudoscalars])}
 
 
+EFFECTIVE_ORDER = 4
+
+
+def _effective_at(derivation, values, vev_values, order: int = EFFECTIVE_ORDER) -> dict | None:
+    """Quasi-degenerate perturbation theory at the point: effective blocks of M(eps) through
+    eps^order (numbers for the couplings, eps formal), each diagonalized exactly (numpy)."""
+    from symflav import perturbative
+
+    spectrum = derivation.results.get("spectrum")
+    if spectrum is None or not spectrum.substitution:
+        return None
+    eps = spectrum.epsilon
+    subs = {**values, **vev_values}
+    eps0 = sp.nsimplify(spectrum.definition.xreplace(subs))
+    if eps0 == 0:
+        return None
+    (v_small, image), = spectrum.substitution
+    forward = {v_small: image.xreplace({k: v for k, v in subs.items() if k != v_small})}
+    for sym, k in spectrum.counting:
+        forward[sym] = eps**k * sp.nsimplify(subs[sym]) / eps0**k
+    rest = {k: v for k, v in subs.items() if k not in forward}
+    out = {"order": order}
+    masses = derivation["mass_matrices"]
+    for key, M in (("scalar", masses.M_S2_vacuum), ("pseudoscalar", masses.M_P2_vacuum)):
+        try:
+            expanded = M.applyfunc(lambda e: sp.expand(sp.sympify(e).xreplace(forward).xreplace(rest)))
+            blocks = perturbative.block_diagonalize(perturbative.taylor(expanded, eps, order + 2), order)
+        except (perturbative.NoClosedForm, ValueError):
+            return None
+        values2, columns = [], []
+        for b in blocks:
+            H = sum((h * eps0**k for k, h in enumerate(b.hamiltonian)), sp.zeros(*b.hamiltonian[0].shape))
+            B = sum((c * eps0**k for k, c in enumerate(b.basis)), sp.zeros(*b.basis[0].shape))
+            w, V = np.linalg.eigh(np.array(H.evalf(30).tolist(), dtype=float))
+            values2.extend(w)
+            columns.append(np.array(B.evalf(30).tolist(), dtype=float) @ V)
+        out[key] = (values2, np.hstack(columns), [f"{key[0].upper()}~{i + 1}" for i in range(len(values2))])
+    return out
+
+
 def _compare(exact: numeric.ExactSpectrum, pert: dict, spectrum) -> dict:
     """Perturbative beside exact: states matched by eigenvector overlap, relative errors."""
     out = {"order": spectrum.order, "mixing_order": spectrum.mixing_order,
@@ -233,6 +273,25 @@ def _compare(exact: numeric.ExactSpectrum, pert: dict, spectrum) -> dict:
         out[key + "_masses"] = [r["perturbative"] for r in rows]
         out[key + "_states"] = rows
         out["U_S" if key == "scalar" else "U_P"] = _matrix(Up[:, assignment]) if Up.size else []
+    return out
+
+
+def _effective_compare(exact: numeric.ExactSpectrum, effective: dict) -> dict:
+    out = {"order": effective["order"],
+           "method": "Schrieffer-Wolff block diagonalization through eps^order at the point, each block "
+                     "(e.g. nearly degenerate light states) diagonalized exactly; no expansion in the splittings"}
+    for key, masses2, U in (("scalar", exact.scalar_masses2, exact.U_S),
+                            ("pseudoscalar", exact.pseudoscalar_masses2, exact.U_P)):
+        p2, Up, _ = effective[key]
+        assignment = numeric.match_states(U, Up)
+        top = max(abs(numeric.signed_mass(m)) for m in masses2)
+        masses, errors = [], []
+        for i, j in enumerate(assignment):
+            m_exact, m_eff = numeric.signed_mass(masses2[i]), numeric.signed_mass(p2[j])
+            masses.append(_json_float(m_eff))
+            errors.append(_json_float((m_eff - m_exact) / max(abs(m_exact), 1e-4 * max(top, 1.0)), 4))
+        out[key + "_masses"] = masses
+        out[key + "_relative_error"] = errors
     return out
 
 
@@ -375,6 +434,9 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
                 pert = _perturbative_at(spectrum, values2, vevs2)
                 if pert:
                     route["perturbative"] = _compare(exact2, pert, spectrum)
+                    effective = _effective_at(derivation, values2, vevs2)
+                    if effective:
+                        route["perturbative"]["effective_blocks"] = _effective_compare(exact2, effective)
             elif not route["aligned"]:
                 route["perturbative"] = None
                 route["perturbative_note"] = "the global minimum does not have the alignment: formulas do not apply"
@@ -511,6 +573,9 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
     if spectrum is not None and spectrum.scalars:
         pert = _perturbative_at(spectrum, values, vevs)
         route["perturbative"] = _compare(exact, pert, spectrum)
+        effective = _effective_at(derivation, values, vevs)
+        if effective:
+            route["perturbative"]["effective_blocks"] = _effective_compare(exact, effective)
     return route
 
 
@@ -575,9 +640,10 @@ def conventions_json(model) -> dict:
 # ------------------------------------------------------------------ text report
 
 
-def _row(label: str, values, width: int = 10) -> str:
-    cells = "".join(f"{'-' if v is None else format(v, '.6g'):>{width}}" for v in values)
-    return f"    {label:<16}{cells}"
+def _row(label: str, values, width: int = 11) -> str:
+    cells = "".join(f"{'-' if v is None else format(v, '.6g' if abs(v) >= 1e-3 or v == 0 else '.2e'):>{width}}"
+                    for v in values)
+    return f"    {label:<18}{cells}"
 
 
 def format_text(result: dict) -> str:
@@ -639,7 +705,7 @@ def format_text(result: dict) -> str:
                          + f"; local minimum: {'yes' if p['local_minimum'] else 'no'}")
         n_s = len(route["scalar_masses"])
         header = [f"S{i}" for i in range(1, n_s + 1)] + [f"P{i}" for i in range(1, len(route["pseudoscalar_masses"]) + 1)]
-        lines.append(_row("masses (GeV)", []) + "".join(f"{h:>10}" for h in header))
+        lines.append(_row("masses (GeV)", []) + "".join(f"{h:>11}" for h in header))
         lines.append(_row("exact", route["scalar_masses"] + route["pseudoscalar_masses"]))
         pert = route.get("perturbative")
         if pert:
@@ -647,6 +713,10 @@ def format_text(result: dict) -> str:
                               + [r["perturbative"] for r in pert["pseudoscalar_states"]]))
             lines.append(_row("relative error", [r["relative_error"] for r in pert["scalar_states"]]
                               + [r["relative_error"] for r in pert["pseudoscalar_states"]]))
+            eff = pert.get("effective_blocks")
+            if eff:
+                lines.append(_row(f"eff. blocks e^{eff['order']}", eff["scalar_masses"] + eff["pseudoscalar_masses"]))
+                lines.append(_row("relative error", eff["scalar_relative_error"] + eff["pseudoscalar_relative_error"]))
         elif route.get("perturbative_note"):
             lines.append(f"    perturbative: {route['perturbative_note']}")
         if printed:

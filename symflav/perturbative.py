@@ -622,6 +622,63 @@ def diagonalize(T: list, order: int, mixing_order: int, max_order: int | None = 
                            tuple(state_sector), tuple(notes))
 
 
+@dataclass(frozen=True)
+class EffectiveBlock:
+    """One block of the Schrieffer-Wolff block diagonalization (quasi-degenerate / Loewdin
+    partitioning): ``hamiltonian`` (coefficients of eps^k of the effective matrix in an
+    orthonormal basis of the block) and ``basis`` (coefficients of eps^k of the field-basis
+    columns of that orthonormal basis). Diagonalizing the summed ``hamiltonian`` exactly treats
+    states of the block that are nearly degenerate at the point without expanding in their
+    splitting; the error is O(eps^(order+1)) in the matrix."""
+
+    hamiltonian: tuple[sp.Matrix, ...]
+    basis: tuple[sp.Matrix, ...]
+
+
+def block_diagonalize(T: list, order: int) -> tuple[EffectiveBlock, ...]:
+    """Effective blocks of M(eps) through eps^order: one per degenerate set of M_0 in each
+    exchange-symmetry sector (no further splitting inside a block)."""
+    n = T[0].rows
+    R, sector_index, _ = sectors(T)
+    blocks = []
+    for idx in sector_index:
+        Rs = R.extract(list(range(n)), idx)
+        block = [sp.expand(Rs.T * t * Rs) for t in T]
+        entries = [x for b in block for x in b]
+        metric_sym = [sum(x * x for x in Rs[:, c]) for c in range(len(idx))]
+        extensions: list[sp.Expr] = []
+        while True:
+            K = _domain(entries + [sp.Integer(m) for m in metric_sym], tuple(extensions))
+            alg = _Algebra(K)
+            tilde = [[[K.from_sympy(x) for x in b.row(i)] for i in range(len(idx))] for b in block]
+            metric = [K.from_sympy(sp.Integer(m)) for m in metric_sym]
+            try:
+                W, energies, new_metric, groups = _leading_eigensystem(alg, tilde[0], metric)
+                break
+            except _NeedsExtension as exc:
+                extensions.append(exc.root)
+            except _NeedsRadicals:
+                W, energies, new_metric, groups = alg.eye(len(idx)), None, list(metric), [list(range(len(idx)))]
+                break
+        m = len(idx)
+        if energies is None or len(groups) == 1:
+            Usw = [alg.diag(new_metric)] + [alg.zeros(m) for _ in range(order)]
+            Hp = [alg.mul(alg.mul(alg.T(W), t), W) for t in tilde[: order + 1]]
+        else:
+            Tp = [alg.mul(alg.mul(alg.T(W), t), W) for t in tilde[: order + 1]]
+            Usw, Hp = _schrieffer_wolff(alg, Tp, new_metric, energies, groups, order)
+        inverse = [K.one / x for x in new_metric]
+        # field-basis columns: R~ W N1^-1 E~ N1^-1/2 (see the module docstring)
+        left = alg.smul([W] + [alg.zeros(m) for _ in range(order)], Usw, order, inverse)
+        roots = [sp.sqrt(sp.factor(K.to_sympy(x))) for x in new_metric]
+        for g in groups:
+            H = tuple(sp.Matrix([[K.to_sympy(h[i][j]) / (roots[i] * roots[j]) for j in g] for i in g]) for h in Hp)
+            basis = tuple(Rs * alg.to_sympy(alg.extract(l, list(range(m)), g)) * sp.diag(*[1 / roots[i] for i in g])
+                          for l in left)
+            blocks.append(EffectiveBlock(H, basis))
+    return tuple(blocks)
+
+
 def taylor(M: sp.Matrix, eps: sp.Symbol, order: int) -> list:
     """Taylor coefficients (sympy matrices) of each entry of M in ``eps`` through ``order``."""
     n, m = M.shape

@@ -185,3 +185,31 @@ def test_higher_order_improves_by_two_powers(derivation, model):
             continue
         slope = np.log(errors[0, state] / errors[1, state]) / np.log(2)
         assert abs(slope - 6) < 0.4, (state, slope)
+
+
+def test_effective_blocks_handle_near_degeneracy():
+    """Light states split at eps^2 by a tiny delta and mixed at eps^3: expanding in the splitting
+    fails, the effective 2x2 block (through eps^4) diagonalized exactly does not."""
+    delta = sp.Rational(1, 1000)
+    M0 = sp.diag(0, 0, 4)
+    M1 = sp.Matrix([[0, 0, 2], [0, 0, 0], [2, 0, 0]])  # seesaw -1 on field 0
+    M2 = sp.diag(2, 1 + delta, 0)  # light block at eps^2: diag(1, 1 + delta)
+    M3 = sp.Matrix([[0, 1, 0], [1, 0, 0], [0, 0, 0]])
+    T = [M0, M1, M2, M3] + [sp.zeros(3, 3)] * 4
+    e = 0.05
+    M = np.array((M0 + e * M1 + e**2 * M2 + e**3 * M3).tolist(), dtype=float)
+    exact = np.sort(np.linalg.eigvalsh(M))
+    blocks = pt.block_diagonalize(T, 4)
+    assert sorted(b.hamiltonian[0].shape[0] for b in blocks) == [1, 2]
+    effective = []
+    for b in blocks:
+        H = sum((h * e**k for k, h in enumerate(b.hamiltonian)), sp.zeros(*b.hamiltonian[0].shape))
+        effective.extend(np.linalg.eigvalsh(np.array(H.tolist(), dtype=float)))
+        # the basis is orthonormal through eps^4
+        B = sum((c * e**k for k, c in enumerate(b.basis)), sp.zeros(*b.basis[0].shape))
+        B = np.array(B.tolist(), dtype=float)
+        assert np.allclose(B.T @ B, np.eye(B.shape[1]), atol=10 * e**5)
+    assert np.max(np.abs(np.sort(effective) - exact)) < 10 * e**5
+    expanded = pt.diagonalize(T, 4, 1)
+    series = np.sort([float(sum(c * e**k for k, c in enumerate(ev))) for ev in expanded.eigenvalues])
+    assert np.max(np.abs(series - exact)) > 100 * np.max(np.abs(np.sort(effective) - exact))
