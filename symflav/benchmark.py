@@ -709,7 +709,7 @@ def format_text(result: dict) -> str:
         lines.append(_row("exact", route["scalar_masses"] + route["pseudoscalar_masses"]))
         pert = route.get("perturbative")
         if pert:
-            lines.append(_row(f"perturbative", [r["perturbative"] for r in pert["scalar_states"]]
+            lines.append(_row("perturbative", [r["perturbative"] for r in pert["scalar_states"]]
                               + [r["perturbative"] for r in pert["pseudoscalar_states"]]))
             lines.append(_row("relative error", [r["relative_error"] for r in pert["scalar_states"]]
                               + [r["relative_error"] for r in pert["pseudoscalar_states"]]))

@@ -36,7 +36,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sympy as sp
-from sympy.polys.constructor import construct_domain
 from sympy.polys.matrices import DomainMatrix
 
 

@@ -213,3 +213,18 @@ def test_effective_blocks_handle_near_degeneracy():
     expanded = pt.diagonalize(T, 4, 1)
     series = np.sort([float(sum(c * e**k for k, c in enumerate(ev))) for ev in expanded.eigenvalues])
     assert np.max(np.abs(series - exact)) > 100 * np.max(np.abs(np.sort(effective) - exact))
+
+
+def test_changed_charge_variant_spectrum(variant_path):
+    """phi3 of charge 2: the phi3 rephasing stays an exact symmetry (mu' breaks only the a, b
+    phases), so one CP-odd state is exactly massless; the expansion is checked symbolically."""
+    from symflav import spec
+
+    derivation = pipeline.run(spec.load(str(variant_path)), until="spectrum")
+    s = derivation["spectrum"]
+    assert s.stationary and len(s.scalars) == 4 and len(s.pseudoscalars) == 4
+    assert sum(1 for st in s.pseudoscalars if st.mass2 == 0) == 1
+    for which in ("S", "P"):
+        T = _vacuum_series(derivation, which)
+        result = pt.diagonalize(T, 2, 2)
+        _series_check(T, result, 2)
