@@ -300,6 +300,8 @@ def rephasing_group(table, values=None) -> tuple[np.ndarray, np.ndarray]:
     factors = [int(f) for f in invariant_factors(N, domain=sp.ZZ) if f != 0]
     L = int(np.lcm.reduce(factors)) if factors else 1
     Nn = np.array(N.tolist(), dtype=float)
+    if L**n > 200_000:  # too many to enumerate: keep the identity (rephasing may then be incomplete)
+        return np.zeros((1, n)), continuous
     finite = []
     for ks in itertools.product(range(L), repeat=n):
         theta = 2 * np.pi * np.array(ks) / L
