@@ -90,9 +90,6 @@ def bench_derive(model):
 def vacuum_expressions(derivation):
     results = derivation.results
     vacuum, hessian = results.get("tadpoles"), results.get("mass_matrices")
-    if vacuum is None or hessian is None:
-        fallback = assemble._fallback_vacuum(derivation.model, results["real_potential"])
-        vacuum, hessian = vacuum or fallback, hessian or fallback
     tadpoles = list(vacuum.general)
     matrices = list(sp.Matrix(hessian.M_S2)) + list(sp.Matrix(hessian.M_P2))
     vevs = list(vacuum.vevs)

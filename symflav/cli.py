@@ -53,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check, charges=False)
     check.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
     check.add_argument("--no-sweep", action="store_true", help="do not re-derive under the convention variants")
+
+    spectrum = sub.add_parser("spectrum", help="global minimum, exact and perturbative spectrum at a point")
+    _common(spectrum)
+    spectrum.add_argument("--point", default=None, metavar="NAME", help="named parameter point (default: the first)")
+    spectrum.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
+                          help="override a parameter of the point (repeatable; exact decimals or p/q)")
+    spectrum.add_argument("--starts", type=int, default=32, help="random starts of the minimum search (default 32)")
+    spectrum.add_argument("--seed", type=int, default=20200316, help="seed of the minimum search")
+    spectrum.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
     return parser
 
 
@@ -174,7 +183,36 @@ def format_check(report) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"terms": cmd_terms, "derive": cmd_derive, "check": cmd_check}
+
+
+def cmd_spectrum(args) -> int:
+    from symflav import benchmark
+    from symflav.parsing import ParseError, parse_number
+
+    overrides = {}
+    for item in args.set:
+        if "=" not in item:
+            raise SpecError("--set", item, "expected PARAM=VALUE")
+        key, value = (part.strip() for part in item.split("=", 1))
+        try:
+            overrides[key] = parse_number(value)
+        except ParseError as exc:
+            raise SpecError("--set", item, str(exc)) from None
+    if not 0 <= args.starts <= 10000:
+        raise SpecError("--starts", str(args.starts), "must be between 0 and 10000")
+    model = spec.load(args.derivation, charges=args.charge)
+    benchmark.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
+    derivation = pipeline.run(model, until="spectrum")
+    result = benchmark.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed)
+    if args.json:
+        print(json.dumps(result, indent=1, ensure_ascii=False))
+    else:
+        print(benchmark.format_text(result))
+    return 0
+
+
+
+COMMANDS = {"terms": cmd_terms, "derive": cmd_derive, "check": cmd_check, "spectrum": cmd_spectrum}
 
 
 def main(argv: list[str] | None = None) -> int:

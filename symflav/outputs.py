@@ -196,3 +196,95 @@ RENDERERS.update({
     "snippets/flavor.tex": flavor_tex,
     "snippets/observables.tex": observables_tex,
 })
+
+
+# ------------------------------------------------------------------ vacuum, mass matrices, spectrum
+
+
+def _latex_matrix(M) -> str:
+    rows = [" & ".join(printer.latex(x) for x in M.row(i)) for i in range(M.rows)]
+    return "\\begin{pmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{pmatrix}"
+
+
+def tadpoles_tex(derivation: Derivation) -> str:
+    """Eqs. A.2-A.3 as derived: tadpoles, imposed brackets, eliminated mu^2, stationary points."""
+    import sympy as sp
+
+    t = derivation["tadpoles"]
+    real = derivation["real_potential"]
+    lines = ["% tadpoles T_i = dV/dsigma_i at sigma = varphi = 0 (eq. A.2 normalization)", "\\begin{align}"]
+    for s, expr in zip(real.sigma, t.general):
+        lines.append(f"\\left\\langle \\frac{{\\partial V}}{{\\partial {printer.latex(s)}}} \\right\\rangle "
+                     f"&= {printer.latex(sp.factor(expr))} \\\\")
+    lines[-1] = lines[-1].rstrip(" \\")
+    lines.append("\\end{align}")
+    lines.append("% with the relations and the alignment imposed: independent conditions")
+    lines.append("\\begin{align}")
+    for c in t.conditions:
+        which = ", ".join(f"{printer.latex(f)}\\,[\\ldots]\\ (\\sigma_{{{derivation.model.scalars[i].label}}})"
+                          for i, f in zip(c.tadpoles, c.factors))
+        lines.append(f"0 &= {printer.latex(c.bracket)} && {which} \\\\")
+    for mu, expr in t.eliminated:
+        lines.append(f"{printer.latex(mu**2)} &= {printer.latex(expr)} \\\\")
+    for c in t.constraints:
+        lines.append(f"0 &= {printer.latex(c)} && \\text{{(not solved: the alignment is not stationary)}} \\\\")
+    lines[-1] = lines[-1].rstrip(" \\")
+    lines.append("\\end{align}")
+    if t.stationary_points:
+        lines.append("% stationary points of the aligned potential (eq. A.3)")
+        lines.append("\\begin{align}")
+        for p in t.stationary_points:
+            vevs = ",\\ ".join(f"{printer.latex(v**2)} = {printer.latex(X)}" for v, X in p.squares) or \
+                ",\\ ".join(f"{printer.latex(v)} = 0" for v in t.free_vevs)
+            lines.append(f"{p.name.replace('V_', 'V_{') + '}'} &= {printer.latex(p.value)} && {vevs} \\\\")
+        lines[-1] = lines[-1].rstrip(" \\")
+        lines.append("\\end{align}")
+    if t.minimum_conditions:
+        lines.append("% the nontrivial point is the minimum of the aligned subspace when")
+        lines.append("\\begin{align}")
+        for c in t.minimum_conditions:
+            rel = "> 0" if c.relation == ">0" else "\\le 0"
+            lines.append(f"{printer.latex(c.expr)} &{rel} \\\\")
+        lines[-1] = lines[-1].rstrip(" \\")
+        lines.append("\\end{align}")
+    return tex_header(derivation) + "\n".join(lines) + "\n"
+
+
+def mass_matrices_tex(derivation: Derivation) -> str:
+    """Eqs. A.5-A.6 as derived (relations and alignment imposed, mu^2 eliminated)."""
+    m = derivation["mass_matrices"]
+    return (tex_header(derivation)
+            + f"% (M^2)_ij = {m.factor} d^2V/dsigma_i dsigma_j (eq. A.4); basis {', '.join(m.fields)}\n"
+            + "\\begin{equation}\nM_S^2 = " + _latex_matrix(m.M_S2_vacuum) + "\n\\end{equation}\n"
+            + "\\begin{equation}\nM_P^2 = " + _latex_matrix(m.M_P2_vacuum) + "\n\\end{equation}\n")
+
+
+def spectrum_tex(derivation: Derivation) -> str:
+    """Eqs. A.10-A.14 as derived: masses^2 through eps^order, U through eps^mixing_order."""
+    s = derivation["spectrum"]
+    lines = [f"% {printer.latex(s.epsilon)} = {printer.latex(s.definition)}; "
+             + "".join(f"; {k} counted as O({s.epsilon}^{p}) in units of the heavy vev" for k, p in s.counting),
+             f"% masses^2 through {s.epsilon}^{s.order}, mixing through {s.epsilon}^{s.mixing_order}",
+             "\\begin{align}"]
+    for state in s.scalars + s.pseudoscalars:
+        letter = "S" if state.cp == "even" else "P"
+        lines.append(f"m_{{{letter}_{{{state.name[1:]}}}}}^2 &\\simeq {printer.latex(state.mass2)} \\\\")
+    lines[-1] = lines[-1].rstrip(" \\")
+    lines.append("\\end{align}")
+    if s.scalars:
+        lines.append("\\begin{equation}\nU_S \\simeq " + _latex_matrix(s.U_S) + "\n\\end{equation}")
+    if s.pseudoscalars:
+        lines.append("\\begin{equation}\nU_P \\simeq " + _latex_matrix(s.U_P) + "\n\\end{equation}")
+    for note in s.notes:
+        lines.append(f"% note: {note}")
+    return tex_header(derivation) + "\n".join(lines) + "\n"
+
+
+RENDERERS.update({
+    "tadpoles.json": lambda d: dump_json({"_": header_fields(d.model), **d["tadpoles"].to_json()}),
+    "mass_matrices.json": lambda d: dump_json({"_": header_fields(d.model), **d["mass_matrices"].to_json()}),
+    "spectrum.json": lambda d: dump_json({"_": header_fields(d.model), **d["spectrum"].to_json()}),
+    "snippets/tadpoles.tex": tadpoles_tex,
+    "snippets/mass_matrices.tex": mass_matrices_tex,
+    "snippets/spectrum.tex": spectrum_tex,
+})

@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 
 import sympy as sp
 
-from symflav import flavor, invariants, loops, observables, potential
+from symflav import flavor, hessian, invariants, loops, observables, perturbative, potential, vacuum
 from symflav.codegen import assemble
 from symflav.model import Model
 
@@ -70,6 +70,24 @@ STAGES: list[Stage] = [
         lambda model, r: potential.expand_real(r["potential"], [v for _, v in model.vacuum.vevs]),
         lambda real: _ops(real.expr),
         "V in real components (eq. A.1)",
+    ),
+    Stage(
+        "tadpoles",
+        lambda model, r: vacuum.tadpoles(model, r["real_potential"], r["operators"]),
+        lambda t: sum(_ops(e) for e in t.general + t.imposed),
+        "tadpoles, elimination, stationary points (A.2-A.3)",
+    ),
+    Stage(
+        "mass_matrices",
+        lambda model, r: hessian.mass_matrices(model, r["real_potential"], r["tadpoles"]),
+        lambda m: _ops(m.M_S2_vacuum) + _ops(m.M_P2_vacuum),
+        "scalar mass matrices (A.4-A.6)",
+    ),
+    Stage(
+        "spectrum",
+        lambda model, r: perturbative.spectrum(model, r["operators"], r["tadpoles"], r["mass_matrices"]),
+        lambda s: sum(_ops(m) for m in s.scalar_masses2 + s.pseudoscalar_masses2),
+        "perturbative spectrum in epsilon (A.10-A.14)",
     ),
     Stage(
         "loops",

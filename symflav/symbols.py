@@ -98,3 +98,11 @@ def auxiliary(name: str, latex: str | None = None, *, positive: bool = False) ->
     if latex:
         LATEX_NAMES.setdefault(sym, latex)
     return sym
+
+
+def small(name: str, latex: str | None = None) -> sp.Symbol:
+    """The small expansion parameter of a derivation (e.g. epsilon = v_1/v_a), positive."""
+    sym = sp.Symbol(name, positive=True)
+    if latex:
+        LATEX_NAMES[sym] = latex
+    return sym

@@ -32,3 +32,22 @@ def run_cli(*args, cwd=None, timeout=600):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def variant_path(tmp_path_factory):
+    """calibbi2020 with phi3 of charge 2 (lambda'_13 forbidden, its term and the dropped operator
+    removed, the lambda_3 relation adapted): a changed-charge model whose alignment is stationary."""
+    folder = tmp_path_factory.mktemp("variant")
+    source = spec.builtin_root() / "calibbi2020"
+    text = (source / "model.toml").read_text(encoding="utf-8")
+    text = text.replace('charges = { U1f = "3", Z2 = "-" }', 'charges = { U1f = "2", Z2 = "-" }')
+    text = text.replace('lambda_3 = "(4*lambda_1 + 6*lambda_13 - 11*lambdap_13)/16"',
+                        'lambda_3 = "(4*lambda_1 + 6*lambda_13)/16"')
+    start = text.index('[[terms]]\noperator = "phi3† phi1^3"')
+    text = text[:start] + text[text.index("[[terms]]", start + 5):]
+    start = text.index("\n[[drop]]\n")
+    text = text[:start] + text[text.index("# ----", start):]
+    (folder / "model.toml").write_text(text, encoding="utf-8")
+    (folder / "printed.toml").write_text((source / "printed.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    return folder

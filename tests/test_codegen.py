@@ -21,7 +21,7 @@ import sympy as sp
 from conftest import REPO
 from symflav import pipeline
 from symflav.codegen import CodegenError
-from symflav.codegen.assemble import _fallback_vacuum, build_numeric_module, numeric_module
+from symflav.codegen.assemble import build_numeric_module, numeric_module
 from symflav.codegen.cse import straight_line
 from symflav.codegen.module import content_hash_ok
 from symflav.codegen.printer import print_expr
@@ -133,7 +133,7 @@ def numeric(derivation, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def hessian(derivation, model):
-    return _fallback_vacuum(model, derivation["real_potential"])
+    return derivation["mass_matrices"]
 
 
 def _point(numeric):

@@ -54,7 +54,7 @@ def test_report_has_every_section(derivation):
     for title in ("Model", "Generated potential", "Tadpoles", "Mass matrices", "Perturbative spectrum",
                   "Loop functions", "Froggatt", "Observables", "Comparison with the paper", "Errata", "Table 2"):
         assert f"\\section{{{title}" in tex, title
-    assert "Not available in this build: the stage \\texttt{tadpoles} did not run." in tex
+    assert "Not available in this build" not in tex  # every stage ran
     assert "Eq.~(A.14)" in tex and "disagrees (erratum)" in tex
     assert render.report_tex(derivation) == tex  # deterministic
 

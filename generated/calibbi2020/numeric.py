@@ -8,9 +8,9 @@ derivation 'calibbi2020'; they import only numpy. Units: GeV. Conventions: V con
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: beb00d03bb2f3dba693d356b6a784519a96c7dfbb4e6dec88bfb77b3ba7a14d6
+input_sha256: c74463f725f2a82ea2523a2c479cd07b1435484437633a2ab34968eaec9c039c
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 202cb9124834ad0105352a2107624209eacd65997262eed7d60de57c59a1bf1a
+content_sha256: 4ac661f45be39eec8fe3e3e6c9ff29b61761ebde436d9ca919fcdb2e3870945a
 """
 
 import numpy as np
@@ -29,6 +29,7 @@ __all__ = [
     'tadpoles',
     'mass_matrices',
     'tadpoles_and_mass_matrices',
+    'perturbative_masses2',
 ]
 
 
@@ -962,4 +963,81 @@ def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
         del _t3
         _r2[12, start:stop] = _r2[3, start:stop]
         del _t35, _t42
+    return _finish(results, out, False)
+
+
+def perturbative_masses2(*, out=None, **params):
+    """Perturbative squared masses of the CP-even and CP-odd scalars (GeV^2).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    mup_a : array_like, float, keyword
+        mup_a (GeV).
+    lambda_1 : array_like, float, keyword
+        lambda_1 (dimensionless).
+    lambda_a : array_like, float, keyword
+        lambda_a (dimensionless).
+    lambda_13 : array_like, float, keyword
+        lambda_13 (dimensionless).
+    lambda_1a : array_like, float, keyword
+        lambda_1a (dimensionless).
+    lambda_ab : array_like, float, keyword
+        lambda_ab (dimensionless).
+    lambda_1ab : array_like, float, keyword
+        lambda_1ab (dimensionless).
+    lambdap_13 : array_like, float, keyword
+        lambdap_13 (dimensionless).
+    v_1 : array_like, float, keyword
+        v_1 (GeV).
+    v_a : array_like, float, keyword
+        v_a (GeV).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    scalar_masses2 : ndarray, shape (..., 4)
+        CP-even squared masses (GeV^2).
+    pseudoscalar_masses2 : ndarray, shape (..., 4)
+        CP-odd squared masses (GeV^2).
+
+    Notes
+    -----
+    V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 * (lambda O +
+    h.c.). phi_i = v_i + sigma_i + i varphi_i (eq. A.1). (M^2)_ij = 1/2 * d^2V/dsigma_i
+    dsigma_j. Expanded to order 2 in the small parameter.
+    """
+    params = _parameters('perturbative_masses2', params, ('mup_a', 'lambda_1', 'lambda_a', 'lambda_13', 'lambda_1a', 'lambda_ab', 'lambda_1ab', 'lambdap_13', 'v_1', 'v_a',))
+    shape, flat = _broadcast('perturbative_masses2', [params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9]], [float, float, float, float, float, float, float, float, float, float])
+    results, (_r0, _r1,) = _outputs('perturbative_masses2', out, shape, [(4, ), (4, )], [float, float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (mup_a, lambda_1, lambda_a, lambda_13, lambda_1a, lambda_ab, lambda_1ab, lambdap_13, v_1, v_a,) = _chunk(flat, start, stop)
+        np.multiply(4, mup_a*mup_a, out=_r1[1, start:stop])
+        _r1[2, start:stop] = _r1[1, start:stop]
+        _t0 = 9*lambdap_13
+        _t1 = v_1*v_1
+        _t2 = 0.5*_t1
+        np.multiply(_t2, -_t0 + 8*lambda_1 - 4*lambda_13, out=_r0[0, start:stop])
+        np.multiply(_t2, lambdap_13, out=_r1[0, start:stop])
+        del _t2
+        _t3 = 3*lambdap_13
+        _t4 = 2*lambda_a
+        _t5 = _t4 + lambda_ab
+        _t6 = _t1/_t5
+        np.multiply(4*_t6, -5*lambda_1a*lambda_1a - 5*lambda_1ab*lambda_1ab - 10*lambda_1a*lambda_1ab + 2*lambda_a*(-_t3 + lambda_1 + 2*lambda_13) + lambda_ab*(-_t3 + lambda_1 + 2*lambda_13), out=_r0[1, start:stop])
+        del _t3
+        _t7 = v_a*v_a
+        np.multiply(-_t1*lambda_1ab + _t7*(_t4 - lambda_ab), 2, out=_r0[3, start:stop])
+        del _t4
+        np.multiply(_t1*(-_t0 + lambda_1ab) + 2*_t7*lambda_1ab, -2, out=_r1[3, start:stop])
+        del _t0, _t1
+        _t9 = lambda_1a + lambda_1ab
+        np.multiply(_t5*_t7 + 10*_t6*_t9*_t9, 2, out=_r0[2, start:stop])
+        del _t5, _t6, _t7, _t9
     return _finish(results, out, False)

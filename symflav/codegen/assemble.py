@@ -10,7 +10,6 @@ stage is in the results. It is the ``codegen`` stage of the pipeline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any, Mapping
 
 import sympy as sp
@@ -78,11 +77,6 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
     functions: list[Function] = [potential_function(model, results["potential"])]
     vacuum = results.get("tadpoles")
     hessian = results.get("mass_matrices")
-    if (vacuum is None or hessian is None) and "real_potential" in results:
-        # PRIVATE FALLBACK (branch codegen): delete at the merge with branch spectrum.
-        fallback = _fallback_vacuum(model, results["real_potential"])
-        vacuum = vacuum or fallback
-        hessian = hessian or fallback
     tadpole_fn = tadpole_function(model, vacuum) if vacuum is not None else None
     matrix_fn = (mass_matrix_function(model, vacuum.vevs if vacuum else _vevs(model), hessian)
                  if hessian is not None else None)
@@ -290,33 +284,3 @@ def _points_literal(model: Model) -> str:
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------- PRIVATE FALLBACK
-# Branch `codegen` only: until the `tadpoles` / `mass_matrices` stages of branch
-# `spectrum` are merged, build the general tadpoles and mass matrices here from the
-# real potential, so that the generated module, tests and benchmark see realistic
-# expressions. DELETE this function and its use in numeric_module() at that merge.
-
-
-def _fallback_vacuum(model: Model, real) -> SimpleNamespace:
-    components = tuple(real.sigma) + tuple(real.varphi)
-    poly = sp.Poly(real.expr, *components)
-    n = len(real.sigma)
-    linear = [sp.S.Zero] * (2 * n)
-    quadratic: dict[tuple[int, int], sp.Expr] = {}
-    for monomial, coeff in poly.terms():
-        degree = sum(monomial)
-        if degree == 1:
-            linear[monomial.index(1)] += coeff
-        elif degree == 2:
-            idx = tuple(i for i, k in enumerate(monomial) for _ in range(k))
-            quadratic[idx] = quadratic.get(idx, sp.S.Zero) + coeff
-    factor = model.conventions.mass_matrix_factor
-
-    def hessian(offset):
-        def entry(i, j):
-            a, b = sorted((i + offset, j + offset))
-            c = quadratic.get((a, b), sp.S.Zero)
-            return factor * (2 * c if a == b else c)
-        return sp.Matrix(n, n, entry)
-
-    return SimpleNamespace(vevs=tuple(real.vevs), general=tuple(linear[:n]), M_S2=hessian(0), M_P2=hessian(n))

@@ -1,0 +1,404 @@
+"""Numerics at a parameter point: global minimum, exact spectrum, perturbative formulas beside it.
+
+* :class:`PolynomialPotential` compiles V(phi) at numeric parameter values into a real
+  polynomial in the 2n real components x = (Re phi_1..n, Im phi_1..n) -- the fields
+  themselves, before any expansion -- with analytic gradient and Hessian (numpy only).
+* :func:`local_minimum`: damped Newton (Hessian eigenvalues replaced by their absolute
+  values, floored; backtracking line search; escapes saddles along negative curvature).
+* :func:`find_minima`: seeded multi-start (analytic stationary points, given vevs, random
+  starts on several scales), every distinct minimum with its gap to the lowest.
+  Minima related by a rephasing symmetry have equal |phi_i| and equal V and are merged.
+* :func:`rephase`: the rephasings theta with N theta = 0 mod 2 pi for every operator of
+  the potential, explicit breaking included (N: net powers), i.e. only true symmetries,
+  used to bring a minimum to real fields when possible.
+* :func:`exact_spectrum`: mass matrices from the numeric Hessian at a minimum
+  (M^2 = mass_matrix_factor * d^2V/dsigma^2, sigma the field of the declared expansion),
+  eigenvalues and orthogonal U from ``numpy.linalg.eigh`` (ascending).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+from sympy.matrices.normalforms import invariant_factors
+
+from symflav.potential import Potential
+
+
+# ------------------------------------------------------------------ the compiled potential
+
+
+class _Compiled:
+    """A real polynomial sum_t c_t prod_i x_i^E_ti with vectorized value, gradient, Hessian."""
+
+    def __init__(self, expr: sp.Expr, variables):
+        poly = sp.Poly(expr, *variables)
+        terms = poly.terms() or [((0,) * len(variables), 0)]
+        m = len(variables)
+        E = np.array([t for t, _ in terms], dtype=int)
+        c = np.array([float(v) for _, v in terms])
+        self.degree = int(E.max()) if E.size else 0
+        self.m = m
+        self.E, self.c = E, c
+        eye = np.eye(m, dtype=int)
+        # gradient: d/dx_j lowers E_tj by one, coefficient c_t E_tj
+        self.gE = np.clip(E[None, :, :] - eye[:, None, :], 0, None)  # (m, T, m)
+        self.gc = c[None, :] * E.T  # (m, T)
+        # Hessian: d^2/dx_j dx_k for j <= k only
+        self.pairs = np.array([(j, k) for j in range(m) for k in range(j, m)], dtype=int)
+        J, Kk = self.pairs[:, 0], self.pairs[:, 1]
+        Ejk = E[None, :, :] - eye[J][:, None, :] - eye[Kk][:, None, :]  # (P, T, m)
+        factor = E[:, J].T * (E[:, Kk].T - (J == Kk).astype(int)[:, None])  # (P, T)
+        self.hE = np.clip(Ejk, 0, None)
+        self.hc = c[None, :] * factor
+
+    def _powers(self, x):
+        return x[:, None] ** np.arange(self.degree + 1)[None, :]  # (m, d+1)
+
+    def value(self, x) -> float:
+        pw = self._powers(x)
+        return float(self.c @ np.prod(pw[np.arange(self.m), self.E], axis=-1))
+
+    def gradient(self, x) -> np.ndarray:
+        pw = self._powers(x)
+        return np.sum(self.gc * np.prod(pw[np.arange(self.m), self.gE], axis=-1), axis=-1)
+
+    def hessian(self, x) -> np.ndarray:
+        pw = self._powers(x)
+        upper = np.sum(self.hc * np.prod(pw[np.arange(self.m), self.hE], axis=-1), axis=-1)
+        H = np.zeros((self.m, self.m))
+        H[self.pairs[:, 0], self.pairs[:, 1]] = upper
+        H[self.pairs[:, 1], self.pairs[:, 0]] = upper
+        return H
+
+
+class PolynomialPotential:
+    """V(x), grad V(x), Hessian V(x) for x = (Re phi, Im phi) at numeric parameter values.
+
+    ``values``: {parameter symbol: number}. A mass parameter mu whose mu^2 is negative
+    may be given as ``sympy.sqrt(mu2)``: only mu**2 enters V.
+    """
+
+    def __init__(self, potential: Potential, values: dict):
+        n = len(potential.phi)
+        self.n = n
+        self.fields = potential.fields
+        self.conventions = potential.conventions
+        x = sp.symbols(f"x0:{n}", real=True)
+        y = sp.symbols(f"y0:{n}", real=True)
+        self.variables = tuple(x) + tuple(y)
+        subs = {}
+        for p, pb, xi, yi in zip(potential.phi, potential.phibar, x, y):
+            subs[p] = xi + sp.I * yi
+            subs[pb] = xi - sp.I * yi
+        expr = potential.expr.xreplace({k: sp.nsimplify(v) if isinstance(v, float) else v for k, v in values.items()})
+        missing = sorted(str(s) for s in expr.free_symbols if s not in potential.phi + potential.phibar)
+        if missing:
+            raise ValueError("no value for " + ", ".join(missing))
+        expr = sp.expand(expr.xreplace(subs))
+        if expr.has(sp.I):
+            expr = sp.expand(sp.re(expr))
+        self.expr = expr
+        self._poly = _Compiled(expr, self.variables)
+        self.scale = max(1.0, float(np.max(np.abs(self._poly.c))))
+
+    def value(self, x) -> float:
+        return self._poly.value(np.asarray(x, dtype=float))
+
+    def gradient(self, x) -> np.ndarray:
+        return self._poly.gradient(np.asarray(x, dtype=float))
+
+    def hessian(self, x) -> np.ndarray:
+        return self._poly.hessian(np.asarray(x, dtype=float))
+
+    def fields_of(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return x[: self.n] + 1j * x[self.n:]
+
+    def point(self, phi) -> np.ndarray:
+        phi = np.asarray(phi, dtype=complex)
+        return np.concatenate([phi.real, phi.imag])
+
+
+# ------------------------------------------------------------------ local and global minimization
+
+
+@dataclass(frozen=True)
+class LocalMinimum:
+    x: np.ndarray
+    value: float
+    gradient_norm: float
+    hessian_min: float  # smallest Hessian eigenvalue relative to the largest
+    iterations: int
+    converged: bool
+    same_as: int | None = None  # index of a known minimum this run joined
+
+
+def local_minimum(V: PolynomialPotential, x0, max_iter: int = 300, rng=None, known=None) -> LocalMinimum:
+    """Damped Newton with |eigenvalue| modification and backtracking; escapes saddles.
+
+    Converged when the Newton step is below 1e-10 of the field size, or when the predicted
+    decrease is at the round-off level of V (then the step is taken without a line search).
+    ``known(x, f)`` may return the index of an already found minimum that x has reached
+    (same V to 1e-7 and |phi_i| to 1e-3): the search then stops there.
+    """
+    x = np.array(x0, dtype=float)
+    rng = rng or np.random.default_rng(0)
+    f = V.value(x)
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        g = V.gradient(x)
+        w, Q = np.linalg.eigh(V.hessian(x))
+        top = max(np.max(np.abs(w)), 1e-300)
+        step = -Q @ ((Q.T @ g) / np.maximum(np.abs(w), 1e-10 * top))
+        size = 1.0 + np.linalg.norm(x)
+        slope = float(g @ step)
+        roundoff = 1e-13 * (abs(f) + V.scale)
+        if np.linalg.norm(step) < 1e-10 * size or -slope < roundoff:
+            if w[0] < -1e-7 * top:  # a saddle: leave along the most negative direction
+                direction = Q[:, 0] * size * 1e-3 * (1 if rng.random() < 0.5 else -1)
+                if V.value(x + direction) < f:
+                    x = x + direction
+                    f = V.value(x)
+                    continue
+            x = x + step
+            f = V.value(x)
+            converged = True
+            break
+        t = 1.0
+        for _ in range(60):
+            trial = x + t * step
+            ft = V.value(trial)
+            if ft <= f + 1e-4 * t * slope:
+                break
+            t *= 0.5
+        else:
+            break
+        x, f = trial, ft
+        if known is not None and known(x, f) is not None:
+            return LocalMinimum(x, float(f), 0.0, 0.0, it, True, known(x, f))
+    w = np.linalg.eigvalsh(V.hessian(x))
+    top = max(np.max(np.abs(w)), 1e-300)
+    return LocalMinimum(x, float(f), float(np.linalg.norm(V.gradient(x))), float(w[0] / top), it, bool(converged))
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """A distinct local minimum (up to rephasing symmetries): representative, V, hits."""
+
+    phi: np.ndarray
+    value: float
+    hits: int
+    hessian_min: float
+    gradient_norm: float
+    starts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MinimumSearch:
+    minima: tuple[Minimum, ...]  # sorted by V
+    starts: int
+    seed: int
+    converged: int
+
+    @property
+    def best(self) -> Minimum:
+        return self.minima[0]
+
+
+def _same(a: Minimum, phi, value, scale) -> bool:
+    tol = 1e-6 * max(abs(a.value), abs(value), 1.0)
+    return abs(a.value - value) <= tol and np.allclose(np.abs(a.phi), np.abs(phi), rtol=1e-5, atol=1e-6 * scale)
+
+
+def find_minima(V: PolynomialPotential, seeds=(), *, starts: int = 48, seed: int = 20200316,
+                scale: float = 100.0) -> MinimumSearch:
+    """Multi-start search: every seed (label, phi) plus ``starts`` random points, seeded."""
+    rng = np.random.default_rng(seed)
+    candidates = [(label, V.point(phi)) for label, phi in seeds]
+    for k in range(starts):
+        s = scale * (0.3, 1.0, 3.0)[k % 3]
+        candidates.append((f"random {k}", rng.normal(size=2 * V.n) * s))
+    minima: list[Minimum] = []
+    converged = 0
+
+    def known(x, f):
+        moduli = np.abs(V.fields_of(x))
+        for i, m in enumerate(minima):
+            if abs(f - m.value) <= 1e-7 * max(abs(m.value), 1.0) and np.allclose(
+                    moduli, np.abs(m.phi), rtol=1e-3, atol=1e-4 * scale):
+                return i
+        return None
+
+    for label, x0 in candidates:
+        result = local_minimum(V, x0, rng=rng, known=known)
+        if result.same_as is not None:
+            converged += 1
+            m = minima[result.same_as]
+            minima[result.same_as] = Minimum(m.phi, m.value, m.hits + 1, m.hessian_min, m.gradient_norm,
+                                             m.starts + (label,))
+            continue
+        if not result.converged or result.hessian_min < -1e-7:
+            continue
+        converged += 1
+        phi = V.fields_of(result.x)
+        for i, m in enumerate(minima):
+            if _same(m, phi, result.value, scale):
+                best_phi = m.phi if m.value <= result.value else phi
+                minima[i] = Minimum(best_phi, min(m.value, result.value), m.hits + 1,
+                                    m.hessian_min, m.gradient_norm, m.starts + (label,))
+                break
+        else:
+            minima.append(Minimum(phi, result.value, 1, result.hessian_min, result.gradient_norm, (label,)))
+    minima.sort(key=lambda m: m.value)
+    return MinimumSearch(tuple(minima), len(candidates), seed, converged)
+
+
+# ------------------------------------------------------------------ rephasing symmetries
+
+
+def net_power_matrix(table, include_breaking: bool = True, values=None) -> sp.Matrix:
+    """Rows: net powers n_i - m_i of each non-hermitian operator in the potential
+    (with ``values``: only operators whose coefficient is nonzero there)."""
+    rows = []
+    for op in table.in_potential:
+        if op.monomial.is_hermitian:
+            continue
+        if not include_breaking and op.status == "explicit_breaking":
+            continue
+        if values is not None and sp.sympify(op.coefficient).xreplace(values) == 0:
+            continue
+        rows.append(list(op.monomial.net()))
+    n = len(table.model.scalars)
+    return sp.Matrix(rows) if rows else sp.zeros(0, n)
+
+
+def u1_generators(table, include_breaking: bool = False) -> list[sp.Matrix]:
+    """Independent U(1) rephasings of the potential (rational null space of the net powers)."""
+    N = net_power_matrix(table, include_breaking)
+    n = len(table.model.scalars)
+    if N.rows == 0:
+        return [sp.eye(n)[:, k] for k in range(n)]
+    return N.nullspace()
+
+
+def rephasing_group(table, values=None) -> tuple[np.ndarray, np.ndarray]:
+    """Finite representatives (angles, shape (k, n)) and continuous generators (n, c) of the
+    group of rephasings theta with N theta in 2 pi Z (explicit breaking included; with
+    ``values``, operators with a vanishing coefficient there are left out)."""
+    N = net_power_matrix(table, True, values)
+    n = len(table.model.scalars)
+    continuous = np.array([[float(x) for x in v] for v in N.nullspace()]).T if N.rows else np.eye(n)
+    if continuous.size == 0:
+        continuous = np.zeros((n, 0))
+    if N.rows == 0:
+        return np.zeros((1, n)), continuous
+    factors = [int(f) for f in invariant_factors(N, domain=sp.ZZ) if f != 0]
+    L = int(np.lcm.reduce(factors)) if factors else 1
+    Nn = np.array(N.tolist(), dtype=float)
+    if L**n > 200_000:  # too many to enumerate: keep the identity (rephasing may then be incomplete)
+        return np.zeros((1, n)), continuous
+    finite = []
+    for ks in itertools.product(range(L), repeat=n):
+        theta = 2 * np.pi * np.array(ks) / L
+        phase = Nn @ theta / (2 * np.pi)
+        if np.allclose(phase, np.round(phase), atol=1e-9):
+            finite.append(theta)
+    return np.array(finite), continuous
+
+
+def rephase(phi: np.ndarray, group) -> tuple[np.ndarray, float]:
+    """The rephased phi closest to real (signs allowed), and its largest |Im phi_i| / |phi|."""
+    finite, continuous = group
+    phi = np.asarray(phi, dtype=complex)
+    scale = max(np.max(np.abs(phi)), 1e-300)
+    nonzero = np.abs(phi) > 1e-9 * scale
+    alpha = np.angle(phi)
+    candidates = [(np.max(np.abs(phi.imag)) / scale, phi)]
+    for theta in finite:
+        angles = alpha + theta
+        t = np.zeros(continuous.shape[1])
+        if continuous.shape[1] and nonzero.any():
+            for _ in range(4):
+                target = np.pi * np.round((angles + continuous @ t) / np.pi)
+                t, *_ = np.linalg.lstsq(continuous[nonzero], (target - angles)[nonzero], rcond=None)
+        total = theta + continuous @ t if continuous.shape[1] else theta
+        candidate = phi * np.exp(1j * total)
+        candidates.append((np.max(np.abs(candidate.imag)) / scale, candidate))
+    best_residual = min(r for r, _ in candidates)
+    # among the (nearly) real representatives, the first nonzero field positive, then the next...
+    near = [c for r, c in candidates if r <= best_residual + 1e-9]
+    best = max(near, key=lambda c: tuple(np.sign(np.round(c.real / scale, 9))))
+    if best_residual < 1e-7:
+        best = best.real + 0j
+    return best, float(best_residual)
+
+
+# ------------------------------------------------------------------ exact spectrum
+
+
+@dataclass(frozen=True)
+class ExactSpectrum:
+    """Masses^2 (GeV^2, ascending) and orthogonal U (columns) of each CP block; ``cp_conserving``
+    False when the vevs are not real: then ``mixed`` holds the full 2n x 2n spectrum."""
+
+    M_S2: np.ndarray
+    M_P2: np.ndarray
+    scalar_masses2: np.ndarray
+    pseudoscalar_masses2: np.ndarray
+    U_S: np.ndarray
+    U_P: np.ndarray
+    cp_conserving: bool
+    mixed_masses2: np.ndarray | None = None
+
+
+def field_normalization(conventions) -> float:
+    """d phi / d sigma for the declared field expansion (1 or 1/sqrt 2)."""
+    return 1.0 if conventions.field_expansion == "unnormalized" else 1 / np.sqrt(2)
+
+
+def exact_spectrum(V: PolynomialPotential, phi) -> ExactSpectrum:
+    """Mass matrices as factor * d^2V/dsigma dsigma at phi (numeric Hessian of the compiled V)."""
+    n = V.n
+    x = V.point(phi)
+    factor = float(V.conventions.mass_matrix_factor) * field_normalization(V.conventions) ** 2
+    H = factor * V.hessian(x)
+    M_S2, M_P2, mixed = H[:n, :n], H[n:, n:], H[:n, n:]
+    cp = np.max(np.abs(mixed)) <= 1e-9 * max(np.max(np.abs(H)), 1.0) and np.max(np.abs(np.imag(phi))) <= 1e-9 * max(np.max(np.abs(phi)), 1.0)
+    wS, US = np.linalg.eigh(M_S2)
+    wP, UP = np.linalg.eigh(M_P2)
+    all_masses = None if cp else np.linalg.eigvalsh(H)
+    return ExactSpectrum(M_S2, M_P2, wS, wP, _fix_signs(US), _fix_signs(UP), bool(cp), all_masses)
+
+
+def _fix_signs(U: np.ndarray) -> np.ndarray:
+    """Column signs: the largest component of each eigenvector positive (a convention)."""
+    U = U.copy()
+    for j in range(U.shape[1]):
+        k = np.argmax(np.abs(U[:, j]))
+        if U[k, j] < 0:
+            U[:, j] = -U[:, j]
+    return U
+
+
+def signed_mass(m2: float) -> float:
+    """sqrt(m^2) in GeV, negative when m^2 < 0 (tachyonic)."""
+    return float(np.sign(m2) * np.sqrt(abs(m2)))
+
+
+def match_states(U_exact: np.ndarray, U_approx: np.ndarray) -> list[int]:
+    """For each exact column, the approximate column with the largest overlap (greedy, unique)."""
+    overlap = np.abs(U_exact.T @ U_approx)
+    n = overlap.shape[0]
+    assignment = [-1] * n
+    taken = set()
+    for flat in np.argsort(-overlap, axis=None):
+        i, j = divmod(int(flat), n)
+        if assignment[i] < 0 and j not in taken:
+            assignment[i] = j
+            taken.add(j)
+    return assignment

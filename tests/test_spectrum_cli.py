@@ -1,0 +1,101 @@
+"""`symflav spectrum`: the DESIGN.md JSON contract, the routes at Table 2, options and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+CONTRACT = {"point", "conventions", "vevs", "potential_min", "scalar_masses", "pseudoscalar_masses", "U_S", "U_P",
+            "perturbative", "minimum_check", "observables"}
+
+
+@pytest.fixture(scope="module")
+def table2():
+    from conftest import run_cli
+
+    result = run_cli("spectrum", "--point", "table2", "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_json_contract(table2):
+    assert CONTRACT <= set(table2)
+    assert table2["point"] == "table2" and table2["observables"] == {}
+    assert {"scalar_masses", "pseudoscalar_masses"} <= set(table2["perturbative"])
+    for key in ("scalar_masses", "pseudoscalar_masses"):
+        assert table2[key] == sorted(table2[key]) and len(table2[key]) == 4
+    assert set(table2["vevs"]) == {"phi1", "phi3", "phia", "phib"}
+    assert all(isinstance(v, float) for v in table2["vevs"].values())  # real after rephasing
+    assert len(table2["U_S"]) == 4 and len(table2["U_P"][0]) == 4
+    assert table2["conventions"]["mass_matrix_factor"] == "1/2"
+    assert set(table2["routes"]) == {"as_given", "relations_imposed", "vevs_with_mu_eliminated"}
+
+
+def test_routes_at_table2(table2):
+    routes = table2["routes"]
+    printed = table2["printed"]
+    assert printed["masses"]["S1"] == 123 and printed["scalar_masses"] == [123, 337, 1245, 1430]
+    # as printed: the printed vevs are not stationary; the global minimum lies elsewhere and is not aligned
+    as_given = routes["as_given"]
+    assert not as_given["given_vevs"]["stationary"] and not as_given["aligned"]
+    assert as_given["given_vevs"]["gap_to_global"] > 1e9
+    # the relations fix lambda_3(a,b) = lambda_1a + lambda_1ab = -1.53, not the printed -0.31
+    conflicts = {c["parameter"]: c for c in routes["relations_imposed"]["conflicts"]}
+    assert conflicts["lambda_3a"]["relation_value"] == pytest.approx(-1.53)
+    assert routes["relations_imposed"]["aligned"]
+    # appendix A: the printed vevs with mu^2 eliminated are the global minimum; m_S1 agrees with print
+    app = routes["vevs_with_mu_eliminated"]
+    assert app["requested_alignment_is_global_minimum"]
+    assert app["mu_squared"]["mu_1"] < 0
+    assert app["scalar_masses"][0] == pytest.approx(123.4, abs=0.05)
+    first = app["perturbative"]["scalar_states"][0]
+    assert first["relative_error"] == pytest.approx(0, abs=1e-12)  # (2,1)/sqrt5 is an exact eigenvector
+    assert table2["perturbative"]["route"] == "vevs_with_mu_eliminated"
+    # the light pseudoscalars are nearly degenerate: the plain expansion is off by tens of percent,
+    # the effective blocks through eps^4 (quasi-degenerate treatment) by a few percent at most
+    plain = [abs(r["relative_error"]) for r in app["perturbative"]["pseudoscalar_states"]]
+    effective = [abs(x) for x in app["perturbative"]["effective_blocks"]["pseudoscalar_relative_error"]]
+    assert max(plain) > 0.2 and max(effective) < 0.03
+    assert any("not a stationary point" in f for f in table2["findings"])
+
+
+def test_text_output_puts_printed_values_beside(cli):
+    result = cli("spectrum", "--point", "table2", "--starts", "4")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "printed (Table 2)" in out and "perturbative" in out and "convention:" in out
+    assert out.count("[as_given]") == 1 and "[vevs_with_mu_eliminated]" in out
+
+
+def test_set_overrides_and_is_deterministic(cli):
+    args = ("spectrum", "--json", "--starts", "4", "--set", "lambda_3a=-1.53", "--set", "lambda_3b=-1.53",
+            "--set", "lambda_3=3.315625")
+    first, second = cli(*args), cli(*args)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    data = json.loads(first.stdout)
+    assert data["routes"]["relations_imposed"]["conflicts"] == []
+    assert data["overrides"]["lambda_3a"] == "-153/100"
+    assert data["routes"]["as_given"]["aligned"]  # relations hold: the global minimum is aligned
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (("--set", "lambda_9=1"), "--set: lambda_9: unknown parameter"),
+    (("--set", "lambda_1=abc"), "--set: lambda_1=abc"),
+    (("--set", "lambda_1"), "expected PARAM=VALUE"),
+    (("--point", "nowhere"), "--point: nowhere: no such point"),
+])
+def test_bad_input_is_one_line_exit_2(cli, args, fragment):
+    result = cli("spectrum", *args)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and fragment in result.stderr and "Traceback" not in result.stderr
+
+
+def test_changed_charge_runs_and_reports_the_alignment(cli):
+    result = cli("spectrum", "--charge", "phi3=2", "--json", "--starts", "4")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    route = data["routes"]["vevs_with_mu_eliminated"]
+    assert route["stationary"] is False and "lambdap_13" in route["note"]
+    assert data["routes"]["as_given"]["available"]
