@@ -53,6 +53,18 @@ def build_parser() -> argparse.ArgumentParser:
     _common(check, charges=False)
     check.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
     check.add_argument("--no-sweep", action="store_true", help="do not re-derive under the convention variants")
+    scan = sub.add_parser("scan", help="parameter scans with the generated functions (figures 3, 4)")
+    _common(scan, charges=False)
+    scan.add_argument("--scan", required=True, metavar="NAME", help="one of: " + ", ".join(_scan_names()))
+    scan.add_argument("--points", type=int, default=100_000, help="number of points (default 1e5)")
+    scan.add_argument("--grid", action="store_true", help="a grid of about POINTS points instead of random points")
+    scan.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    scan.add_argument("--chunk", type=int, default=50_000, help="points per chunk (default 5e4)")
+    scan.add_argument("-o", "--output", default=None, metavar="FILE.csv",
+                      help="columns file (default generated/<name>/scans/<scan>.csv); a .json summary is written beside it")
+    scan.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
+                      help="run on dask.distributed: a local cluster, or the scheduler at ADDRESS")
+    scan.add_argument("--workers", type=int, default=2, help="workers of the local Dask cluster (default 2)")
     return parser
 
 
@@ -175,7 +187,40 @@ def format_check(report) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = {"terms": cmd_terms, "derive": cmd_derive, "check": cmd_check}
+def _scan_names():
+    from symflav.scan import PAPER_SCANS
+
+    return PAPER_SCANS
+
+
+def cmd_scan(args) -> int:
+    from symflav import scan as scans
+
+    if args.scan not in _scan_names():
+        raise SpecError("--scan", args.scan, f"unknown scan (known: {', '.join(_scan_names())})")
+    for option, value, low in (("--points", args.points, 1), ("--chunk", args.chunk, 1), ("--workers", args.workers, 1)):
+        if value < low:
+            raise SpecError(option, str(value), f"must be at least {low}")
+    model = spec.load(args.derivation)
+    derivation = pipeline.run(model, until="codegen")
+    plan, evaluator = scans.paper_scan(args.scan, derivation, args.points, args.seed, args.chunk, args.grid)
+    if args.dask:
+        result = scans.run_dask(plan, evaluator, None if args.dask == "local" else args.dask, args.workers)
+    else:
+        result = scans.run_local(plan, evaluator)
+    out = Path(args.output) if args.output else Path("generated") / model.name / "scans" / f"{args.scan}.csv"
+    if out.suffix != ".csv":
+        raise SpecError("--output", str(out), "the columns file must end in .csv")
+    summary = scans.summary(result)
+    write_tree(out.parent, {out.name: scans.to_csv(result.columns),
+                            out.with_suffix(".json").name: json.dumps(summary, indent=1) + "\n"})
+    rate = result.n / result.seconds if result.seconds else float("inf")
+    print(f"symflav scan: {args.scan}: {result.n} points in {result.seconds:.2f} s ({rate:.3g} points/s, "
+          f"{result.backend}) -> {out}")
+    return 0
+
+
+COMMANDS = {"scan": cmd_scan, "terms": cmd_terms, "derive": cmd_derive, "check": cmd_check}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -107,17 +107,18 @@ def _numeric(expr: sp.Expr, args, numeric_module) -> Callable:
     return sp.lambdify(args, expr, modules=[functions, "numpy"])
 
 
-def derived_relations(observables, numeric_module) -> Relations:
-    """Relations from the observables stage (its ``section2``), loop functions generated."""
-    ratio = observables.section2_relation("ratio_da_mrad")
-    fn_rad = observables.section2_relation("ratio_fn_rad")
-    names = {str(s): s for s in ratio.free_symbols | fn_rad.free_symbols}
-    x, m, M = names["x_phi"], names["m_l"], names["M_chi"]
-    K = fn_rad.subs({names["v_1"]: 1, names["v_a"]: 1})
-    ratio_f = _numeric(ratio, (x, m, M), numeric_module)
-    K_f = _numeric(K, (x,), numeric_module)
-    probe = float(ratio_f(np.array([0.5]), 1.0, 1.0)[0])
-    return Relations(ratio_f, K_f, int(np.sign(probe)), "derived")
+def derived_relations(numeric_module) -> Relations:
+    """The derived section-2 relations, as exported into the generated numeric module
+    (``ratio_da_mrad``, ``ratio_fn_rad``: formulas of the observables stage)."""
+
+    def ratio(x, m, M):
+        return numeric_module.ratio_da_mrad(x_phi=x, m_l=m, M_chi=M)
+
+    def K(x):
+        return numeric_module.ratio_fn_rad(x_phi=x, v_1=1.0, v_a=1.0, lambda_2_2=1.0)
+
+    probe = float(np.asarray(ratio(np.array([0.5]), 1.0, 1.0))[0])
+    return Relations(ratio, K, int(np.sign(probe)), "derived")
 
 
 def printed_relations(registry, numeric_module) -> Relations:
@@ -415,11 +416,13 @@ def derive_figures(model, results, points: int = FIGURE_POINTS, seed: int = FIGU
     """The ``figures`` stage: needs ``observables`` and ``codegen``; None without them."""
     if "observables" not in results or "codegen" not in results or not results["observables"].section2:
         return None
+    if "ratio_fn_rad" not in results["codegen"].functions:
+        return None
     from symflav import printed as printed_registry
 
     numeric = load_numeric(results["codegen"].source)
     registry = printed_registry.load(model)
-    derived = derived_relations(results["observables"], numeric)
+    derived = derived_relations(numeric)
     const = Constants.from_model(model)
     fig3 = {lepton: figure3_sample(derived, const, lepton, points, seed) for lepton in LEPTONS}
     fig4 = {lepton: figure4_sample(derived, const, lepton, points, seed) for lepton in LEPTONS}

@@ -230,3 +230,76 @@ def _format(value) -> str:
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     return repr(float(value)) if np.isfinite(value) else ("nan" if np.isnan(value) else ("inf" if value > 0 else "-inf"))
+
+
+# ------------------------------------------------------------------ the paper's scans
+
+
+class SectionTwoEvaluator:
+    """Picklable evaluator of the section-2 relations (figures 3 and 4) for one lepton.
+
+    Carries only the generated module's source (plain text), so a Dask worker rebuilds
+    the functions without sympy or the derivation. ``kind`` is "figure3" (x_phi, delta_a,
+    c -> M_chi) or "figure4" (x_phi, lambda, c -> v1_over_va).
+    """
+
+    def __init__(self, kind: str, lepton: str, source: str, constants):
+        if kind not in ("figure3", "figure4"):
+            raise ValueError(kind)
+        self.kind, self.lepton, self.source, self.constants = kind, lepton, source, constants
+        self._relations = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "_relations": None}
+
+    def relations(self):
+        if self._relations is None:
+            from symflav import figures
+
+            self._relations = figures.derived_relations(figures.load_numeric(self.source))
+        return self._relations
+
+    def __call__(self, columns):
+        rel = self.relations()
+        const = self.constants
+        if self.kind == "figure3":
+            return {"M_chi": rel.mediator_mass(columns["x_phi"], columns["delta_a"], columns["c"], const.mass[self.lepton])}
+        s = rel.radiative_sign(const.delta_a[self.lepton])
+        return {"v1_over_va": rel.vev_ratio(columns["x_phi"], columns["lambda"], columns["c"], s)}
+
+
+def paper_scan(name: str, derivation, n_points: int, seed: int, chunk_size: int, grid: bool = False):
+    """(plan, evaluator) for the named scans ``figure3-mu``, ``figure3-e``, ``figure4-mu``, ``figure4-e``."""
+    from symflav import figures
+
+    kind, _, lepton = name.partition("-")
+    if kind not in ("figure3", "figure4") or lepton not in figures.LEPTONS:
+        raise KeyError(name)
+    const = figures.Constants.from_model(derivation.model)
+    x_axis = Axis("x_phi", *figures.X_RANGE, scale="log")
+    if kind == "figure3":
+        axes = (x_axis, Axis("delta_a", *const.band(lepton)), Axis("c", *figures.C_RANGE))
+    else:
+        axes = (x_axis, Axis("lambda", *figures.LAMBDA_RANGE), Axis("c", *figures.C_RANGE))
+    if grid:
+        per_axis = max(2, round(n_points ** (1 / len(axes))))
+        axes = tuple(Axis(a.name, a.low, a.high, a.scale, per_axis) for a in axes)
+    plan = ScanPlan(axes, "grid" if grid else "random", n_points, seed, chunk_size)
+    evaluator = SectionTwoEvaluator(kind, lepton, derivation["codegen"].source, const)
+    return plan, evaluator
+
+
+PAPER_SCANS = ("figure3-mu", "figure3-e", "figure4-mu", "figure4-e")
+
+
+def summary(result: ScanResult) -> dict:
+    """Count, ranges and timing of a scan (for the JSON summary next to the CSV)."""
+    out = {"points": result.n, "seconds": round(result.seconds, 3), "backend": result.backend,
+           "mode": result.plan.mode, "seed": result.plan.seed, "chunks": result.plan.n_chunks, "columns": {}}
+    for name, values in result.columns.items():
+        values = np.asarray(values, dtype=float)
+        finite = values[np.isfinite(values)]
+        out["columns"][name] = {"min": float(finite.min()) if finite.size else None,
+                                "max": float(finite.max()) if finite.size else None,
+                                "finite": int(finite.size)}
+    return out
