@@ -62,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     spectrum.add_argument("--starts", type=int, default=32, help="random starts of the minimum search (default 32)")
     spectrum.add_argument("--seed", type=int, default=20200316, help="seed of the minimum search")
     spectrum.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
+    scan = sub.add_parser("scan", help="parameter scans with the generated functions (figures 3, 4)")
+    _common(scan, charges=False)
+    scan.add_argument("--scan", required=True, metavar="NAME", help="one of: " + ", ".join(_scan_names()))
+    scan.add_argument("--points", type=int, default=100_000, help="number of points (default 1e5)")
+    scan.add_argument("--grid", action="store_true", help="a grid of about POINTS points instead of random points")
+    scan.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    scan.add_argument("--chunk", type=int, default=50_000, help="points per chunk (default 5e4)")
+    scan.add_argument("-o", "--output", default=None, metavar="FILE.csv",
+                      help="columns file (default generated/<name>/scans/<scan>.csv); a .json summary is written beside it")
+    scan.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
+                      help="run on dask.distributed: a local cluster, or the scheduler at ADDRESS")
+    scan.add_argument("--workers", type=int, default=2, help="workers of the local Dask cluster (default 2)")
     return parser
 
 
@@ -125,7 +137,8 @@ def cmd_derive(args) -> int:
             pdf_note = "pdflatex not found: report.pdf not written"
         else:
             try:
-                files["report.pdf"] = pdf.compile_pdf(files["report.tex"])
+                figures = {k: v for k, v in files.items() if k.startswith("figures/") and k.endswith(".pdf")}
+                files["report.pdf"] = pdf.compile_pdf(files["report.tex"], extra_files=figures)
             except pdf.LatexError as exc:
                 status, pdf_note = 1, f"pdflatex failed, report.pdf not written: {exc}"
     written = write_tree(out_dir, files)
@@ -211,8 +224,41 @@ def cmd_spectrum(args) -> int:
     return 0
 
 
+def _scan_names():
+    from symflav.scan import PAPER_SCANS
 
-COMMANDS = {"terms": cmd_terms, "derive": cmd_derive, "check": cmd_check, "spectrum": cmd_spectrum}
+    return PAPER_SCANS
+
+
+def cmd_scan(args) -> int:
+    from symflav import scan as scans
+
+    if args.scan not in _scan_names():
+        raise SpecError("--scan", args.scan, f"unknown scan (known: {', '.join(_scan_names())})")
+    for option, value, low in (("--points", args.points, 1), ("--chunk", args.chunk, 1), ("--workers", args.workers, 1)):
+        if value < low:
+            raise SpecError(option, str(value), f"must be at least {low}")
+    model = spec.load(args.derivation)
+    derivation = pipeline.run(model, until="codegen")
+    plan, evaluator = scans.paper_scan(args.scan, derivation, args.points, args.seed, args.chunk, args.grid)
+    if args.dask:
+        result = scans.run_dask(plan, evaluator, None if args.dask == "local" else args.dask, args.workers)
+    else:
+        result = scans.run_local(plan, evaluator)
+    out = Path(args.output) if args.output else Path("generated") / model.name / "scans" / f"{args.scan}.csv"
+    if out.suffix != ".csv":
+        raise SpecError("--output", str(out), "the columns file must end in .csv")
+    summary = scans.summary(result)
+    write_tree(out.parent, {out.name: scans.to_csv(result.columns),
+                            out.with_suffix(".json").name: json.dumps(summary, indent=1) + "\n"})
+    rate = result.n / result.seconds if result.seconds else float("inf")
+    print(f"symflav scan: {args.scan}: {result.n} points in {result.seconds:.2f} s ({rate:.3g} points/s, "
+          f"{result.backend}) -> {out}")
+    return 0
+
+
+COMMANDS = {"terms": cmd_terms, "derive": cmd_derive, "check": cmd_check, "spectrum": cmd_spectrum,
+            "scan": cmd_scan}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -73,6 +73,15 @@ class Observables:
     def section2_relation(self, name: str) -> sp.Expr:
         return {n: e for n, _, e in self.section2}[name]
 
+    @property
+    def formulas(self) -> dict[str, sp.Expr]:
+        """Formulas exported to the generated numeric module (name -> expression):
+        the section-2 relations (x_phi, m_l, M_chi, v_1, v_a, lambda_2_2) and the dipole
+        relations of eqs. (1.4), (1.7), (4.5)."""
+        out = {name: expr for name, _, expr in self.section2}
+        out.update({name: expr for name, _, expr in self.relations if name != "delta_a_over_m_RAD"})
+        return out
+
 
 # ------------------------------------------------------------------ derived relations
 

@@ -91,7 +91,18 @@ def _snippets(derivation: Derivation) -> dict[str, str]:
     return _report().snippets(derivation)
 
 
-MULTI_RENDERERS: list[Callable[[Derivation], dict[str, str]]] = [_snippets]
+def _figures(derivation: Derivation) -> dict[str, str | bytes]:
+    data = derivation.results.get("figures")
+    if data is None:
+        return {}
+    from symflav import figures
+
+    files: dict[str, str | bytes] = dict(figures.figure_files(data))
+    files["claims.json"] = dump_json({"_": header_fields(derivation.model), **data.to_json()})
+    return files
+
+
+MULTI_RENDERERS: list[Callable[[Derivation], dict[str, str | bytes]]] = [_snippets, _figures]
 
 
 def render(derivation: Derivation) -> dict[str, str]:

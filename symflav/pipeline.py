@@ -117,6 +117,13 @@ STAGES: list[Stage] = [
         final=True,
     ),
     Stage(
+        "figures",
+        lambda model, r: _figures(model, r),
+        lambda data: 0 if data is None else 4,
+        "figures 3 and 4, the paper's numeric claims",
+        final=True,
+    ),
+    Stage(
         "checks",
         lambda model, r: _checks(model, r),
         lambda report: len(report.results),
@@ -130,6 +137,12 @@ def _checks(model: Model, results: Mapping[str, Any]):
     from symflav import checks  # the compare stage reads every other stage
 
     return checks.run(Derivation(model, MappingProxyType(dict(results)), ()))
+
+
+def _figures(model: Model, results: Mapping[str, Any]):
+    from symflav import figures  # matplotlib is only needed when the figures are drawn
+
+    return figures.derive_figures(model, results)
 
 
 def ordered_stages() -> list[Stage]:

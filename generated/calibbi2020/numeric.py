@@ -10,7 +10,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: c74463f725f2a82ea2523a2c479cd07b1435484437633a2ab34968eaec9c039c
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 4ac661f45be39eec8fe3e3e6c9ff29b61761ebde436d9ca919fcdb2e3870945a
+content_sha256: 056014cacd11282121ced8618d806f6e3b6d73fcbd116c211bb928851f10115c
 """
 
 import numpy as np
@@ -30,6 +30,12 @@ __all__ = [
     'mass_matrices',
     'tadpoles_and_mass_matrices',
     'perturbative_masses2',
+    'ratio_da_mrad',
+    'm_rad_over_m_fn',
+    'ratio_fn_rad',
+    'delta_a_from_C',
+    'd_e_from_C',
+    'BR_ratio_from_C',
 ]
 
 
@@ -81,6 +87,14 @@ PARAMETERS = (
     'Delta_a_mu_sigma',
     'BR_mu_e_gamma_max',
     'd_e_max',
+    'ImC',
+    'ReC',
+    'absC_l2l',
+    'absC_ll2',
+    'e',
+    'lambda_2_2',
+    'm_l',
+    'x_phi',
 )
 
 
@@ -1041,3 +1055,209 @@ def perturbative_masses2(*, out=None, **params):
         np.multiply(_t5*_t7 + 10*_t6*_t9*_t9, 2, out=_r0[2, start:stop])
         del _t5, _t6, _t7, _t9
     return _finish(results, out, False)
+
+
+def ratio_da_mrad(*, out=None, **params):
+    """The observable ratio_da_mrad (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    M_chi : array_like, float, keyword
+        M_chi (GeV).
+    m_l : array_like, float, keyword
+        m_l (dimensionless).
+    x_phi : array_like, float, keyword
+        x_phi (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    ratio_da_mrad : ndarray, shape (...)
+        ratio_da_mrad.
+    """
+    params = _parameters('ratio_da_mrad', params, ('M_chi', 'm_l', 'x_phi',))
+    shape, flat = _broadcast('ratio_da_mrad', [params[0], params[1], params[2]], [float, float, float])
+    results, (_r0,) = _outputs('ratio_da_mrad', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (M_chi, m_l, x_phi,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = -2*m_l*I_da_x(x_phi)/(M_chi*M_chi*I_m_x(x_phi))
+    return _finish(results, out, True)
+
+
+def m_rad_over_m_fn(*, out=None, **params):
+    """The observable m_rad_over_m_fn (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV).
+    v_a : array_like, float, keyword
+        v_a (GeV).
+    lambda_2_2 : array_like, float, keyword
+        lambda_2_2 (dimensionless).
+    x_phi : array_like, float, keyword
+        x_phi (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_rad_over_m_fn : ndarray, shape (...)
+        m_rad_over_m_fn.
+    """
+    params = _parameters('m_rad_over_m_fn', params, ('v_1', 'v_a', 'lambda_2_2', 'x_phi',))
+    shape, flat = _broadcast('m_rad_over_m_fn', [params[0], params[1], params[2], params[3]], [float, float, float, float])
+    results, (_r0,) = _outputs('m_rad_over_m_fn', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_a, lambda_2_2, x_phi,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = 0.125*lambda_2_2*v_a*v_a*I_m_x(x_phi)/(3.141592653589793*3.141592653589793*v_1*v_1)
+    return _finish(results, out, True)
+
+
+def ratio_fn_rad(*, out=None, **params):
+    """The observable ratio_fn_rad (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV).
+    v_a : array_like, float, keyword
+        v_a (GeV).
+    x_phi : array_like, float, keyword
+        x_phi (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    ratio_fn_rad : ndarray, shape (...)
+        ratio_fn_rad.
+    """
+    params = _parameters('ratio_fn_rad', params, ('v_1', 'v_a', 'x_phi',))
+    shape, flat = _broadcast('ratio_fn_rad', [params[0], params[1], params[2]], [float, float, float])
+    results, (_r0,) = _outputs('ratio_fn_rad', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_a, x_phi,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = 8*3.141592653589793*3.141592653589793*v_1*v_1/(v_a*v_a*np.abs(I_m_x(x_phi)))
+    return _finish(results, out, True)
+
+
+def delta_a_from_C(*, out=None, **params):
+    """The observable delta_a_from_C (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    ReC : array_like, float, keyword
+        ReC (dimensionless).
+    m_l : array_like, float, keyword
+        m_l (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    delta_a_from_C : ndarray, shape (...)
+        delta_a_from_C.
+    """
+    params = _parameters('delta_a_from_C', params, ('ReC', 'm_l',))
+    shape, flat = _broadcast('delta_a_from_C', [params[0], params[1]], [float, float])
+    results, (_r0,) = _outputs('delta_a_from_C', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (ReC, m_l,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = 0.5*ReC*m_l*m_l/(3.141592653589793*3.141592653589793)
+    return _finish(results, out, True)
+
+
+def d_e_from_C(*, out=None, **params):
+    """The observable d_e_from_C (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    ImC : array_like, float, keyword
+        ImC (dimensionless).
+    e : array_like, float, keyword
+        e (dimensionless).
+    m_l : array_like, float, keyword
+        m_l (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    d_e_from_C : ndarray, shape (...)
+        d_e_from_C.
+    """
+    params = _parameters('d_e_from_C', params, ('ImC', 'e', 'm_l',))
+    shape, flat = _broadcast('d_e_from_C', [params[0], params[1], params[2]], [float, float, float])
+    results, (_r0,) = _outputs('d_e_from_C', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (ImC, e, m_l,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = -0.25*ImC*e*m_l/(3.141592653589793*3.141592653589793)
+    return _finish(results, out, True)
+
+
+def BR_ratio_from_C(*, out=None, **params):
+    """The observable BR_ratio_from_C (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    G_F : array_like, float, keyword
+        G_F (dimensionless).
+    absC_l2l : array_like, float, keyword
+        absC_l2l (dimensionless).
+    absC_ll2 : array_like, float, keyword
+        absC_ll2 (dimensionless).
+    alpha : array_like, float, keyword
+        alpha (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    BR_ratio_from_C : ndarray, shape (...)
+        BR_ratio_from_C.
+    """
+    params = _parameters('BR_ratio_from_C', params, ('G_F', 'absC_l2l', 'absC_ll2', 'alpha',))
+    shape, flat = _broadcast('BR_ratio_from_C', [params[0], params[1], params[2], params[3]], [float, float, float, float])
+    results, (_r0,) = _outputs('BR_ratio_from_C', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (G_F, absC_l2l, absC_ll2, alpha,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = 3*alpha*(absC_l2l*absC_l2l + absC_ll2*absC_ll2)/(3.141592653589793*G_F*G_F)
+    return _finish(results, out, True)

@@ -25,8 +25,10 @@ def pdflatex() -> str | None:
     return shutil.which("pdflatex")
 
 
-def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report") -> bytes:
-    """The PDF of ``tex`` (raises :class:`LatexError` on failure, ``FileNotFoundError`` without pdflatex)."""
+def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report", extra_files=None) -> bytes:
+    """The PDF of ``tex`` (raises :class:`LatexError` on failure, ``FileNotFoundError`` without pdflatex).
+
+    ``extra_files`` (relative path -> bytes or str), e.g. the figures, are placed beside it."""
     program = pdflatex()
     if program is None:
         raise FileNotFoundError("pdflatex is not installed")
@@ -35,6 +37,10 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report") -> by
     with tempfile.TemporaryDirectory(prefix="symflav-tex-") as tmp:
         folder = Path(tmp)
         (folder / f"{name}.tex").write_text(tex, encoding="utf-8")
+        for rel, content in (extra_files or {}).items():
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
         for _ in range(PASSES):
             result = subprocess.run(
                 [program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", f"{name}.tex"],

@@ -283,7 +283,23 @@ def context(derivation: Derivation) -> dict[str, Any]:
         "stages": _stage_items(derivation),
         "comparison": _comparison(derivation),
         "table2": _table2(derivation),
+        "figures": _figures(derivation),
     }
+
+
+def _figures(derivation: Derivation) -> dict[str, Any]:
+    """Figures 3 and 4 (files written next to the report) and the claims table."""
+    data = derivation.results.get("figures")
+    if data is None:
+        return {"available": False}
+    rows = [{"where": printer.text(c.where), "statement": printer.text(c.statement), "printed": printer.text(c.printed),
+             "from_printed": printer.text(c.from_printed), "derived": printer.text(c.derived),
+             "note": printer.text(c.note)} for c in data.claims]
+    sign = data.sign_rule
+    return {"available": True, "claims": rows, "points": data.points,
+            "x_range": f"[{data.to_json()['x_phi_range'][0]}, {data.to_json()['x_phi_range'][1]}]",
+            "derived_sign": "+" if sign.get("derived", 1) > 0 else "-",
+            "printed_sign": "+" if sign.get("printed", 1) > 0 else "-"}
 
 
 def report_tex(derivation: Derivation) -> str:
