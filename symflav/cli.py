@@ -137,8 +137,7 @@ def cmd_derive(args) -> int:
             pdf_note = "pdflatex not found: report.pdf not written"
         else:
             try:
-                figures = {k: v for k, v in files.items() if k.startswith("figures/") and k.endswith(".pdf")}
-                files["report.pdf"] = pdf.compile_pdf(files["report.tex"], extra_files=figures)
+                files["report.pdf"] = pdf.compile_report(files)
             except pdf.LatexError as exc:
                 status, pdf_note = 1, f"pdflatex failed, report.pdf not written: {exc}"
     written = write_tree(out_dir, files)

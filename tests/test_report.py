@@ -10,7 +10,7 @@ import jinja2
 import pytest
 import sympy as sp
 
-from symflav import pipeline, symbols
+from symflav import outputs, pipeline, symbols
 from symflav.report import pdf, printer, render
 
 NEED_PDFLATEX = bool(os.environ.get("SYMFLAV_REQUIRE_PDFLATEX"))
@@ -71,14 +71,15 @@ def test_sections_fill_in_when_the_stages_exist(derivation):
 
 @requires_pdflatex
 def test_report_compiles_and_is_reproducible(derivation):
-    tex = render.report_tex(derivation)
-    first = pdf.compile_pdf(tex)
-    assert first.startswith(b"%PDF") and pdf.compile_pdf(tex) == first
+    files = outputs.render(derivation)  # report.tex and the figures it includes
+    first = pdf.compile_report(files)
+    assert first.startswith(b"%PDF") and pdf.compile_report(files) == first
 
 
 @requires_pdflatex
 def test_report_with_every_stage_compiles(derivation):
-    assert pdf.compile_pdf(render.report_tex(_with_fake_stages(derivation))).startswith(b"%PDF")
+    files = {**outputs.render(derivation), "report.tex": render.report_tex(_with_fake_stages(derivation))}
+    assert pdf.compile_report(files).startswith(b"%PDF")
 
 
 @requires_pdflatex

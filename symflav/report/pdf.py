@@ -51,6 +51,12 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report", extra
         return (folder / f"{name}.pdf").read_bytes()
 
 
+def compile_report(files, **options) -> bytes:
+    """The PDF of ``files["report.tex"]`` with the figures it includes (``figures/*.pdf``)."""
+    figures = {k: v for k, v in files.items() if k.startswith("figures/") and k.endswith(".pdf")}
+    return compile_pdf(files["report.tex"], extra_files=figures, **options)
+
+
 def first_error(log: Path, stdout: str) -> str:
     text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else stdout
     lines = text.splitlines()
