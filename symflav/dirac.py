@@ -58,6 +58,7 @@ PR = sp.ImmutableMatrix((ONE + GAMMA5) / 2)
 PL = sp.ImmutableMatrix((ONE - GAMMA5) / 2)
 
 
+@lru_cache(maxsize=None)
 def sigma(mu: int, nu: int) -> sp.ImmutableMatrix:
     """sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu] (upper indices)."""
     return sp.ImmutableMatrix(I / 2 * (GAMMA[mu] * GAMMA[nu] - GAMMA[nu] * GAMMA[mu]))
@@ -162,12 +163,23 @@ class DiracAlgebra:
         self.gamma = [self.matrix(g) for g in GAMMA]
         self.gamma5 = self.matrix(GAMMA5)
         self.pr, self.pl, self.one = self.matrix(PR), self.matrix(PL), self.matrix(ONE)
+        # nonzero entries (i, j, value) of each gamma^mu: Tr[gamma^mu W] = sum gamma_ij W_ji
+        self.gamma_entries = tuple(tuple((i, j, self.domain.convert(g[i, j])) for i in range(4) for j in range(4)
+                                         if g[i, j]) for g in GAMMA)
+        self._middles = {}
 
     def matrix(self, m):
         return self._DM.from_Matrix(sp.Matrix(m)).convert_to(self.domain)
 
     def scalar(self, expr):
-        return self.domain.from_sympy(sp.expand(sp.sympify(expr)))
+        return self.domain.from_sympy(sp.sympify(expr))
+
+    def flip_middle(self, p, pp):
+        """P_R pslash P_L p'slash in the domain (the spin sum of the flip projection)."""
+        key = (tuple(p), tuple(pp))
+        if key not in self._middles:
+            self._middles[key] = self.matrix(PR * slash(p) * PL * slash(pp))
+        return self._middles[key]
 
     def times(self, expr, m):
         return m * self.scalar(expr)
@@ -220,42 +232,45 @@ def loop_average(numerator, components: int | None = None):
     return zero[0], two[0]
 
 
-def loop_average_scalar(f) -> tuple[sp.Expr, sp.Expr]:
+def loop_average_scalar(f, domain=None) -> tuple[sp.Expr, sp.Expr]:
     """:func:`loop_average` for a scalar-valued numerator f(l) (e.g. after a projection,
-    which is linear and commutes with the loop integration)."""
-    f0 = sp.expand(f((0, 0, 0, 0)))
-    two = sp.S.Zero
+    which is linear and commutes with the loop integration). With ``domain``, f returns
+    elements of that polynomial domain and the sums are done there (no expression swell)."""
+    if domain is None:
+        convert, to_sympy = sp.sympify, sp.expand
+    else:
+        convert, to_sympy = domain.convert, domain.to_sympy
+    f0 = f((0, 0, 0, 0))
+    two = convert(0)
     for a in range(4):
         unit = tuple(1 if i == a else 0 for i in range(4))
         minus = tuple(-u for u in unit)
-        two += METRIC[a] * (f(unit) + f(minus) - 2 * f0) / 8
-    return f0, sp.expand(two)
-
-
-def _trace_dm(m) -> sp.Expr:
-    rep = m.to_Matrix()
-    return sp.expand(sum(rep[i, i] for i in range(4)))
+        two += (f(unit) + f(minus) - f0 * convert(2)) * convert(sp.Rational(METRIC[a], 8))
+    return to_sympy(f0), to_sympy(two)
 
 
 def flip_projection_fast(alg: "DiracAlgebra", vectors, left=None, right=None, line=None, p=None, pp=None):
     """F of :func:`flip_coefficients` for X^mu = left gamma^mu right (photon on the fermion)
-    or X^mu = vectors[mu] line (photon on a scalar), without forming X^mu.
+    or X^mu = vectors[mu] line (photon on a scalar), without forming X^mu; an element of
+    ``alg.domain`` (the traces are taken there).
 
     S^mu = Tr[X^mu P_R pslash P_L p'slash]: with W = right M left (M the numeric middle
     factor), Tr[left gamma^mu right M] = Tr[gamma^mu W].
     """
     p, pp = (LIGHTLIKE if p is None else (p, pp))
+    K = alg.domain
     P = vsum((1, p), (1, pp))
-    middle = alg.matrix(PR * slash(p) * PL * slash(pp))
+    middle = alg.flip_middle(p, pp)
     norm = 2 * dot(p, pp)
     if line is None:
-        W = (right * middle * left).to_Matrix()
-        S = [sp.expand(sum(GAMMA[mu][i, j] * W[j, i] for i in range(4) for j in range(4) if GAMMA[mu][i, j]))
-             for mu in range(4)]
+        W = (right * middle * left).to_list()
+        S = [sum((W[j][i] * value for i, j, value in alg.gamma_entries[mu]), K.zero) for mu in range(4)]
     else:
-        t = _trace_dm(line * middle)
-        S = [sp.expand(vectors[mu] * t) for mu in range(4)]
-    return sp.expand(dot(S, P) / (norm * dot(P, P)))
+        rows = (line * middle).to_list()
+        t = sum((rows[i][i] for i in range(4)), K.zero)
+        S = [alg.scalar(vectors[mu]) * t for mu in range(4)]
+    total = sum((S[mu] * K.convert(sp.Rational(METRIC[mu]) * P[mu]) for mu in range(4) if P[mu]), K.zero)
+    return total * K.convert(1 / sp.Rational(norm * dot(P, P)))
 
 
 def feynman_parameters(denominators, params) -> tuple[tuple, sp.Expr]:
@@ -343,7 +358,7 @@ def chirality_flip() -> ChiralityFlip:
         left, right = alg.pr * (alg.slash(kq) + mass), (alg.slash(k) + mass) * alg.pr
         return flip_projection_fast(alg, None, left=left, right=right)
 
-    F0, F2 = loop_average_scalar(fermion_flip)
+    F0, F2 = loop_average_scalar(fermion_flip, alg.domain)
     if sp.cancel(F2) != 0:
         raise AssertionError("l^2 part of the dipole numerator has a flip component")
     const = (I * b) * (I * a) * (-I * Q_F * e) * I**3 * 2 * (-I / (32 * sp.pi**2))
@@ -362,7 +377,7 @@ def chirality_flip() -> ChiralityFlip:
         line = alg.pr * (alg.slash(k) + mass) * alg.pr
         return flip_projection_fast(alg, current, line=line)
 
-    F0, F2 = loop_average_scalar(scalar_flip)
+    F0, F2 = loop_average_scalar(scalar_flip, alg.domain)
     if sp.cancel(F2) != 0:
         raise AssertionError("l^2 part of the scalar dipole numerator has a flip component")
     const = (I * b) * (I * a) * (-I * Q_S * e) * I**3 * 2 * (-I / (32 * sp.pi**2))

@@ -140,8 +140,22 @@ def canonical(expr: sp.Expr, x: sp.Symbol = X) -> sp.Expr:
     """Write expr as (polynomial in x and log x) / (c x^j (1 - x^2)^k)."""
     L = sp.Dummy("L")
     e = sp.expand_log(sp.sympify(expr), force=True).subs(sp.log(x), L)
-    e = sp.cancel(sp.together(e))
-    num, den = sp.fraction(e)
+    try:
+        num, den = _fraction_in(e, (x, L))
+    except (sp.CoercionFailed, sp.PolynomialError):  # not rational in x, log x
+        num, den = sp.fraction(sp.cancel(sp.together(e)))
+    return _canonical_parts(num, den, x, L)
+
+
+def _fraction_in(expr: sp.Expr, gens) -> tuple[sp.Expr, sp.Expr]:
+    """Reduced numerator and denominator of a rational function of ``gens`` (polynomial
+    arithmetic in the field QQ(gens), no expression-level simplification)."""
+    f = sp.QQ.frac_field(*gens).from_sympy(expr)
+    return f.numer.as_expr(), f.denom.as_expr()
+
+
+def _canonical_parts(num: sp.Expr, den: sp.Expr, x: sp.Symbol, L: sp.Symbol) -> sp.Expr:
+    """:func:`canonical` of num/den (reduced; den a polynomial in x; num in x and L = log x)."""
     den_poly = sp.Poly(den, x)
     coeff, factors = sp.factor_list(den_poly)
     k_minus = k_plus = j = 0
@@ -192,23 +206,34 @@ def _integrate(integrand: sp.Expr) -> sp.Expr:
     (dz = du/c, u from 1 to 1 + c) turns them into Laurent polynomials in u times
     powers of log u, integrated term by term with sympy; c is kept as one symbol until
     the end (a generic c != 0: x = 1 is reached as a limit, see ``taylor_one``).
+    The arithmetic is done with polynomials over QQ (log u and log(1 + c) as generators).
     """
-    h = integrand.subs(A2, 1 + C).subs(Z, (U - 1) / C) / C
-    h = h.replace(lambda e: isinstance(e, sp.log), lambda e: sp.log(sp.cancel(e.args[0])))
-    h = sp.expand(sp.expand_log(h, force=True))
-    total = sp.S.Zero
-    for logs, rational in sp.collect(h, sp.log(U), evaluate=False).items():
-        j = int(logs.as_powers_dict().get(sp.log(U), 0)) if logs != 1 else 0
-        num, den = sp.fraction(sp.cancel(sp.together(rational)))
-        n = sp.degree(den, U)
-        den_coeff = sp.cancel(den / U**n)
-        if den_coeff.has(U):
-            raise ArithmeticError(f"denominator {den} is not a power of u")
-        for (k,), coeff in sp.Poly(num, U).terms():
-            total += coeff / den_coeff * _power_log_integral(k - n, j)
-    if total.has(sp.Integral):
-        raise ArithmeticError(f"sympy could not integrate {integrand}")
-    return canonical(total.subs(C, X**2 - 1))
+    Lu, Lc, Lx = sp.Dummy("log_u"), sp.Dummy("log_1_plus_c"), sp.Dummy("log_x")
+    logs = {}
+    for term in integrand.atoms(sp.log):
+        argument = sp.cancel(term.args[0].subs(A2, 1 + C).subs(Z, (U - 1) / C))
+        if argument != U:
+            raise ArithmeticError(f"log argument {term.args[0]} is not 1 + (x^2 - 1) z")
+        logs[term] = Lu
+    h = integrand.xreplace(logs).xreplace({A2: 1 + C, Z: (U - 1) / C}) / C
+    num, den = _fraction_in(h, (U, C, Lu))
+    num_poly, den_poly = sp.Poly(num, U, Lu), sp.Poly(den, U, Lu)
+    if len(den_poly.terms()) != 1:
+        raise ArithmeticError(f"denominator {den} is not a power of u")
+    ((n, zero),), den_coeff = den_poly.monoms(), den_poly.coeffs()[0]
+    G = sp.QQ.frac_field(C, Lc)
+    total = G.zero
+    for (k, j), coeff in num_poly.terms():
+        total += G.from_sympy(coeff / den_coeff) * _power_log_integral_in(G, Lc, k - n, j)
+    # c = x^2 - 1 and log(1 + c) = 2 log x
+    back = {C: X**2 - 1, Lc: 2 * Lx}
+    num, den = _fraction_in(total.numer.as_expr().xreplace(back) / total.denom.as_expr().xreplace(back), (X, Lx))
+    return _canonical_parts(num, den, X, Lx)
+
+
+def _power_log_integral_in(G, Lc, k: int, j: int):
+    """:func:`_power_log_integral` as an element of G = QQ(c, log(1 + c))."""
+    return G.from_sympy(_power_log_integral(k, j).xreplace({sp.log(1 + C): Lc}))
 
 
 def taylor_at_one(integrand: sp.Expr, order: int = 3) -> tuple[sp.Expr, ...]:
@@ -332,6 +357,8 @@ def limit_zero(asymptotic: sp.Expr) -> sp.Expr:
 
 def _sign_of(expr: sp.Expr, factored: bool = False) -> int | None:
     """+1/-1 if expr (in positive symbols) has a definite sign, else None."""
+    if not factored and not expr.has(sp.log):
+        return _rational_sign(expr)
     if not factored:
         expr = sp.factor(sp.together(expr))
     if expr.is_positive:
@@ -356,6 +383,30 @@ def _sign_of(expr: sp.Expr, factored: bool = False) -> int | None:
     return None
 
 
+def _rational_sign(expr: sp.Expr) -> int | None:
+    """:func:`_sign_of` for a rational function of positive symbols: factor numerator and
+    denominator; an irreducible factor has a definite sign when all its coefficients have
+    the same sign (an even power of an indefinite factor stays indefinite, as above)."""
+    gens = sorted(expr.free_symbols, key=str)
+    if not gens:
+        return 1 if expr.is_positive else -1 if expr.is_negative else None
+    num, den = _fraction_in(expr, gens)
+    sign = 1
+    for part in (num, den):
+        content, factors = sp.factor_list(sp.Poly(part, *gens))
+        if content < 0:
+            sign = -sign
+        for factor, _power in factors:
+            coefficients = factor.coeffs()
+            if all(c > 0 for c in coefficients):
+                continue
+            if all(c < 0 for c in coefficients) and _power % 2:
+                sign = -sign
+            elif not all(c < 0 for c in coefficients):
+                return None
+    return sign
+
+
 def derive_sign(integrand_a: sp.Expr, closed: sp.Expr) -> str:
     """Sign of int_0^1 dz integrand for all x > 0, from the sign of the integrand.
 
@@ -364,10 +415,10 @@ def derive_sign(integrand_a: sp.Expr, closed: sp.Expr) -> str:
     sign is not fixed (then the function may still have one sign; see the scan).
     """
     t, b = sp.Symbol("t", positive=True), sp.Symbol("b", positive=True)
-    on_t = sp.together(integrand_a.subs(Z, t / (1 + t)))
-    below = _sign_of(sp.together(on_t.subs(A2, 1 / (1 + b))))
-    above = _sign_of(sp.together(on_t.subs(A2, 1 + b)))
-    at_one = _sign_of(sp.together(on_t.subs(A2, 1)))
+    on_t = integrand_a.subs(Z, t / (1 + t))
+    below = _sign_of(on_t.subs(A2, 1 / (1 + b)))
+    above = _sign_of(on_t.subs(A2, 1 + b))
+    at_one = _sign_of(on_t.subs(A2, 1))
     names = {1: "positive", -1: "negative"}
     if below is not None and below == above and at_one in (below, None):
         return names[below] + " for all x > 0 (sign-definite integrand)"
