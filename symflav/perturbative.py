@@ -93,22 +93,48 @@ class _Algebra:
     def mul(self, A, B, middle=None):
         """A diag(middle) B (``middle`` = inverse metric), or A B."""
         n, k, m = len(A), len(B), len(B[0]) if B else 0
-        zero = self.K.zero
         out = []
         for i in range(n):
             row = A[i]
             out_row = []
             for j in range(m):
-                s = zero
+                terms = []
                 for l in range(k):
                     a = row[l]
                     if a:
                         b = B[l][j]
                         if b:
-                            s += a * b * middle[l] if middle is not None else a * b
-                out_row.append(s)
+                            terms.append((a, b, middle[l]) if middle is not None else (a, b))
+                out_row.append(self.sum_of_products(terms))
             out.append(out_row)
         return out
+
+    def sum_of_products(self, terms):
+        """sum of prod(t) over the tuples t of ``terms``.
+
+        In a field of rational functions the products are summed per denominator with
+        polynomial arithmetic, and common factors are cancelled once per distinct
+        denominator (not after every operation): the same element, much less gcd work.
+        """
+        field = getattr(self.K, "field", None)
+        if field is None or not terms:
+            total = self.K.zero
+            for t in terms:
+                p = t[0]
+                for f in t[1:]:
+                    p = p * f
+                total += p
+            return total
+        groups: dict = {}
+        for t in terms:
+            numer, denom = t[0].numer, t[0].denom
+            for f in t[1:]:
+                numer, denom = numer * f.numer, denom * f.denom
+            groups[denom] = groups[denom] + numer if denom in groups else numer
+        total = self.K.zero
+        for denom, numer in groups.items():
+            total += field.new(numer, denom)
+        return total
 
     def extract(self, A, rows, cols):
         return [[A[i][j] for j in cols] for i in rows]
@@ -169,6 +195,9 @@ def _exact_sqrt(K, x):
     """sqrt(x) in K when x is a perfect square there (square-free decomposition), else None."""
     if not x:
         return K.zero
+    field = getattr(K, "field", None)
+    if field is not None and field.domain == sp.QQ and not x.numer.is_ground:
+        return _exact_sqrt_rational_function(field, x)
     value = K.to_sympy(x)
     if value.is_number:
         try:
@@ -189,6 +218,26 @@ def _exact_sqrt(K, x):
             return None
         root *= (c * sp.Mul(*(f ** (m // 2) for f, m in factors))) ** power
     return K.from_sympy(root)
+
+
+def _exact_sqrt_rational_function(field, x):
+    """:func:`_exact_sqrt` in QQ(parameters), from the square-free decompositions of the
+    numerator and denominator polynomials (no conversion to expressions)."""
+    coefficient = field.domain.one
+    roots = []
+    for part in (x.numer, x.denom):
+        c, factors = part.sqf_list()
+        if any(m % 2 for _, m in factors):
+            return None
+        coefficient = coefficient * c if not roots else coefficient / c
+        root = part.ring.one
+        for f, m in factors:
+            root *= f ** (m // 2)
+        roots.append(root)
+    c = sp.sqrt(field.domain.to_sympy(coefficient))
+    if not c.is_rational:
+        return None
+    return field.new(roots[0] * field.domain.from_sympy(c), roots[1])
 
 
 def _roots(alg: _Algebra, A, metric) -> list:
