@@ -126,8 +126,16 @@ def format_terms(table) -> str:
 def cmd_derive(args) -> int:
     _check_degree(args.degree)
     model = spec.load(args.derivation, charges=args.charge)
-    derivation = pipeline.run(model, degree=args.degree, progress=_progress)
-    files = outputs.render(derivation)
+    drawing = {}
+
+    def draw_early(name, result):  # the figures are drawn in the background while `checks` runs
+        if name == "figures" and result is not None:
+            from symflav import figures
+
+            drawing["files"] = figures.figure_files_in_background(result)
+
+    derivation = pipeline.run(model, degree=args.degree, progress=_progress, on_result=draw_early)
+    files = outputs.render(derivation, drawing.get("files"))
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     status, pdf_note = 0, ""
     if "report.tex" in files and not args.no_pdf:

@@ -61,7 +61,11 @@ PL = sp.ImmutableMatrix((ONE - GAMMA5) / 2)
 @lru_cache(maxsize=None)
 def sigma(mu: int, nu: int) -> sp.ImmutableMatrix:
     """sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu] (upper indices)."""
-    return sp.ImmutableMatrix(I / 2 * (GAMMA[mu] * GAMMA[nu] - GAMMA[nu] * GAMMA[mu]))
+    from sympy.polys.matrices import DomainMatrix
+
+    g_mu, g_nu = (DomainMatrix.from_Matrix(GAMMA[k]).convert_to(sp.QQ_I) for k in (mu, nu))
+    commutator = (g_mu * g_nu - g_nu * g_mu) * sp.QQ_I.from_sympy(I / 2)
+    return sp.ImmutableMatrix(commutator.to_Matrix())
 
 
 def dot(a, b) -> sp.Expr:
@@ -284,6 +288,16 @@ def feynman_parameters(denominators, params) -> tuple[tuple, sp.Expr]:
     return s, sp.expand(D)
 
 
+def _integrate_polynomial(expr: sp.Expr, x: sp.Symbol, lower, upper) -> sp.Expr:
+    """int_lower^upper dx expr for expr = polynomial in x / (factor free of x), exactly
+    (the antiderivative of the polynomial); other integrands go to sympy's integrate."""
+    num, den = sp.fraction(sp.together(expr))
+    if den.has(x) or not num.is_polynomial(x):
+        return sp.integrate(sp.expand(expr), (x, lower, upper))
+    antiderivative = sp.Poly(sp.expand(num), x).integrate()
+    return (antiderivative.as_expr().subs(x, upper) - antiderivative.as_expr().subs(x, lower)) / den
+
+
 @dataclass(frozen=True)
 class ChiralityFlip:
     """The chirality-flipping self-energy and dipole of one loop, in the couplings.
@@ -363,7 +377,7 @@ def chirality_flip() -> ChiralityFlip:
         raise AssertionError("l^2 part of the dipole numerator has a flip component")
     const = (I * b) * (I * a) * (-I * Q_F * e) * I**3 * 2 * (-I / (32 * sp.pi**2))
     integrand = const * F0 / D0  # coefficient of P^mu ubar P_R u, density over the simplex
-    integrand = sp.integrate(sp.expand(integrand.subs(x1, 1 - x2 - x3)), (x2, 0, 1 - x3)).subs(x3, z)
+    integrand = _integrate_polynomial(integrand.subs(x1, 1 - x2 - x3), x2, 0, 1 - x3).subs(x3, z)
     c_fermion = integrand / F_sigma * I  # coefficient of sigma^{mu nu} q_nu P_R (F_sigma is for i sigma)
     d_fermion = sp.factor(sp.cancel(c_fermion / rule))
 
@@ -383,7 +397,7 @@ def chirality_flip() -> ChiralityFlip:
     const = (I * b) * (I * a) * (-I * Q_S * e) * I**3 * 2 * (-I / (32 * sp.pi**2))
     integrand = const * F0 / D0
     # the density depends on x1 only: integrate the other simplex direction
-    integrand = sp.integrate(sp.expand(integrand.subs(x3, 1 - x1 - x2)), (x2, 0, 1 - x1)).subs(x1, 1 - z)
+    integrand = _integrate_polynomial(integrand.subs(x3, 1 - x1 - x2), x2, 0, 1 - x1).subs(x1, 1 - z)
     c_scalar = integrand / F_sigma * I
     d_scalar = sp.factor(sp.cancel(c_scalar / rule))
 

@@ -227,30 +227,32 @@ def enumerate_chains(model: Model, right, left, n: int) -> list[Chain]:
     for m in mediators:
         by_charge.setdefault(_charge_vector(model, m), []).append(m)
     options = insertion_options(model)
+    # charges as indices, with a transition table: step[i][k] is the charge index after
+    # insertion k at charge i (None: no mediator has that charge); Fraction arithmetic once
+    charges = list(by_charge) + [q for q in (target, start) if q not in by_charge]
+    index = {q: i for i, q in enumerate(charges)}
+    step = [[index.get(_add(model, q, dq)) for _, dq in options] for q in charges]
+    mediator_ids = {index[q] for q in by_charge}
+    goal = index[target]
     # reachable[k]: mediator charges from which the target is reachable in k more steps
-    reachable = [{target}]
+    reachable = [{goal}]
     for _ in range(n - 1):
-        nxt = set()
-        for q in by_charge:
-            if any(_add(model, q, dq) in reachable[-1] for _, dq in options):
-                nxt.add(q)
-        reachable.append(nxt)
+        reachable.append({i for i in mediator_ids if any(j in reachable[-1] for j in step[i])})
     chains: list[Chain] = []
 
     def walk(charge, path, meds):
-        step = len(path)
-        if step == n:
-            if charge == target:
+        depth = len(path)
+        if depth == n:
+            if charge == goal:
                 chains.append(Chain(left.lepton, tuple(path), tuple(meds)))
             return
-        for ins, dq in options:
-            new = _add(model, charge, dq)
-            if new not in by_charge or new not in reachable[n - step - 1]:
+        for (ins, _), new in zip(options, step[charge]):
+            if new not in mediator_ids or new not in reachable[n - depth - 1]:
                 continue
-            for med in by_charge[new]:
+            for med in by_charge[charges[new]]:
                 walk(new, path + [ins], meds + [med.name])
 
-    walk(start, [], [])
+    walk(index[start], [], [])
     return chains
 
 

@@ -149,9 +149,40 @@ def canonical(expr: sp.Expr, x: sp.Symbol = X) -> sp.Expr:
 
 def _fraction_in(expr: sp.Expr, gens) -> tuple[sp.Expr, sp.Expr]:
     """Reduced numerator and denominator of a rational function of ``gens`` (polynomial
-    arithmetic in the field QQ(gens), no expression-level simplification)."""
-    f = sp.QQ.frac_field(*gens).from_sympy(expr)
-    return f.numer.as_expr(), f.denom.as_expr()
+    arithmetic over QQ: the expression tree is combined into one fraction without
+    intermediate gcds, then common factors are cancelled once)."""
+    ring, *ring_gens = sp.ring(tuple(gens), sp.QQ)
+    num, den = _fraction_parts(sp.sympify(expr), ring, dict(zip(gens, ring_gens)))
+    num, den = num.cancel(den)
+    return num.as_expr(), den.as_expr()
+
+
+def _fraction_parts(expr: sp.Expr, ring, gens: dict):
+    """(numerator, denominator) polynomials of ``ring`` whose quotient is ``expr``."""
+    if expr in gens:
+        return gens[expr], ring.one
+    if expr.is_Add:
+        num, den = ring.zero, ring.one
+        for arg in expr.args:
+            n, d = _fraction_parts(arg, ring, gens)
+            if d == den:
+                num += n
+            else:
+                num, den = num * d + n * den, den * d
+        return num, den
+    if expr.is_Mul:
+        num, den = ring.one, ring.one
+        for arg in expr.args:
+            n, d = _fraction_parts(arg, ring, gens)
+            num, den = num * n, den * d
+        return num, den
+    if expr.is_Pow and expr.exp.is_Integer:
+        n, d = _fraction_parts(expr.base, ring, gens)
+        k = int(expr.exp)
+        return (n**k, d**k) if k >= 0 else (d ** (-k), n ** (-k))
+    if expr.is_Rational:
+        return ring(expr.p), ring(expr.q)
+    raise sp.CoercionFailed(f"{expr} is not a rational function of {tuple(gens)}")
 
 
 def _canonical_parts(num: sp.Expr, den: sp.Expr, x: sp.Symbol, L: sp.Symbol) -> sp.Expr:
@@ -209,18 +240,12 @@ def _integrate(integrand: sp.Expr) -> sp.Expr:
     The arithmetic is done with polynomials over QQ (log u and log(1 + c) as generators).
     """
     Lu, Lc, Lx = sp.Dummy("log_u"), sp.Dummy("log_1_plus_c"), sp.Dummy("log_x")
-    logs = {}
-    for term in integrand.atoms(sp.log):
-        argument = sp.cancel(term.args[0].subs(A2, 1 + C).subs(Z, (U - 1) / C))
-        if argument != U:
-            raise ArithmeticError(f"log argument {term.args[0]} is not 1 + (x^2 - 1) z")
-        logs[term] = Lu
-    h = integrand.xreplace(logs).xreplace({A2: 1 + C, Z: (U - 1) / C}) / C
+    h = integrand.xreplace(_log_symbols(integrand, Lu)).xreplace({A2: 1 + C, Z: (U - 1) / C}) / C
     num, den = _fraction_in(h, (U, C, Lu))
     num_poly, den_poly = sp.Poly(num, U, Lu), sp.Poly(den, U, Lu)
     if len(den_poly.terms()) != 1:
         raise ArithmeticError(f"denominator {den} is not a power of u")
-    ((n, zero),), den_coeff = den_poly.monoms(), den_poly.coeffs()[0]
+    ((n, _),), den_coeff = den_poly.monoms(), den_poly.coeffs()[0]
     G = sp.QQ.frac_field(C, Lc)
     total = G.zero
     for (k, j), coeff in num_poly.terms():
@@ -241,15 +266,33 @@ def taylor_at_one(integrand: sp.Expr, order: int = 3) -> tuple[sp.Expr, ...]:
 
     c_k = int_0^1 dz (1/k!) d^k/d(x^2)^k integrand at x = 1, where the integrand is a
     polynomial in z. Gives the x -> 1 value (removable singularity of the closed form)
-    and the coefficients a series patch needs.
+    and the coefficients a series patch needs. The derivatives are taken in the field of
+    rational functions of (z, a, L), L = log(1 + (a - 1) z) with dL/da = z/(1 + (a - 1) z).
     """
+    Lz = sp.Dummy("log_1_plus_cz")
+    F = sp.QQ.frac_field(Z, A2, Lz)
+    _, a, L = F.gens
+    current = F.from_sympy(integrand.xreplace(_log_symbols(integrand, Lz)))
+    dL = F.from_sympy(Z / (1 + (A2 - 1) * Z))
     coeffs = []
-    current = integrand
     for k in range(order):
-        antiderivative = sp.Poly(sp.expand(current.subs(A2, 1)), Z).integrate()
-        coeffs.append(antiderivative.eval(1) - antiderivative.eval(0))
-        current = sp.diff(current, A2) / (k + 1)
+        at_one = current.subs([(a, 1), (L, 0)])
+        if at_one.denom.degree(0) > 0:
+            raise ArithmeticError(f"the integrand at x = 1 is not a polynomial in z: {at_one}")
+        antiderivative = sp.Poly(at_one.numer.as_expr(), Z).integrate()
+        coeffs.append((antiderivative.eval(1) - antiderivative.eval(0)) / at_one.denom.as_expr())
+        current = (current.diff(a) + current.diff(L) * dL) * F.from_sympy(sp.Rational(1, k + 1))
     return tuple(coeffs)
+
+
+def _log_symbols(integrand: sp.Expr, symbol: sp.Symbol) -> dict:
+    """{log(1 + (a - 1) z): symbol} for every log in the integrand (others are an error)."""
+    logs = {}
+    for term in integrand.atoms(sp.log):
+        if sp.expand(term.args[0] - (1 + (A2 - 1) * Z)) != 0:
+            raise ArithmeticError(f"log argument {term.args[0]} is not 1 + (x^2 - 1) z")
+        logs[term] = symbol
+    return logs
 
 
 def _in_a(integrand_x: sp.Expr) -> sp.Expr:

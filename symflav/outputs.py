@@ -91,13 +91,15 @@ def _snippets(derivation: Derivation) -> dict[str, str]:
     return _report().snippets(derivation)
 
 
-def _figures(derivation: Derivation) -> dict[str, str | bytes]:
+def _figures(derivation: Derivation, drawn: Callable[[], dict[str, bytes]] | None = None) -> dict[str, str | bytes]:
+    """Figure files and claims.json; ``drawn`` returns the figure files when they were
+    started early (:func:`symflav.figures.figure_files_in_background`)."""
     data = derivation.results.get("figures")
     if data is None:
         return {}
     from symflav import figures
 
-    files: dict[str, str | bytes] = dict(figures.figure_files(data))
+    files: dict[str, str | bytes] = dict(drawn() if drawn else figures.figure_files(data))
     files["claims.json"] = dump_json({"_": header_fields(derivation.model), **data.to_json()})
     return files
 
@@ -105,8 +107,8 @@ def _figures(derivation: Derivation) -> dict[str, str | bytes]:
 MULTI_RENDERERS: list[Callable[[Derivation], dict[str, str | bytes]]] = [_snippets, _figures]
 
 
-def render(derivation: Derivation) -> dict[str, str]:
-    """Every output file of the stages that ran."""
+def render(derivation: Derivation, figure_files: Callable[[], dict[str, bytes]] | None = None) -> dict[str, str]:
+    """Every output file of the stages that ran (``figure_files``: see :func:`_figures`)."""
     files = {}
     for path, renderer in RENDERERS.items():
         try:
@@ -114,7 +116,8 @@ def render(derivation: Derivation) -> dict[str, str]:
         except KeyError:
             continue  # stage not run
     for renderer in MULTI_RENDERERS:
-        for path, text in renderer(derivation).items():
+        produced = renderer(derivation, figure_files) if renderer is _figures else renderer(derivation)
+        for path, text in produced.items():
             files.setdefault(path, text)
     return files
 

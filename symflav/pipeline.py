@@ -156,8 +156,10 @@ def run(
     degree: int | None = None,
     until: str | None = None,
     progress: Callable[[StageReport, int, int], None] | None = None,
+    on_result: Callable[[str, Any], None] | None = None,
 ) -> Derivation:
-    """Run every stage (or up to ``until``); ``progress`` is called after each stage."""
+    """Run every stage (or up to ``until``); ``progress`` is called after each stage, and
+    ``on_result(name, result)`` too (e.g. to start drawing figures while later stages run)."""
     results: dict[str, Any] = {"_degree": degree}
     reports = []
     stages = ordered_stages()
@@ -173,5 +175,7 @@ def run(
         reports.append(report)
         if progress:
             progress(report, i + 1, len(stages))
+        if on_result:
+            on_result(stage.name, result)
     results.pop("_degree")
     return Derivation(model, MappingProxyType(results), tuple(reports))

@@ -31,6 +31,7 @@ import itertools
 from dataclasses import dataclass
 
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
 from symflav.model import Model
 from symflav.potential import RealPotential
@@ -314,9 +315,11 @@ def stationary_points(conditions, free_vevs, potential0) -> tuple[tuple[Stationa
         if any(val.free_symbols & set(squares) for val in values):
             notes.append(f"{label}: a family of stationary points (not isolated); skipped")
             continue
-        values = tuple(sp.factor(sp.cancel(v)) for v in values)
         const, c, _ = form
-        V = sp.factor(sp.cancel(const + sum(ci * X for ci, X in zip(c, values)) / 2))
+        K = _field(list(values) + [const, *c])
+        exact = [K.from_sympy(v) for v in values]
+        values = tuple(_factored(v) for v in exact)
+        V = _factored(K.from_sympy(const) + sum((K.from_sympy(ci) * X for ci, X in zip(c, exact)), K.zero) / 2)
         points.append(StationaryPoint(label, tuple(nonzero), tuple(zip(nonzero, values)), V))
     return tuple(points), tuple(notes)
 
@@ -336,9 +339,12 @@ def minimum_conditions(free_vevs, potential0, points) -> tuple[tuple[MinimumCond
     if form is None:
         return (), ("V in the aligned subspace is not quadratic in the squared vevs; no conditions",)
     _, c, Q = form
+    K = _field(list(c) + list(Q))
+    c = DomainMatrix([[K.from_sympy(e)] for e in c], (len(squares), 1), K)
+    Q = DomainMatrix([[K.from_sympy(e) for e in Q.row(i)] for i in range(Q.rows)], Q.shape, K)
     out = []
     for k in range(1, len(squares) + 1):
-        minor = sp.factor(sp.cancel((2 * Q[:k, :k]).det()))
+        minor = _factored((Q.extract(range(k), range(k)) * K.from_sympy(2)).det())
         out.append(MinimumCondition(
             f"leading principal minor {k} of d^2V/dX dX (X = squared vevs {', '.join(map(str, free_vevs[:k]))}): "
             "V is a convex quadratic in the squared vevs", minor))
@@ -353,17 +359,34 @@ def minimum_conditions(free_vevs, potential0, points) -> tuple[tuple[MinimumCond
             continue
         S = [index[v] for v in p.nonzero]
         T = [i for i in range(len(free_vevs)) if i not in S]
-        Q_TS, Q_SS, Q_TT = Q.extract(T, S), Q.extract(S, S), Q.extract(T, T)
-        inverse = Q_SS.inv() if S else sp.zeros(0, 0)
-        C = (Q_TT - Q_TS * inverse * Q_TS.T).applyfunc(sp.cancel) if S else Q_TT
-        r = (c.extract(T, [0]) - Q_TS * inverse * c.extract(S, [0])).applyfunc(sp.cancel) if S else c.extract(T, [0])
+        C, r = Q.extract(T, T), c.extract(T, [0])
+        if S:  # Schur complement of Q_SS, in the field of rational functions
+            Q_TS, inverse = Q.extract(T, S), Q.extract(S, S).inv()
+            C = C - Q_TS * inverse * Q_TS.transpose()
+            r = r - Q_TS * inverse * c.extract(S, [0])
         if len(T) == 1:
-            difference = -sp.factor(r[0]) ** 2 / (4 * sp.factor(C[0, 0]))
+            difference = -_factored(r[0, 0].element) ** 2 / (4 * _factored(C[0, 0].element))
         else:
-            difference = sp.cancel(-(r.T * C.inv() * r)[0, 0] / 4)
+            quadratic = (r.transpose() * C.inv() * r)[0, 0].element
+            difference = sp.cancel(-_expr(quadratic) / 4)
         out.append(MinimumCondition(f"{full.name} - {p.name} <= 0 (the nontrivial point lies below {p.name})",
                                     difference, "<=0"))
     return tuple(out), ()
+
+
+def _field(exprs):
+    """QQ(parameters): exact rational-function arithmetic without expression swell."""
+    gens = sorted(set().union(*(sp.sympify(e).free_symbols for e in exprs)), key=str)
+    return sp.QQ.frac_field(*gens) if gens else sp.QQ
+
+
+def _expr(f) -> sp.Expr:
+    return f.numer.as_expr() / f.denom.as_expr() if hasattr(f, "numer") else sp.sympify(f)
+
+
+def _factored(f) -> sp.Expr:
+    """``factor`` of an element of :func:`_field` (numerator and denominator are already coprime)."""
+    return sp.factor(_expr(f))
 
 
 # ------------------------------------------------------------------ the stage
