@@ -19,9 +19,29 @@ def model():
     return spec.load()
 
 
-def run_cli(*args, cwd=None, timeout=600):
-    """Run ``python -m symflav ARGS`` in a subprocess; return the CompletedProcess."""
-    env = dict(os.environ)
+@pytest.fixture(scope="session")
+def derivation(model):
+    """The whole pipeline for the built-in model, run once per session (tests only read it)."""
+    from symflav import pipeline
+
+    return pipeline.run(model)
+
+
+@pytest.fixture(scope="session")
+def derived(tmp_path_factory):
+    """``symflav derive -o DIR`` of the built-in model, run twice with different hash seeds:
+    {seed: (CompletedProcess, DIR)}. Shared by the tests of the command, of the committed
+    files and of determinism (one pair of runs instead of one or two per test)."""
+    runs = {}
+    for seed in ("0", "12345"):
+        folder = tmp_path_factory.mktemp(f"derive_seed{seed}")
+        runs[seed] = (run_cli("derive", "-o", str(folder), env={"PYTHONHASHSEED": seed}), folder)
+    return runs
+
+
+def run_cli(*args, cwd=None, timeout=600, env=None):
+    """Run ``python -m symflav ARGS`` in a subprocess (``env``: extra variables); return the CompletedProcess."""
+    env = {**os.environ, **(env or {})}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run(
         [sys.executable, "-m", "symflav", *args],

@@ -19,7 +19,6 @@ import pytest
 import sympy as sp
 
 from conftest import REPO
-from symflav import pipeline
 from symflav.codegen import CodegenError
 from symflav.codegen.assemble import build_numeric_module, numeric_module
 from symflav.codegen.cse import straight_line
@@ -117,11 +116,6 @@ def _load(path, name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="module")
-def derivation(model):
-    return pipeline.run(model)
 
 
 @pytest.fixture(scope="module")
@@ -267,13 +261,10 @@ def test_content_hash_and_no_timestamps(derivation):
         assert word not in source.split('"""', 2)[1].lower()
 
 
-def test_generation_is_deterministic_across_hash_seeds(tmp_path):
+def test_generation_is_deterministic_across_hash_seeds(derived):
     outputs = []
     for seed in ("0", "12345"):
-        env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(REPO))
-        target = tmp_path / seed
-        done = subprocess.run([sys.executable, "-m", "symflav", "derive", "-o", str(target)],
-                              cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+        done, target = derived[seed]
         assert done.returncode == 0, done.stderr
         outputs.append((target / "numeric.py").read_bytes())
     assert outputs[0] == outputs[1]

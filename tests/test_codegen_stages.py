@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import pipeline
 from symflav.codegen.assemble import numeric_module
 
 x = sp.Symbol("x", positive=True)
@@ -29,8 +28,8 @@ def _integral(numerator):
 
 
 @pytest.fixture(scope="module")
-def base(model):
-    return pipeline.run(model)
+def base(derivation):
+    return derivation
 
 
 def _load(source, path, name):

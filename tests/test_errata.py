@@ -12,8 +12,8 @@ from symflav import checks, pipeline, printed
 
 
 @pytest.fixture(scope="module")
-def report(model):
-    return pipeline.run(model)["checks"]
+def report(derivation):
+    return derivation["checks"]
 
 
 @pytest.fixture(scope="module")

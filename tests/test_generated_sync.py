@@ -9,8 +9,8 @@ from __future__ import annotations
 from conftest import REPO
 
 
-def test_generated_files_are_in_sync(cli, tmp_path):
-    result = cli("derive", "-o", str(tmp_path))
+def test_generated_files_are_in_sync(derived):
+    result, tmp_path = derived["0"]
     assert result.returncode == 0, result.stderr
     committed = REPO / "generated" / "calibbi2020"
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".pdf")

@@ -6,14 +6,9 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import benchmark, numeric, pipeline
+from symflav import benchmark, numeric
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
-
-
-@pytest.fixture(scope="module")
-def derivation(model):
-    return pipeline.run(model, until="spectrum")
 
 
 def _values(derivation, model, point="table2", **changes):

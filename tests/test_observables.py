@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import loops, observables, pipeline
+from symflav import loops, observables
 
 
 # ------------------------------------------------------------------ two routes on synthetic spectra
@@ -52,8 +52,8 @@ def test_mixed_pair_mass_basis_tends_to_divided_difference():
 # ------------------------------------------------------------------ dipole relations (eqs. 1.4-1.8, 4.5-4.6)
 
 
-def test_relations_derived_from_the_dirac_algebra(model):
-    obs = pipeline.run(model)["observables"]
+def test_relations_derived_from_the_dirac_algebra(derivation):
+    obs = derivation["observables"]
     rel = observables.dipole_relations()
     delta_a, ReC, m = rel["delta_a"]
     assert sp.simplify(delta_a - m**2 * ReC / (2 * sp.pi**2)) == 0
@@ -88,8 +88,7 @@ def test_numbers_of_eqs_1_5_1_6_1_8_follow_the_derived_relations(model):
 
 
 @pytest.fixture(scope="module")
-def table2(model):
-    derivation = pipeline.run(model)
+def table2(derivation):
     return derivation, observables.evaluate(derivation, "table2")
 
 

@@ -13,11 +13,6 @@ from symflav import pipeline
 eps = sp.Symbol("eps", positive=True)
 
 
-@pytest.fixture(scope="module")
-def derivation(model):
-    return pipeline.run(model, until="spectrum")
-
-
 def _series_check(T, result, order):
     """Coefficients of U^T M U - diag(lambda) and U^T U - 1 through eps^order (exact arithmetic)."""
     U, n = result.U, T[0].rows

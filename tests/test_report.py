@@ -18,11 +18,6 @@ requires_pdflatex = pytest.mark.skipif(
     shutil.which("pdflatex") is None and not NEED_PDFLATEX, reason="pdflatex is not installed")
 
 
-@pytest.fixture(scope="module")
-def derivation(model):
-    return pipeline.run(model)
-
-
 def _with_fake_stages(derivation):
     """The derivation plus stand-ins with the interfaces of INTERFACES.md (computed here, by hand)."""
     model = derivation.model

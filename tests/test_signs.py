@@ -112,9 +112,7 @@ def test_delta_a_and_radiative_mass_have_opposite_signs():
             assert ratio(0.1, 1000.0, float(sm), float(sd)) < 0
 
 
-def test_observables_stage_reports_the_sign_relation(model):
-    from symflav import pipeline
-
-    obs = pipeline.run(model)["observables"]
+def test_observables_stage_reports_the_sign_relation(derivation):
+    obs = derivation["observables"]
     assert obs.sign_relation["holds"] is False
     assert sp.simplify(obs.relation("delta_a_over_m_RAD").as_numer_denom()[0].could_extract_minus_sign())

@@ -5,15 +5,9 @@ from __future__ import annotations
 import random
 
 import numpy as np
-import pytest
 import sympy as sp
 
 from symflav import numeric, pipeline, spec
-
-
-@pytest.fixture(scope="module")
-def derivation(model):
-    return pipeline.run(model, until="tadpoles")
 
 
 def _symbols(derivation):
