@@ -96,3 +96,47 @@ def test_real_stages_when_merged(base, tmp_path):
         for xv, gv in zip(xs, values):
             ref = _reference(expr, float(xv))
             assert abs(gv - ref) <= 1e-13 * abs(ref), (name, xv)
+
+
+def test_loop_functions_called_by_formulas_are_exported(base, model, tmp_path):
+    """A formula that calls another member of the loop families (here the scalar-photon
+    dipole I_da_S and its mass insertion) makes the module export it, derived by the loops
+    stage and patched like the others: 1e-13 against mpmath at 60 digits."""
+    loops = base["loops"]
+    x_phi = sp.Symbol("x_phi", positive=True)
+    calls = {name: sp.Function(name)(x_phi) for name in ("I_da_S", "I_da_S_x")}
+    results = dict(base.results)
+    results["observables"] = SimpleNamespace(formulas={
+        "scalar_photon_dipole": calls["I_da_S"] - 2 * calls["I_da_S_x"]})
+    numeric = _load(numeric_module(model, results).source, tmp_path / "calls_under_test.py", "calls_under_test")
+    assert {"I_da_S", "I_da_S_x", "I_m", "I_da"} <= set(numeric.__all__)
+    xs = np.concatenate([[1.0], 1 + np.logspace(-12, -0.5, 12), 1 - np.logspace(-12, -0.5, 12), np.logspace(-7, 7, 40)])
+    for name in calls:
+        expr = loops[name].closed_form.subs(loops.x, x)
+        for xv, gv in zip(xs, getattr(numeric, name)(xs)):
+            ref = _reference(expr, float(xv))
+            assert abs(gv - ref) <= 1e-13 * abs(ref), (name, xv)
+    got = numeric.scalar_photon_dipole(x_phi=xs)
+    np.testing.assert_allclose(got, numeric.I_da_S(xs) - 2 * numeric.I_da_S_x(xs), rtol=1e-15)
+
+
+def test_formula_parameters_document_declared_units(base, model, tmp_path):
+    """Parameters of exported formulas: units from the stage's ``formula_units``, else from
+    the model's parameter kinds, else "unit not declared" (never a guessed "dimensionless")."""
+    m_l, x_phi, w = sp.Symbol("m_l", positive=True), sp.Symbol("x_phi", positive=True), sp.Symbol("w_undeclared")
+    M_chi = model.symbols()["M_chi"]
+    results = dict(base.results)
+    results["observables"] = SimpleNamespace(
+        formulas={"toy_ratio": m_l * w * sp.Function("I_m_x")(x_phi) / M_chi**2},
+        formula_units={"m_l": ("GeV", "lepton mass"), "x_phi": ("dimensionless", "mu_phi1 / M_chi"),
+                       "toy_ratio": ("GeV^-1", "a toy ratio")})
+    numeric = _load(numeric_module(model, results).source, tmp_path / "units_under_test.py", "units_under_test")
+    doc = numeric.toy_ratio.__doc__
+    assert "m_l : array_like, float, keyword\n        m_l (GeV): lepton mass." in doc
+    assert "x_phi (dimensionless): mu_phi1 / M_chi." in doc
+    assert "M_chi (GeV)." in doc
+    assert "w_undeclared (unit not declared)." in doc
+    assert "toy_ratio (GeV^-1): a toy ratio." in doc
+    assert numeric.UNITS["m_l"] == "GeV" and "w_undeclared" not in numeric.UNITS
+    assert numeric.toy_ratio(m_l=0.1, w_undeclared=2.0, x_phi=1.0, M_chi=10.0) == pytest.approx(
+        0.1 * 2.0 * numeric.I_m_x(1.0) / 100.0, rel=1e-15)

@@ -61,17 +61,16 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
     stitched = []
     loop_names: dict[str, str] = {}
 
+    observables = results.get("observables")
+    formulas = _formulas(observables) if observables is not None else {}
     loops = results.get("loops")
     if loops is not None:
-        for name, (label, what) in LOOP_FUNCTIONS.items():
-            if name not in loops.closed_forms:
-                continue
-            st = series.stitch(loops.closed_forms[name], loops.x)
+        for name, closed_form, summary in loop_functions_to_export(loops, formulas.values()):
+            st = series.stitch(closed_form, loops.x)
             stitched.append((name, st))
             loop_names[name] = name
             rendered.append(render_loop_function(LoopFunction(
-                name, f"The {what}, eq. ({label}), as derived.", st,
-                notes="Argument x = m/M: the scalar mass over the mediator mass.",
+                name, summary, st, notes="Argument x = m/M: the scalar mass over the mediator mass.",
             )))
 
     functions: list[Function] = [potential_function(model, results["potential"])]
@@ -85,18 +84,21 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
         functions.append(combined_vacuum_function(tadpole_fn, matrix_fn))
     if "spectrum" in results:
         functions.append(perturbative_function(model, results["spectrum"]))
-    if "observables" in results:
-        functions += observable_functions(model, results["observables"])
+    if observables is not None:
+        functions += observable_functions(model, observables)
 
     known = [p.name for p in model.parameters]
     extra = sorted({str(s) for f in functions for a in f.parameters for s in a.symbols} - set(known))
     for f in functions:
         rendered.append(render_function(f, loop_names, backend))
 
+    units = {p.name: UNIT_NAMES[p.kind] for p in model.parameters}
+    units.update({name: unit for name, (unit, _) in _declared_units(observables).items() if name in extra})
     constants = [
         ("FIELDS", repr(model.scalar_names), "Complex scalars of the potential, in the order of every vector argument."),
         ("PARAMETERS", _tuple_literal(known + extra), "Names of the parameters (keyword arguments)."),
-        ("UNITS", _dict_literal({p.name: UNIT_NAMES[p.kind] for p in model.parameters}), "Unit of each model parameter."),
+        ("UNITS", _dict_literal(units), "Unit of each parameter whose unit is declared (model parameters and "
+                                        "the symbols of the observables' formulas)."),
         ("POINTS", _points_literal(model), "Named parameter points of the derivation (GeV), as written in it."),
     ]
     description = (
@@ -120,17 +122,75 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
 # ---------------------------------------------------------------- specs
 
 
-def _parameter_args(model: Model, symbols) -> tuple[Argument, ...]:
-    """Keyword arguments for ``symbols``, in the model's parameter order, then by name."""
+def _parameter_args(model: Model, symbols, declared: Mapping[str, tuple[str, str]] | None = None
+                    ) -> tuple[Argument, ...]:
+    """Keyword arguments for ``symbols``, in the model's parameter order, then by name.
+
+    Units and descriptions: ``declared`` (name -> (unit, description), e.g. the
+    observables' ``formula_units``) first, then the model's parameter kinds; a symbol
+    with neither is documented as "unit not declared" (never guessed).
+    """
+    declared = declared or {}
     order = {p.symbol: i for i, p in enumerate(model.parameters)}
     info = {p.symbol: p for p in model.parameters}
     args = []
     for s in sorted(symbols, key=lambda s: (order.get(s, len(order)), str(s))):
-        p = info.get(s)
-        unit = UNIT_NAMES[p.kind] if p else "dimensionless"
-        note = f" {p.note}." if p and p.note else ""
-        args.append(Argument(_py(str(s)), (s,), f"{str(s)} ({unit}).{note}"))
+        name, p = str(s), info.get(s)
+        if name in declared:
+            unit, description = declared[name]
+            text = f"{name} ({unit})" + (f": {_sentence(description)}" if description else ".")
+        elif p:
+            text = f"{name} ({UNIT_NAMES[p.kind]})." + (f" {_sentence(p.note)}" if p.note else "")
+        else:
+            text = f"{name} (unit not declared)."
+        args.append(Argument(_py(name), (s,), text))
     return tuple(args)
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith(".") else text + "."
+
+
+def _declared_units(observables) -> dict[str, tuple[str, str]]:
+    """``observables.formula_units`` (symbol name -> (unit, description)), when the stage has it."""
+    units = getattr(observables, "formula_units", None) if observables is not None else None
+    if not isinstance(units, Mapping):
+        return {}
+    out = {}
+    for name, entry in units.items():
+        unit, description = (entry, "") if isinstance(entry, str) else tuple(entry)[:2]
+        out[str(name)] = (str(unit), str(description))
+    return out
+
+
+def _formulas(observables) -> dict:
+    formulas = getattr(observables, "formulas", observables)
+    return dict(formulas) if isinstance(formulas, Mapping) else {}
+
+
+def loop_functions_to_export(loops, formulas=()) -> list[tuple[str, sp.Expr, str]]:
+    """(name, closed form, summary) of the loop functions of the module: those of
+    :data:`LOOP_FUNCTIONS` the stage derived, then any other member of the families
+    (``_r1``, ``_S``, ...) that a formula calls, derived by :mod:`symflav.loops`."""
+    from symflav import loops as loop_stage
+
+    out, seen = [], set()
+    for name, (label, what) in LOOP_FUNCTIONS.items():
+        if name in loops.closed_forms:
+            out.append((name, loops.closed_forms[name], f"The {what}, eq. ({label}), as derived."))
+            seen.add(name)
+    called = sorted({type(f).__name__ for e in formulas for f in sp.sympify(e).atoms(sp.Function)})
+    for name in called:
+        key = loop_stage.parse_key_or_none(name)
+        if name in seen or key is None:
+            continue
+        form = loops.closed_forms[name] if name in loops.closed_forms else loop_stage.loop_function(*key).closed_form
+        function = loop_stage.loop_function(*key)
+        out.append((name, form, f"The loop function {name}(x) ({function.description}), as derived; "
+                                f"used by the observables' formulas."))
+        seen.add(name)
+    return out
 
 
 def _py(name: str) -> str:
@@ -242,22 +302,23 @@ def perturbative_function(model: Model, spectrum) -> Function:
 
 
 def observable_functions(model: Model, observables) -> list[Function]:
-    """One function per named formula of the ``observables`` stage (``.formulas``)."""
-    formulas = getattr(observables, "formulas", observables)
-    if not isinstance(formulas, Mapping):
-        return []
+    """One function per named formula of the ``observables`` stage (``.formulas``);
+    parameters documented from ``.formula_units`` where the stage declares them."""
+    declared = _declared_units(observables)
     functions = []
-    for name, expr in formulas.items():
+    for name, expr in _formulas(observables).items():
         expr = sp.sympify(expr)
         if not isinstance(expr, sp.Expr):
             continue
         params = expr.free_symbols
+        unit, description = declared.get(name, ("", ""))
+        result = (f"{name} ({unit})" + (f": {_sentence(description)}" if description else ".")) if unit else f"{name}."
         functions.append(Function(
             name=_py(name),
             summary=f"The observable {name} (derived formula).",
             arguments=(),
-            parameters=_parameter_args(model, params),
-            results=(Result(name, (expr,), (), f"{name}."),),
+            parameters=_parameter_args(model, params, declared),
+            results=(Result(name, (expr,), (), result),),
         ))
     return functions
 
