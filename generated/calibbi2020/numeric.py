@@ -10,7 +10,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: c74463f725f2a82ea2523a2c479cd07b1435484437633a2ab34968eaec9c039c
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 056014cacd11282121ced8618d806f6e3b6d73fcbd116c211bb928851f10115c
+content_sha256: 923efa5b11e1328545210114a43ec6bda7348df9f25d6c3ea24b631c18a62a8a
 """
 
 import numpy as np
@@ -98,7 +98,7 @@ PARAMETERS = (
 )
 
 
-#: Unit of each model parameter.
+#: Unit of each parameter whose unit is declared (model parameters and the symbols of the observables' formulas).
 UNITS = {
     'mu_1': 'GeV',
     'mu_3': 'GeV',
@@ -1069,9 +1069,9 @@ def ratio_da_mrad(*, out=None, **params):
     M_chi : array_like, float, keyword
         M_chi (GeV).
     m_l : array_like, float, keyword
-        m_l (dimensionless).
+        m_l (unit not declared).
     x_phi : array_like, float, keyword
-        x_phi (dimensionless).
+        x_phi (unit not declared).
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1105,9 +1105,9 @@ def m_rad_over_m_fn(*, out=None, **params):
     v_a : array_like, float, keyword
         v_a (GeV).
     lambda_2_2 : array_like, float, keyword
-        lambda_2_2 (dimensionless).
+        lambda_2_2 (unit not declared).
     x_phi : array_like, float, keyword
-        x_phi (dimensionless).
+        x_phi (unit not declared).
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1141,7 +1141,7 @@ def ratio_fn_rad(*, out=None, **params):
     v_a : array_like, float, keyword
         v_a (GeV).
     x_phi : array_like, float, keyword
-        x_phi (dimensionless).
+        x_phi (unit not declared).
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1171,9 +1171,9 @@ def delta_a_from_C(*, out=None, **params):
     Parameters
     ----------
     ReC : array_like, float, keyword
-        ReC (dimensionless).
+        ReC (unit not declared).
     m_l : array_like, float, keyword
-        m_l (dimensionless).
+        m_l (unit not declared).
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1203,11 +1203,11 @@ def d_e_from_C(*, out=None, **params):
     Parameters
     ----------
     ImC : array_like, float, keyword
-        ImC (dimensionless).
+        ImC (unit not declared).
     e : array_like, float, keyword
-        e (dimensionless).
+        e (unit not declared).
     m_l : array_like, float, keyword
-        m_l (dimensionless).
+        m_l (unit not declared).
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1237,13 +1237,13 @@ def BR_ratio_from_C(*, out=None, **params):
     Parameters
     ----------
     G_F : array_like, float, keyword
-        G_F (dimensionless).
+        G_F (unit not declared).
     absC_l2l : array_like, float, keyword
-        absC_l2l (dimensionless).
+        absC_l2l (unit not declared).
     absC_ll2 : array_like, float, keyword
-        absC_ll2 (dimensionless).
+        absC_ll2 (unit not declared).
     alpha : array_like, float, keyword
-        alpha (dimensionless).
+        alpha (unit not declared).
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
