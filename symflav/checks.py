@@ -36,6 +36,7 @@ from symflav.model import Model, Monomial
 from symflav.parsing import ParseError, parse_number, parse_operator
 from symflav.printed import Equation, Part, Registry
 from symflav.printed import load as load_registry
+from symflav import symbols
 from symflav.report import printer
 
 
@@ -350,12 +351,22 @@ def _seed(*parts) -> int:
     return zlib.crc32("|".join(str(p) for p in parts).encode())
 
 
+_LATEX: dict = {}
+
+
 def _latex(value) -> str | None:
+    """LaTeX of a compared object (remembered: the same entries recur across equations)."""
     if value is None:
         return None
     if isinstance(value, sp.MatrixBase):
         return printer.latex(value)
-    return printer.latex(value)
+    value = sp.sympify(value)
+    key = (value, tuple(sorted(symbols.FUNCTION_LATEX.items())))
+    if key not in _LATEX:
+        if len(_LATEX) > 4096:
+            _LATEX.clear()
+        _LATEX[key] = printer.latex(value)
+    return _LATEX[key]
 
 
 def _prepare(registry: Registry, model: Model, part: Part, printed, derived, definitions=None):
@@ -713,10 +724,9 @@ def _table2(ctx: Context) -> list[CheckResult]:
                                            f"{name} is not derived", provider))
                 continue
             value, tolerance, note = derived[name]
-            target = parse_number(text)
-            allowed = _half_unit(text) + tolerance
-            diff = target - sp.nsimplify(value, rational=True)
-            ok = abs(float(diff)) <= float(allowed)
+            allowed = float(_half_unit(text)) + float(tolerance)
+            diff = float(parse_number(text)) - float(value)
+            ok = abs(diff) <= allowed
             witness = {"point": {"point": point_name}, "printed": text, "derived": _num(value),
                        "difference": _num(diff)}
             rounding = f"printed digits and input rounding allow {_num(allowed)}"
@@ -739,7 +749,7 @@ def _table2_spectrum(ctx: Context, point: str, printed: dict) -> dict:
     missing = [s for s in inputs if s not in values]
     if missing:
         raise NotAvailable(f"the point gives no value for {', '.join(map(str, missing))}")
-    functions = [sp.lambdify(inputs, m, "numpy") for m in matrices]
+    functions = [sp.lambdify(inputs, m.tolist(), "math") for m in matrices]
     columns = [P._leading_columns(ctx, "spectrum.U_S"), P._leading_columns(ctx, "spectrum.U_P")]
 
     def spectrum(vals):
@@ -770,7 +780,7 @@ def _table2_spectrum(ctx: Context, point: str, printed: dict) -> dict:
     for k, prefix in enumerate(("m_S", "m_P")):
         masses_k, overlaps = central[k]
         for i, m in enumerate(masses_k):
-            out[f"{prefix}{i + 1}"] = (m, sp.nsimplify(float(spread[k][i]), rational=True),
+            out[f"{prefix}{i + 1}"] = (float(m), float(spread[k][i]),
                                        f"{route}; labelled by its leading-order content (overlap {overlaps[i]:.3f})")
     return out
 
@@ -791,7 +801,7 @@ def _table2_caption(ctx: Context, point: str, printed: dict) -> dict:
     basis = evaluated["mass_basis"]
     note = ("flavon mass basis (exact propagators of the Table 2 spectrum above), every closure, "
             "sign of the lepton mass fixed by m_l > 0")
-    return {key: (float(basis[key]), sp.S.Zero, note) for key in ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
+    return {key: (float(basis[key]), 0.0, note) for key in ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
             if key in basis}
 
 
@@ -980,6 +990,8 @@ def run(derivation: pipeline.Derivation, *, sweep: bool = True) -> CheckReport:
     registry = load_registry(model)
     if registry is None:
         return CheckReport(model.name, (), (), ())
+    compare.forget()
+    _LATEX.clear()
     ctx = Context(derivation, registry)
     expansion = expansion_for(model, registry)
     variants = _Variants(ctx) if sweep else None

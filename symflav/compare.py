@@ -150,15 +150,27 @@ def _close(a, b) -> bool:
 
 
 MAX_OPS_FOR_SYMBOLIC = 600
+MAX_NODES_FOR_SYMBOLIC = 400
+
+
+def _nodes(expr) -> int:
+    return sum(1 for _ in sp.preorder_traversal(expr))
 
 
 def is_zero(expr) -> bool | None:
     """True/False when the symbolic route decides; None when it is inconclusive or too
     costly (more than :data:`MAX_OPS_FOR_SYMBOLIC` operations: the numeric route decides)."""
     expr = sp.sympify(expr)
+    if _nodes(expr) > MAX_NODES_FOR_SYMBOLIC:
+        return None
+    logs = {f: sp.Dummy("log") for f in expr.atoms(sp.log)}
+    if logs:  # a rational identity in x and L = log(...) is an identity in x
+        if any(a.args[0].has(sp.log) for a in logs):
+            return None
+        return True if is_zero(expr.xreplace(logs)) else None  # otherwise the numeric route decides
     free = sorted(expr.free_symbols, key=lambda s: s.name)
     opaque = expr.atoms(sp.core.function.AppliedUndef, sp.Abs, sp.re, sp.im)
-    if free and not opaque and expr.is_rational_function(*free):
+    if free and not opaque and not logs and expr.is_rational_function(*free):
         # the numerator over a common denominator, as a polynomial (no expansion of the quotient)
         numerator = expr if expr.is_polynomial(*free) else sp.fraction(sp.together(expr))[0]
         poly = sp.Poly(numerator, *free)
@@ -186,11 +198,31 @@ def is_zero(expr) -> bool | None:
     return None
 
 
+_MEMO: dict = {}
+
+
+def forget() -> None:
+    """Drop remembered comparisons (one run of the compare stage remembers its own)."""
+    _MEMO.clear()
+
+
 def compare(printed, derived, *, relation: str = "=", order: int | None = None,
             expansion: Expansion | None = None, seed: int = 0, brief: bool = False) -> Outcome:
     """Compare two scalar expressions (see the module docstring for the routes).
 
-    ``brief``: only the status is needed (no difference is tidied)."""
+    ``brief``: only the status is needed (no difference is tidied). The same comparison
+    asked twice (a formula printed twice) is answered once."""
+    key = (sp.sympify(printed), sp.sympify(derived), relation, order, expansion)
+    known = _MEMO.get(key)
+    if known is not None and (brief or known[1] is False):
+        return known[0]
+    outcome = _compare(printed, derived, relation=relation, order=order, expansion=expansion, seed=seed,
+                       brief=brief)
+    _MEMO[key] = (outcome, brief)
+    return outcome
+
+
+def _compare(printed, derived, *, relation, order, expansion, seed, brief) -> Outcome:
     if relation in ("<", ">"):
         return compare_bound(printed, derived, relation, seed=seed)
     if relation in ("≃", "~", "≈") and order is not None:
@@ -233,8 +265,14 @@ MAX_OPS_FOR_FACTOR = 80
 MAX_SYMBOLS_FOR_FACTOR = 8
 
 
+MAX_NODES_FOR_TIDY = 120
+
+
 def _tidy(expr):
-    """A readable form of a difference: factored when that is cheap and shorter."""
+    """A readable form of a difference: expanded, and factored when that is cheap and shorter;
+    a large difference is left as it is (the witness point carries the numbers)."""
+    if _nodes(expr) > MAX_NODES_FOR_TIDY:
+        return expr
     e = sp.expand(expr)
     if sp.count_ops(e) <= MAX_OPS_FOR_FACTOR and len(e.free_symbols) <= MAX_SYMBOLS_FOR_FACTOR:
         f = sp.factor(sp.cancel(sp.together(e))) if e.is_rational_function() else e
@@ -247,6 +285,11 @@ def series_coefficients(expr, eps: sp.Symbol, upto: int):
 
     Returns ``None`` when ``expr`` is not a rational function of ``eps``.
     """
+    if expr.is_polynomial(eps):
+        poly = sp.Poly(sp.expand(expr), eps)
+        if not any(c.has(eps) for c in poly.coeffs()):
+            terms = {k[0]: c for k, c in poly.terms()}
+            return {k: terms.get(k, sp.S.Zero) for k in range(0, upto + 1)} if upto >= 0 else {}
     expr = sp.together(sp.expand(expr))
     num, den = sp.fraction(expr)
     try:
@@ -357,8 +400,21 @@ def compare_bound(bound, derived, relation: str, *, seed: int = 0) -> Outcome:
         points = [{free[0]: g if free[0].is_positive else (g if rng.random() < 0.5 else -g)} for g in grid]
     elif free:
         points = [{s: rng.choice(grid) for s in free} for _ in range(len(grid))]
+    f_derived = sp.lambdify(free, derived, "mpmath") if free else None
+    f_bound = sp.lambdify(free, bound, "mpmath") if free else None
+
+    def at(f, expr, point):
+        if f is None:
+            return evaluate(expr, point)
+        with mpmath.workdps(DIGITS):
+            try:
+                return mpmath.mpmathify(f(*[mpmath.mpf(point[s].p) / point[s].q if point[s].is_Rational
+                                            else mpmath.mpmathify(complex(point[s])) for s in free]))
+            except (TypeError, ValueError, ZeroDivisionError):
+                return mpmath.mpc(mpmath.nan)
+
     for point in points:
-        vd, vb = evaluate(derived, point), evaluate(bound, point)
+        vd, vb = at(f_derived, derived, point), at(f_bound, bound, point)
         with mpmath.workdps(DIGITS):
             real = not isinstance(vd, mpmath.mpc) or abs(vd.imag) <= TOLERANCE * (abs(vd) + 1)
             ok = real and (mpmath.re(vd) < mpmath.re(vb) if relation == "<" else mpmath.re(vd) > mpmath.re(vb))

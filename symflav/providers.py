@@ -516,12 +516,17 @@ def mixing(cp: str):
 
 
 def _leading_columns(ctx: Context, provider: str):
+    """The derived states' columns at leading order (v_1 -> 0), in the paper's label order."""
     import numpy as np
 
-    part = _mixing_part(ctx, provider)
+    cp = "even" if provider == "spectrum.U_S" else "odd"
+    spec = ctx.stage("spectrum")
+    states = spec.scalars if cp == "even" else spec.pseudoscalars
+    perm, _ = paper_labels(ctx, cp)
     num = sp.fraction(ctx.model.vacuum.small_value)[0]
-    printed = ctx.registry.expand_definitions(part.formula).xreplace({num: 0})
-    return np.array(sp.N(printed, 20).tolist(), dtype=float)
+    rows = [[sp.sympify(states[perm[j]].column[i]).xreplace({num: 0}) for j in range(len(perm))]
+            for i in range(len(perm))]
+    return np.array(sp.N(sp.Matrix(rows), 20).tolist(), dtype=float)
 
 
 def _assign(printed_columns, vectors) -> tuple[tuple[int, ...], tuple[float, ...]]:

@@ -184,14 +184,14 @@ def law(derivation: pipeline.Derivation, name: str, conventions) -> Law | None:
     commutes = _commutes(model, K, rho)
     stationary, reason = True, ""
     tadpoles = derivation.results.get("tadpoles")
-    if tadpoles is not None:
+    if tadpoles is not None and not commutes:  # a commuting law maps the stationary vacuum onto one
         table_k = dict(K)
         table_k.update({v: rho * v for v in vevs})
         stationary = _stationary(model, tadpoles, table_k, rho)
         if not stationary:
             reason = (f"under variant {name} the derivation's relations and alignment are not a stationary "
                       "point for generic parameters: there is no vacuum to compare")
-        elif not commutes:
+        else:
             reason = f"variant {name} does not commute with the derivation's relations: re-derived"
     return Law(name, tuple(sorted(K.items(), key=lambda kv: kv[0].name)), rho, factor, vevs,
                commutes, stationary, reason)
