@@ -29,67 +29,19 @@ from typing import Any, Callable
 import sympy as sp
 
 from symflav import compare, pipeline
+from symflav import variants as variants_mod
 from symflav.compare import Expansion, Outcome
 from symflav.errors import SpecError
 from symflav.model import Model, Monomial
 from symflav.parsing import ParseError, parse_number, parse_operator
 from symflav.printed import Equation, Part, Registry
 from symflav.printed import load as load_registry
+from symflav import symbols
 from symflav.report import printer
 
 
-class NotAvailable(Exception):
-    """A provider cannot give its object; the message is the reason."""
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a provider sees: the derivation, its registry, the part being checked."""
-
-    derivation: pipeline.Derivation
-    registry: Registry
-
-    @property
-    def model(self) -> Model:
-        return self.derivation.model
-
-    def stage(self, name: str):
-        if name not in self.derivation.results:
-            raise NotAvailable(f"stage {name} not available")
-        return self.derivation.results[name]
-
-    def field_index(self, part: Part) -> int:
-        names = list(self.model.scalar_names)
-        if part.select in names:
-            return names.index(part.select)
-        if isinstance(part.select, int) and 0 <= part.select < len(names):
-            return part.select
-        raise NotAvailable(f"select {part.select!r} is not a field of the model")
-
-
-@dataclass(frozen=True)
-class Provider:
-    """Where a printed part finds its derived counterpart.
-
-    ``get(ctx, part)`` returns a sympy expression or matrix in the registry's symbols
-    (or raises :class:`NotAvailable`); ``None`` means not wired yet. ``conventional``
-    providers are re-derived under every declared convention variant.
-    """
-
-    name: str
-    stage: str | None
-    get: Callable[[Context, Part], Any] | None
-    conventional: bool
-    description: str
-
-
-def _select(sequence, part: Part, ctx: Context):
-    if isinstance(part.select, int):
-        try:
-            return sequence[part.select]
-        except IndexError:
-            raise NotAvailable(f"no entry {part.select}") from None
-    return sequence[ctx.field_index(part)]
+from symflav.providers import Context, NotAvailable, Provider, select as _select  # noqa: F401 (re-exported)
+from symflav import providers as P
 
 
 def _potential_expr(ctx: Context, part: Part):
@@ -116,12 +68,12 @@ def _tadpoles_general(ctx: Context, part: Part):
     return _select(ctx.stage("tadpoles").general, part, ctx)
 
 
-def _attribute(stage: str, attribute: str, pick: bool = False):
+def _attribute(stage: str, attribute: str):
     def get(ctx: Context, part: Part):
         value = getattr(ctx.stage(stage), attribute, None)
         if value is None:
             raise NotAvailable(f"stage {stage} has no attribute {attribute}")
-        return _select(value, part, ctx) if pick else value
+        return value
 
     return get
 
@@ -131,50 +83,66 @@ def _orthogonal(ctx: Context, part: Part):
     return sp.eye(n)
 
 
-def _unwired(name: str, stage: str, description: str, conventional: bool = False) -> Provider:
-    return Provider(name, stage, None, conventional, description)
+def _numbers(ctx: Context, part: Part):
+    raise NotAvailable("a table of numbers: compared in the table's own check")
 
 
+# law: how the object follows a declared convention variant (symflav.providers.Provider)
 PROVIDERS: dict[str, Provider] = {p.name: p for p in [
-    # -- wired on this branch
-    Provider("potential.expr", "potential", _potential_expr, True, "V(phi, phi^dagger) (eq. 3.3)"),
-    Provider("potential.field_expansion", "potential", _field_expansion, True,
+    Provider("potential.expr", "potential", _potential_expr, "rederive", "V(phi, phi^dagger) (eq. 3.3)"),
+    Provider("potential.field_expansion", "potential", _field_expansion, "rederive",
              "phi_i in real components around the vacuum (eq. A.1)"),
-    Provider("conventions.mass_matrix_factor", "potential", _mass_matrix_factor, True,
+    Provider("conventions.mass_matrix_factor", "potential", _mass_matrix_factor, "rederive",
              "(M^2)_ij / (d^2V/dsigma_i dsigma_j) (eq. A.4)"),
-    Provider("property.orthogonal", None, _orthogonal, False,
+    Provider("property.orthogonal", None, _orthogonal, None,
              "U^T U = 1 for any orthogonal diagonalization (A.8, A.9)"),
-    # -- from the stages of other branches (INTERFACES.md); wired where the interface is fixed
-    Provider("tadpoles.general", "tadpoles", _tadpoles_general, True, "dV/dsigma_i at the vacuum, all parameters free"),
-    Provider("mass_matrices.M_S2_vacuum", "mass_matrices", _attribute("mass_matrices", "M_S2_vacuum"), True,
+    Provider("tadpoles.general", "tadpoles", _tadpoles_general, "tadpole",
+             "dV/dsigma_i at the vacuum, all parameters free"),
+    Provider("tadpoles.stationary_points", "tadpoles", P.stationary_points, "points",
+             "closed-form stationary points (v_1^2, v_a^2, V) of the aligned potential (eq. A.3)"),
+    Provider("mass_matrices.M_S2_vacuum", "mass_matrices", _attribute("mass_matrices", "M_S2_vacuum"), "mass2",
              "CP-even mass matrix, relations and alignment imposed, mu^2 eliminated"),
-    Provider("mass_matrices.M_P2_vacuum", "mass_matrices", _attribute("mass_matrices", "M_P2_vacuum"), True,
+    Provider("mass_matrices.M_P2_vacuum", "mass_matrices", _attribute("mass_matrices", "M_P2_vacuum"), "mass2",
              "CP-odd mass matrix, relations and alignment imposed, mu^2 eliminated"),
-    _unwired("tadpoles.stationary_points", "tadpoles", "stationary points (v_1^2, v_a^2, V) (eq. A.3)", True),
-    _unwired("tadpoles.eliminated", "tadpoles", "mu^2 from the tadpoles, at the Table 2 point", True),
-    _unwired("spectrum.scalar_masses2", "spectrum", "perturbative CP-even masses, paper's labels S_1..S_4", True),
-    _unwired("spectrum.pseudoscalar_masses2", "spectrum", "perturbative CP-odd masses, paper's labels P_1..P_4", True),
-    _unwired("spectrum.U_S", "spectrum", "CP-even mixing matrix at O(epsilon), sigma = U_S S", True),
-    _unwired("spectrum.U_P", "spectrum", "CP-odd mixing matrix at O(epsilon), varphi = U_P P", True),
-    _unwired("spectrum.point", "spectrum", "exact spectrum at the Table 2 point (GeV)", True),
-    _unwired("loops.I_m", "loops", "closed form of I_m(x) (eq. A.18), x -> x_phi"),
-    _unwired("loops.I_da", "loops", "closed form of I_Delta_a(x) (eq. A.18), x -> x_phi"),
-    _unwired("loops.I_m_x", "loops", "closed form of I_m^x(x) (eq. 2.5), x -> x_phi"),
-    _unwired("loops.I_da_x", "loops", "closed form of I_Delta_a^x(x) (eq. 2.7), x -> x_phi"),
-    _unwired("flavor.m_FN", "flavor", "tree (FN) mass of one chain"),
-    _unwired("flavor.m_RAD", "flavor", "radiative mass (mass-insertion or mass-basis route)"),
-    _unwired("flavor.masses", "flavor", "m_mu, m_e: FN plus radiative (eqs. 3.7, 3.8)"),
-    _unwired("flavor.lambda_eff", "flavor", "the quartic closing the loop (eq. 3.6)"),
-    _unwired("observables.delta_a", "observables", "Delta a_l, mass-insertion route"),
-    _unwired("observables.delta_a_mass_basis", "observables", "Delta a_l in the flavon mass basis (eq. A.16)"),
-    _unwired("observables.delta_a_from_C", "observables", "Delta a_l from C_ll (eq. 1.4)"),
-    _unwired("observables.br_ratio", "observables", "BR(l -> l' gamma)/BR(l -> l' nu nu) (eq. 1.7)"),
-    _unwired("observables.ratio_da_mrad", "observables", "Delta a_l / m_l^RAD (eq. 2.9)"),
-    _unwired("observables.ratio_fn_rad", "observables", "|lambda m_FN/m_RAD| (eq. 2.10)"),
-    _unwired("observables.condition_3_11", "observables", "bounds and quantity of eq. (3.11)"),
-    _unwired("observables.y_phi_l", "observables", "phi_1 coupling to leptons (eq. 4.1)"),
-    _unwired("observables.d_e", "observables", "electron EDM (eq. 4.5)"),
-    _unwired("observables.point", "observables", "Delta a_mu, Delta a_e, c_e, c_mu at the Table 2 point"),
+    Provider("spectrum.scalar_masses2", "spectrum", P.masses2("even"), "mass2",
+             "perturbative CP-even masses^2, the paper's labels S_1..S_4 (by leading-order content)"),
+    Provider("spectrum.pseudoscalar_masses2", "spectrum", P.masses2("odd"), "mass2",
+             "perturbative CP-odd masses^2, the paper's labels P_1..P_4 (by leading-order content)"),
+    Provider("spectrum.U_S", "spectrum", P.mixing("even"), "mixing",
+             "CP-even mixing matrix through O(epsilon), sigma = U_S S, columns in the paper's labels"),
+    Provider("spectrum.U_P", "spectrum", P.mixing("odd"), "mixing",
+             "CP-odd mixing matrix through O(epsilon), varphi = U_P P, columns in the paper's labels"),
+    Provider("spectrum.point", "mass_matrices", _numbers, None,
+             "exact spectrum at the Table 2 inputs, vevs given and mu^2 from the tadpoles (GeV)"),
+    Provider("loops.I_m", "loops", P.loop_function("I_m"), None, "closed form of I_m(x) (eq. A.18), x -> x_phi"),
+    Provider("loops.I_da", "loops", P.loop_function("I_da"), None,
+             "closed form of I_Delta_a(x) (eq. A.18), x -> x_phi"),
+    Provider("loops.I_m_x", "loops", P.loop_function("I_m_x"), None,
+             "closed form of I_m^x(x) (eq. 2.5), x -> x_phi"),
+    Provider("loops.I_da_x", "loops", P.loop_function("I_da_x"), None,
+             "closed form of I_Delta_a^x(x) (eq. 2.7), x -> x_phi"),
+    Provider("flavor.m_FN", "flavor", P.m_fn, None, "tree (FN) mass of a chain with n insertions, paper's phase"),
+    Provider("flavor.m_RAD", "observables", P.m_rad, "couplings",
+             "radiative mass: eq. (2.2)'s closure of the eq. (2.3) chain, or the mass-basis form (A.15)"),
+    Provider("flavor.masses", "observables", P.lepton_mass, "couplings",
+             "m_mu, m_e: FN plus the lambda_1ab-enhanced radiative mass (eqs. 3.7, 3.8), paper's phase"),
+    Provider("flavor.lambda_eff", "observables", P.lambda_eff, "couplings",
+             "the phi_1 phi_1 closure in eq. (2.2)'s normalization (eq. 3.6)"),
+    Provider("observables.delta_a", "observables", P.delta_a, "couplings",
+             "Delta a_l, mass insertion (eqs. 2.6, 3.9, 3.10)"),
+    Provider("observables.delta_a_mass_basis", "observables", P.delta_a_mass_basis, "couplings",
+             "Delta a_l in the flavon mass basis (eq. A.16)"),
+    Provider("observables.delta_a_from_C", "observables", P.delta_a_from_c, None, "Delta a_l from C_ll (eq. 1.4)"),
+    Provider("observables.br_ratio", "observables", P.br_ratio, None,
+             "BR(l -> l' gamma)/BR(l -> l' nu nu) (eq. 1.7)"),
+    Provider("observables.ratio_da_mrad", "observables", P.ratio_da_mrad, None, "Delta a_l / m_l^RAD (eq. 2.9)"),
+    Provider("observables.ratio_fn_rad", "observables", P.ratio_fn_rad, None, "|lambda m_FN/m_RAD| (eq. 2.10)"),
+    Provider("observables.condition_3_11", "observables", P.condition_3_11, "couplings",
+             "bounds and quantity of eq. (3.11)"),
+    Provider("observables.y_phi_l", "flavor", P.y_phi_l, None, "phi_1 coupling to leptons (eq. 4.1)"),
+    Provider("observables.d_e", "observables", P.d_e, None, "electron EDM (eq. 4.5)"),
+    Provider("observables.point", "observables", _numbers, None,
+             "Delta a_mu, Delta a_e, c_e, c_mu at the Table 2 inputs (flavon mass basis)"),
 ]}
 
 
@@ -303,21 +271,68 @@ class CheckReport:
 
 
 class _Variants:
-    """Derivations under each declared convention variant, run lazily as far as needed."""
+    """Derived objects under each declared convention variant, computed once per run.
 
-    def __init__(self, derivation: pipeline.Derivation):
-        self.base = derivation
-        self.cache: dict[str, pipeline.Derivation] = {}
+    Objects of cheap stages (``law == "rederive"``) are re-derived from the variant's
+    potential (the operator table is convention independent and shared). Every other object
+    follows from the derivation's own by the variant's law (:mod:`symflav.variants`); when no
+    law applies, the variant's stages are re-run (memoized per variant).
+    """
 
-    def get(self, name: str, stage: str) -> pipeline.Derivation:
-        cached = self.cache.get(name)
-        if cached is not None and stage in cached.results:
-            return cached
-        if stage not in [s.name for s in pipeline.STAGES if not s.final]:
-            raise NotAvailable(f"stage {stage} is not a pipeline stage")
-        model = self.base.model
-        self.cache[name] = pipeline.run(model.with_conventions(dict(model.variants)[name]), until=stage)
-        return self.cache[name]
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.laws: dict = {}
+        self.light: dict = {}
+        self.full: dict = {}
+
+    def conventions(self, name: str):
+        return dict(self.ctx.model.variants)[name]
+
+    def law(self, name: str):
+        if name not in self.laws:
+            self.laws[name] = variants_mod.law(self.ctx.derivation, name, self.conventions(name))
+        return self.laws[name]
+
+    def _light(self, name: str) -> pipeline.Derivation:
+        if name not in self.light:
+            from symflav import potential
+
+            base = self.ctx.derivation
+            model = base.model.with_conventions(self.conventions(name))
+            results = {"operators": base["operators"],
+                       "potential": potential.build_potential(base["operators"], model.conventions)}
+            self.light[name] = pipeline.Derivation(model, results, ())
+        return self.light[name]
+
+    def _full(self, name: str, stage: str) -> pipeline.Derivation:
+        cached = self.full.get(name)
+        if cached is None or stage not in cached.results:
+            model = self.ctx.model.with_conventions(self.conventions(name))
+            self.full[name] = pipeline.run(model, until=stage)
+        return self.full[name]
+
+    def derived(self, name: str, provider: Provider, part: Part):
+        """(object under the variant, None) or (None, the reason it has none)."""
+        registry = self.ctx.registry
+        try:
+            if provider.law == "rederive":
+                light = self._light(name)
+                if provider.stage in light.results:
+                    return provider.get(Context(light, registry), part), None
+                return provider.get(Context(self._full(name, provider.stage), registry), part), None
+            law = self.law(name)
+            if law is not None and provider.law in variants_mod.VACUUM_KINDS and not law.stationary:
+                return None, law.reason
+            if law is None or (provider.law in variants_mod.VACUUM_KINDS and not law.commutes):
+                return provider.get(Context(self._full(name, provider.stage), registry), part), None
+            return law.apply(provider.law, derived_object(self.ctx, provider, part)), None
+        except NotAvailable as exc:
+            return None, str(exc)
+
+
+def derived_object(ctx: Context, provider: Provider, part: Part):
+    """The provider's object for the part, computed once per run."""
+    return ctx.remember(("derived", part.key), lambda: provider.get(ctx, part))
 
 
 def expansion_for(model: Model, registry: Registry) -> Expansion | None:
@@ -336,12 +351,22 @@ def _seed(*parts) -> int:
     return zlib.crc32("|".join(str(p) for p in parts).encode())
 
 
+_LATEX: dict = {}
+
+
 def _latex(value) -> str | None:
+    """LaTeX of a compared object (remembered: the same entries recur across equations)."""
     if value is None:
         return None
     if isinstance(value, sp.MatrixBase):
         return printer.latex(value)
-    return printer.latex(value)
+    value = sp.sympify(value)
+    key = (value, tuple(sorted(symbols.FUNCTION_LATEX.items())))
+    if key not in _LATEX:
+        if len(_LATEX) > 4096:
+            _LATEX.clear()
+        _LATEX[key] = printer.latex(value)
+    return _LATEX[key]
 
 
 def _prepare(registry: Registry, model: Model, part: Part, printed, derived, definitions=None):
@@ -368,10 +393,13 @@ def _impose(expr, model: Model):
     return expr
 
 
-def _compare_part(registry, model, part: Part, printed, derived, expansion, definitions=None):
+def _compare_part(registry, model, part: Part, printed, derived, expansion, definitions=None, *, entries=None,
+                  brief: bool = False):
+    """Outcomes ``[(entry, Outcome)]`` of one part (``entries``: only these matrix entries;
+    ``brief``: the status only, no difference or witness), and both sides as compared."""
     printed, derived = _prepare(registry, model, part, printed, derived, definitions)
     options = dict(relation=part.relation, order=part.order if part.relation != "=" else None,
-                   expansion=expansion, seed=_seed(part.equation, part.index))
+                   expansion=expansion, seed=_seed(part.equation, part.index), brief=brief)
     if options["order"] is not None and expansion is None:
         options["order"] = None
     if part.is_matrix:
@@ -380,9 +408,15 @@ def _compare_part(registry, model, part: Part, printed, derived, expansion, defi
         rows, columns = _labels(model, part, printed.shape)
         if part.transform == "gram":
             rows = columns
-        return compare.compare_matrix(printed, derived, rows=rows, columns=columns,
+        return compare.compare_matrix(printed, derived, rows=rows, columns=columns, entries=entries,
                                       column_signs=part.column_signs, **options), printed, derived
-    return [(None, compare.compare(printed, derived, **options))], printed, derived
+    outcome = compare.compare(printed, derived, **options)
+    if part.overall_sign == "free" and not outcome.agrees:
+        flipped = compare.compare(printed, -derived, **options)
+        if flipped.agrees:
+            outcome = Outcome("convention", flipped.method, None, outcome.witness, flipped.order,
+                              _join(flipped.note, f"agrees with the opposite overall sign: {part.sign_note}"))
+    return [(None, outcome)], printed, derived
 
 
 def _labels(model: Model, part: Part, shape):
@@ -396,14 +430,26 @@ def _labels(model: Model, part: Part, shape):
 def _entry_value(value, entry: str | None, rows, columns):
     if entry is None or not isinstance(value, sp.MatrixBase):
         return value
-    r, c = entry.split(",")
     rows = rows or [str(i + 1) for i in range(value.shape[0])]
     columns = columns or [str(j + 1) for j in range(value.shape[1])]
-    return value[rows.index(r), columns.index(c)]
+    i, j = _split_entry(entry, rows, columns)
+    return value[i, j]
+
+
+def _split_entry(entry: str, rows, columns) -> tuple[int, int]:
+    """Row and column index of an entry "row,column" (labels may contain commas)."""
+    for i, r in enumerate(rows):
+        for j, c in enumerate(columns):
+            if entry == f"{r},{c}":
+                return i, j
+    raise KeyError(entry)
 
 
 def check_part(ctx: Context, part: Part, expansion, variants: _Variants | None) -> list[CheckResult]:
-    """All results of one part (one per matrix entry)."""
+    """All results of one part (one per matrix entry).
+
+    Entries that disagree under the derivation's conventions are compared again under every
+    declared convention variant; agreement under one gives status ``convention``."""
     registry, model = ctx.registry, ctx.model
     provider = PROVIDERS.get(part.provider)
     printed_latex = part.latex if part.latex else _latex(part.formula)
@@ -419,26 +465,31 @@ def check_part(ctx: Context, part: Part, expansion, variants: _Variants | None) 
     if provider.get is None:
         return not_checked(f"provider {provider.name} not wired yet (stage {provider.stage} present)")
     try:
-        derived = provider.get(ctx, part)
+        derived = derived_object(ctx, provider, part)
     except NotAvailable as exc:
         return not_checked(str(exc))
     outcomes, printed_full, derived_full = _compare_part(registry, model, part, part.formula, derived, expansion)
     rows, columns = _labels(model, part, printed_full.shape) if part.is_matrix else (None, None)
     if part.transform == "gram" and part.is_matrix:
         rows = columns
+    bad = [entry for entry, o in outcomes if o.status == "disagrees"]
     sweep: dict[str, dict] = {}
-    if provider.conventional and variants is not None and model.variants:
+    skipped: dict[str, str] = {}
+    if bad and provider.conventional and variants is not None:
         for name, _ in model.variants:
-            try:
-                vctx = Context(variants.get(name, provider.stage), registry)
-                vderived = provider.get(vctx, part)
-            except NotAvailable:
+            vderived, reason = variants.derived(name, provider, part)
+            if vderived is None:
+                skipped[name] = reason
                 continue
-            voutcomes, _, _ = _compare_part(registry, vctx.model, part, part.formula, vderived, expansion)
+            vmodel = model.with_conventions(variants.conventions(name))
+            voutcomes, _, _ = _compare_part(registry, vmodel, part, part.formula, vderived, expansion,
+                                            entries=bad if part.is_matrix else None, brief=True)
             sweep[name] = {entry: o for entry, o in voutcomes}
     results = []
     for entry, outcome in outcomes:
         variant_status = tuple((name, table[entry].status) for name, table in sweep.items() if entry in table)
+        if entry in bad:
+            variant_status += tuple((name, "not_checked") for name in skipped)
         status, note = outcome.status, outcome.note
         if status == "disagrees":
             agreeing = [name for name, s in variant_status if s in ("agrees", "agrees_to_order")]
@@ -447,16 +498,36 @@ def check_part(ctx: Context, part: Part, expansion, variants: _Variants | None) 
                 described = "; ".join(_describe_variant(model, n) for n in agreeing)
                 note = _join(note, f"agrees under the declared variant(s) {described}; "
                                    f"the derivation uses {_describe(model.conventions, model)}")
+            for name, reason in sorted(skipped.items()):
+                note = _join(note, f"variant {name} not compared: {reason}")
+        extra = _provider_note(ctx, part, entry)
+        shown = _entry_value(derived_full, entry, rows, columns)
+        if FLIPPED in outcome.note:
+            shown = -shown
         results.append(CheckResult(
             equation=part.equation, object=part.object, entry=entry, status=status,
             printed=printed_latex if entry is None else _latex(_entry_value(printed_full, entry, rows, columns)),
-            derived=_latex(_entry_value(derived_full, entry, rows, columns)),
+            derived=_latex(shown),
             difference=_latex(outcome.difference) if outcome.difference is not None else None,
             witness=outcome.witness.to_json() if outcome.witness else None,
-            note=note, provider=part.provider, relation=part.relation, order=part.order,
-            order_found=outcome.order, method=outcome.method, variants=variant_status,
+            note=_join(note, extra) if extra else note, provider=part.provider, relation=part.relation,
+            order=part.order, order_found=outcome.order, method=outcome.method, variants=variant_status,
         ))
     return results
+
+
+FLIPPED = "derived column taken with the opposite sign"
+
+
+def _provider_note(ctx: Context, part: Part, entry) -> str:
+    """Which derived state a label of the paper was matched with (spectrum parts)."""
+    cp = {"spectrum.scalar_masses2": "even", "spectrum.pseudoscalar_masses2": "odd"}.get(part.provider)
+    if cp is not None and isinstance(part.select, int):
+        try:
+            return P.label_note(ctx, cp, part.select)
+        except NotAvailable:
+            return ""
+    return ""
 
 
 def _join(a: str, b: str) -> str:
@@ -629,17 +700,109 @@ def _table2(ctx: Context) -> list[CheckResult]:
         results.append(CheckResult("Table 2", kind, str(lhs), "agrees" if ok else "disagrees",
                                    printed_text(printed, lhs), printer.latex(rhs) + " = " + _num(predicted),
                                    None if ok else _num(diff), None if ok else witness, note, f"model.{kind}s"))
-    for group, provider in (("spectrum", "spectrum.point"), ("caption", "observables.point")):
+    point_name = table.get("point")
+    for group, provider, compute in (("spectrum", "spectrum.point", _table2_spectrum),
+                                     ("caption", "observables.point", _table2_caption)):
         items = table.get(group, {})
         if not items:
             continue
         stage = PROVIDERS[provider].stage
-        reason = (f"stage {stage} not available" if stage not in ctx.derivation.results
-                  else f"provider {provider} not wired yet (stage {stage} present)")
+        try:
+            if stage not in ctx.derivation.results:
+                raise NotAvailable(f"stage {stage} not available")
+            if not point_name:
+                raise NotAvailable("the table names no point of the model")
+            derived = compute(ctx, point_name, printed)
+        except NotAvailable as exc:
+            for name, text in items.items():
+                results.append(CheckResult("Table 2", group, name, "not_checked", text, None, None, None, str(exc),
+                                           provider))
+            continue
         for name, text in items.items():
-            results.append(CheckResult("Table 2", group, name, "not_checked", text, None, None, None, reason,
-                                       provider))
+            if name not in derived:
+                results.append(CheckResult("Table 2", group, name, "not_checked", text, None, None, None,
+                                           f"{name} is not derived", provider))
+                continue
+            value, tolerance, note = derived[name]
+            allowed = float(_half_unit(text)) + float(tolerance)
+            diff = float(parse_number(text)) - float(value)
+            ok = abs(diff) <= allowed
+            witness = {"point": {"point": point_name}, "printed": text, "derived": _num(value),
+                       "difference": _num(diff)}
+            rounding = f"printed digits and input rounding allow {_num(allowed)}"
+            results.append(CheckResult(
+                "Table 2", group, name, "agrees" if ok else "disagrees", text, _num(value),
+                None if ok else _num(diff), None if ok else witness,
+                _join(note, rounding), provider, method="numeric"))
     return results
+
+
+def _table2_spectrum(ctx: Context, point: str, printed: dict) -> dict:
+    """m_S1..m_P4 at the Table 2 inputs (mass_matrices stage at the vacuum, exact eigenvalues),
+    each with the spread from rounding the printed inputs (central differences)."""
+    import numpy as np
+
+    values = P.point_values(ctx, point)
+    masses = ctx.stage("mass_matrices")
+    matrices = (masses.M_S2_vacuum, masses.M_P2_vacuum)
+    inputs = sorted(set().union(*(m.free_symbols for m in matrices)), key=str)
+    missing = [s for s in inputs if s not in values]
+    if missing:
+        raise NotAvailable(f"the point gives no value for {', '.join(map(str, missing))}")
+    functions = [sp.lambdify(inputs, m.tolist(), "math") for m in matrices]
+    columns = [P._leading_columns(ctx, "spectrum.U_S"), P._leading_columns(ctx, "spectrum.U_P")]
+
+    def spectrum(vals):
+        out = []
+        for f, lead in zip(functions, columns):
+            w, U = np.linalg.eigh(np.array(f(*[float(vals[s]) for s in inputs]), dtype=float))
+            perm, overlaps = P._assign(lead, U)
+            out.append((np.sign(w[list(perm)]) * np.sqrt(np.abs(w[list(perm)])), overlaps))
+        return out
+
+    central = spectrum(values)
+    spread = [np.zeros(len(c[0])) for c in central]
+    names = {str(s): s for s in inputs}
+    for text_name, (text, _) in printed.items():
+        s = names.get(text_name)
+        if s is None:
+            continue
+        h = _half_unit(text)
+        up, down = dict(values), dict(values)
+        up[s], down[s] = values[s] + h, values[s] - h
+        for k, ((a, _), (b, _)) in enumerate(zip(spectrum(up), spectrum(down))):
+            spread[k] += np.abs(a - b) / 2
+    eliminated = "; ".join(f"{mu}^2 = {_num(e.xreplace(values))} GeV^2 (the point has {_num(values[mu] ** 2)})"
+                           for mu, e in ctx.stage("tadpoles").eliminated if mu in values)
+    route = ("exact eigenvalue of the vacuum mass matrix at the printed vevs, relations of appendix A imposed, "
+             f"mu^2 from the tadpoles ({eliminated})")
+    out = {}
+    for k, prefix in enumerate(("m_S", "m_P")):
+        masses_k, overlaps = central[k]
+        for i, m in enumerate(masses_k):
+            out[f"{prefix}{i + 1}"] = (float(m), float(spread[k][i]),
+                                       f"{route}; labelled by its leading-order content (overlap {overlaps[i]:.3f})")
+    return out
+
+
+def _table2_caption(ctx: Context, point: str, printed: dict) -> dict:
+    """Delta a_mu, Delta a_e, c_mu, c_e at the Table 2 inputs, flavon mass basis (eqs. A.15-A.17
+    rederived) with the exact spectrum of :func:`_table2_spectrum`'s route."""
+    import numpy as np
+    from symflav import observables
+
+    values = P.point_values(ctx, point)
+    spectrum = P.point_spectrum(ctx, values)
+    given = {"scalar_masses": spectrum["even"][0], "pseudoscalar_masses": spectrum["odd"][0],
+             "U_S": spectrum["even"][1], "U_P": spectrum["odd"][1]}
+    if (np.asarray(given["scalar_masses"]) <= 0).any() or (np.asarray(given["pseudoscalar_masses"]) <= 0).any():
+        raise NotAvailable("the spectrum at the point has a tachyon: no mass-basis loop")
+    evaluated = observables.evaluate(ctx.derivation, point, spectrum=given)
+    basis = evaluated["mass_basis"]
+    note = ("flavon mass basis (exact propagators of the Table 2 spectrum above), every closure, "
+            "sign of the lepton mass fixed by m_l > 0")
+    return {key: (float(basis[key]), 0.0, note) for key in ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
+            if key in basis}
 
 
 def printed_text(printed, symbol) -> str:
@@ -663,6 +826,10 @@ def read_errata(model: Model, registry: Registry) -> tuple[Erratum, ...]:
         raise SpecError(str(path), None, f"cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(str(path), None, f"malformed TOML ({exc})") from None
+    unknown = set(raw) - {"errata", "symbols", "functions"}
+    if unknown:
+        raise SpecError(str(path), None, f"unknown tables {sorted(unknown)} (expected errata, symbols, functions)")
+    registry = _with_errata_names(registry, raw, path)
     errata = []
     for i, item in enumerate(raw.get("errata", [])):
         key = f"errata[{i}]"
@@ -699,6 +866,30 @@ def read_errata(model: Model, registry: Registry) -> tuple[Erratum, ...]:
     return tuple(errata)
 
 
+def _with_errata_names(registry: Registry, raw: dict, path) -> Registry:
+    """The registry plus the names that corrected formulas use and the paper does not print
+    (errata.toml ``[symbols]``: name = {kind, latex}; ``[functions]``: name = {latex})."""
+    import dataclasses
+
+    from symflav import symbols
+
+    names, functions = dict(registry.names), dict(registry.function_map)
+    for name, spec in raw.get("symbols", {}).items():
+        if not isinstance(spec, dict) or name in names:
+            raise SpecError(str(path), f"symbols.{name}", "expected a table {kind, latex} for a new name")
+        kind = spec.get("kind", "real")
+        if kind not in symbols.PRINTED_KINDS:
+            raise SpecError(str(path), f"symbols.{name}.kind", f"expected one of {', '.join(symbols.PRINTED_KINDS)}")
+        names[name] = symbols.printed(name, kind, spec.get("latex"))
+    for name, spec in raw.get("functions", {}).items():
+        if not isinstance(spec, dict) or "latex" not in spec or name in functions:
+            raise SpecError(str(path), f"functions.{name}", "expected a table {latex} for a new function")
+        functions[name] = symbols.printed_function(name, spec["latex"])
+    if len(names) == len(registry.names) and len(functions) == len(registry.function_map):
+        return registry
+    return dataclasses.replace(registry, names=names, function_map=functions)
+
+
 def errata_path(model: Model) -> Path | None:
     """``errata.toml`` next to the model file, if there is one."""
     path = Path(model.path).with_name("errata.toml")
@@ -710,6 +901,7 @@ def _apply_errata(ctx: Context, results: list[CheckResult], errata, expansion, p
     out = []
     claimed = {id(e): [] for e in errata}
     failed: dict[int, bool] = {}
+    verified: dict[int, dict] = {}
     for r in results:
         matching = [e for e in errata if e.matches(r)]
         for e in errata:
@@ -724,7 +916,10 @@ def _apply_errata(ctx: Context, results: list[CheckResult], errata, expansion, p
         for e in matching:
             note = f"erratum: {e.explanation}"
             if part is not None and (e.corrected is not None or e.definitions):
-                ok, detail = _verify_correction(ctx, part, e, r.entry, expansion)
+                if id(e) not in verified:
+                    entries = [x.entry for x in results if e.matches(x) and x.status == "disagrees"]
+                    verified[id(e)] = _verify_correction(ctx, part, e, entries, expansion)
+                ok, detail = verified[id(e)].get(r.entry, (False, "not compared"))
                 note += "; the corrected form agrees" if ok else f"; but the corrected form does not agree ({detail})"
                 if not ok:
                     explained = False
@@ -747,24 +942,34 @@ def _apply_errata(ctx: Context, results: list[CheckResult], errata, expansion, p
     return out, uses
 
 
-def _verify_correction(ctx: Context, part: Part, e: Erratum, entry, expansion):
+def _verify_correction(ctx: Context, part: Part, e: Erratum, entries, expansion) -> dict:
+    """{entry: (the corrected form agrees, detail)} for the entries the erratum explains."""
     provider = PROVIDERS[part.provider]
-    derived = provider.get(ctx, part)
+    try:
+        derived = derived_object(ctx, provider, part)
+    except NotAvailable as exc:
+        return {entry: (False, str(exc)) for entry in entries}
     formula = part.formula
+    matrix_entries = part.is_matrix and entries and entries[0] is not None
     if e.corrected is not None:
-        if entry is not None and part.is_matrix and not isinstance(e.corrected, sp.MatrixBase):
-            rows, columns = _labels(ctx.model, part, formula.shape)
+        if matrix_entries and not isinstance(e.corrected, sp.MatrixBase):
             if part.transform == "gram":
-                return False, "an entry correction of a transformed matrix"
+                return {entry: (False, "an entry correction of a transformed matrix") for entry in entries}
+            rows, columns = _labels(ctx.model, part, formula.shape)
+            rows = rows or [str(i + 1) for i in range(formula.shape[0])]
+            columns = columns or [str(j + 1) for j in range(formula.shape[1])]
             formula = formula.copy()
-            r, c = entry.split(",")
-            formula[(rows or []).index(r), (columns or []).index(c)] = e.corrected
+            for entry in entries:
+                formula[_split_entry(entry, rows, columns)] = e.corrected
         else:
             formula = e.corrected
-    outcomes, _, _ = _compare_part(ctx.registry, ctx.model, part, formula, derived, expansion, dict(e.definitions))
-    selected = [o for en, o in outcomes if entry is None or en == entry]
-    bad = [o for o in selected if not o.agrees]
-    return (not bad), (bad[0].note or bad[0].status) if bad else ""
+    outcomes, _, _ = _compare_part(ctx.registry, ctx.model, part, formula, derived, expansion, dict(e.definitions),
+                                   entries=entries if matrix_entries else None, brief=True)
+    out = {}
+    for entry, o in outcomes:
+        ok = o.agrees or o.status == "convention"
+        out[entry] = (ok, "" if ok else (o.note or o.status))
+    return out
 
 
 def _replace(r: CheckResult, **changes) -> CheckResult:
@@ -785,9 +990,11 @@ def run(derivation: pipeline.Derivation, *, sweep: bool = True) -> CheckReport:
     registry = load_registry(model)
     if registry is None:
         return CheckReport(model.name, (), (), ())
+    compare.forget()
+    _LATEX.clear()
     ctx = Context(derivation, registry)
     expansion = expansion_for(model, registry)
-    variants = _Variants(derivation) if sweep else None
+    variants = _Variants(ctx) if sweep else None
     results: list[CheckResult] = []
     parts = {}
     for eq in registry.equations:

@@ -168,8 +168,13 @@ def cmd_check(args) -> int:
         derivation = pipeline.run(model, until="real_potential")
         derivation = pipeline.Derivation(model, {**derivation.results, "checks": checks.run(derivation, sweep=False)},
                                          derivation.reports)
-    else:
-        derivation = pipeline.run(model)
+    else:  # every stage the comparison reads (not the code generator or the figures), then the comparison
+        from symflav import checks
+
+        last = [s.name for s in pipeline.ordered_stages() if not s.final][-1]
+        derivation = pipeline.run(model, until=last)
+        derivation = pipeline.Derivation(model, {**derivation.results, "checks": checks.run(derivation)},
+                                         derivation.reports)
     report = derivation["checks"]
     if args.json:
         print(json.dumps(report.to_json(), indent=1, ensure_ascii=False))

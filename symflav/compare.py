@@ -149,8 +149,35 @@ def _close(a, b) -> bool:
 # ---------------------------------------------------------------- symbolic
 
 
+MAX_OPS_FOR_SYMBOLIC = 600
+MAX_NODES_FOR_SYMBOLIC = 400
+
+
+def _nodes(expr) -> int:
+    return sum(1 for _ in sp.preorder_traversal(expr))
+
+
 def is_zero(expr) -> bool | None:
-    """True/False when the symbolic route decides; None when it is inconclusive."""
+    """True/False when the symbolic route decides; None when it is inconclusive or too
+    costly (more than :data:`MAX_OPS_FOR_SYMBOLIC` operations: the numeric route decides)."""
+    expr = sp.sympify(expr)
+    if _nodes(expr) > MAX_NODES_FOR_SYMBOLIC:
+        return None
+    logs = {f: sp.Dummy("log") for f in expr.atoms(sp.log)}
+    if logs:  # a rational identity in x and L = log(...) is an identity in x
+        if any(a.args[0].has(sp.log) for a in logs):
+            return None
+        return True if is_zero(expr.xreplace(logs)) else None  # otherwise the numeric route decides
+    free = sorted(expr.free_symbols, key=lambda s: s.name)
+    opaque = expr.atoms(sp.core.function.AppliedUndef, sp.Abs, sp.re, sp.im)
+    if free and not opaque and not logs and expr.is_rational_function(*free):
+        # the numerator over a common denominator, as a polynomial (no expansion of the quotient)
+        numerator = expr if expr.is_polynomial(*free) else sp.fraction(sp.together(expr))[0]
+        poly = sp.Poly(numerator, *free)
+        if not poly.domain.is_EX:
+            return poly.is_zero
+    if sp.count_ops(expr) > MAX_OPS_FOR_SYMBOLIC:
+        return None
     e = sp.expand(expr)
     if e == 0:
         return True
@@ -171,35 +198,65 @@ def is_zero(expr) -> bool | None:
     return None
 
 
+_MEMO: dict = {}
+
+
+def forget() -> None:
+    """Drop remembered comparisons (one run of the compare stage remembers its own)."""
+    _MEMO.clear()
+
+
 def compare(printed, derived, *, relation: str = "=", order: int | None = None,
-            expansion: Expansion | None = None, seed: int = 0) -> Outcome:
-    """Compare two scalar expressions (see the module docstring for the routes)."""
+            expansion: Expansion | None = None, seed: int = 0, brief: bool = False) -> Outcome:
+    """Compare two scalar expressions (see the module docstring for the routes).
+
+    ``brief``: only the status is needed (no difference is tidied). The same comparison
+    asked twice (a formula printed twice) is answered once."""
+    key = (sp.sympify(printed), sp.sympify(derived), relation, order, expansion)
+    known = _MEMO.get(key)
+    if known is not None and (brief or known[1] is False):
+        return known[0]
+    outcome = _compare(printed, derived, relation=relation, order=order, expansion=expansion, seed=seed,
+                       brief=brief)
+    _MEMO[key] = (outcome, brief)
+    return outcome
+
+
+def _compare(printed, derived, *, relation, order, expansion, seed, brief) -> Outcome:
     if relation in ("<", ">"):
         return compare_bound(printed, derived, relation, seed=seed)
     if relation in ("≃", "~", "≈") and order is not None:
         if expansion is None:
             raise ValueError(f"relation {relation} to order {order} needs an expansion parameter")
-        return compare_to_order(printed, derived, order, expansion, seed=seed)
-    return compare_exact(printed, derived, seed=seed)
+        return compare_to_order(printed, derived, order, expansion, seed=seed, brief=brief)
+    return compare_exact(printed, derived, seed=seed, brief=brief)
 
 
-def compare_exact(printed, derived, *, seed: int = 0) -> Outcome:
+def compare_exact(printed, derived, *, seed: int = 0, brief: bool = False) -> Outcome:
+    """A numeric probe first (one witness point, 30 digits): a difference there decides
+    ``disagrees`` at once; otherwise the symbolic route, then the other witness points."""
     printed, derived = sp.sympify(printed), sp.sympify(derived)
     diff = printed - derived
-    decided = is_zero(diff)
-    if decided:
+    if diff == 0:
         return Outcome("agrees", "symbolic")
     opaque = _opaque([printed, derived])
     p, d = printed.xreplace(opaque), derived.xreplace(opaque)
     points = witness_points([p, d], seed)
-    for point in points:
+    vp, vd = evaluate(p, points[0]), evaluate(d, points[0])
+    if not _close(vp, vd):
+        witness = Witness(_point_json(points[0], opaque), _fmt(vp), _fmt(vd), _fmt(vp - vd))
+        return Outcome("disagrees", "numeric", None if brief else _tidy(diff), witness)
+    decided = is_zero(diff)
+    if decided:
+        return Outcome("agrees", "symbolic")
+    for point in points[1:]:
         vp, vd = evaluate(p, point), evaluate(d, point)
         if not _close(vp, vd):
             witness = Witness(_point_json(point, opaque), _fmt(vp), _fmt(vd), _fmt(vp - vd))
             return Outcome("disagrees", "symbolic" if decided is False else "numeric",
-                           _tidy(diff), witness)
+                           None if brief else _tidy(diff), witness)
     if decided is False:  # cannot happen for a true nonzero rational function at generic points
-        return Outcome("disagrees", "symbolic", _tidy(diff), None, note="differs symbolically")
+        return Outcome("disagrees", "symbolic", None if brief else _tidy(diff), None, note="differs symbolically")
     return Outcome("agrees", "numeric", note=f"numerically at {len(points)} witness points "
                                              "(symbolic route inconclusive)")
 
@@ -208,8 +265,14 @@ MAX_OPS_FOR_FACTOR = 80
 MAX_SYMBOLS_FOR_FACTOR = 8
 
 
+MAX_NODES_FOR_TIDY = 120
+
+
 def _tidy(expr):
-    """A readable form of a difference: factored when that is cheap and shorter."""
+    """A readable form of a difference: expanded, and factored when that is cheap and shorter;
+    a large difference is left as it is (the witness point carries the numbers)."""
+    if _nodes(expr) > MAX_NODES_FOR_TIDY:
+        return expr
     e = sp.expand(expr)
     if sp.count_ops(e) <= MAX_OPS_FOR_FACTOR and len(e.free_symbols) <= MAX_SYMBOLS_FOR_FACTOR:
         f = sp.factor(sp.cancel(sp.together(e))) if e.is_rational_function() else e
@@ -222,6 +285,11 @@ def series_coefficients(expr, eps: sp.Symbol, upto: int):
 
     Returns ``None`` when ``expr`` is not a rational function of ``eps``.
     """
+    if expr.is_polynomial(eps):
+        poly = sp.Poly(sp.expand(expr), eps)
+        if not any(c.has(eps) for c in poly.coeffs()):
+            terms = {k[0]: c for k, c in poly.terms()}
+            return {k: terms.get(k, sp.S.Zero) for k in range(0, upto + 1)} if upto >= 0 else {}
     expr = sp.together(sp.expand(expr))
     num, den = sp.fraction(expr)
     try:
@@ -250,32 +318,56 @@ def series_coefficients(expr, eps: sp.Symbol, upto: int):
     return result
 
 
-def compare_to_order(printed, derived, order: int, expansion: Expansion, *, seed: int = 0) -> Outcome:
-    """Agreement through ``epsilon^order`` after the expansion substitutions."""
+def compare_to_order(printed, derived, order: int, expansion: Expansion, *, seed: int = 0,
+                     brief: bool = False) -> Outcome:
+    """Agreement through ``epsilon^order`` after the expansion substitutions.
+
+    Numeric witnesses first: at random exact values of every other symbol, the difference
+    is a function of epsilon alone, whose Taylor (Laurent) coefficients are cheap; a nonzero
+    one decides ``disagrees`` at its order (the symbolic coefficient is then worked out for
+    the report). Coefficients that vanish at two independent points are taken to vanish;
+    a difference that vanishes identically is confirmed symbolically (``agrees``)."""
     eps = expansion.parameter
     p, d = expansion.apply(sp.sympify(printed)), expansion.apply(sp.sympify(derived))
     diff = p - d
-    if is_zero(diff):
+    if diff == 0:
         return Outcome("agrees", "symbolic")
-    coefficients = series_coefficients(diff, eps, order)
-    if coefficients is None:
-        series = sp.series(diff, eps, 0, order + 1).removeO()
-        coefficients = {k: sp.expand(series).coeff(eps, k) for k in range(-4, order + 1)}
     opaque = _opaque([p, d])
+    pp, dd = p.xreplace(opaque), d.xreplace(opaque)
+    first = None
+    for k_seed in (seed, seed + 1):
+        point = witness_points([pp, dd], k_seed, count=1, fixed={eps: eps})[0]
+        found = _first_nonzero_order(sp.expand((pp - dd).xreplace(point)), eps, order)
+        if found is not None:
+            first = found if first is None else min(first, found)
+    if first is None:
+        zero_at = witness_points([pp, dd], seed + 2, count=1)[0]
+        if _close(evaluate(pp, zero_at), evaluate(dd, zero_at)) and is_zero(diff):
+            return Outcome("agrees", "symbolic")
+        return Outcome("agrees_to_order", "series", order=order, note=f"agrees through {eps}^{order}")
+    witness = _series_witness(p, d, eps, expansion, opaque, seed)
+    difference = None
+    if not brief:
+        coefficients = series_coefficients(diff, eps, first)
+        if coefficients is None:
+            series = sp.series(diff, eps, 0, first + 1).removeO()
+            coefficients = {first: sp.expand(series).coeff(eps, first)}
+        difference = _tidy(coefficients.get(first, sp.S.Zero)) * eps**first
+    return Outcome("disagrees", "series", difference, witness, order=first - 1,
+                   note=f"differs at order {eps}^{first}; claimed through {eps}^{order}")
+
+
+def _first_nonzero_order(expr, eps, order: int) -> int | None:
+    """Lowest k <= order with a nonzero coefficient of eps^k in expr (numbers otherwise)."""
+    coefficients = series_coefficients(expr, eps, order)
+    if coefficients is None:
+        series = sp.series(expr, eps, 0, order + 1).removeO()
+        coefficients = {k: sp.expand(series).coeff(eps, k) for k in range(-4, order + 1)}
     for k in sorted(coefficients):
         c = coefficients[k]
-        if c == 0:
-            continue
-        zero = is_zero(c)
-        if zero:
-            continue
-        if zero is None and _numerically_zero(c.xreplace(opaque), seed):
-            continue
-        witness = _series_witness(p, d, eps, expansion, opaque, seed)
-        return Outcome("disagrees", "series", _tidy(c) * eps**k, witness, order=k - 1,
-                       note=f"differs at order {eps}^{k}; claimed through {eps}^{order}")
-    return Outcome("agrees_to_order", "series", order=order,
-                   note=f"agrees through {eps}^{order}")
+        if c != 0 and not _close(evaluate(c, {}), mpmath.mpf(0)):
+            return k
+    return None
 
 
 def _numerically_zero(expr, seed: int) -> bool:
@@ -308,8 +400,21 @@ def compare_bound(bound, derived, relation: str, *, seed: int = 0) -> Outcome:
         points = [{free[0]: g if free[0].is_positive else (g if rng.random() < 0.5 else -g)} for g in grid]
     elif free:
         points = [{s: rng.choice(grid) for s in free} for _ in range(len(grid))]
+    f_derived = sp.lambdify(free, derived, "mpmath") if free else None
+    f_bound = sp.lambdify(free, bound, "mpmath") if free else None
+
+    def at(f, expr, point):
+        if f is None:
+            return evaluate(expr, point)
+        with mpmath.workdps(DIGITS):
+            try:
+                return mpmath.mpmathify(f(*[mpmath.mpf(point[s].p) / point[s].q if point[s].is_Rational
+                                            else mpmath.mpmathify(complex(point[s])) for s in free]))
+            except (TypeError, ValueError, ZeroDivisionError):
+                return mpmath.mpc(mpmath.nan)
+
     for point in points:
-        vd, vb = evaluate(derived, point), evaluate(bound, point)
+        vd, vb = at(f_derived, derived, point), at(f_bound, bound, point)
         with mpmath.workdps(DIGITS):
             real = not isinstance(vd, mpmath.mpc) or abs(vd.imag) <= TOLERANCE * (abs(vd) + 1)
             ok = real and (mpmath.re(vd) < mpmath.re(vb) if relation == "<" else mpmath.re(vd) > mpmath.re(vb))
@@ -323,8 +428,9 @@ def compare_bound(bound, derived, relation: str, *, seed: int = 0) -> Outcome:
 
 
 def compare_matrix(printed: sp.MatrixBase, derived: sp.MatrixBase, *, rows=None, columns=None,
-                   column_signs: str = "fixed", **options) -> list[tuple[str, Outcome]]:
-    """Entry by entry; ``column_signs='free'`` lets each derived column flip sign (eigenvectors)."""
+                   column_signs: str = "fixed", entries=None, **options) -> list[tuple[str, Outcome]]:
+    """Entry by entry; ``column_signs='free'`` lets each derived column flip sign (eigenvectors);
+    ``entries``: compare only these ("row,column") entries."""
     if printed.shape != derived.shape:
         return [("shape", Outcome("disagrees", "symbolic",
                                   note=f"printed is {printed.shape}, derived is {derived.shape}"))]
@@ -332,16 +438,43 @@ def compare_matrix(printed: sp.MatrixBase, derived: sp.MatrixBase, *, rows=None,
     rows = rows or [str(i + 1) for i in range(n)]
     columns = columns or [str(j + 1) for j in range(m)]
     results = []
+    wanted = None if entries is None else set(entries)
     for j in range(m):
-        outcomes = [compare(printed[i, j], derived[i, j], **options) for i in range(n)]
-        if column_signs == "free" and not all(o.agrees for o in outcomes):
-            flipped = [compare(printed[i, j], -derived[i, j], **options) for i in range(n)]
-            if sum(o.agrees for o in flipped) > sum(o.agrees for o in outcomes):
-                outcomes = [_noted(o, "derived column taken with the opposite sign") for o in flipped]
-        for i in range(n):
+        picked = [i for i in range(n) if wanted is None or f"{rows[i]},{columns[j]}" in wanted]
+        if not picked:
+            continue
+        every = list(range(n)) if column_signs == "free" else picked  # a sign is chosen for the whole column
+        outcomes = {i: compare(printed[i, j], derived[i, j], **options) for i in every}
+        if column_signs == "free" and not all(o.agrees for o in outcomes.values()):
+            flipped = {i: compare(printed[i, j], -derived[i, j], **options) for i in every}
+            if _column_score(printed, j, flipped) > _column_score(printed, j, outcomes):
+                outcomes = {i: _noted(o, "derived column taken with the opposite sign") for i, o in flipped.items()}
+        for i in picked:
             results.append((f"{rows[i]},{columns[j]}", outcomes[i]))
     order = {f"{r},{c}": (a, b) for a, r in enumerate(rows) for b, c in enumerate(columns)}
     return sorted(results, key=lambda item: order[item[0]])
+
+
+def _column_score(printed, j, outcomes) -> tuple[int, float]:
+    """Agreeing entries of a column, then their printed size (a tie goes to the sign under
+    which the larger entries agree)."""
+    count, size = 0, 0.0
+    for i, o in outcomes.items():
+        if o.agrees:
+            count += 1
+            size += _size(printed[i, j])
+    return count, size
+
+
+def _size(expr) -> float:
+    """|expr| at the point where every symbol is 1/2 and every undefined call 1/3 (a rough size)."""
+    expr = sp.sympify(expr)
+    calls = {c: sp.Rational(1, 3) for c in expr.atoms(sp.core.function.AppliedUndef)}
+    value = expr.xreplace(calls).xreplace({s: sp.Rational(1, 2) for s in expr.free_symbols})
+    try:
+        return abs(complex(sp.N(value)))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _noted(outcome: Outcome, note: str) -> Outcome:

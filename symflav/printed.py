@@ -32,7 +32,8 @@ RELATIONS = ("=", "≃", "~", "≈", "<", ">")
 EQUATION_KEYS = {"object", "section", "description", "relation", "order", "operators", "latex", "notes",
                  "not_checked", "parts"}
 PART_KEYS = {"object", "provider", "select", "relation", "order", "formula", "latex", "parse_latex",
-             "latex_note", "assume", "impose_relations", "transform", "column_signs", "rows", "columns", "note"}
+             "latex_note", "assume", "impose_relations", "transform", "column_signs", "rows", "columns", "note",
+             "overall_sign", "sign_note"}
 SYMBOL_KEYS = {"latex", "kind", "definition", "field", "dagger", "component", "source", "note"}
 
 
@@ -70,6 +71,8 @@ class Part:
     columns: tuple[str, ...] | None
     note: str
     key: str
+    overall_sign: str = "fixed"
+    sign_note: str = ""
 
     @property
     def is_matrix(self) -> bool:
@@ -326,6 +329,11 @@ def _read_part(registry: Registry, path, label, i, raw, relation, order) -> Part
     column_signs = raw.get("column_signs", "fixed")
     if column_signs not in ("fixed", "free"):
         _fail(path, f"{key}.column_signs", "expected 'fixed' or 'free'")
+    overall_sign = raw.get("overall_sign", "fixed")
+    if overall_sign not in ("fixed", "free"):
+        _fail(path, f"{key}.overall_sign", "expected 'fixed' or 'free'")
+    if overall_sign == "free" and not raw.get("sign_note"):
+        _fail(path, key, "overall_sign = 'free' needs a sign_note saying which convention fixes the sign")
     transform = raw.get("transform")
     if transform not in (None, "gram"):
         _fail(path, f"{key}.transform", "expected 'gram'")
@@ -350,5 +358,7 @@ def _read_part(registry: Registry, path, label, i, raw, relation, order) -> Part
         columns=tuple(raw["columns"]) if "columns" in raw else None,
         note=raw.get("note", ""),
         key=key,
+        overall_sign=overall_sign,
+        sign_note=raw.get("sign_note", ""),
     )
 

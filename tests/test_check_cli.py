@@ -45,6 +45,33 @@ def test_every_listed_equation_has_a_status(builtin):
     assert v["variants"]["eq3_3_sign"] == "agrees" and v["variants"]["canonical"] == "disagrees"
 
 
+def test_not_checked_only_where_the_paper_defines(builtin, model):
+    """Every provider is wired: an equation is not checked only when it defines rather than claims,
+    and then with the registry's stated reason; no single entry is left unchecked."""
+    from symflav import printed
+
+    _, data = builtin
+    registry = printed.load(model)
+    defining = {eq.label: eq.not_checked for eq in registry.equations if eq.not_checked}
+    assert set(defining) == {"2.8", "A.7", "A.8", "A.9", "A.17"}
+    for e in data["equations"]:
+        if e["status"] == "not_checked":
+            assert e["equation"] in defining and e["note"] == defining[e["equation"]], e
+    unchecked = [r for r in data["results"] if r["status"] == "not_checked"]
+    assert {r["equation"] for r in unchecked} == set(defining)
+    assert all("not wired" not in r["note"] and "not available" not in r["note"] for r in data["results"])
+
+
+def test_disagreements_are_errata_with_witnesses(builtin):
+    _, data = builtin
+    s = data["summary"]
+    assert s["by_status"]["disagrees"] == s["explained_disagreements"] > 0
+    assert s["errata"]["explains"] == len(data["errata"]) and not (s["errata"]["stale"] or s["errata"]["contradicted"])
+    for r in data["results"]:
+        if r["status"] == "disagrees":
+            assert r["erratum"] and r["witness"] and r["witness"]["printed"] and r["witness"]["derived"], r
+
+
 def test_text_output(cli):
     result = cli("check")
     assert result.returncode == 0

@@ -131,7 +131,7 @@ def text(value) -> str:
     """Escape plain text for LaTeX."""
     table = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
              "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "†": r"$^\dagger$", "±": r"$\pm$",
-             "≃": r"$\simeq$", "|": r"$|$", "≈": r"$\approx$", "→": r"$\to$", "<": r"$<$", ">": r"$>$"}
+             "≃": r"$\simeq$", "⊃": r"$\supset$", "|": r"$|$", "≈": r"$\approx$", "→": r"$\to$", "<": r"$<$", ">": r"$>$"}
     return "".join(table.get(ch, ch) for ch in str(value))
 
 

@@ -189,13 +189,15 @@ def _comparison(derivation: Derivation) -> dict:
     for label, status, note in report.equations:
         mine = [r for r in report.results if r.equation == label]
         eq = registry_eqs.get(label)
-        checked = [r for r in mine if r.status != "not_checked"]
         details = []
-        for r in checked:
-            if r.status == "agrees" and r.provider.startswith(("operators.", "model.")) and not r.note.startswith("allowed"):
-                continue  # summarized in the counts
-            if r.entry is not None and r.status in ("agrees", "agrees_to_order") and not r.provider.startswith("operators."):
-                continue  # agreeing matrix entries: summarized in the counts
+        for r in mine:
+            if r.provider.startswith(("operators.", "model.")) and r.status == "agrees" \
+                    and not r.note.startswith("allowed"):
+                continue  # operators and table cells: summarized in the counts
+            if label.startswith("Table"):
+                continue  # shown in the Table 2 section
+            if not r.provider and r.status == "not_checked":
+                continue  # an equation that defines rather than claims: its reason is shown once
             details.append({
                 "object": _object(r.object),
                 "entry": printer.text(r.entry) if r.entry else "",
@@ -216,6 +218,7 @@ def _comparison(derivation: Derivation) -> dict:
             "relation": printer.text(eq.relation + (f" (order {eq.order})" if eq.order is not None else ""))
             if eq else "",
             "notes": printer.text(eq.notes) if eq else "",
+            "not_checked": printer.text(eq.not_checked) if eq and eq.not_checked else "",
             "details": details,
             "counts": _counts(mine),
         })
@@ -223,9 +226,14 @@ def _comparison(derivation: Derivation) -> dict:
     for use in report.errata:
         e = use.erratum
         hit = next((r for r in report.results if e.matches(r) and r.witness), None)
-        errata.append({"equation": e.equation, "object": printer.text(e.object or ""),
+        corrected = ""
+        if e.corrected is not None:
+            corrected = _display(printer.latex(e.corrected))
+        definitions = ", ".join(f"${printer.latex(k)} = {printer.latex(v)}$" for k, v in e.definitions)
+        errata.append({"equation": e.equation, "object": _object(e.object or ""),
                        "entry": printer.text(", ".join(e.entry) if e.entry else "all entries"),
                        "explanation": printer.text(e.explanation), "state": printer.text(use.state),
+                       "corrected": corrected, "definitions": definitions,
                        "witness": _witness(hit.witness, names) if hit else ""})
     summary = report.summary()
     return {"available": True, "equations": equations, "errata": errata, "summary": summary, "labels": labels,
