@@ -8,7 +8,7 @@ derivation 'calibbi2020'; they import only numpy. Units: GeV. Conventions: V con
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: c74463f725f2a82ea2523a2c479cd07b1435484437633a2ab34968eaec9c039c
+input_sha256: c03a7cda30ba7c2d78aefccc045109ca1cebda9c561023945a19627c166fce55
 warning: generated file: do not edit; rerun `symflav derive`
 content_sha256: 923efa5b11e1328545210114a43ec6bda7348df9f25d6c3ea24b631c18a62a8a
 """
