@@ -8,9 +8,9 @@ derivation 'calibbi2020'; they import only numpy. Units: GeV. Conventions: V con
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: c74463f725f2a82ea2523a2c479cd07b1435484437633a2ab34968eaec9c039c
+input_sha256: 4714a36d6944954b80ff0684c7786b627d4b03b9d5e13bac3181db43ef8890a4
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 056014cacd11282121ced8618d806f6e3b6d73fcbd116c211bb928851f10115c
+content_sha256: b8787c9f0f112de9e159e4b2902f99787ca336de27e7445bdfe3641bc68881c1
 """
 
 import numpy as np
@@ -36,6 +36,12 @@ __all__ = [
     'delta_a_from_C',
     'd_e_from_C',
     'BR_ratio_from_C',
+    'm_FN_mu',
+    'm_RAD_mu_mass_basis',
+    'delta_a_over_m_mu_mass_basis',
+    'm_FN_e',
+    'm_RAD_e_mass_basis',
+    'delta_a_over_m_e_mass_basis',
 ]
 
 
@@ -87,6 +93,22 @@ PARAMETERS = (
     'Delta_a_mu_sigma',
     'BR_mu_e_gamma_max',
     'd_e_max',
+    'DeltaI_da_phi1_phi1_same',
+    'DeltaI_da_phi1_phi1_same_r1',
+    'DeltaI_da_phi1_phi3_conj',
+    'DeltaI_da_phi1_phi3_conj_r1',
+    'DeltaI_da_phi1_phi3_same',
+    'DeltaI_da_phi1_phi3_same_r1',
+    'DeltaI_da_phi3_phi3_same',
+    'DeltaI_da_phi3_phi3_same_r1',
+    'DeltaI_m_phi1_phi1_same',
+    'DeltaI_m_phi1_phi1_same_r1',
+    'DeltaI_m_phi1_phi3_conj',
+    'DeltaI_m_phi1_phi3_conj_r1',
+    'DeltaI_m_phi1_phi3_same',
+    'DeltaI_m_phi1_phi3_same_r1',
+    'DeltaI_m_phi3_phi3_same',
+    'DeltaI_m_phi3_phi3_same_r1',
     'ImC',
     'ReC',
     'absC_l2l',
@@ -131,7 +153,7 @@ UNITS = {
     'm_e': 'GeV',
     'm_mu': 'GeV',
     'BR_mu_enunu': 'dimensionless',
-    'hbar_c': 'GeV',
+    'hbar_c': 'dimensionless',
     'Delta_a_e_exp': 'dimensionless',
     'Delta_a_e_sigma': 'dimensionless',
     'Delta_a_mu_exp': 'dimensionless',
@@ -1260,4 +1282,262 @@ def BR_ratio_from_C(*, out=None, **params):
         stop = min(start + CHUNK_SIZE, size)
         (G_F, absC_l2l, absC_ll2, alpha,) = _chunk(flat, start, stop)
         _r0[0, start:stop] = 3*alpha*(absC_l2l*absC_l2l + absC_ll2*absC_ll2)/(3.141592653589793*G_F*G_F)
+    return _finish(results, out, True)
+
+
+def m_FN_mu(*, out=None, **params):
+    """The observable m_FN_mu (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV).
+    v_3 : array_like, float, keyword
+        v_3 (GeV).
+    M_chi : array_like, float, keyword
+        M_chi (GeV).
+    g_mu : array_like, float, keyword
+        g_mu (dimensionless).
+    v_H : array_like, float, keyword
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_FN_mu : ndarray, shape (...)
+        m_FN_mu.
+    """
+    params = _parameters('m_FN_mu', params, ('v_1', 'v_3', 'M_chi', 'g_mu', 'v_H',))
+    shape, flat = _broadcast('m_FN_mu', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
+    results, (_r0,) = _outputs('m_FN_mu', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, M_chi, g_mu, v_H,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = -0.5*v_1*v_H*np.sqrt(2)*g_mu*g_mu*g_mu*(v_1 + 2*v_3)/(M_chi*M_chi)
+    return _finish(results, out, True)
+
+
+def m_RAD_mu_mass_basis(*, out=None, **params):
+    """The observable m_RAD_mu_mass_basis (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    g_mu : array_like, float, keyword
+        g_mu (dimensionless).
+    v_H : array_like, float, keyword
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    DeltaI_m_phi1_phi1_same : array_like, float, keyword
+        DeltaI_m_phi1_phi1_same (dimensionless).
+    DeltaI_m_phi1_phi3_conj : array_like, float, keyword
+        DeltaI_m_phi1_phi3_conj (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_RAD_mu_mass_basis : ndarray, shape (...)
+        m_RAD_mu_mass_basis.
+    """
+    params = _parameters('m_RAD_mu_mass_basis', params, ('g_mu', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi3_conj',))
+    shape, flat = _broadcast('m_RAD_mu_mass_basis', [params[0], params[1], params[2], params[3]], [float, float, float, float])
+    results, (_r0,) = _outputs('m_RAD_mu_mass_basis', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (g_mu, v_H, DeltaI_m_phi1_phi1_same, DeltaI_m_phi1_phi3_conj,) = _chunk(flat, start, stop)
+        np.multiply(-0.015625, np.sqrt(2)*((g_mu*(g_mu*(g_mu*(v_H*(DeltaI_m_phi1_phi1_same + 2*DeltaI_m_phi1_phi3_conj)))))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
+    return _finish(results, out, True)
+
+
+def delta_a_over_m_mu_mass_basis(*, out=None, **params):
+    """The observable delta_a_over_m_mu_mass_basis (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    M_chi : array_like, float, keyword
+        M_chi (GeV).
+    g_mu : array_like, float, keyword
+        g_mu (dimensionless).
+    v_H : array_like, float, keyword
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    DeltaI_da_phi1_phi1_same : array_like, float, keyword
+        DeltaI_da_phi1_phi1_same (dimensionless).
+    DeltaI_da_phi1_phi3_conj : array_like, float, keyword
+        DeltaI_da_phi1_phi3_conj (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    delta_a_over_m_mu_mass_basis : ndarray, shape (...)
+        delta_a_over_m_mu_mass_basis.
+    """
+    params = _parameters('delta_a_over_m_mu_mass_basis', params, ('M_chi', 'g_mu', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi3_conj',))
+    shape, flat = _broadcast('delta_a_over_m_mu_mass_basis', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
+    results, (_r0,) = _outputs('delta_a_over_m_mu_mass_basis', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (M_chi, g_mu, v_H, DeltaI_da_phi1_phi1_same, DeltaI_da_phi1_phi3_conj,) = _chunk(flat, start, stop)
+        np.multiply(0.03125, np.sqrt(2)*(((g_mu*(g_mu*(g_mu*(v_H*(DeltaI_da_phi1_phi1_same + 2*DeltaI_da_phi1_phi3_conj)))))/(M_chi*M_chi))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
+    return _finish(results, out, True)
+
+
+def m_FN_e(*, out=None, **params):
+    """The observable m_FN_e (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV).
+    v_3 : array_like, float, keyword
+        v_3 (GeV).
+    M_chi : array_like, float, keyword
+        M_chi (GeV).
+    g_e : array_like, float, keyword
+        g_e (dimensionless).
+    v_H : array_like, float, keyword
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_FN_e : ndarray, shape (...)
+        m_FN_e.
+    """
+    params = _parameters('m_FN_e', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H',))
+    shape, flat = _broadcast('m_FN_e', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
+    results, (_r0,) = _outputs('m_FN_e', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, M_chi, g_e, v_H,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = -0.5*v_1*v_3*v_H*np.sqrt(2)*g_e*g_e*g_e*g_e*(3*v_1 + 2*v_3)/(M_chi*M_chi*M_chi)
+    return _finish(results, out, True)
+
+
+def m_RAD_e_mass_basis(*, out=None, **params):
+    """The observable m_RAD_e_mass_basis (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV).
+    v_3 : array_like, float, keyword
+        v_3 (GeV).
+    M_chi : array_like, float, keyword
+        M_chi (GeV).
+    g_e : array_like, float, keyword
+        g_e (dimensionless).
+    v_H : array_like, float, keyword
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    DeltaI_m_phi1_phi1_same : array_like, float, keyword
+        DeltaI_m_phi1_phi1_same (dimensionless).
+    DeltaI_m_phi1_phi1_same_r1 : array_like, float, keyword
+        DeltaI_m_phi1_phi1_same_r1 (dimensionless).
+    DeltaI_m_phi1_phi3_conj : array_like, float, keyword
+        DeltaI_m_phi1_phi3_conj (dimensionless).
+    DeltaI_m_phi1_phi3_conj_r1 : array_like, float, keyword
+        DeltaI_m_phi1_phi3_conj_r1 (dimensionless).
+    DeltaI_m_phi1_phi3_same : array_like, float, keyword
+        DeltaI_m_phi1_phi3_same (dimensionless).
+    DeltaI_m_phi1_phi3_same_r1 : array_like, float, keyword
+        DeltaI_m_phi1_phi3_same_r1 (dimensionless).
+    DeltaI_m_phi3_phi3_same : array_like, float, keyword
+        DeltaI_m_phi3_phi3_same (dimensionless).
+    DeltaI_m_phi3_phi3_same_r1 : array_like, float, keyword
+        DeltaI_m_phi3_phi3_same_r1 (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_RAD_e_mass_basis : ndarray, shape (...)
+        m_RAD_e_mass_basis.
+    """
+    params = _parameters('m_RAD_e_mass_basis', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi1_same_r1', 'DeltaI_m_phi1_phi3_conj', 'DeltaI_m_phi1_phi3_conj_r1', 'DeltaI_m_phi1_phi3_same', 'DeltaI_m_phi1_phi3_same_r1', 'DeltaI_m_phi3_phi3_same', 'DeltaI_m_phi3_phi3_same_r1',))
+    shape, flat = _broadcast('m_RAD_e_mass_basis', [params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12]], [float, float, float, float, float, float, float, float, float, float, float, float, float])
+    results, (_r0,) = _outputs('m_RAD_e_mass_basis', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, M_chi, g_e, v_H, DeltaI_m_phi1_phi1_same, DeltaI_m_phi1_phi1_same_r1, DeltaI_m_phi1_phi3_conj, DeltaI_m_phi1_phi3_conj_r1, DeltaI_m_phi1_phi3_same, DeltaI_m_phi1_phi3_same_r1, DeltaI_m_phi3_phi3_same, DeltaI_m_phi3_phi3_same_r1,) = _chunk(flat, start, stop)
+        np.multiply(-0.015625, np.sqrt(2)*(((g_e*(g_e*(g_e*(g_e*(v_H*(v_1*(4*DeltaI_m_phi1_phi3_same + 2*DeltaI_m_phi1_phi3_same_r1 + DeltaI_m_phi3_phi3_same + DeltaI_m_phi3_phi3_same_r1) + v_3*(2*DeltaI_m_phi1_phi1_same + DeltaI_m_phi1_phi1_same_r1 + 3*DeltaI_m_phi1_phi3_conj + DeltaI_m_phi1_phi3_conj_r1)))))))/M_chi)/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
+    return _finish(results, out, True)
+
+
+def delta_a_over_m_e_mass_basis(*, out=None, **params):
+    """The observable delta_a_over_m_e_mass_basis (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV).
+    v_3 : array_like, float, keyword
+        v_3 (GeV).
+    M_chi : array_like, float, keyword
+        M_chi (GeV).
+    g_e : array_like, float, keyword
+        g_e (dimensionless).
+    v_H : array_like, float, keyword
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    DeltaI_da_phi1_phi1_same : array_like, float, keyword
+        DeltaI_da_phi1_phi1_same (dimensionless).
+    DeltaI_da_phi1_phi1_same_r1 : array_like, float, keyword
+        DeltaI_da_phi1_phi1_same_r1 (dimensionless).
+    DeltaI_da_phi1_phi3_conj : array_like, float, keyword
+        DeltaI_da_phi1_phi3_conj (dimensionless).
+    DeltaI_da_phi1_phi3_conj_r1 : array_like, float, keyword
+        DeltaI_da_phi1_phi3_conj_r1 (dimensionless).
+    DeltaI_da_phi1_phi3_same : array_like, float, keyword
+        DeltaI_da_phi1_phi3_same (dimensionless).
+    DeltaI_da_phi1_phi3_same_r1 : array_like, float, keyword
+        DeltaI_da_phi1_phi3_same_r1 (dimensionless).
+    DeltaI_da_phi3_phi3_same : array_like, float, keyword
+        DeltaI_da_phi3_phi3_same (dimensionless).
+    DeltaI_da_phi3_phi3_same_r1 : array_like, float, keyword
+        DeltaI_da_phi3_phi3_same_r1 (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    delta_a_over_m_e_mass_basis : ndarray, shape (...)
+        delta_a_over_m_e_mass_basis.
+    """
+    params = _parameters('delta_a_over_m_e_mass_basis', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi1_same_r1', 'DeltaI_da_phi1_phi3_conj', 'DeltaI_da_phi1_phi3_conj_r1', 'DeltaI_da_phi1_phi3_same', 'DeltaI_da_phi1_phi3_same_r1', 'DeltaI_da_phi3_phi3_same', 'DeltaI_da_phi3_phi3_same_r1',))
+    shape, flat = _broadcast('delta_a_over_m_e_mass_basis', [params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12]], [float, float, float, float, float, float, float, float, float, float, float, float, float])
+    results, (_r0,) = _outputs('delta_a_over_m_e_mass_basis', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, M_chi, g_e, v_H, DeltaI_da_phi1_phi1_same, DeltaI_da_phi1_phi1_same_r1, DeltaI_da_phi1_phi3_conj, DeltaI_da_phi1_phi3_conj_r1, DeltaI_da_phi1_phi3_same, DeltaI_da_phi1_phi3_same_r1, DeltaI_da_phi3_phi3_same, DeltaI_da_phi3_phi3_same_r1,) = _chunk(flat, start, stop)
+        np.multiply(0.03125, np.sqrt(2)*(((g_e*(g_e*(g_e*(g_e*(v_H*(v_1*(4*DeltaI_da_phi1_phi3_same + 2*DeltaI_da_phi1_phi3_same_r1 + DeltaI_da_phi3_phi3_same + DeltaI_da_phi3_phi3_same_r1) + v_3*(2*DeltaI_da_phi1_phi1_same + DeltaI_da_phi1_phi1_same_r1 + 3*DeltaI_da_phi1_phi3_conj + DeltaI_da_phi1_phi3_conj_r1)))))))/(M_chi*M_chi*M_chi))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
     return _finish(results, out, True)
