@@ -20,6 +20,8 @@ within each CP block; a negative mass means m^2 < 0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import sympy as sp
 
@@ -446,8 +448,15 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
                             f"the point has {c['given']:.6g}")
 
     # ---- route 3: vevs given, mu^2 eliminated (appendix A)
-    routes["vevs_with_mu_eliminated"] = _route_eliminated(model, derivation, given, spectrum, starts, seed,
-                                                           findings)
+    routes["vevs_with_mu_eliminated"], vacuum3 = _route_eliminated(model, derivation, given, spectrum, starts, seed,
+                                                                    findings)
+    vacua = {
+        "as_given": (values1, vevs1, exact1) if not missing and routes["as_given"].get("available") else None,
+        "relations_imposed": (values2, vevs2, exact2) if not missing2 and routes["relations_imposed"].get("available")
+        else None,
+        "vevs_with_mu_eliminated": (vacuum3.values, vacuum3.vevs, vacuum3.exact) if vacuum3 else None,
+    }
+    observables_json = _observables(derivation, name, vacua, findings)
 
     for route_name in ROUTES:
         pert = routes.get(route_name, {}).get("perturbative")
@@ -487,20 +496,39 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
         "U_P": top.get("U_P", []),
         "perturbative": perturbative,
         "minimum_check": top.get("minimum_check", {}),
-        "observables": {},
+        "observables": observables_json,
         "routes": routes,
         "printed": printed,
         "findings": findings,
     }
 
 
-def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings) -> dict:
+@dataclass(frozen=True)
+class AppendixA:
+    """The appendix-A vacuum of a point: the given free vevs, the alignment and the relations
+    imposed, the mu^2 eliminated with the tadpoles, and the exact spectrum there.
+
+    ``values``: parameter symbol -> number (a mu with mu^2 < 0 is sqrt of a negative number:
+    only mu**2 enters V); ``vevs``: vev symbol -> number; ``mu_squared``: mu -> mu^2.
+    """
+
+    values: dict
+    vevs: dict
+    mu_squared: dict
+    conflicts: list
+    exact: numeric.ExactSpectrum
+
+
+def appendix_a_vacuum(derivation, given: dict) -> AppendixA | None:
+    """:class:`AppendixA` for the given values (symbol -> number), or None when the point
+    does not give the free vevs. The spectrum is from the symbolic vacuum mass matrices
+    (``mass_matrices.M_S2_vacuum``, ``M_P2_vacuum``) evaluated there, numpy ``eigh``."""
+    model = derivation.model
     tadpoles = derivation["tadpoles"]
     masses = derivation["mass_matrices"]
     free = tadpoles.free_vevs
     if not all(v in given for v in free):
-        return {"available": False, "reason": "the point does not give the free vevs "
-                + ", ".join(str(v) for v in free)}
+        return None
     base, conflicts = _relations_applied(model, {k: v for k, v in given.items()})
     vevs = {v: given[v] for v in free}
     for sym, expr in tadpoles.alignment:
@@ -510,8 +538,32 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
                               "relation": f"alignment {sym} = {expr}", "relation_value": _json_float(_num(value))})
         vevs[sym] = value
     values = {k: v for k, v in base.items() if k not in vevs}
+    mu2 = {}
+    for mu, expr in tadpoles.eliminated:
+        value = sp.expand(expr.xreplace({**values, **vevs}))
+        mu2[mu] = value
+        values[mu] = sp.sqrt(value)
+    dependent = {sym for sym, _ in model.relations}
+    values, _ = _fill_missing(model, {k: v for k, v in values.items() if k not in dependent})
+    all_values = {**values, **vevs}
+    M_S = np.array([[_num(x.xreplace(all_values)) for x in row] for row in masses.M_S2_vacuum.tolist()])
+    M_P = np.array([[_num(x.xreplace(all_values)) for x in row] for row in masses.M_P2_vacuum.tolist()])
+    wS, US = np.linalg.eigh(M_S)
+    wP, UP = np.linalg.eigh(M_P)
+    exact = numeric.ExactSpectrum(M_S, M_P, wS, wP, numeric._fix_signs(US), numeric._fix_signs(UP), True)
+    return AppendixA(values, vevs, mu2, conflicts, exact)
+
+
+def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings) -> dict:
+    tadpoles = derivation["tadpoles"]
+    free = tadpoles.free_vevs
+    vacuum = appendix_a_vacuum(derivation, given)
+    if vacuum is None:
+        return {"available": False, "reason": "the point does not give the free vevs "
+                + ", ".join(str(v) for v in free)}, None
+    values, vevs, mu2, exact = vacuum.values, vacuum.vevs, vacuum.mu_squared, vacuum.exact
     route = {"description": "given free vevs, alignment and relations imposed, mu^2 eliminated with the "
-                            "tadpoles (appendix A)", "available": True, "conflicts": conflicts}
+                            "tadpoles (appendix A)", "available": True, "conflicts": vacuum.conflicts}
     if not tadpoles.stationary:
         route["stationary"] = False
         route["note"] = ("the alignment is not a stationary point for generic parameters: "
@@ -519,28 +571,17 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
         residual = [_num(c.xreplace({**values, **vevs})) if c.free_symbols <= set(values) | set(vevs) else None
                     for c in tadpoles.constraints]
         route["constraint_values"] = [_json_float(r) if r is not None else None for r in residual]
-    mu2 = {}
-    for mu, expr in tadpoles.eliminated:
-        value = sp.expand(expr.xreplace({**values, **vevs}))
-        mu2[mu] = value
-        values[mu] = sp.sqrt(value)
+    for mu, value in mu2.items():
         if mu in given:
             findings.append(f"appendix-A route: {mu}^2 = {_num(value):.6g} GeV^2 from the tadpoles, "
                             f"the point has {mu}^2 = {_num(given[mu]) ** 2:.6g}")
         if _num(value) < 0:
             findings.append(f"appendix-A route: {mu}^2 = {_num(value):.6g} < 0 (no real {mu}: "
                             "the quadratic term has the other sign)")
-    dependent = {sym for sym, _ in model.relations}
-    values, _ = _fill_missing(model, {k: v for k, v in values.items() if k not in dependent})
     route["mu_squared"] = {str(mu): _json_float(_num(v)) for mu, v in mu2.items()}
     route["vevs"] = {name: _json_float(_num(vevs[v])) for name, v in model.vacuum.vevs}
-    all_values = {**values, **vevs}
-    # exact spectrum two ways: the symbolic vacuum matrices, and the numeric Hessian of the compiled V
-    M_S = np.array([[_num(x.xreplace(all_values)) for x in row] for row in masses.M_S2_vacuum.tolist()])
-    M_P = np.array([[_num(x.xreplace(all_values)) for x in row] for row in masses.M_P2_vacuum.tolist()])
-    wS, US = np.linalg.eigh(M_S)
-    wP, UP = np.linalg.eigh(M_P)
-    exact = numeric.ExactSpectrum(M_S, M_P, wS, wP, numeric._fix_signs(US), numeric._fix_signs(UP), True)
+    M_S, M_P = exact.M_S2, exact.M_P2
+    wS, wP = exact.scalar_masses2, exact.pseudoscalar_masses2
     route.update(_spectrum_json(exact))
     potential = derivation["potential"]
     V = numeric.PolynomialPotential(potential, values)
@@ -576,7 +617,54 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
         effective = _effective_at(derivation, values, vevs)
         if effective:
             route["perturbative"]["effective_blocks"] = _effective_compare(exact, effective)
-    return route
+    return route, vacuum
+
+
+OBSERVABLES_ROUTE = "vevs_with_mu_eliminated"  # appendix A: the vacuum Table 2 corresponds to
+
+
+def _observables(derivation, point, vacua, findings) -> dict:
+    """The ``observables`` object: Delta a_l and c_l on the appendix-A vacuum (the route Table 2
+    corresponds to), by the mass-insertion formulas and in the mass basis, the same on the
+    other routes' vacua (``by_route``), and the printed statement beside them."""
+    from symflav import observables
+
+    if "flavor" not in derivation.results or not derivation["flavor"].leptons:
+        return {"available": False, "reason": "no flavor stage (no [yukawa] table or no fermions)"}
+    evaluated: dict[str, dict] = {}
+    for name in ROUTES:
+        vacuum = vacua.get(name)
+        if vacuum is None:
+            evaluated[name] = {"available": False, "reason": "the route has no vacuum"}
+            continue
+        values, vevs, exact = vacuum
+        if vevs is None:
+            evaluated[name] = {"available": False, "reason": "complex vevs: CP-even and CP-odd states mix"}
+            continue
+        if min(np.min(exact.scalar_masses2), np.min(exact.pseudoscalar_masses2)) <= 0:
+            evaluated[name] = {"available": False, "reason": "a squared mass is not positive there"}
+            continue
+        spectrum = {"scalar_masses": np.sqrt(exact.scalar_masses2), "pseudoscalar_masses": np.sqrt(exact.pseudoscalar_masses2),
+                    "U_S": exact.U_S, "U_P": exact.U_P}
+        evaluated[name] = observables.evaluate(derivation, point, values={**values, **vevs},
+                                               spectrum=spectrum, route=name)
+    main = evaluated.get(OBSERVABLES_ROUTE, {})
+    if "reason" in main:
+        return {"available": False, "reason": f"{OBSERVABLES_ROUTE}: {main['reason']}",
+                "by_route": {k: v for k, v in evaluated.items() if "reason" in v}}
+    explanation = observables.table2_explanation(derivation, point) if main.get("printed") else None
+    others = {k: v for k, v in evaluated.items() if k != OBSERVABLES_ROUTE}
+    out = observables.spectrum_json(main, others, explanation)
+    if explanation:
+        p = explanation["printed_formulas_at_printed_inputs"]
+        findings.append("observables: the printed Table 2 statement (Delta a_mu, Delta a_e, c_mu, c_e) = "
+                        f"({main['printed']['delta_a_mu']:.2g}, {main['printed']['delta_a_e']:.2g}, "
+                        f"{main['printed']['c_mu']:.2g}, {main['printed']['c_e']:.2g}) follows from the printed eqs. "
+                        f"(3.7)-(3.10) at the printed inputs: ({p['delta_a_mu']:.3g}, {p['delta_a_e']:.3g}, "
+                        f"{p['c_mu']:.3g}, {p['c_e']:.3g}); derived, mass basis, appendix-A vacuum: "
+                        f"({out['delta_a_mu']['mass_basis']:.3g}, {out['delta_a_e']['mass_basis']:.3g}, "
+                        f"{out['c_mu']['mass_basis']:.3g}, {out['c_e']['mass_basis']:.3g})")
+    return out
 
 
 # ------------------------------------------------------------------ printed values and conventions
@@ -721,8 +809,41 @@ def format_text(result: dict) -> str:
             lines.append(f"    perturbative: {route['perturbative_note']}")
         if printed:
             lines.append(_row(f"printed (Table {printed['table']})", printed["scalar_masses"] + printed["pseudoscalar_masses"]))
+    lines.extend(_observables_text(result.get("observables") or {}))
     if result["findings"]:
         lines.append("")
         lines.append("findings:")
         lines.extend(f"  - {f}" for f in result["findings"])
     return "\n".join(lines)
+
+
+def _observables_text(obs: dict) -> list[str]:
+    if not obs:
+        return []
+    if not obs.get("route"):
+        return ["", f"[observables] not available: {obs.get('reason', '')}"]
+    keys = ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
+    lines = ["", f"[observables] on the {obs['route']} vacuum (x = m/M_chi; Delta a_l in the basis m_l > 0)",
+             _row("", []) + "".join(f"{k:>11}" for k in keys)]
+    labels = (("mass_insertion", "mass insertion"), ("mass_insertion_vacuum", "MI, vacuum masses"),
+              ("mass_basis", "mass basis"), ("printed", "printed (Table 2)"))
+    for key, label in labels:
+        lines.append(_row(label, [obs[k].get(key) for k in keys]))
+    statement = obs.get("printed_statement")
+    if statement:
+        p = statement["printed_formulas_at_printed_inputs"]
+        lines.append(_row("printed eqs (3.x)", [p.get(k) for k in keys]))
+    fixed = obs["details"].get("mass_basis", {}).get("lepton_masses_fixed", {})
+    if set(fixed) >= {"mu", "e"}:
+        lines.append(_row("basis, m_l fitted", [fixed["mu"]["delta_a"], fixed["e"]["delta_a"], fixed["mu"]["c"],
+                                                fixed["e"]["c"]]))
+    for name, other in (obs.get("by_route") or {}).items():
+        if "reason" in other:
+            lines.append(f"    {name}: not available ({other['reason']})")
+        else:
+            short = {"as_given": "as given", "relations_imposed": "relations"}.get(name, name)
+            lines.append(_row(f"{short} (basis)", [other[k]["mass_basis"] for k in keys]))
+    x = obs["details"]["x"]["mass_insertion"]
+    lines.append("    x (mass insertion, sqrt|mu^2|/M_chi): " + ", ".join(f"{k} = {v:.4g}" for k, v in x.items()))
+    lines.append("    m_l fitted: g_l rescaled so that |m^FN + m^RAD| = m_l^exp (c_l = |m^RAD/m_l|)")
+    return lines

@@ -227,7 +227,7 @@ def cmd_spectrum(args) -> int:
         raise SpecError("--starts", str(args.starts), "must be between 0 and 10000")
     model = spec.load(args.derivation, charges=args.charge)
     benchmark.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
-    derivation = pipeline.run(model, until="spectrum")
+    derivation = pipeline.run(model, until="observables")
     result = benchmark.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed)
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
@@ -261,11 +261,19 @@ def cmd_scan(args) -> int:
     if out.suffix != ".csv":
         raise SpecError("--output", str(out), "the columns file must end in .csv")
     summary = scans.summary(result)
+    if hasattr(evaluator, "summary"):
+        summary[args.scan] = evaluator.summary(result.columns)
     write_tree(out.parent, {out.name: scans.to_csv(result.columns),
                             out.with_suffix(".json").name: json.dumps(summary, indent=1) + "\n"})
     rate = result.n / result.seconds if result.seconds else float("inf")
     print(f"symflav scan: {args.scan}: {result.n} points in {result.seconds:.2f} s ({rate:.3g} points/s, "
           f"{result.backend}) -> {out}")
+    if args.scan in summary and "viable" in summary[args.scan]:
+        v, check = summary[args.scan]["viable"], summary[args.scan]["numeric_confirmation"]
+        agreement = check["agreement"]
+        print(f"  viable: {v['count']} of {v['of']} = {v['fraction']:.3g} +- {v['error']:.2g}; analytic minimum "
+              f"conditions vs numeric search: {agreement['count']} of {agreement['of']} agree; "
+              f"{check['candidates_confirmed']} of {check['candidates']} candidates confirmed")
     return 0
 
 

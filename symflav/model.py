@@ -93,6 +93,11 @@ class Parameter:
     default: sp.Rational | None = None
     note: str = ""
     generated: bool = False
+    unit: str = ""  # declared unit; empty: GeV for mass and vev, dimensionless for coupling
+
+    @property
+    def unit_name(self) -> str:
+        return self.unit or {"mass": "GeV", "vev": "GeV"}.get(self.kind, "dimensionless")
 
 
 @dataclass(frozen=True)
@@ -261,6 +266,35 @@ class Yukawa:
 
 
 @dataclass(frozen=True)
+class ScanRange:
+    """One parameter of a declared scan: sampled on [low, high] ("linear" or "log" scale), or,
+    with ``fixed_by`` (the name of a lepton-mass parameter), solved from that mass and kept
+    only inside [low, high]. GeV for masses and vevs."""
+
+    parameter: str
+    low: float
+    high: float
+    scale: str = "linear"
+    fixed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class ScanSpec:
+    """A named parameter scan declared in the model file (``[scans.NAME]``)."""
+
+    name: str
+    description: str
+    ranges: tuple[ScanRange, ...]
+    points: int = 20000
+    seed: int = 0
+    confirm: int = 16
+    n_sigma: float = 2.0
+
+    def range(self, parameter: str) -> ScanRange:
+        return {r.parameter: r for r in self.ranges}[parameter]
+
+
+@dataclass(frozen=True)
 class Model:
     """A whole derivation, as read from its file."""
 
@@ -286,6 +320,7 @@ class Model:
     yukawa: Yukawa | None = None
     printed_path: str | None = None
     charge_overrides: tuple[tuple[str, str, Fraction], ...] = ()
+    scans: tuple[ScanSpec, ...] = ()
 
     # ---- look-ups
     @property
@@ -300,6 +335,9 @@ class Model:
 
     def symbols(self) -> dict[str, sp.Symbol]:
         return {p.name: p.symbol for p in self.parameters}
+
+    def scan(self, name: str) -> ScanSpec:
+        return {s.name: s for s in self.scans}[name]
 
     def point(self, name: str) -> Point:
         return {p.name: p for p in self.points}[name]

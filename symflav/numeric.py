@@ -6,7 +6,8 @@
 * :func:`local_minimum`: damped Newton (Hessian eigenvalues replaced by their absolute
   values, floored; backtracking line search; escapes saddles along negative curvature).
 * :func:`find_minima`: seeded multi-start (analytic stationary points, given vevs, random
-  starts on several scales), every distinct minimum with its gap to the lowest.
+  starts on several scales), all starts minimized at once (:func:`local_minima`, the same
+  steps vectorized over the starts), every distinct minimum with its gap to the lowest.
   Minima related by a rephasing symmetry have equal |phi_i| and equal V and are merged.
 * :func:`rephase`: the rephasings theta with N theta = 0 mod 2 pi for every operator of
   the potential, explicit breaking included (N: net powers), i.e. only true symmetries,
@@ -32,14 +33,17 @@ from symflav.potential import Potential
 
 
 class _Compiled:
-    """A real polynomial sum_t c_t prod_i x_i^E_ti with vectorized value, gradient, Hessian."""
+    """A real polynomial sum_t c_t prod_i x_i^E_ti with value, gradient and Hessian.
 
-    def __init__(self, expr: sp.Expr, variables):
-        poly = sp.Poly(expr, *variables)
-        terms = poly.terms() or [((0,) * len(variables), 0)]
-        m = len(variables)
-        E = np.array([t for t, _ in terms], dtype=int)
-        c = np.array([float(v) for _, v in terms])
+    Up to degree 4 the polynomial is also held as symmetric coefficient tensors
+    A_d (d = 0..4), V = sum_d A_d[x, ..., x], so that many points are evaluated at once
+    (:meth:`batch`); higher degrees fall back to the term-by-term form point by point.
+    """
+
+    def __init__(self, E: np.ndarray, c: np.ndarray):
+        E = np.asarray(E, dtype=int).reshape(len(c), -1)
+        c = np.asarray(c, dtype=float)
+        m = E.shape[1]
         self.degree = int(E.max()) if E.size else 0
         self.m = m
         self.E, self.c = E, c
@@ -54,6 +58,13 @@ class _Compiled:
         factor = E[:, J].T * (E[:, Kk].T - (J == Kk).astype(int)[:, None])  # (P, T)
         self.hE = np.clip(Ejk, 0, None)
         self.hc = c[None, :] * factor
+        self.family = _Tensors(E, c[:, None]) if _Tensors.applies(E) else None
+
+    @classmethod
+    def from_expr(cls, expr: sp.Expr, variables) -> "_Compiled":
+        poly = sp.Poly(expr, *variables)
+        terms = poly.terms() or [((0,) * len(variables), 0)]
+        return cls(np.array([t for t, _ in terms], dtype=int), np.array([float(v) for _, v in terms]))
 
     def _powers(self, x):
         return x[:, None] ** np.arange(self.degree + 1)[None, :]  # (m, d+1)
@@ -73,6 +84,63 @@ class _Compiled:
         H[self.pairs[:, 0], self.pairs[:, 1]] = upper
         H[self.pairs[:, 1], self.pairs[:, 0]] = upper
         return H
+
+    def batch(self, X, derivatives: bool = True):
+        """V (K,), and with ``derivatives`` the gradients (K, m) and Hessians (K, m, m), at X (K, m)."""
+        X = np.asarray(X, dtype=float).reshape(-1, self.m)
+        if self.family is not None:
+            out = self.family.batch(X[None], derivatives)
+            return tuple(a[0] for a in out) if derivatives else out[0]
+        values = np.array([self.value(x) for x in X])
+        if not derivatives:
+            return values
+        return values, np.array([self.gradient(x) for x in X]), np.array([self.hessian(x) for x in X])
+
+
+class _Tensors:
+    """Polynomials of degree <= 4 sharing their monomials, one per column of the coefficients
+    C (T, P): symmetric tensors A_d (P, m, ..., m) with V_p(x) = sum_d A_d[p][x, ..., x]."""
+
+    def __init__(self, E: np.ndarray, C: np.ndarray):
+        E = np.asarray(E, dtype=int)
+        C = np.asarray(C, dtype=float).reshape(len(E), -1)
+        m = E.shape[1]
+        self.m, self.P = m, C.shape[1]
+        total = E.sum(axis=1)
+        basis = [np.zeros((len(E), m**d)) for d in range(5)]  # term -> its symmetric tensor, flattened
+        for t, (exps, d) in enumerate(zip(E, total)):
+            index = tuple(i for i, k in enumerate(exps) for _ in range(k))
+            perms = set(itertools.permutations(index))
+            for perm in perms:
+                basis[d][t, np.ravel_multi_index(perm, (m,) * d) if d else 0] += 1.0 / len(perms)
+        A = [C.T @ b for b in basis]  # (P, m^d)
+        self.A0 = A[0][:, 0]
+        self.A1 = A[1]
+        self.A2 = A[2].reshape(self.P, m, m)
+        self.A3 = A[3].reshape(self.P, m * m, m)
+        self.A4 = A[4].reshape(self.P, m * m, m * m)
+
+    @staticmethod
+    def applies(E) -> bool:
+        E = np.asarray(E)
+        return E.size == 0 or int(E.sum(axis=1).max()) <= 4
+
+    def batch(self, X, derivatives: bool = True, members=None):
+        """X (P, S, m): S points for each polynomial (or for the polynomials ``members``).
+        V (P, S), gradients (P, S, m), Hessians (P, S, m, m)."""
+        P, S, m = X.shape
+        sel = slice(None) if members is None else np.asarray(members)
+        A0, A1, A2, A3, A4 = self.A0[sel], self.A1[sel], self.A2[sel], self.A3[sel], self.A4[sel]
+        XX = (X[:, :, :, None] * X[:, :, None, :]).reshape(P, S, m * m)
+        T2 = (XX @ A4).reshape(P, S, m, m)  # A4[., ., x, x]
+        S2 = np.swapaxes(A3 @ np.swapaxes(X, 1, 2), 1, 2).reshape(P, S, m, m)  # A3[., ., x]
+        A2 = A2[:, None, :, :]
+        values = A0[:, None] + np.einsum("psi,pi->ps", X, A1) + np.einsum("psij,psi,psj->ps", T2 + S2 + A2, X, X)
+        if not derivatives:
+            return values
+        G = A1[:, None, :] + ((4.0 * T2 + 3.0 * S2 + 2.0 * A2) @ X[..., None])[..., 0]
+        H = 12.0 * T2 + 6.0 * S2 + 2.0 * A2
+        return values, G, H
 
 
 class PolynomialPotential:
@@ -102,17 +170,110 @@ class PolynomialPotential:
         if expr.has(sp.I):
             expr = sp.expand(sp.re(expr))
         self.expr = expr
-        self._poly = _Compiled(expr, self.variables)
+        self._poly = _Compiled.from_expr(expr, self.variables)
         self.scale = max(1.0, float(np.max(np.abs(self._poly.c))))
+
+    @classmethod
+    def from_polynomial(cls, exponents, coefficients, n: int, fields=(), conventions=None) -> "PolynomialPotential":
+        """The same object from plain data: V = sum_t c_t prod x^E_t with x = (Re phi, Im phi)
+        (exponents (T, 2n) integers, coefficients (T,) floats); no sympy involved."""
+        self = cls.__new__(cls)
+        self.n = n
+        self.fields = tuple(fields)
+        self.conventions = conventions
+        self.variables = ()
+        self.expr = None
+        self._poly = _Compiled(np.asarray(exponents, dtype=int), np.asarray(coefficients, dtype=float))
+        self.scale = max(1.0, float(np.max(np.abs(self._poly.c)))) if len(self._poly.c) else 1.0
+        return self
 
     def value(self, x) -> float:
         return self._poly.value(np.asarray(x, dtype=float))
+
+    def values(self, X) -> np.ndarray:
+        """V at many points X (K, 2n)."""
+        return self._poly.batch(X, derivatives=False)
+
+    def row_scale(self, K: int) -> np.ndarray:
+        return np.full(K, self.scale)
+
+    def rows_for(self, mask) -> np.ndarray:
+        """Rows to evaluate so that every row of ``mask`` is covered (here: those rows)."""
+        return np.flatnonzero(mask)
+
+    def groups(self, K: int) -> tuple[int, int]:
+        """(members, rows per member): every row belongs to the same V."""
+        return 1, K
+
+    def batch_rows(self, rows, X, derivatives: bool = True):
+        return self._poly.batch(X, derivatives)
+
+    def derivatives(self, X):
+        """(V, gradient, Hessian) at many points X (K, 2n): shapes (K,), (K, 2n), (K, 2n, 2n)."""
+        return self._poly.batch(X)
 
     def gradient(self, x) -> np.ndarray:
         return self._poly.gradient(np.asarray(x, dtype=float))
 
     def hessian(self, x) -> np.ndarray:
         return self._poly.hessian(np.asarray(x, dtype=float))
+
+    def fields_of(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return x[: self.n] + 1j * x[self.n:]
+
+    def point(self, phi) -> np.ndarray:
+        phi = np.asarray(phi, dtype=complex)
+        return np.concatenate([phi.real, phi.imag])
+
+
+class PotentialFamily:
+    """P parameter points of one potential (the same monomials, coefficients (T, P)), each with
+    S points x: arrays of rows are grouped by member, row r belongs to member r // S.
+    Degree <= 4. Used to run many minimum searches at once (:func:`find_minima_family`)."""
+
+    def __init__(self, exponents, coefficients, n: int, starts: int):
+        E = np.asarray(exponents, dtype=int)
+        C = np.asarray(coefficients, dtype=float).reshape(len(E), -1)
+        if not _Tensors.applies(E):
+            raise ValueError("a potential family needs degree <= 4")
+        self.exponents, self.coefficients = E, C
+        self.n, self.P, self.S = n, C.shape[1], starts
+        self.tensors = _Tensors(E, C)
+        self.scale = np.maximum(1.0, np.max(np.abs(C), axis=0)) if len(C) else np.ones(self.P)
+
+    def member(self, p: int) -> PolynomialPotential:
+        return PolynomialPotential.from_polynomial(self.exponents, self.coefficients[:, p], self.n)
+
+    def values(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=float).reshape(self.P, self.S, 2 * self.n)
+        return self.tensors.batch(X, derivatives=False).reshape(-1)
+
+    def derivatives(self, X):
+        m = 2 * self.n
+        X = np.asarray(X, dtype=float).reshape(self.P, self.S, m)
+        v, g, h = self.tensors.batch(X)
+        return v.reshape(-1), g.reshape(-1, m), h.reshape(-1, m, m)
+
+    def row_scale(self, K: int) -> np.ndarray:
+        return np.repeat(self.scale, self.S)
+
+    def groups(self, K: int) -> tuple[int, int]:
+        return self.P, self.S
+
+    def rows_for(self, mask) -> np.ndarray:
+        """Every row of each member that has a row in ``mask`` (members are evaluated whole)."""
+        members = np.flatnonzero(np.asarray(mask).reshape(self.P, self.S).any(axis=1))
+        return (members[:, None] * self.S + np.arange(self.S)[None, :]).reshape(-1)
+
+    def batch_rows(self, rows, X, derivatives: bool = True):
+        m = 2 * self.n
+        members = np.asarray(rows)[:: self.S] // self.S
+        out = self.tensors.batch(np.asarray(X, dtype=float).reshape(len(members), self.S, m), derivatives, members)
+        if not derivatives:
+            return out.reshape(-1)
+        v, g, h = out
+        return v.reshape(-1), g.reshape(-1, m), h.reshape(-1, m, m)
 
     def fields_of(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
@@ -215,32 +376,126 @@ def _same(a: Minimum, phi, value, scale) -> bool:
     return abs(a.value - value) <= tol and np.allclose(np.abs(a.phi), np.abs(phi), rtol=1e-5, atol=1e-6 * scale)
 
 
-def find_minima(V: PolynomialPotential, seeds=(), *, starts: int = 48, seed: int = 20200316,
-                scale: float = 100.0) -> MinimumSearch:
-    """Multi-start search: every seed (label, phi) plus ``starts`` random points, seeded."""
-    rng = np.random.default_rng(seed)
+STEP_CAP = 0.5  # a batched Newton step moves at most this fraction of 1 + |x|
+
+
+def local_minima(V, X0, max_iter: int = 300, rng=None) -> list[LocalMinimum]:
+    """:func:`local_minimum` from many starts X0 (K, 2n) at once (the same steps, vectorized).
+
+    Each start runs damped Newton with |eigenvalue| modification, a backtracking line
+    search and saddle escapes, independently of the others; a start stops when its
+    Newton step is below 1e-10 of its field size or its predicted decrease is at the
+    round-off level of V, and fails when its line search does. ``V`` is a
+    :class:`PolynomialPotential` (every row the same V) or a :class:`PotentialFamily`
+    (rows evaluated by whole members); rows that stopped are masked.
+    """
+    X = np.array(X0, dtype=float).reshape(-1, 2 * V.n)
+    K = X.shape[0]
+    rng = rng or np.random.default_rng(0)
+    scale = V.row_scale(K)
+    f = V.batch_rows(np.arange(K), X, False)
+    active = np.ones(K, dtype=bool)
+    converged = np.zeros(K, dtype=bool)
+    same_as = np.full(K, -1)
+    iterations = np.zeros(K, dtype=int)
+    for it in range(1, max_iter + 1):
+        if not active.any():
+            break
+        rows = V.rows_for(active)
+        on = active[rows]
+        x, fx = X[rows], f[rows]
+        iterations[rows[on]] = it
+        _, g, H = V.batch_rows(rows, x)
+        g = np.where(on[:, None], g, 0.0)
+        w, Q = np.linalg.eigh(np.where(on[:, None, None], H, np.eye(H.shape[1])))
+        top = np.maximum(np.max(np.abs(w), axis=1), 1e-300)
+        coefficients = np.einsum("nji,nj->ni", Q, g) / np.maximum(np.abs(w), 1e-10 * top[:, None])
+        step = -np.einsum("nij,nj->ni", Q, coefficients)
+        size = 1.0 + np.linalg.norm(x, axis=1)
+        length = np.linalg.norm(step, axis=1)
+        step *= np.minimum(1.0, STEP_CAP * size / np.maximum(length, 1e-300))[:, None]
+        slope = np.einsum("ni,ni->n", g, step)
+        roundoff = 1e-13 * (np.abs(fx) + scale[rows])
+        done = on & ((np.linalg.norm(step, axis=1) < 1e-10 * size) | (-slope < roundoff))
+        moved = np.zeros(len(rows), dtype=bool)
+        for j in np.flatnonzero(done & (w[:, 0] < -1e-7 * top)):  # a saddle: leave downhill
+            trial = x.copy()
+            trial[j] = x[j] + Q[j, :, 0] * size[j] * 1e-3 * (1 if rng.random() < 0.5 else -1)
+            value = V.batch_rows(rows, trial, False)[j]
+            if value < fx[j]:
+                x[j], fx[j] = trial[j], value
+                done[j] = False
+                moved[j] = True
+        x[done] += step[done]
+        if done.any():
+            fx = np.where(done, V.batch_rows(rows, x, False), fx)
+        converged[rows[done]] = True
+        pending = on & ~done & ~moved
+        t = np.ones(len(rows))
+        for _ in range(60):
+            if not pending.any():
+                break
+            trial = x + (t * pending)[:, None] * step
+            ft = V.batch_rows(rows, trial, False)
+            ok = pending & (ft <= fx + 1e-4 * t * slope)
+            x[ok], fx[ok] = trial[ok], ft[ok]
+            pending &= ~ok
+            t[pending] *= 0.5
+        X[rows], f[rows] = x, fx
+        active[rows[done | pending]] = False  # converged, or the line search failed (not converged)
+        _join_known(V, X, f, active, converged, same_as)
+    _, g, H = V.batch_rows(np.arange(K), X)
+    w = np.linalg.eigvalsh(H)
+    top = np.maximum(np.max(np.abs(w), axis=1), 1e-300)
+    return [LocalMinimum(X[k], float(f[k]), float(np.linalg.norm(g[k])), float(w[k, 0] / top[k]),
+                         int(iterations[k]), bool(converged[k]), int(same_as[k]) if same_as[k] >= 0 else None)
+            for k in range(K)]
+
+
+def _join_known(V, X, f, active, converged, same_as):
+    """Stop the active rows that have reached a minimum another row of the same V converged
+    to (the same V to 1e-7 and |phi_i| to 1e-3): slow crawls along nearly flat valleys (light
+    pseudo-Goldstone directions) end there. ``same_as`` gets the row index within the member."""
+    known = converged & (same_as < 0)
+    if not active.any() or not known.any():
+        return
+    P, S = V.groups(len(f))
+    moduli = np.abs(X[:, : V.n] + 1j * X[:, V.n:]).reshape(P, S, V.n)
+    values = f.reshape(P, S)
+    close_value = np.abs(values[:, :, None] - values[:, None, :]) <= 1e-7 * np.maximum(np.abs(values[:, None, :]), 1.0)
+    top = np.max(moduli, axis=(1, 2))[:, None, None, None]
+    close_fields = np.all(np.abs(moduli[:, :, None, :] - moduli[:, None, :, :])
+                          <= 1e-3 * np.abs(moduli[:, None, :, :]) + 1e-4 * top, axis=3)
+    match = close_value & close_fields & known.reshape(P, S)[:, None, :] & active.reshape(P, S)[:, :, None]
+    joined = match.any(axis=2).reshape(-1)
+    if joined.any():
+        same_as[joined] = np.argmax(match, axis=2).reshape(-1)[joined]
+        converged[joined] = True
+        active[joined] = False
+
+
+def _starts(V, seeds, starts: int, rng, scale: float):
     candidates = [(label, V.point(phi)) for label, phi in seeds]
     for k in range(starts):
         s = scale * (0.3, 1.0, 3.0)[k % 3]
         candidates.append((f"random {k}", rng.normal(size=2 * V.n) * s))
+    return candidates
+
+
+def _merge(V, candidates, results, scale: float, seed: int) -> MinimumSearch:
     minima: list[Minimum] = []
     converged = 0
-
-    def known(x, f):
-        moduli = np.abs(V.fields_of(x))
-        for i, m in enumerate(minima):
-            if abs(f - m.value) <= 1e-7 * max(abs(m.value), 1.0) and np.allclose(
-                    moduli, np.abs(m.phi), rtol=1e-3, atol=1e-4 * scale):
-                return i
-        return None
-
-    for label, x0 in candidates:
-        result = local_minimum(V, x0, rng=rng, known=known)
-        if result.same_as is not None:
+    where: dict[int, int] = {}  # row -> index of its minimum
+    order = [k for k, r in enumerate(results) if r.same_as is None] + \
+        [k for k, r in enumerate(results) if r.same_as is not None]
+    for k in order:
+        (label, _), result = candidates[k], results[k]
+        if result.same_as is not None and result.same_as in where:
             converged += 1
-            m = minima[result.same_as]
-            minima[result.same_as] = Minimum(m.phi, m.value, m.hits + 1, m.hessian_min, m.gradient_norm,
-                                             m.starts + (label,))
+            i = where[result.same_as]
+            m = minima[i]
+            minima[i] = Minimum(m.phi, m.value, m.hits + 1, m.hessian_min, m.gradient_norm, m.starts + (label,))
+            where[k] = i
             continue
         if not result.converged or result.hessian_min < -1e-7:
             continue
@@ -251,11 +506,40 @@ def find_minima(V: PolynomialPotential, seeds=(), *, starts: int = 48, seed: int
                 best_phi = m.phi if m.value <= result.value else phi
                 minima[i] = Minimum(best_phi, min(m.value, result.value), m.hits + 1,
                                     m.hessian_min, m.gradient_norm, m.starts + (label,))
+                where[k] = i
                 break
         else:
+            where[k] = len(minima)
             minima.append(Minimum(phi, result.value, 1, result.hessian_min, result.gradient_norm, (label,)))
     minima.sort(key=lambda m: m.value)
     return MinimumSearch(tuple(minima), len(candidates), seed, converged)
+
+
+def find_minima(V: PolynomialPotential, seeds=(), *, starts: int = 48, seed: int = 20200316,
+                scale: float = 100.0) -> MinimumSearch:
+    """Multi-start search: every seed (label, phi) plus ``starts`` random points, seeded;
+    all starts are minimized at once (:func:`local_minima`)."""
+    rng = np.random.default_rng(seed)
+    candidates = _starts(V, seeds, starts, rng, scale)
+    results = local_minima(V, np.array([x for _, x in candidates]), rng=rng) if candidates else []
+    return _merge(V, candidates, results, scale, seed)
+
+
+def find_minima_family(family: PotentialFamily, seeds, *, starts: int, seeds_rng, scales,
+                       max_iter: int = 300) -> list[MinimumSearch]:
+    """:func:`find_minima` for every member of a family at once: member p starts from its
+    ``seeds[p]`` (the same number for every member) plus ``starts`` random points from
+    ``numpy.random.default_rng(seeds_rng[p])`` on the scale ``scales[p]``."""
+    candidates = [_starts(family, seeds[p], starts, np.random.default_rng(seeds_rng[p]), scales[p])
+                  for p in range(family.P)]
+    if len({len(c) for c in candidates}) > 1 or len(candidates[0]) != family.S:
+        raise ValueError("every member needs the same number of starts as the family")
+    X0 = np.array([x for c in candidates for _, x in c])
+    rng = np.random.default_rng([int(s) for s in seeds_rng])
+    results = local_minima(family, X0, max_iter=max_iter, rng=rng)
+    S = family.S
+    return [_merge(family, candidates[p], results[p * S:(p + 1) * S], scales[p], int(seeds_rng[p]))
+            for p in range(family.P)]
 
 
 # ------------------------------------------------------------------ rephasing symmetries

@@ -20,7 +20,7 @@ Two numeric routes (:func:`evaluate`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import math
@@ -53,6 +53,9 @@ class Observables:
     conditions: tuple[tuple[str, str, object], ...]
     symbols_used: dict
     section2: tuple[tuple[str, str, sp.Expr], ...] = ()  # (name, equation, expression in x_phi)
+    mass_basis: tuple[tuple[str, str, sp.Expr], ...] = ()  # (name, equation, expression in DeltaI sums)
+    mass_basis_sums: tuple["StateSum", ...] = ()
+    formula_units: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def relation(self, name: str) -> sp.Expr:
         return {n: e for n, _, e in self.relations}[name]
@@ -76,10 +79,13 @@ class Observables:
     @property
     def formulas(self) -> dict[str, sp.Expr]:
         """Formulas exported to the generated numeric module (name -> expression):
-        the section-2 relations (x_phi, m_l, M_chi, v_1, v_a, lambda_2_2) and the dipole
-        relations of eqs. (1.4), (1.7), (4.5)."""
+        the section-2 relations (x_phi, m_l, M_chi, v_1, v_a, lambda_2_2), the dipole
+        relations of eqs. (1.4), (1.7), (4.5), and per lepton m^FN, m^RAD and Delta a/m in
+        the flavon mass basis (eqs. A.15-A.17 for every closure; arguments the sums
+        ``DeltaI_*`` of :attr:`mass_basis_sums`). Units of every symbol: :attr:`formula_units`."""
         out = {name: expr for name, _, expr in self.section2}
         out.update({name: expr for name, _, expr in self.relations if name != "delta_a_over_m_RAD"})
+        out.update({name: expr for name, _, expr in self.mass_basis})
         return out
 
 
@@ -130,7 +136,8 @@ def derive_observables(model, results) -> "Observables":
         rel = dipole_relations()
         relations = (("delta_a_from_C", "1.4", rel["delta_a"][0]), ("d_e_from_C", "4.5", rel["d_e"][0]),
                      ("BR_ratio_from_C", "1.7", rel["br_ratio"][0]))
-        return Observables(relations, (), sp.S.Zero, (), {}, (), {})
+        return Observables(relations, (), sp.S.Zero, (), {}, (), {},
+                           formula_units=formula_units(model, [e for _, _, e in relations], ()))
     rel = dipole_relations()
     relations = [
         ("delta_a_from_C", "1.4", rel["delta_a"][0]),
@@ -155,8 +162,110 @@ def derive_observables(model, results) -> "Observables":
 
     # eq. (3.6): the phi1 phi1 closure, normalized as lambda (phi_a^dagger phi_1)^2 -> c = 2 lambda v_a^2
     eff, paper, sign, conditions = _paper_forms(model, fl)
+    section2 = section2_relations(model, fl, rel_da_m)
+    mass_basis, sums = mass_basis_formulas(model, fl)
+    formulas = [e for _, _, e in section2] + [e for n, _, e in relations if n != "delta_a_over_m_RAD"] + \
+        [e for _, _, e in mass_basis]
     return Observables(tuple(relations), tuple(leptons), eff, tuple(paper), sign, tuple(conditions),
-                       {"x": dict(fl.x)}, section2_relations(model, fl, rel_da_m))
+                       {"x": dict(fl.x)}, section2, mass_basis, sums, formula_units(model, formulas, sums))
+
+
+@dataclass(frozen=True)
+class StateSum:
+    """A sum over the flavon mass states (eq. A.17 generalized), an argument of the mass-basis
+    formulas: name = sum_k [U_S,ak U_S,bk F(m_Sk/M) + sign U_P,ak U_P,bk F(m_Pk/M)], with
+    F = the r-family of I_m (``kind`` "m") or I_da ("da") and sign = -1 for two insertions of
+    the same conjugation (<phi_a phi_b>), +1 for a field and a conjugate (<phi_a phi_b^dagger>).
+    ``a``, ``b``: indices in the model's field order; sigma = U_S S, varphi = U_P P."""
+
+    name: str
+    kind: str
+    a: int
+    b: int
+    same_conjugation: bool
+    r: int
+
+    @property
+    def pseudoscalar_sign(self) -> int:
+        return -1 if self.same_conjugation else 1
+
+    def describe(self, fields) -> str:
+        F = ("I_m" if self.kind == "m" else "I_da") + (f"^({self.r})" if self.r else "")
+        sign = "-" if self.same_conjugation else "+"
+        a, b = fields[self.a], fields[self.b]
+        return (f"sum_k [U_S,{a}k U_S,{b}k {F}(m_Sk/M_chi) {sign} U_P,{a}k U_P,{b}k {F}(m_Pk/M_chi)] "
+                f"(eq. A.17 generalized)")
+
+
+def state_sum(model, kind: str, pair, r: int) -> StateSum:
+    order = {s.name: i for i, s in enumerate(model.scalars)}
+    a, b = sorted((order[pair[0].scalar], order[pair[1].scalar]))
+    same = pair[0].conjugate == pair[1].conjugate
+    names = [s.name for s in model.scalars]
+    name = f"DeltaI_{kind}_{names[a]}_{names[b]}_{'same' if same else 'conj'}" + (f"_r{r}" if r else "")
+    return StateSum(name, kind, a, b, same, r)
+
+
+def mass_basis_formulas(model, fl: flavor.FlavorSector):
+    """Per lepton: m^FN, and m^RAD and Delta a/m in the flavon mass basis for every closure of the
+    flavor stage (eqs. A.15, A.16 rederived and generalized): each closure contributes
+    m_chain M^2 DeltaI_m/(32 pi^2 <S_i><S_j>) to m^RAD and -m_chain DeltaI_da/(16 pi^2 <S_i><S_j>)
+    to Delta a/m (m the signed total lepton mass), with DeltaI the :class:`StateSum` of its pair."""
+    formulas, sums = [], {}
+    masses = {m.name: m.mass for m in model.mediators}
+    for s in fl.leptons:
+        m_fn = sp.S.Zero
+        m_rad, da = sp.S.Zero, sp.S.Zero
+        for chain in s.chains:
+            m_fn += flavor.tree_mass(model, s.coupling, chain)
+        for cl in s.closures:
+            chain = s.chains[cl.chain]
+            m_c = flavor.tree_mass(model, s.coupling, chain)
+            M = masses[chain.mediators[cl.positions[0]]]
+            uu = flavor.vev_of(model, cl.pair[0]) * flavor.vev_of(model, cl.pair[1])
+            sm, sd = state_sum(model, "m", cl.pair, cl.between), state_sum(model, "da", cl.pair, cl.between)
+            sums.setdefault(sm.name, sm)
+            sums.setdefault(sd.name, sd)
+            m_rad += m_c * M**2 * _sym(sm.name) / (32 * sp.pi**2 * uu)
+            da += -m_c * _sym(sd.name) / (16 * sp.pi**2 * uu)
+        formulas.append((f"m_FN_{s.lepton}", "3.7" if s.lepton == "mu" else "3.8", sp.factor(m_fn)))
+        formulas.append((f"m_RAD_{s.lepton}_mass_basis", "A.15", sp.collect(sp.expand(m_rad), list(map(_sym, sums)))))
+        formulas.append((f"delta_a_over_m_{s.lepton}_mass_basis", "A.16", sp.collect(sp.expand(da), list(map(_sym, sums)))))
+    return tuple(formulas), tuple(sorted(sums.values(), key=lambda x: x.name))
+
+
+AUXILIARY_UNITS = {
+    "m_l": ("GeV", "lepton mass"),
+    "x_phi": ("dimensionless", "mu_phi1/M_chi: the bilinear mass of the flavon in the loop over the mediator mass"),
+    "lambda_2_2": ("dimensionless", "the quartic lambda of eq. (2.2), lambda (phi_a^dagger phi_1)^2 + h.c."),
+    "ReC": ("GeV^-2", "Re C_ll, the diagonal dipole coefficient of eq. (1.3)"),
+    "ImC": ("GeV^-2", "Im C_ll, the diagonal dipole coefficient of eq. (1.3)"),
+    "absC_ll2": ("GeV^-2", "|C_ll'|, dipole coefficient of l -> l' gamma (eq. 1.3)"),
+    "absC_l2l": ("GeV^-2", "|C_l'l|, dipole coefficient of l -> l' gamma (eq. 1.3)"),
+    "e": ("dimensionless", "electromagnetic coupling, e = sqrt(4 pi alpha) > 0"),
+}
+
+
+def formula_units(model, formulas, sums) -> dict[str, tuple[str, str]]:
+    """(unit, one-line description) of every symbol of the exported formulas."""
+    params = {p.name: p for p in model.parameters}
+    described = {s.name: ("dimensionless", s.describe(model.scalar_names)) for s in sums}
+    out = {}
+    for expr in formulas:
+        for sym in sorted(sp.sympify(expr).free_symbols, key=str):
+            name = str(sym)
+            if name in out:
+                continue
+            if name in params:
+                p = params[name]
+                out[name] = (p.unit_name, p.note or f"{p.kind} {name}")
+            elif name in described:
+                out[name] = described[name]
+            elif name in AUXILIARY_UNITS:
+                out[name] = AUXILIARY_UNITS[name]
+            else:
+                raise KeyError(f"no unit for the formula symbol {name}")
+    return dict(sorted(out.items()))
 
 
 X_PHI = ("x_phi", r"x_\phi")
@@ -444,37 +553,6 @@ def unperturbed_masses(model, results, values, choice: str = "bilinear") -> dict
     return masses
 
 
-def tree_spectrum(model, results, values) -> dict:
-    """PRIVATE helper until the spectrum stage is merged: exact diagonalization of
-    (1/2) d^2V at the given vevs, each mu_a^2 eliminated by its own tadpole.
-
-    Returns {"scalar_masses", "pseudoscalar_masses", "U_S", "U_P"} (GeV; sigma = U_S S).
-    """
-    real = results["real_potential"]
-    pot = results["potential"]
-    quad_symbols = []
-    for op, c in pot.contributions:
-        if op.monomial.degree == 2 and op.monomial.is_hermitian:
-            quad_symbols.append(op.coefficient)
-    t = sp.symbols(f"t0:{len(quad_symbols)}")
-    V = real.expr.xreplace({q: ti for q, ti in zip(quad_symbols, t)})
-    zero = {c: 0 for c in real.components}
-    fixed = {k: v for k, v in values.items() if k not in [s for q in quad_symbols for s in q.free_symbols]}
-    tadpoles = [sp.expand(sp.diff(V, s).xreplace(zero).xreplace(fixed)) for s in real.sigma]
-    solution = sp.solve(tadpoles, t, dict=True)
-    if len(solution) != 1:
-        raise ValueError("tadpoles do not fix the quadratic couplings uniquely")
-    hessian = sp.hessian(V, real.components).xreplace(zero).xreplace(fixed).xreplace(solution[0])
-    H = np.array(sp.N(hessian, 30).tolist(), dtype=float) * float(model.conventions.mass_matrix_factor)
-    n = len(real.sigma)
-    out = {}
-    for label, block in (("scalar", H[:n, :n]), ("pseudoscalar", H[n:, n:])):
-        w, U = np.linalg.eigh(block)
-        out[f"{label}_masses"] = np.sign(w) * np.sqrt(np.abs(w))
-        out["U_S" if label == "scalar" else "U_P"] = U
-    return out
-
-
 def mass_insertion_closure(m_chain, c, uu, M, r, xa, xb) -> tuple[float, float]:
     """(m^RAD, Delta a / m_l) of one closure with one insertion c between unperturbed
     masses x_a M, x_b M; m_chain the chain's tree mass, uu the product of the two vevs."""
@@ -500,40 +578,47 @@ def mass_basis_closure(m_chain, uu, M, r, holomorphic_pair, US_a, US_b, UP_a, UP
     return m_chain * M**2 * sum_m / (32 * np.pi**2 * uu), -m_chain * sum_d / (16 * np.pi**2 * uu)
 
 
-def _route(model, fl, values, weights_fn, masses_x, M_values) -> dict:
-    """Common evaluation: m^FN, m^RAD, c_l, Delta a_l, C_ll for each lepton."""
-    exp_mass = {"mu": _numeric(model.parameter("m_mu").symbol, values) if _has(model, "m_mu") else None,
-                "e": _numeric(model.parameter("m_e").symbol, values) if _has(model, "m_e") else None}
+def _route(model, fl, number, weights_fn) -> dict:
+    """Common evaluation: m^FN, m^RAD, c_l, Delta a_l, C_ll for each lepton (``number``: expr -> float).
+    ``m_RAD_enhanced`` is the part of m^RAD from operators with a flavon outside every chain
+    (lambda_1ab here: the closures of eqs. 3.7-3.10)."""
+    chain_scalars = _chain_scalars(fl)
+    exp_mass = {"mu": number(model.parameter("m_mu").symbol) if _has(model, "m_mu") else None,
+                "e": number(model.parameter("m_e").symbol) if _has(model, "m_e") else None}
+    mediator_mass = {m.name: m.mass for m in model.mediators}
     out = {}
     for s in fl.leptons:
-        m_fn = 0.0
-        m_rad = 0.0
+        m_fn = sum(number(flavor.tree_mass(model, s.coupling, chain)) for chain in s.chains)
+        m_rad = m_rad_enhanced = 0.0
         da_per_m = 0.0
         closures = []
-        for k, chain in enumerate(s.chains):
-            m_fn += _numeric(flavor.tree_mass(model, s.coupling, chain), values)
         for cl in s.closures:
             chain = s.chains[cl.chain]
-            m_c = _numeric(flavor.tree_mass(model, s.coupling, chain), values)
-            uu = _numeric(flavor.vev_of(model, cl.pair[0]) * flavor.vev_of(model, cl.pair[1]), values)
-            M = _numeric(model.mediators[[m.name for m in model.mediators].index(chain.mediators[cl.positions[0]])].mass, values)
+            m_c = number(flavor.tree_mass(model, s.coupling, chain))
+            uu = number(flavor.vev_of(model, cl.pair[0]) * flavor.vev_of(model, cl.pair[1]))
+            M = number(mediator_mass[chain.mediators[cl.positions[0]]])
             dm, da = weights_fn(cl, m_c, uu, M)
             m_rad += dm
+            c_total = number(cl.coefficient)
+            if c_total:
+                m_rad_enhanced += dm * number(enhanced_part(cl, chain_scalars)) / c_total
             da_per_m += da
             closures.append({"chain": cl.chain, "pair": [i.text for i in cl.pair], "vevs_between": cl.between,
-                             "m_RAD": dm, "delta_a_over_m": da})
+                             "m_RAD": float(dm), "delta_a_over_m": float(da)})
         m_tot = m_fn + m_rad
         m_exp = exp_mass.get(s.lepton)
-        entry = {"m_FN": m_fn, "m_RAD": m_rad, "m_total": m_tot, "closures": closures}
+        entry = {"m_FN": float(m_fn), "m_RAD": float(m_rad), "m_RAD_enhanced": float(m_rad_enhanced),
+                 "m_total": float(m_tot), "closures": closures}
         if m_exp:
             signed = m_exp * np.sign(m_tot)
             delta_a = signed * da_per_m
             entry.update({
                 "m_exp": m_exp,
-                "c": abs(m_rad) / m_exp,
-                "delta_a": delta_a,
-                "C": 2 * np.pi**2 * delta_a / m_exp**2,
-                "m_FN_over_m_RAD": m_fn / m_rad if m_rad else None,
+                "c": float(abs(m_rad) / m_exp),
+                "delta_a": float(delta_a),
+                "C": float(2 * np.pi**2 * delta_a / m_exp**2),
+                "m_FN_over_m_RAD": float(m_fn / m_rad) if m_rad else None,
+                "m_total_over_m_exp": float(m_tot / m_exp),
             })
         out[s.lepton] = entry
     summary = {}
@@ -549,81 +634,277 @@ def _has(model, name):
     return name in {p.name for p in model.parameters}
 
 
-def evaluate(derivation, point: str | None = "table2", overrides: Mapping[str, float] | None = None,
-             spectrum: Mapping | None = None, unperturbed: str = "bilinear") -> dict:
-    """Delta a_l, c_l, C_ll, m^FN, m^RAD at a point, by both routes.
+ROUTE_DEFAULT = "vevs_with_mu_eliminated"
 
-    ``derivation``: a :class:`symflav.pipeline.Derivation` with the flavor stage.
-    ``spectrum``: {"scalar_masses", "pseudoscalar_masses", "U_S", "U_P"} in the model's
-    field order (sigma = U_S S); if None, the private :func:`tree_spectrum` is used.
+
+def evaluate(derivation, point: str | None = "table2", overrides: Mapping[str, float] | None = None, *,
+             values: Mapping | None = None, spectrum: Mapping | None = None, route: str | None = None) -> dict:
+    """Delta a_l, c_l, C_ll, m^FN, m^RAD at a point, by the mass-insertion formulas and in the
+    flavon mass basis.
+
+    Where: by default the appendix-A vacuum of ``point`` (with ``overrides``): the point's free
+    vevs, the alignment and the relations imposed, the mu^2 from the tadpoles -- the route
+    ``vevs_with_mu_eliminated`` of ``symflav spectrum`` -- with its exact spectrum
+    (:func:`symflav.benchmark.appendix_a_vacuum`). Or at explicit ``values`` (parameter and vev
+    symbol -> number; model defaults fill the rest) with ``spectrum`` = {"scalar_masses",
+    "pseudoscalar_masses" (GeV), "U_S", "U_P" (columns = eigenvectors, rows in field order,
+    sigma = U_S S)}; ``route`` then names where they come from.
+
+    Routes of the result: ``mass_insertion`` (one insertion of d^2V, unperturbed masses
+    sqrt|mu_a^2| from the bilinear terms: the paper's x_phi = mu_phi1/M_chi),
+    ``mass_insertion_vacuum`` (unperturbed masses from the diagonal d^2V/dphi dphibar at the
+    vacuum: the first order of the mass basis in the off-diagonal entries) and ``mass_basis``.
     """
     model = derivation.model
     results = derivation.results
     fl = results["flavor"]
-    values = parameter_values(model, point, overrides)
+    if values is None:
+        from symflav import benchmark
+
+        given_by_name, _, point = benchmark.point_values(model, point, dict(overrides or {}))
+        names = model.symbols()
+        vacuum = benchmark.appendix_a_vacuum(derivation, {names[k]: v for k, v in given_by_name.items()})
+        if vacuum is None:
+            raise ValueError(f"point {point!r}: no free vevs given, no appendix-A vacuum")
+        values = {**vacuum.values, **vacuum.vevs}
+        exact = vacuum.exact
+        spectrum = {"scalar_masses": np.sqrt(np.abs(exact.scalar_masses2)) * np.sign(exact.scalar_masses2),
+                    "pseudoscalar_masses": np.sqrt(np.abs(exact.pseudoscalar_masses2)) * np.sign(exact.pseudoscalar_masses2),
+                    "U_S": exact.U_S, "U_P": exact.U_P}
+        route = ROUTE_DEFAULT
+    values = {**parameter_values(model), **dict(values)}
     field_index = {s.name: i for i, s in enumerate(model.scalars)}
+    number = _Numbers(values)
+    M = number(model.mediators[0].mass) if model.mediators else None
 
-    # --- mass insertion
-    m0 = unperturbed_masses(model, results, values, unperturbed)
+    # --- mass insertion, two choices of the unperturbed masses
+    insertion = {}
+    for key, choice in (("mass_insertion", "bilinear"), ("mass_insertion_vacuum", "vacuum")):
+        m0 = unperturbed_masses(model, results, values, choice)
 
-    def mi_weights(cl, m_c, uu, M):
-        c = _numeric(cl.coefficient, values)
-        xa, xb = m0[cl.pair[0].scalar] / M, m0[cl.pair[1].scalar] / M
-        return mass_insertion_closure(m_c, c, uu, M, cl.between, xa, xb)
+        def mi_weights(cl, m_c, uu, M, m0=m0):
+            xa, xb = m0[cl.pair[0].scalar] / M, m0[cl.pair[1].scalar] / M
+            return mass_insertion_closure(m_c, number(cl.coefficient), uu, M, cl.between, xa, xb)
 
-    mass_insertion = _route(model, fl, values, mi_weights, None, None)
-    mass_insertion["unperturbed_masses"] = {"choice": unperturbed, **m0}
+        entry = _route(model, fl, number, mi_weights)
+        entry["unperturbed_masses"] = {"choice": choice, **m0}
+        entry["x"] = {name: m / M for name, m in m0.items()} if M else {}
+        insertion[key] = (entry, m0)
+    mass_insertion, m0_bilinear = insertion["mass_insertion"]
+    mass_insertion_vacuum, _ = insertion["mass_insertion_vacuum"]
 
     # --- mass basis
-    spec = dict(spectrum) if spectrum is not None else tree_spectrum(model, results, values)
-    mS, mP = np.asarray(spec["scalar_masses"], float), np.asarray(spec["pseudoscalar_masses"], float)
-    US, UP = np.asarray(spec["U_S"], float), np.asarray(spec["U_P"], float)
-    if (mS <= 0).any() or (mP <= 0).any():
-        raise ValueError("the mass-basis route needs a spectrum with positive squared masses")
+    mass_basis = None
+    if spectrum is not None:
+        mS, mP = np.asarray(spectrum["scalar_masses"], float), np.asarray(spectrum["pseudoscalar_masses"], float)
+        US, UP = np.asarray(spectrum["U_S"], float), np.asarray(spectrum["U_P"], float)
+        if (mS <= 0).any() or (mP <= 0).any():
+            raise ValueError("the mass-basis route needs a spectrum with positive squared masses")
 
-    def mb_weights(cl, m_c, uu, M):
-        a, b = (field_index[i.scalar] for i in cl.pair)
-        holomorphic_pair = cl.pair[0].conjugate == cl.pair[1].conjugate
-        return mass_basis_closure(m_c, uu, M, cl.between, holomorphic_pair, US[a], US[b], UP[a], UP[b], mS, mP)
+        def mb_weights(cl, m_c, uu, M):
+            a, b = (field_index[i.scalar] for i in cl.pair)
+            holomorphic_pair = cl.pair[0].conjugate == cl.pair[1].conjugate
+            return mass_basis_closure(m_c, uu, M, cl.between, holomorphic_pair, US[a], US[b], UP[a], UP[b], mS, mP)
 
-    mass_basis = _route(model, fl, values, mb_weights, None, None)
-    mass_basis["spectrum"] = {
-        "scalar_masses": [float(v) for v in mS], "pseudoscalar_masses": [float(v) for v in mP],
-        "source": "given" if spectrum is not None else "symflav.observables.tree_spectrum (private helper: "
-                  "(1/2) d^2V at the point's vevs, each mu^2 from its tadpole)",
-    }
-    mass_basis["flavon_couplings"] = _mass_basis_couplings(model, fl, values, US, UP)
-    mass_insertion["conditions"] = _conditions_at_point(model, results, values, m0)
-    for route in (mass_insertion, mass_basis):
-        route["conditions_2_8"] = {f"c_{l}_in_1_10": bool(1 <= route[f"c_{l}"] <= 10)
-                                   for l in ("mu", "e") if f"c_{l}" in route}
-        route["flavor_violation"] = {
-            "BR_mu_e_gamma": 0.0 if all(k == 0 for *_, k in fl.flavor_changing) else None,
-            "note": "no l_R -> l'_L chain up to the searched order: C_e mu = C_mu e = 0",
+        mass_basis = _route(model, fl, number, mb_weights)
+        mass_basis["spectrum"] = {
+            "scalar_masses": [float(v) for v in mS], "pseudoscalar_masses": [float(v) for v in mP],
+            "x_scalar": [float(v / M) for v in mS] if M else [],
+            "x_pseudoscalar": [float(v / M) for v in mP] if M else [],
+            "route": route or "given",
         }
-        route["d_e_e_cm"] = 0.0  # all couplings real: Im C_ee = 0 (eq. 4.5)
-    printed = printed_table2(model)
+        mass_basis["flavon_couplings"] = _mass_basis_couplings(model, fl, number, US, UP)
+        mass_basis["lepton_masses_fixed"] = lepton_masses_fixed({"mass_basis": mass_basis})
+    mass_insertion["conditions"] = _conditions_at_point(model, results, values, m0_bilinear)
+    for entry in (e for e in (mass_insertion, mass_insertion_vacuum, mass_basis) if e is not None):
+        entry["conditions_2_8"] = {f"c_{l}_in_1_10": bool(1 <= entry[f"c_{l}"] <= 10)
+                                   for l in ("mu", "e") if f"c_{l}" in entry}
+        entry["flavor_violation"] = flavor_violation(fl)
+        entry["d_e_e_cm"] = 0.0  # all couplings real: Im C_ee = 0 (eq. 4.5)
     return {
         "point": point,
+        "route": route or "given",
         "conventions": CONVENTIONS,
+        "sign_rule": dict(results["observables"].sign_relation) if "observables" in results else {},
         "mass_insertion": mass_insertion,
+        "mass_insertion_vacuum": mass_insertion_vacuum,
         "mass_basis": mass_basis,
-        "printed": printed,
+        "printed": printed_table2(model),
     }
 
 
-def spectrum_json(evaluated: dict) -> dict:
-    """The ``observables`` object of ``symflav spectrum --json`` (DESIGN.md contract):
-    {"delta_a_mu": {"mass_insertion": .., "mass_basis": .., "printed": ..}, ..., "details": ...}."""
+def flavor_violation(fl) -> dict:
+    """mu -> e gamma from the FN chains: C_emu = C_mue = 0 when no chain connects the flavors."""
+    searched = {f"{a}->{b}": {"searched_up_to_insertions": n, "chains": k} for a, b, n, k in fl.flavor_changing}
+    none = all(k == 0 for *_, k in fl.flavor_changing)
+    return {
+        "BR_mu_e_gamma": 0.0 if none else None,
+        "chains": searched,
+        "note": ("no chain l_R -> l'_L of another flavor (the Z2 parities forbid them): C_emu = C_mue = 0 "
+                 "at every order searched, so BR(mu -> e gamma) = 0 here" if none else
+                 "flavor-changing chains exist: BR(mu -> e gamma) needs their closures (not evaluated)"),
+    }
+
+
+class _Numbers:
+    """Floats of sympy expressions at fixed values (30 digits, each expression once)."""
+
+    def __init__(self, values):
+        self.values = values
+        self.cache: dict = {}
+
+    def __call__(self, expr) -> float:
+        if expr not in self.cache:
+            self.cache[expr] = _numeric(expr, self.values)
+        return self.cache[expr]
+
+
+OBSERVABLE_KEYS = ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
+ROUTES = ("mass_insertion", "mass_insertion_vacuum", "mass_basis")
+
+
+def summary(evaluated: dict) -> dict:
+    """{"delta_a_mu": {"mass_insertion": .., "mass_insertion_vacuum": .., "mass_basis": .., "printed": ..}, ...}."""
     out = {}
-    for key in ("delta_a_mu", "delta_a_e", "c_mu", "c_e"):
-        out[key] = {
-            "mass_insertion": _plain(evaluated["mass_insertion"].get(key)),
-            "mass_basis": _plain(evaluated["mass_basis"].get(key)),
-            "printed": evaluated["printed"].get(key),
-        }
-    out["details"] = _plain(evaluated)
+    for key in OBSERVABLE_KEYS:
+        out[key] = {r: _plain((evaluated.get(r) or {}).get(key)) for r in ROUTES}
+        out[key]["printed"] = evaluated["printed"].get(key)
     return out
+
+
+def spectrum_json(evaluated: dict, others: Mapping[str, dict] | None = None, explanation: dict | None = None) -> dict:
+    """The ``observables`` object of ``symflav spectrum --json`` (DESIGN.md contract): the four
+    observables by route (:func:`summary`), where they were evaluated (``route``), ``details``
+    (x values, conventions, the derived sign rule, per-lepton masses and closures, conditions),
+    the same four on the other vacua of the point (``by_route``: a route name -> its summary or
+    the reason it is not available) and the comparison with the printed statement."""
+    out = {"route": evaluated["route"], **summary(evaluated)}
+    details = {
+        "route": evaluated["route"],
+        "point": evaluated["point"],
+        "conventions": evaluated["conventions"],
+        "sign_rule": _plain({k: (str(v) if isinstance(v, sp.Basic) else v) for k, v in evaluated["sign_rule"].items()}),
+        "x": {"mass_insertion": _plain(evaluated["mass_insertion"]["x"]),
+              "mass_insertion_vacuum": _plain(evaluated["mass_insertion_vacuum"]["x"]),
+              "mass_basis": _plain({k: evaluated["mass_basis"]["spectrum"][k] for k in ("x_scalar", "x_pseudoscalar")})
+              if evaluated.get("mass_basis") else None},
+        "definitions": {
+            "x": "x_a = m_a/M_chi: mass_insertion m_a = sqrt|mu_a^2| (bilinear of V: the paper's x_phi = "
+                 "mu_phi1/M_chi), mass_insertion_vacuum m_a^2 = d^2V/dphi_a dphibar_a at the vacuum, "
+                 "mass_basis the exact masses",
+            "c_l": "|m_l^RAD| / m_l^exp (eq. 2.8)",
+            "delta_a_l": "m_l^exp Sign(m_l^FN + m_l^RAD) (Delta a_l/m_l): the basis where the lepton mass is positive",
+        },
+    }
+    for r in ROUTES:
+        if evaluated.get(r) is not None:
+            details[r] = _plain(evaluated[r])
+    out["details"] = details
+    if others is not None:
+        out["by_route"] = {name: (_plain(v) if "reason" in v else summary(v)) for name, v in others.items()}
+    if explanation is not None:
+        out["printed_statement"] = _plain(explanation)
+    return out
+
+
+def lepton_masses_fixed(evaluated: dict, route: str = "mass_basis") -> dict:
+    """The same point with g_l rescaled so that |m_l^FN + m_l^RAD| = m_l^exp: every chain and
+    closure of lepton l carries g_l^(n+1), so m, m^RAD and Delta a scale together and
+    c_l = |m^RAD / m_total|, Delta a_l = m_exp (Delta a_l/m_l) at the rescaled couplings."""
+    out = {}
+    for lepton, entry in evaluated[route]["leptons"].items():
+        if "m_exp" not in entry or not entry["m_total"]:
+            continue
+        scale = entry["m_exp"] / abs(entry["m_total"])
+        out[lepton] = {"coupling_power_factor": scale, "c": abs(entry["m_RAD"] / entry["m_total"]),
+                       "delta_a": entry["delta_a"] * scale}
+    return out
+
+
+def table2_explanation(derivation, point: str = "table2") -> dict | None:
+    """The printed statement of Table 2 beside what the printed and the derived formulas give.
+
+    1. The printed mass-insertion formulas, eqs. (3.7)-(3.10) of the printed registry, at the
+       printed inputs and x_phi = mu_1/M_chi (for comparison only).
+    2. The derived mass-insertion formulas at the same inputs and x (mass_insertion route of
+       :func:`evaluate` at the printed values, vevs as printed): the ratios derived/printed of
+       m^FN and of the lambda_1ab (enhanced) part of m^RAD.
+    """
+    from symflav import printed as printed_registry
+
+    model = derivation.model
+    registry = printed_registry.load(model)
+    if registry is None or point not in {p.name for p in model.points}:
+        return None
+    values = parameter_values(model, point)
+    names = {str(k): v for k, v in values.items()}
+    if "mu_1" not in names or "M_chi" not in names:
+        return None
+    x = float(names["mu_1"] / names["M_chi"])
+
+    def printed_value(label: str, select: str, **zero) -> float:
+        part = next(p for p in registry.equation(label).parts if p.select == select or p.select is None)
+        expr = registry.expand_definitions(part.formula)
+        subs = {sym: values[model.parameter(str(sym)).symbol] for sym in expr.free_symbols
+                if str(sym) in {p.name for p in model.parameters}}
+        subs.update({sym: zero[str(sym)] for sym in expr.free_symbols if str(sym) in zero})
+        subs.update({sym: x for sym in expr.free_symbols if str(sym) == "x_phi"})
+        expr = expr.xreplace(subs)
+        for f in expr.atoms(sp.Function):
+            if loops.parse_key_or_none(type(f).__name__):
+                expr = expr.xreplace({f: sp.Float(loop_value(type(f).__name__, float(f.args[0])), 30)})
+        return float(sp.N(expr, 30))
+
+    try:
+        printed_rows = {}
+        for lepton, mass_eq, da_eq in (("mu", "3.7", "3.9"), ("e", "3.8", "3.10")):
+            m_exp = float(names[f"m_{lepton}"])
+            total = printed_value(mass_eq, lepton)
+            fn = printed_value(mass_eq, lepton, lambda_1ab=0)
+            printed_rows[lepton] = {"m_FN": fn, "m_RAD": total - fn, "m_total": total,
+                                    "c": abs(total - fn) / m_exp, "delta_a": printed_value(da_eq, lepton)}
+    except (KeyError, StopIteration, TypeError, ValueError):
+        return None
+    derived = evaluate(derivation, point, values=values, spectrum=None, route="as printed (vevs as given)")
+    mi = derived["mass_insertion"]["leptons"]
+    ratios = {lepton: {"m_FN": mi[lepton]["m_FN"] / row["m_FN"],
+                       "m_RAD_lambda_1ab": mi[lepton]["m_RAD_enhanced"] / row["m_RAD"]}
+              for lepton, row in printed_rows.items()}
+    rho = loop_value("I_m_x_r1", x) / loop_value("I_m_x", x)
+    ratios["expected_m_RAD_lambda_1ab"] = {
+        "mu": -2.0, "e": -2 * (2 + rho),
+        "note": "muon: two contractions of phi1^dagger^2 (and the common sign of m^FN); electron: two chains "
+                "with adjacent phi1 lines and one with a vev between them, -2 (2 + rho), rho = "
+                "I_m^x(1)(x)/I_m^x(x) = %.6g at x = mu_1/M_chi" % rho,
+    }
+    return {
+        "printed": printed_table2(model),
+        "x_phi": x,
+        "printed_formulas_at_printed_inputs": {
+            "equations": "3.7-3.10 (printed registry), x_phi = mu_1/M_chi, vevs and couplings as printed",
+            **{f"delta_a_{l}": r["delta_a"] for l, r in printed_rows.items()},
+            **{f"c_{l}": r["c"] for l, r in printed_rows.items()},
+            "leptons": printed_rows,
+        },
+        "derived_mass_insertion_at_printed_inputs": {
+            **{f"delta_a_{l}": mi[l]["delta_a"] for l in printed_rows},
+            **{f"c_{l}": mi[l]["c"] for l in printed_rows},
+            "leptons": {l: {k: mi[l][k] for k in ("m_FN", "m_RAD", "m_RAD_enhanced", "m_total")} for l in printed_rows},
+        },
+        "derived_over_printed": ratios,
+        "notes": [
+            "the printed formulas (3.7)-(3.10) at the printed inputs reproduce the caption's numbers",
+            "m^FN: the derived chains count v1^2 + 2 v1 v3 (muon) and 3 v1^2 v3 + 2 v1 v3^2 (electron) where "
+            "eqs. (3.7), (3.8) print v1^2 + v1 v3 and v1^2 v3 + 2 v1 v3^2 (ratios -3 and -1/3 at v3 = -2 v1; the sign "
+            "is the common sign convention of m^FN)",
+            "m^RAD: the phi1^dagger^2 closure by lambda_1ab counts two contractions (ratio -2), and the derived m^RAD "
+            "has further closures (lambda_1, lambda'_13, lambda_13, lambda_3; the r = 1 electron loops)",
+            "sign: the derived Delta a_l has the sign of -m_l^RAD in the basis m_l > 0, the paper's rule the opposite",
+            "vacuum: the printed inputs are not a stationary point; the appendix-A route (vevs as printed, mu^2 from the "
+            "tadpoles, relations imposed) changes mu_1^2 and lambda_3(a,b), hence x and the spectrum",
+            "lepton masses: at the printed g_e, g_mu the derived m_FN + m_RAD is not m^exp (see lepton_masses_fixed)",
+        ],
+    }
 
 
 def _plain(obj):
@@ -641,14 +922,14 @@ def _plain(obj):
     return obj
 
 
-def _mass_basis_couplings(model, fl, values, US, UP) -> dict:
+def _mass_basis_couplings(model, fl, number, US, UP) -> dict:
     """Couplings of the CP-even and CP-odd mass states to lbar_L l_R (eq. 4.1 generalized):
     L ⊃ -(y_Sk S_k + i y_Pk P_k) lbar_L l_R + h.c. for the fields of eq. A.7 (sigma = U_S S);
     for canonically normalized states divide by sqrt(2)."""
     out = {}
     for s in fl.leptons:
-        ys = np.array([_numeric(dict(s.yukawa_sigma)[sc.name], values) for sc in model.scalars])
-        yp = np.array([_numeric(sp.im(dict(s.yukawa_varphi)[sc.name]), values) for sc in model.scalars])
+        ys = np.array([number(dict(s.yukawa_sigma)[sc.name]) for sc in model.scalars])
+        yp = np.array([number(sp.im(dict(s.yukawa_varphi)[sc.name])) for sc in model.scalars])
         out[s.lepton] = {"S": (US.T @ ys).tolist(), "P": (UP.T @ yp).tolist()}
     return out
 

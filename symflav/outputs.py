@@ -104,7 +104,18 @@ def _figures(derivation: Derivation, drawn: Callable[[], dict[str, bytes]] | Non
     return files
 
 
-MULTI_RENDERERS: list[Callable[[Derivation], dict[str, str | bytes]]] = [_snippets, _figures]
+def _viability(derivation: Derivation) -> dict[str, str | bytes]:
+    data = derivation.results.get("viability")
+    if data is None:
+        return {}
+    from symflav import viability
+
+    files: dict[str, str | bytes] = dict(viability.figure_files(data))
+    files["viability.json"] = dump_json({"_": header_fields(derivation.model), **data.to_json()})
+    return files
+
+
+MULTI_RENDERERS: list[Callable[[Derivation], dict[str, str | bytes]]] = [_snippets, _figures, _viability]
 
 
 def render(derivation: Derivation, figure_files: Callable[[], dict[str, bytes]] | None = None) -> dict[str, str]:

@@ -130,6 +130,13 @@ STAGES: list[Stage] = [
         "printed vs derived, equation by equation",
         final=True,
     ),
+    Stage(
+        "viability",
+        lambda model, r: _viability(model, r),
+        lambda data: 0 if data is None else data.points,
+        "viability scan of the toy model (sample for the report)",
+        final=True,
+    ),
 ]
 
 
@@ -137,6 +144,12 @@ def _checks(model: Model, results: Mapping[str, Any]):
     from symflav import checks  # the compare stage reads every other stage
 
     return checks.run(Derivation(model, MappingProxyType(dict(results)), ()))
+
+
+def _viability(model: Model, results: Mapping[str, Any]):
+    from symflav import viability  # matplotlib is only needed when the figure is drawn
+
+    return viability.derive_viability(model, results)
 
 
 def _figures(model: Model, results: Mapping[str, Any]):

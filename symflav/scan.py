@@ -193,7 +193,9 @@ def run_dask(
     else:
         client = Client(address)
     try:
-        futures = [client.submit(evaluate_chunk, plan, k, evaluator, pure=False) for k in range(plan.n_chunks)]
+        # one copy of the evaluator per worker, reused by its chunks (compiled functions cached there)
+        shared = client.scatter(evaluator, broadcast=True, hash=False)
+        futures = [client.submit(evaluate_chunk, plan, k, shared, pure=False) for k in range(plan.n_chunks)]
         index = {f.key: k for k, f in enumerate(futures)}
         parts: list[Columns | None] = [None] * len(futures)
         bar = _progress_bar(len(futures), progress)
@@ -269,9 +271,14 @@ class SectionTwoEvaluator:
 
 
 def paper_scan(name: str, derivation, n_points: int, seed: int, chunk_size: int, grid: bool = False):
-    """(plan, evaluator) for the named scans ``figure3-mu``, ``figure3-e``, ``figure4-mu``, ``figure4-e``."""
+    """(plan, evaluator) for the named scans ``figure3-mu``, ``figure3-e``, ``figure4-mu``, ``figure4-e``
+    and ``viability`` (:mod:`symflav.viability`, ranges from the model file)."""
     from symflav import figures
 
+    if name == "viability":
+        from symflav import viability
+
+        return viability.plan_and_evaluator(derivation, n_points, seed, chunk_size, grid)
     kind, _, lepton = name.partition("-")
     if kind not in ("figure3", "figure4") or lepton not in figures.LEPTONS:
         raise KeyError(name)
@@ -289,7 +296,7 @@ def paper_scan(name: str, derivation, n_points: int, seed: int, chunk_size: int,
     return plan, evaluator
 
 
-PAPER_SCANS = ("figure3-mu", "figure3-e", "figure4-mu", "figure4-e")
+PAPER_SCANS = ("figure3-mu", "figure3-e", "figure4-mu", "figure4-e", "viability")
 
 
 def summary(result: ScanResult) -> dict:

@@ -32,6 +32,8 @@ from symflav.model import (
     Parameter,
     Point,
     Scalar,
+    ScanRange,
+    ScanSpec,
     Spectator,
     Symmetry,
     Term,
@@ -46,7 +48,7 @@ NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 TOP_KEYS = {
     "derivation", "symmetries", "scalars", "spectators", "fermions", "mediators",
-    "parameters", "terms", "drop", "conventions", "relations", "vacuum", "yukawa", "points",
+    "parameters", "terms", "drop", "conventions", "relations", "vacuum", "yukawa", "points", "scans",
 }
 
 
@@ -253,14 +255,18 @@ def read_model(path: Path) -> Model:
         reader.name(pname, key)
         claim(pname, key)
         raw = reader.table(raw, key)
-        reader.keys(raw, key, {"kind", "latex", "default", "note"})
+        reader.keys(raw, key, {"kind", "latex", "default", "note", "unit"})
         kind = raw.get("kind", "coupling")
         if kind not in symbols.PARAMETER_KINDS:
             reader.fail(f"{key}.kind", f"{kind!r} is not one of {', '.join(symbols.PARAMETER_KINDS)}")
         latex = reader.string(raw.get("latex", _default_latex(pname)), f"{key}.latex")
         default = reader.rational(raw["default"], f"{key}.default") if "default" in raw else None
         note = reader.string(raw.get("note", ""), f"{key}.note")
-        parameters.append(Parameter(pname, symbols.parameter(pname, kind, latex), latex, kind, default, note))
+        unit = reader.string(raw.get("unit", ""), f"{key}.unit")
+        if kind in ("mass", "vev") and unit not in ("", "GeV"):
+            reader.fail(f"{key}.unit", f"a parameter of kind {kind!r} is in GeV")
+        parameters.append(Parameter(pname, symbols.parameter(pname, kind, latex), latex, kind, default, note,
+                                    unit=unit))
     names = {p.name: p.symbol for p in parameters}
 
     # -- spectators, fermions, mediators
@@ -360,6 +366,7 @@ def read_model(path: Path) -> Model:
     names = {p.name: p.symbol for p in parameters}
     yukawa = _read_yukawa(reader, data.get("yukawa"), spectators, fermions, names)
     points = _read_points(reader, data.get("points", {}), names)
+    scans = _read_scans(reader, data.get("scans", {}), parameters, relations, vacuum)
 
     return Model(
         name=name,
@@ -383,6 +390,7 @@ def read_model(path: Path) -> Model:
         points=tuple(points),
         yukawa=yukawa,
         printed_path=printed_path,
+        scans=tuple(scans),
     )
 
 
@@ -596,6 +604,61 @@ def _read_points(reader: _Reader, raw, names) -> list[Point]:
             values.append((k, reader.rational(v, f"{key}.{k}")))
         points.append(Point(pname, tuple(values), table.get("source", ""), table.get("note", "")))
     return points
+
+
+SCAN_KEYS = {"description", "points", "seed", "confirm", "n_sigma", "ranges"}
+RANGE_KEYS = {"low", "high", "scale", "fixed_by"}
+
+
+def _read_scans(reader: _Reader, raw, parameters, relations, vacuum) -> list[ScanSpec]:
+    """``[scans.NAME]``: parameter ranges of a declared scan (data, like the points)."""
+    raw = reader.table(raw, "scans")
+    by_name = {p.name: p for p in parameters}
+    dependent = {str(sym) for sym, _ in relations}
+    aligned = {str(sym) for sym, _ in (vacuum.alignment if vacuum else ())}
+    scans = []
+    for sname, table in raw.items():
+        key = f"scans.{sname}"
+        reader.name(sname, key)
+        table = reader.table(table, key)
+        reader.keys(table, key, SCAN_KEYS, {"ranges"})
+        ranges = []
+        for pname, entry in reader.table(table["ranges"], f"{key}.ranges").items():
+            rkey = f"{key}.ranges.{pname}"
+            if pname not in by_name:
+                reader.fail(rkey, f"unknown parameter {pname!r}")
+            if pname in dependent:
+                reader.fail(rkey, "fixed by a relation of [relations]: it cannot be scanned")
+            if pname in aligned:
+                reader.fail(rkey, "fixed by the vacuum alignment: it cannot be scanned")
+            entry = reader.table(entry, rkey)
+            reader.keys(entry, rkey, RANGE_KEYS, {"low", "high"})
+            low = float(reader.rational(entry["low"], f"{rkey}.low"))
+            high = float(reader.rational(entry["high"], f"{rkey}.high"))
+            scale = reader.string(entry.get("scale", "linear"), f"{rkey}.scale")
+            if scale not in ("linear", "log"):
+                reader.fail(f"{rkey}.scale", f"{scale!r} is not one of linear, log")
+            if not low < high:
+                reader.fail(rkey, f"need low < high, got [{low}, {high}]")
+            if scale == "log" and low <= 0:
+                reader.fail(f"{rkey}.low", "a log range needs low > 0")
+            fixed_by = None
+            if "fixed_by" in entry:
+                fixed_by = reader.string(entry["fixed_by"], f"{rkey}.fixed_by")
+                if fixed_by not in by_name or by_name[fixed_by].default is None:
+                    reader.fail(f"{rkey}.fixed_by", f"{fixed_by!r} is not a parameter with a default value")
+            ranges.append(ScanRange(pname, low, high, scale, fixed_by))
+        if not ranges:
+            reader.fail(f"{key}.ranges", "no parameter to scan")
+        points = reader.integer(table.get("points", 20000), f"{key}.points", minimum=1)
+        seed = reader.integer(table.get("seed", 0), f"{key}.seed", minimum=0)
+        confirm = reader.integer(table.get("confirm", 16), f"{key}.confirm", minimum=0)
+        n_sigma = float(reader.rational(table.get("n_sigma", 2), f"{key}.n_sigma"))
+        if n_sigma <= 0:
+            reader.fail(f"{key}.n_sigma", "must be positive")
+        description = reader.string(table.get("description", ""), f"{key}.description")
+        scans.append(ScanSpec(sname, description, tuple(ranges), points, seed, confirm, n_sigma))
+    return scans
 
 
 # ------------------------------------------------------------------ --charge

@@ -92,49 +92,78 @@ def table2(derivation):
     return derivation, observables.evaluate(derivation, "table2")
 
 
-def test_evaluate_keys_both_routes(table2):
+def test_evaluate_keys_and_route(table2):
     _, ev = table2
-    for route in ("mass_insertion", "mass_basis"):
+    assert ev["route"] == "vevs_with_mu_eliminated"
+    for route in ("mass_insertion", "mass_insertion_vacuum", "mass_basis"):
         assert {"delta_a_mu", "delta_a_e", "c_mu", "c_e"} <= set(ev[route])
     assert ev["printed"] == {"delta_a_mu": 1.6e-9, "delta_a_e": -1.8e-13, "c_e": 7.1, "c_mu": 1.6}
+    assert ev["mass_basis"]["flavor_violation"]["BR_mu_e_gamma"] == 0.0
+    assert not hasattr(observables, "tree_spectrum")
+
+
+def _appendix_a_numbers(derivation, model):
+    """Independent numbers at the appendix-A vacuum of Table 2: the potential (lambdified) at the
+    printed vevs with the relations imposed, the two quadratic couplings (phi1, phi3 and phia,
+    phib, tied by mu_3 = mu_1, mu_b = mu_a) from the four tadpoles by least squares, the Hessian
+    by central differences, numpy.linalg.eigh."""
+    pot = derivation["potential"]
+    values = observables.parameter_values(model, "table2")
+    for sym, expr in model.relations:
+        values[sym] = expr.xreplace(values)
+    quad = {op.coefficient: op for op, _ in pot.contributions if op.monomial.degree == 2 and op.monomial.is_hermitian}
+    t1, ta = sp.symbols("t1 ta")
+    tied = {}
+    for coefficient, op in quad.items():
+        field = next(name for name, (n, m) in zip(pot.fields, op.monomial.powers) if n)
+        tied[coefficient] = t1 if field in ("phi1", "phi3") else ta
+    expr = pot.expr.xreplace(tied).xreplace(values)
+    Vf = sp.lambdify(list(pot.phi) + list(pot.phibar) + [t1, ta], expr, "numpy")
+    vev = np.array([float(values[model.vacuum.vev(n)]) for n in pot.fields])
+
+    def V(real, t):
+        phi = vev + real[:4] + 1j * real[4:]
+        return Vf(*phi, *np.conj(phi), *t).real
+
+    # V is a quartic polynomial: central differences with steps h and 2h combined by Richardson
+    # extrapolation are exact up to round-off (the h^2 term is the last one)
+    h = 1.0
+
+    def first(t, e):
+        d = [(V(k * h * e, t) - V(-k * h * e, t)) / (2 * k * h) for k in (1, 2)]
+        return (4 * d[0] - d[1]) / 3
+
+    def second(t, ei, ej):
+        d = [(V(k * h * (ei + ej), t) - V(k * h * (ei - ej), t) - V(k * h * (ej - ei), t) + V(-k * h * (ei + ej), t))
+             / (4 * (k * h) ** 2) for k in (1, 2)]
+        return (4 * d[0] - d[1]) / 3
+
+    def grad(t):
+        return np.array([first(t, e) for e in np.eye(8)[:4]])
+
+    g0 = grad(np.zeros(2))
+    A = np.column_stack([grad(e) - g0 for e in np.eye(2)])
+    t, *_ = np.linalg.lstsq(A, -g0, rcond=None)
+    assert np.max(np.abs(A @ t + g0)) < 1e-6 * np.max(np.abs(g0))  # the alignment is stationary
+    H = np.array([[second(t, ei, ej) for ej in np.eye(8)] for ei in np.eye(8)])
+    H *= float(model.conventions.mass_matrix_factor)
+    return values, H
+
+
+def _closure(entry, pair):
+    return next(c for c in entry["leptons"]["mu"]["closures"] if c["pair"] == pair)
 
 
 def test_mass_basis_route_against_an_independent_numeric_route(table2, model):
-    """Independent route for the muon's phi1† phi1† closure: the potential evaluated with
-    complex numbers, Hessian by central differences, mu^2 from the tadpoles by linear
-    solves, numpy.linalg.eigh, and the Feynman-parameter integral by mpmath quadrature."""
+    """The muon's phi1† phi1† closure in the mass basis: spectrum from finite differences of the
+    potential (numpy.linalg.eigh), the Feynman-parameter integral by mpmath quadrature."""
     derivation, ev = table2
-    pot = derivation["potential"]
-    values = observables.parameter_values(model, "table2")
-    quad_syms = [op.coefficient for op, _ in pot.contributions if op.monomial.degree == 2 and op.monomial.is_hermitian]
-    t = sp.symbols("t0:4")
-    expr = pot.expr.xreplace(dict(zip(quad_syms, t))).xreplace({k: v for k, v in values.items()})
-    args = list(pot.phi) + list(pot.phibar) + list(t)
-    Vf = sp.lambdify(args, expr, "numpy")
-    vev = np.array([float(values[model.vacuum.vev(n)]) for n in pot.fields])
-
-    def V(real, tvals):
-        phi = vev + real[:4] + 1j * real[4:]
-        return Vf(*phi, *np.conj(phi), *tvals).real
-
-    h = 1e-3
-
-    def grad(tvals):
-        return np.array([(V(h * e, tvals) - V(-h * e, tvals)) / (2 * h) for e in np.eye(8)[:4]])
-
-    g0 = grad(np.zeros(4))
-    A = np.column_stack([grad(e) - g0 for e in np.eye(4)])
-    tsol = np.linalg.solve(A, -g0)
-    H = np.zeros((8, 8))
-    for i, ei in enumerate(np.eye(8)):
-        for j, ej in enumerate(np.eye(8)):
-            H[i, j] = (V(h * (ei + ej), tsol) - V(h * (ei - ej), tsol) - V(h * (ej - ei), tsol)
-                       + V(-h * (ei + ej), tsol)) / (4 * h * h)
-    H *= float(model.conventions.mass_matrix_factor)
+    values, H = _appendix_a_numbers(derivation, model)
     wS, US = np.linalg.eigh(H[:4, :4])
     wP, UP = np.linalg.eigh(H[4:, 4:])
-    assert np.allclose(np.sqrt(wS), ev["mass_basis"]["spectrum"]["scalar_masses"], rtol=1e-4)
-    # the phi1† phi1† closure: m^RAD = m_chain M^2 sum w I_m(x)/(32 pi^2 v1^2), w = (U_S)_1k^2, -(U_P)_1k^2
+    assert np.allclose(np.sqrt(wS), ev["mass_basis"]["spectrum"]["scalar_masses"], rtol=1e-8)
+    assert np.allclose(np.sqrt(wP), ev["mass_basis"]["spectrum"]["pseudoscalar_masses"], rtol=1e-8)
+    # m^RAD = m_chain M^2 sum w I_m(x)/(32 pi^2 v1^2), w = (U_S)_1k^2, -(U_P)_1k^2 (a <phi1 phi1> propagator)
     M = float(values[model.parameter("M_chi").symbol])
     integrand = sp.lambdify((loops.Z, loops.X), loops.loop_function("I_m").integrand, "mpmath")
     total = 0.0
@@ -144,8 +173,64 @@ def test_mass_basis_route_against_an_independent_numeric_route(table2, model):
     g, vH, v1 = (float(values[model.parameter(n).symbol]) for n in ("g_mu", "v_H", "v_1"))
     m_chain = -g**3 * vH / math.sqrt(2) * v1**2 / M**2
     independent = m_chain * M**2 * total / (32 * math.pi**2 * v1**2)
-    closure = next(c for c in ev["mass_basis"]["leptons"]["mu"]["closures"] if c["pair"] == ["phi1†", "phi1†"])
-    assert closure["m_RAD"] == pytest.approx(independent, rel=1e-6)
+    assert _closure(ev["mass_basis"], ["phi1†", "phi1†"])["m_RAD"] == pytest.approx(independent, rel=1e-6)
+
+
+def test_mass_insertion_route_against_an_independent_numeric_route(table2, model):
+    """The same closure by one insertion: c = d^2V/dphi1^2 = (M_S^2 - M_P^2)_11 / 2 (finite
+    differences), unperturbed mass sqrt|mu_1^2| (bilinear; mu_1^2 from the tadpoles) or the
+    vacuum diagonal (M_S^2 + M_P^2)_11 / 2, and I_m^x by mpmath quadrature of its integrand."""
+    derivation, ev = table2
+    values, H = _appendix_a_numbers(derivation, model)
+    c = (H[0, 0] - H[4, 4]) / 2
+    M = float(values[model.parameter("M_chi").symbol])
+    g, vH, v1, va = (float(values[model.parameter(n).symbol]) for n in ("g_mu", "v_H", "v_1", "v_a"))
+    mu1_squared = ev["mass_insertion"]["unperturbed_masses"]["phi1"] ** 2
+    # mu_1^2 from the phi1 tadpole: dV/dsigma_1 = 0 with V ⊃ -mu_1^2 |phi1|^2 (appendix A sign)
+    lam = {n: float(values[model.parameter(n).symbol]) for n in ("lambda_1", "lambda_13", "lambda_1a", "lambda_1ab",
+                                                                  "lambdap_13")}
+    tadpole_mu1 = (2 * lam["lambda_1"] + 4 * lam["lambda_13"] - 6 * lam["lambdap_13"]) * v1**2 \
+        + 2 * (lam["lambda_1a"] + lam["lambda_1ab"]) * va**2
+    assert mu1_squared == pytest.approx(abs(tadpole_mu1), rel=1e-12) and tadpole_mu1 < 0
+    integrand = sp.lambdify((loops.Z, loops.X), loops.loop_function("I_m", 1).integrand, "mpmath")
+    m_chain = -g**3 * vH / math.sqrt(2) * v1**2 / M**2
+    for route, m0 in (("mass_insertion", math.sqrt(mu1_squared)), ("mass_insertion_vacuum", math.sqrt((H[0, 0] + H[4, 4]) / 2))):
+        x = m0 / M
+        Imx = float(mp.quad(lambda z: integrand(z, x), [0, 1]))
+        independent = m_chain * c * Imx / (16 * math.pi**2 * v1**2)
+        assert _closure(ev[route], ["phi1†", "phi1†"])["m_RAD"] == pytest.approx(independent, rel=1e-8)
+
+
+def test_mass_insertion_is_the_first_order_of_the_mass_basis(table2):
+    """Shrink every insertion at the Table 2 vacuum: with D = (M_S^2 + M_P^2)/2 (the
+    d^2V/dphi dphibar block) and C = (M_S^2 - M_P^2)/2 (d^2V/dphi^2), the deformed matrices
+    diag D + s (offdiag D +- C) give a mass basis whose m^RAD and Delta a/m, divided by s,
+    tend to the mass-insertion route with the vacuum diagonal as unperturbed masses, with an
+    error linear in s."""
+    derivation, ev = table2
+    from symflav import benchmark
+
+    names = derivation.model.symbols()
+    given, _, _ = benchmark.point_values(derivation.model, "table2", {})
+    vacuum = benchmark.appendix_a_vacuum(derivation, {names[k]: v for k, v in given.items()})
+    D = (vacuum.exact.M_S2 + vacuum.exact.M_P2) / 2
+    C = (vacuum.exact.M_S2 - vacuum.exact.M_P2) / 2
+    diagonal, off = np.diag(np.diag(D)), D - np.diag(np.diag(D))
+    reference = ev["mass_insertion_vacuum"]["leptons"]
+    errors = []
+    for s in (1e-2, 1e-3):
+        wS, US = np.linalg.eigh(diagonal + s * (off + C))
+        wP, UP = np.linalg.eigh(diagonal + s * (off - C))
+        deformed = observables.evaluate(derivation, "table2", values={**vacuum.values, **vacuum.vevs},
+                                        spectrum={"scalar_masses": np.sqrt(wS), "pseudoscalar_masses": np.sqrt(wP),
+                                                  "U_S": US, "U_P": UP}, route="deformed")["mass_basis"]["leptons"]
+        errors.append(max(abs(deformed[l][k] / s / reference[l][k] - 1)
+                          for l in ("mu", "e") for k in ("m_RAD",)))
+        for lepton in ("mu", "e"):
+            per_closure = [abs(d["delta_a_over_m"] / s / r["delta_a_over_m"] - 1) for d, r in
+                           zip(deformed[lepton]["closures"], reference[lepton]["closures"])]
+            errors[-1] = max(errors[-1], *per_closure)
+    assert errors[1] < 1e-2 and 5 < errors[0] / errors[1] < 20  # linear in s
 
 
 def test_table2_statement_explained_with_numbers(table2, model):
@@ -178,7 +263,7 @@ def test_table2_statement_explained_with_numbers(table2, model):
     c_mu, c_e = abs(printed["mu_RAD"]) / v["m_mu"], abs(printed["e_RAD"]) / v["m_e"]
     assert c_mu == pytest.approx(1.6, rel=0.1) and c_e == pytest.approx(7.1, rel=0.12)
     assert printed["da_mu"] == pytest.approx(1.6e-9, rel=0.1) and printed["da_e"] == pytest.approx(-1.8e-13, rel=0.12)
-    # derived, mass insertion at the same x: FN and the lambda_1ab part of RAD
+    # derived, mass insertion: FN (the same vevs on every route) and the lambda_1ab part of RAD at the same x
     mi = ev["mass_insertion"]["leptons"]
     assert mi["mu"]["m_FN"] / printed["mu_FN"] == pytest.approx(-3, rel=1e-9)  # multiplicity 3, sign convention
     assert mi["e"]["m_FN"] / printed["e_FN"] == pytest.approx(-1 / 3, rel=1e-9)
@@ -190,6 +275,18 @@ def test_table2_statement_explained_with_numbers(table2, model):
         {sp.Symbol("x_1", positive=True): x}).replace(
         loops.function_symbol("I_m_x"), lambda arg: loops.loop_function("I_m", 1).closed_form.subs(loops.X, arg)).evalf())
     assert lam_only / printed["mu_RAD"] == pytest.approx(-2, rel=1e-9)  # factor 2, sign convention
+    # what `symflav spectrum` shows beside the caption: the same printed numbers (from the
+    # registry), the same derived/printed ratios, the electron's lambda_1ab part -2 (2 + rho)
+    explanation = observables.table2_explanation(derivation)
+    shown = explanation["printed_formulas_at_printed_inputs"]
+    assert shown["c_mu"] == pytest.approx(c_mu, rel=1e-10) and shown["c_e"] == pytest.approx(c_e, rel=1e-10)
+    assert shown["delta_a_mu"] == pytest.approx(printed["da_mu"], rel=1e-10)
+    assert shown["delta_a_e"] == pytest.approx(printed["da_e"], rel=1e-10)
+    ratios = explanation["derived_over_printed"]
+    assert ratios["mu"]["m_FN"] == pytest.approx(-3, rel=1e-12) and ratios["e"]["m_FN"] == pytest.approx(-1 / 3, rel=1e-12)
+    assert ratios["mu"]["m_RAD_lambda_1ab"] == pytest.approx(-2, rel=1e-9)
+    rho = (float(sp.lambdify(loops.X, loops.loop_function("I_m", 1, 1).closed_form)(x)) / Imx)
+    assert ratios["e"]["m_RAD_lambda_1ab"] == pytest.approx(-2 * (2 + rho), rel=1e-9)
     # the sign: derived Delta a has the sign of -m_total m^RAD in both routes
     for route in ("mass_insertion", "mass_basis"):
         for lepton in ("mu", "e"):
@@ -213,7 +310,11 @@ def test_derived_eq_3_11_window_at_table2(table2, model):
     R = lam * va**2 * imx / (16 * math.pi**2 * v1**2)
     assert cond["R"] == pytest.approx(R, rel=1e-12)
     assert cond["R_window"] == [[pytest.approx(1 / (2 * (2 + rho)), rel=1e-9), pytest.approx(1.5, rel=1e-12)]]
-    assert cond["signs_as_observed"] is False and R > 1.5
+    # on the appendix-A vacuum mu_1^2 < 0: x = sqrt|mu_1^2|/M_chi = 0.236 puts R inside the window,
+    # and both routes give the observed signs there
+    assert cond["signs_as_observed"] is True and 1 < R < 1.5
+    for route in ("mass_insertion", "mass_basis"):
+        assert ev[route]["delta_a_mu"] > 0 > ev[route]["delta_a_e"]
 
 
 def test_printed_eq_3_11_follows_from_the_printed_sign_rule():

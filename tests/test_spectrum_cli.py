@@ -21,7 +21,7 @@ def table2():
 
 def test_json_contract(table2):
     assert CONTRACT <= set(table2)
-    assert table2["point"] == "table2" and table2["observables"] == {}
+    assert table2["point"] == "table2"
     assert {"scalar_masses", "pseudoscalar_masses"} <= set(table2["perturbative"])
     for key in ("scalar_masses", "pseudoscalar_masses"):
         assert table2[key] == sorted(table2[key]) and len(table2[key]) == 4
@@ -30,6 +30,35 @@ def test_json_contract(table2):
     assert len(table2["U_S"]) == 4 and len(table2["U_P"][0]) == 4
     assert table2["conventions"]["mass_matrix_factor"] == "1/2"
     assert set(table2["routes"]) == {"as_given", "relations_imposed", "vevs_with_mu_eliminated"}
+
+
+def test_observables_in_the_json(table2, model):
+    """Delta a_l and c_l on the appendix-A vacuum, both routes, the printed statement beside them;
+    the same numbers as symflav.observables.evaluate (the library call) at the same point."""
+    from symflav import observables, pipeline
+
+    obs = table2["observables"]
+    assert obs["route"] == "vevs_with_mu_eliminated" == obs["details"]["route"]
+    printed = {"delta_a_mu": 1.6e-9, "delta_a_e": -1.8e-13, "c_mu": 1.6, "c_e": 7.1}
+    for key, value in printed.items():
+        assert set(obs[key]) == {"mass_insertion", "mass_insertion_vacuum", "mass_basis", "printed"}
+        assert obs[key]["printed"] == value
+    assert obs["delta_a_mu"]["mass_basis"] > 0 > obs["delta_a_e"]["mass_basis"]
+    details = obs["details"]
+    assert details["sign_rule"]["holds"] is False and "Sign(Delta a_l) = -Sign(m_l^RAD)" in details["sign_rule"]["statement"]
+    assert details["x"]["mass_insertion"]["phi1"] == pytest.approx((153109.0 ** 0.5) / 1658, rel=1e-4)
+    assert len(details["x"]["mass_basis"]["x_scalar"]) == 4
+    assert details["mass_basis"]["flavor_violation"]["BR_mu_e_gamma"] == 0.0
+    assert set(obs["by_route"]) == {"as_given", "relations_imposed"}
+    assert set(obs["by_route"]["relations_imposed"]) == set(printed)
+    statement = obs["printed_statement"]["printed_formulas_at_printed_inputs"]
+    for key, value in printed.items():
+        assert statement[key] == pytest.approx(value, rel=0.12)  # the printed formulas give the caption
+    library = observables.evaluate(pipeline.run(model, until="observables"), "table2")
+    for key in printed:
+        for route in ("mass_insertion", "mass_insertion_vacuum", "mass_basis"):
+            assert obs[key][route] == pytest.approx(library[route][key], rel=1e-9)
+    assert any(f.startswith("observables: the printed Table 2 statement") for f in table2["findings"])
 
 
 def test_routes_at_table2(table2):
@@ -66,6 +95,7 @@ def test_text_output_puts_printed_values_beside(cli):
     out = result.stdout
     assert "printed (Table 2)" in out and "perturbative" in out and "convention:" in out
     assert out.count("[as_given]") == 1 and "[vevs_with_mu_eliminated]" in out
+    assert "[observables] on the vevs_with_mu_eliminated vacuum" in out and "printed eqs (3.x)" in out
 
 
 def test_set_overrides_and_is_deterministic(cli):

@@ -292,6 +292,7 @@ def context(derivation: Derivation) -> dict[str, Any]:
         "comparison": _comparison(derivation),
         "table2": _table2(derivation),
         "figures": _figures(derivation),
+        "viability": _viability(derivation),
     }
 
 
@@ -308,6 +309,36 @@ def _figures(derivation: Derivation) -> dict[str, Any]:
             "x_range": f"[{data.to_json()['x_phi_range'][0]}, {data.to_json()['x_phi_range'][1]}]",
             "derived_sign": "+" if sign.get("derived", 1) > 0 else "-",
             "printed_sign": "+" if sign.get("printed", 1) > 0 else "-"}
+
+
+def _viability(derivation: Derivation) -> dict[str, Any]:
+    """The viability scan's sample: fraction, criteria, ranges, numeric confirmation (strings)."""
+    data = derivation.results.get("viability")
+    if data is None:
+        return {"available": False}
+    s = data.summary
+    v, check = s["viable"], s["numeric_confirmation"]
+    names = {str(k): tex for k, tex in symbols.latex_names().items()}
+
+    def tex(name):
+        return f"${names[name]}$" if name in names else printer.text(name)
+
+    ranges = [{"name": tex(n), "range": f"[{r['low']:g}, {r['high']:g}]", "scale": r["scale"]}
+              for n, r in s["ranges"].items()]
+    ranges += [{"name": tex(g), "range": f"[{f['allowed'][0]:g}, {f['allowed'][1]:g}]",
+                "scale": printer.text(f"fixed by {f['from']}")} for g, f in s["fitted"].items()]
+    viable = s.get("viable_ranges", {})
+    masses = [{"name": tex(n) if n == "M_chi" else printer.text(n), "range": f"[{lo:.4g}, {hi:.4g}]"}
+              for n, (lo, hi) in viable.items() if n == "M_chi" or n.startswith(("m_S", "m_P"))]
+    return {"available": True, "points": data.points, "seed": data.seed, "count": v["count"],
+            "fraction": f"{v['fraction']:.3g}" if v["fraction"] is not None else "--",
+            "error": f"{v['error']:.2g}" if v["error"] is not None else "--",
+            "n_sigma": f"{s['n_sigma']:g}",
+            "funnel": [{"after": printer.text(f["after"].replace("_", " ")), "count": f["count"]} for f in s["funnel"]],
+            "ranges": ranges, "masses": masses,
+            "agree": check["agreement"]["count"], "sample": check["sample"],
+            "candidates": check["candidates"], "confirmed": check["candidates_confirmed"],
+            "lfv": printer.text(s["mu_e_gamma"])}
 
 
 def report_tex(derivation: Derivation) -> str:

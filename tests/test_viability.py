@@ -1,0 +1,225 @@
+"""The viability scan: the ranges as data, every piece against an independent route, Dask = local."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mpmath as mp
+import numpy as np
+import pytest
+import sympy as sp
+
+from symflav import benchmark, loops, numeric, observables, pipeline, spec, viability
+from symflav.errors import SpecError
+from symflav.scan import ScanPlan, run_local
+
+MODEL = (spec.builtin_root() / "calibbi2020" / "model.toml").read_text(encoding="utf-8")
+PRINTED = (spec.builtin_root() / "calibbi2020" / "printed.toml").read_text(encoding="utf-8")
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "model.toml"
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "printed.toml").write_text(PRINTED, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def derivation(model):
+    return pipeline.run(model, until="codegen")
+
+
+@pytest.fixture(scope="module")
+def evaluator(derivation):
+    return viability.ViabilityEvaluator(viability.build(derivation))
+
+
+def _table2_columns(model, names):
+    point = model.point("table2").as_dict()
+    return {name: np.array([float(point[name])]) for name in names}
+
+
+# ------------------------------------------------------------------ ranges as data
+
+
+def test_ranges_are_read_from_the_model_file(model):
+    scan = model.scan("viability")
+    assert scan.points >= 1000 and scan.n_sigma == 2 and scan.confirm > 0
+    r = scan.range("v_a")
+    assert (r.low, r.high, r.scale, r.fixed_by) == (100.0, 3000.0, "log", None)
+    assert scan.range("g_mu").fixed_by == "m_mu" and scan.range("g_e").fixed_by == "m_e"
+
+
+@pytest.mark.parametrize("old,new,message", [
+    ("lambda_1 = { low = 0, high = 8 }", "lambda_9 = { low = 0, high = 8 }", "scans.viability.ranges.lambda_9: unknown parameter"),
+    ("lambda_1 = { low = 0, high = 8 }", "lambda_1 = { low = 8, high = 0 }", "need low < high"),
+    ('mup_a = { low = 1, high = 100, scale = "log" }', 'mup_a = { low = 0, high = 100, scale = "log" }', "a log range needs low > 0"),
+    ('mup_a = { low = 1, high = 100, scale = "log" }', 'mup_a = { low = 1, high = 100, scale = "cubic" }', "not one of linear, log"),
+    ("lambda_1 = { low = 0, high = 8 }", "lambda_3 = { low = 0, high = 8 }", "fixed by a relation"),
+    ("lambda_1 = { low = 0, high = 8 }", "v_3 = { low = 0, high = 8 }", "fixed by the vacuum alignment"),
+    ("lambda_1 = { low = 0, high = 8 }", "lambda_1 = { low = 0, high = 8, step = 1 }", "unknown key"),
+    ('g_mu = { low = 0.1, high = 3, fixed_by = "m_mu" }', 'g_mu = { low = 0.1, high = 3, fixed_by = "m_tau" }',
+     "not a parameter with a default value"),
+])
+def test_bad_ranges_fail_with_one_line(tmp_path, old, new, message):
+    assert old in MODEL
+    path = _write(tmp_path, MODEL.replace(old, new, 1))
+    with pytest.raises(SpecError) as error:
+        spec.read_model(path)
+    assert message in error.value.line() and str(path) in error.value.line()
+
+
+def test_every_free_parameter_needs_a_range(tmp_path, derivation):
+    path = _write(tmp_path, MODEL.replace("lambda_13 = { low = -2, high = 8 }\n", "", 1))
+    model = spec.read_model(path)
+    with pytest.raises(SpecError, match="no range for lambda_13"):
+        viability.build(pipeline.Derivation(model, derivation.results, ()))
+
+
+# ------------------------------------------------------------------ pieces vs independent routes
+
+
+def test_r1_loop_functions_from_the_generated_module(evaluator):
+    """J_1 = -(I_m - 2 x^2 I_m_x) and D_1 = I_da + 2 x^2 I_da_x: symbolically against the loops
+    stage's r = 1 closed forms, numerically (generated module) against mpmath quadrature of the
+    r = 1 integrands, at and near the removable singularity x = 1."""
+    X = loops.X
+    for base, sign in (("I_m", -1), ("I_da", 1)):
+        f0 = loops.loop_function(base).closed_form
+        fx = loops.loop_function(base, 1).closed_form
+        f1 = loops.loop_function(base, 0, 1).closed_form
+        assert sp.simplify(sp.cancel(f1 - (sign * f0 + 2 * X**2 * fx))) == 0
+    num, _ = evaluator.modules()
+    xs = np.array([0.05, 0.3, 0.999999, 1.0, 1.000001, 2.5])
+    for base in ("I_m", "I_da"):
+        integrand = sp.lambdify((loops.Z, loops.X), loops.loop_function(base, 0, 1).integrand, "mpmath")
+        generated = viability.loop_family(num, base, 1)(xs)
+        for x, value in zip(xs, generated):
+            with mp.workdps(30):
+                exact = float(mp.quad(lambda z: integrand(z, mp.mpf(x)), [0, 0.5, 1]))
+            assert value == pytest.approx(exact, rel=1e-11, abs=1e-14)
+
+
+def test_mu_squared_and_mass_matrices_match_the_appendix_a_route(model, derivation, evaluator):
+    """Generated tadpoles and mass matrices, affine in mu^2, against the symbolic vacuum
+    matrices of the mass_matrices stage (symflav.benchmark.appendix_a_vacuum) at Table 2."""
+    names = [n for n, *_ in evaluator.kernel.sampled]
+    params, vevs, mu2, residual, M_S, M_P = evaluator.vacuum(_table2_columns(model, names))
+    symbols = model.symbols()
+    given, _, _ = benchmark.point_values(model, "table2", {})
+    vacuum = benchmark.appendix_a_vacuum(derivation, {symbols[k]: v for k, v in given.items()})
+    expected = {str(mu): float(v) for mu, v in vacuum.mu_squared.items()}
+    assert mu2[0] == pytest.approx([expected[mu] for mu in evaluator.kernel.eliminated], rel=1e-12)
+    assert residual[0] < 1e-12
+    assert np.allclose(M_S[0], vacuum.exact.M_S2, rtol=1e-12, atol=1e-9)
+    assert np.allclose(M_P[0], vacuum.exact.M_P2, rtol=1e-12, atol=1e-9)
+
+
+def test_observables_match_the_mass_basis_route_at_table2(model, derivation, evaluator):
+    """Delta a_l and c_l of the scan (grouped generated formulas, numpy) against
+    symflav.observables.evaluate (closure by closure, mpmath loop functions) at the appendix-A
+    vacuum of Table 2, with g_l refitted to the lepton masses."""
+    names = [n for n, *_ in evaluator.kernel.sampled]
+    out = evaluator(_table2_columns(model, names))
+    d = pipeline.run(model, until="observables")
+    fixed = observables.evaluate(d, "table2")["mass_basis"]["lepton_masses_fixed"]
+    for lepton in ("mu", "e"):
+        assert out[f"delta_a_{lepton}"][0] == pytest.approx(fixed[lepton]["delta_a"], rel=1e-9)
+        assert out[f"c_{lepton}"][0] == pytest.approx(fixed[lepton]["c"], rel=1e-9)
+        power = {"mu": 3, "e": 4}[lepton]
+        g = float(model.point("table2").as_dict()[f"g_{lepton}"])
+        assert out[f"g_{lepton}"][0] == pytest.approx(g * fixed[lepton]["coupling_power_factor"] ** (1 / power), rel=1e-9)
+    assert out["BR_mu_e_gamma"][0] == 0.0 and out["positive_masses"][0] and out["analytic_minimum"][0]
+    assert out["numeric_checked"][0] and out["numeric_global"][0]  # appendix A: the global minimum
+
+
+def test_masses_and_the_numeric_verdict_against_independent_searches(model, derivation, evaluator):
+    """Masses of the scan against the numeric Hessian of the compiled potential; the numeric
+    global-minimum verdict against scipy (BFGS, many starts) at points it accepts and rejects."""
+    scipy_optimize = pytest.importorskip("scipy.optimize")
+    plan = ScanPlan(tuple(viability.plan_and_evaluator(derivation, 1, 0, 1)[0].axes), "random", 4000, seed=3,
+                    chunk_size=4000)
+    columns = plan.chunk(0)
+    out = evaluator(columns)
+    params, vevs, *_ = evaluator.vacuum(columns)
+    _, kernel = evaluator.modules()
+    checked = np.flatnonzero(out["numeric_checked"])
+    accepted = [i for i in checked if out["numeric_global"][i]][:2]
+    rejected = [i for i in checked if not out["numeric_global"][i]][:2]
+    assert accepted and rejected
+    for i in accepted + rejected:
+        sub = {k: np.asarray(v)[[i]] for k, v in params.items()}
+        c = np.asarray(kernel.potential_coefficients(sub)).reshape(len(evaluator.kernel.exponents), -1)[:, 0]
+        V = numeric.PolynomialPotential.from_polynomial(evaluator.kernel.exponents, c, 4)
+        H = 0.5 * V.hessian(V.point(vevs[i].astype(complex)))  # eq. A.4: M^2 = (1/2) d^2V
+        assert np.allclose(np.sqrt(np.linalg.eigvalsh(H[:4, :4])), [out[f"m_S{j}"][i] for j in range(1, 5)], rtol=1e-7)
+        here = V.value(V.point(vevs[i].astype(complex)))
+        rng = np.random.default_rng(i)
+        scale = 2 * np.max(np.abs(vevs[i]))
+        best = min(scipy_optimize.minimize(V.value, rng.normal(size=8) * scale * rng.choice([0.3, 1, 3]),
+                                           jac=V.gradient, method="BFGS", options={"gtol": 1e-8}).fun
+                   for _ in range(40))
+        assert (best >= here - 1e-9 * abs(here) - 1e-6) == bool(out["numeric_global"][i])
+
+
+def test_no_mu_e_gamma_chain(derivation):
+    """The FN chains give no mu -> e transition (Z2): C_emu = C_mue = 0, BR = 0."""
+    fl = derivation["flavor"]
+    assert fl.flavor_changing and all(k == 0 and n >= 4 for *_, n, k in fl.flavor_changing)
+    assert viability.build(derivation).lepton_flavor_violation is False
+
+
+# ------------------------------------------------------------------ scans: local, Dask, command line
+
+
+def test_summary_counts_and_the_paper_conditions_emerge(derivation, evaluator):
+    plan, _ = viability.plan_and_evaluator(derivation, 6000, 11, 3000)
+    result = run_local(plan, evaluator, progress=False)
+    s = evaluator.summary(result.columns)
+    viable = result.columns["viable"]
+    assert s["viable"]["count"] == int(viable.sum()) and s["viable"]["of"] == 6000
+    p = viable.mean()
+    assert s["viable"]["error"] == pytest.approx(np.sqrt(p * (1 - p) / 6000))
+    assert s["numeric_confirmation"]["sample"] == 2 * evaluator.kernel.confirm
+    positive = result.columns["positive_masses"]
+    # m_P1^2 ~ -2 v_a^2 lambda_1ab and m_P2^2 ~ v_1^2 lambda'_13 / 2 (eqs. A.10, A.11): both signs forced
+    assert np.all(result.columns["lambda_1ab"][positive] < 0) and np.all(result.columns["lambdap_13"][positive] > 0)
+    assert np.all(result.columns["anomalies_2sigma"][viable]) and np.all(result.columns["numeric_global"][viable])
+
+
+def test_dask_local_cluster_equals_the_local_run(derivation, evaluator):
+    pytest.importorskip("dask.distributed")
+    from symflav.scan import run_dask
+
+    plan, _ = viability.plan_and_evaluator(derivation, 3000, 5, 1000)
+    local = run_local(plan, evaluator, progress=False)
+    remote = run_dask(plan, evaluator, workers=2, progress=False)
+    assert remote.n == local.n == 3000
+    assert set(remote.columns) == set(local.columns)
+    for name in local.columns:
+        np.testing.assert_array_equal(remote.columns[name], local.columns[name])
+
+
+def test_scan_command(cli, tmp_path):
+    out = tmp_path / "viability.csv"
+    result = cli("scan", "--scan", "viability", "--points", "1500", "--chunk", "1500", "--seed", "2", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "viable:" in result.stdout
+    summary = json.loads(out.with_suffix(".json").read_text())["viability"]
+    assert summary["viable"]["of"] == 1500 and summary["ranges"]["M_chi"]["scale"] == "log"
+    header = out.read_text().splitlines()[0].split(",")
+    assert {"M_chi", "g_mu", "delta_a_mu", "m_S1", "viable", "numeric_global"} <= set(header)
+    bad = cli("scan", "--scan", "viability", "--grid", "--points", "10")
+    assert bad.returncode == 2 and "random points only" in bad.stderr
+
+
+def test_report_and_figure_are_generated():
+    from conftest import REPO
+
+    folder = Path(REPO) / "generated" / "calibbi2020"
+    data = json.loads((folder / "viability.json").read_text())
+    assert data["scan"] == "viability" and data["viable"]["of"] == data["points"]
+    assert (folder / "figures" / "viability.png").read_bytes()[:4] == b"\x89PNG"
+    tex = (folder / "report.tex").read_text()
+    assert "\\section{Viability scan of the toy model}" in tex and "figures/viability.pdf" in tex
