@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 from symflav import __version__, outputs, pipeline, spec
@@ -128,14 +129,17 @@ def cmd_derive(args) -> int:
     model = spec.load(args.derivation, charges=args.charge)
     drawing = {}
 
-    def draw_early(name, result):  # the figures are drawn in the background while `checks` runs
-        if name == "figures" and result is not None:
-            from symflav import figures
+    def draw_early(name, result):  # figure files are drawn in the background while later work runs
+        if name in ("figures", "viability") and result is not None:
+            import importlib
 
-            drawing["files"] = figures.figure_files_in_background(result)
+            from symflav import background
 
-    derivation = pipeline.run(model, degree=args.degree, progress=_progress, on_result=draw_early)
-    files = outputs.render(derivation, drawing.get("files"))
+            drawing[name] = background.start(importlib.import_module(f"symflav.{name}").figure_files, result)
+
+    begin = time.perf_counter()
+    derivation = pipeline.run(model, degree=args.degree, progress=_progress, on_result=draw_early, parallel=True)
+    files = outputs.render(derivation, drawing)
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     status, pdf_note = 0, ""
     if "report.tex" in files and not args.no_pdf:
@@ -150,7 +154,9 @@ def cmd_derive(args) -> int:
                 status, pdf_note = 1, f"pdflatex failed, report.pdf not written: {exc}"
     written = write_tree(out_dir, files)
     total = sum(r.seconds for r in derivation.reports)
-    print(f"symflav derive: {model.name}: wrote {len(written)} files to {out_dir} in {total:.2f} s")
+    wall = time.perf_counter() - begin
+    print(f"symflav derive: {model.name}: wrote {len(written)} files to {out_dir} in {wall:.2f} s "
+          f"(stages {total:.2f} s of computing, some of it in parallel; the rest rendering and pdflatex)")
     for report in derivation.reports:
         print(f"  {report.name:<16} {report.seconds:7.3f} s  {report.operations:>8} ops  ({report.description})")
     if pdf_note:

@@ -167,7 +167,6 @@ def figure4_sample(rel: Relations, const: Constants, lepton: str, n: int, seed: 
 
 def printed_c_range(lepton: str, rel: Relations, const: Constants) -> tuple[float, float]:
     """c range of figure 4's caption, from its printed window of m^FN/m^RAD and |1 - s/c|."""
-    s = rel.radiative_sign(const.delta_a[lepton])
     lo, hi = PRINTED_FN_OVER_RAD[lepton]
     # |1 - s/c| = r  =>  c = s/(1 - r) for s = +1 (r < 1), c = 1/(r - 1) for s = -1 (r > 1)
     ends = sorted(abs(1.0 / (1.0 - r)) for r in (lo, hi))
@@ -450,43 +449,6 @@ def derive_figures(model, results, points: int = FIGURE_POINTS, seed: int = FIGU
                                                printed_c_range(lepton, printed, const)) for lepton in LEPTONS}
         claims_list = tuple(claims(derived, printed, const, dipole_relations(results["observables"], registry)))
     return FigureData(fig3, fig4, fig4_printed, claims_list, sign, points, seed)
-
-
-def figure_files_in_background(data: FigureData) -> Callable[[], dict[str, bytes]]:
-    """Start :func:`figure_files` in a forked process and return a function that waits for
-    the files (drawing takes seconds; ``symflav derive`` meanwhile runs the comparison with
-    the paper on the other core). Without ``fork`` the files are drawn when asked for;
-    if the process fails they are drawn again here, so errors surface as usual."""
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return lambda: figure_files(data)
-    context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_send_figure_files, args=(data, send), daemon=True)
-    process.start()
-    send.close()
-
-    def wait() -> dict[str, bytes]:
-        try:
-            files = receive.recv()
-        except EOFError:
-            files = None
-        finally:
-            receive.close()
-            process.join()
-        return files if files is not None else figure_files(data)
-
-    return wait
-
-
-def _send_figure_files(data: FigureData, send) -> None:
-    try:
-        files = figure_files(data)
-    except Exception:  # drawn again (and raised) in the parent
-        files = None
-    send.send(files)
-    send.close()
 
 
 def figure_files(data: FigureData) -> dict[str, bytes]:

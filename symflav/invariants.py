@@ -202,7 +202,6 @@ def operator_table(model: Model, degree: int | None = None) -> OperatorTable:
 
     invariants = enumerate_invariants(model, degree)
     allowed = set(invariants)
-    named = {t.operator: t for t in model.terms}
     dropped = {d.operator: d for d in model.drops}
 
     rows: list[Operator] = []

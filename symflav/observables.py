@@ -285,7 +285,6 @@ def section2_relations(model, fl: flavor.FlavorSector, delta_a_over_dm: sp.Expr)
     """
     x = _sym(*X_PHI, positive=True)
     names = {str(s): s for s in delta_a_over_dm.free_symbols}
-    m_l = names["m_l"]
     fm, fd = loops.function_symbol("I_m_x"), loops.function_symbol("I_da_x")
     M_chi = model.mediators[0].mass if model.mediators else names["M"]
     ratio = delta_a_over_dm.xreplace({names["Sigma_da"]: fd(x), names["Sigma_m"]: fm(x), names["M"]: M_chi})

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+import importlib
 import json
-from typing import Callable
+from typing import Callable, Mapping
 
 from symflav.files import header_fields
 from symflav.pipeline import Derivation
@@ -91,35 +92,44 @@ def _snippets(derivation: Derivation) -> dict[str, str]:
     return _report().snippets(derivation)
 
 
-def _figures(derivation: Derivation, drawn: Callable[[], dict[str, bytes]] | None = None) -> dict[str, str | bytes]:
-    """Figure files and claims.json; ``drawn`` returns the figure files when they were
-    started early (:func:`symflav.figures.figure_files_in_background`)."""
+Drawn = Mapping[str, Callable[[], tuple[dict[str, bytes], float]]]
+
+
+def _drawn_files(stage: str, data, drawn: Drawn | None) -> dict[str, bytes]:
+    """The figure files of a stage's result: from ``drawn[stage]`` when they were started early
+    (:func:`symflav.background.start` of the module's ``figure_files``), else drawn here."""
+    if drawn and stage in drawn:
+        return drawn[stage]()[0]
+    module = importlib.import_module(f"symflav.{stage}")  # matplotlib only when figures are drawn
+    return module.figure_files(data)
+
+
+def _figures(derivation: Derivation, drawn: Drawn | None = None) -> dict[str, str | bytes]:
+    """figures/figure3.*, figures/figure4.* and claims.json."""
     data = derivation.results.get("figures")
     if data is None:
         return {}
-    from symflav import figures
-
-    files: dict[str, str | bytes] = dict(drawn() if drawn else figures.figure_files(data))
+    files: dict[str, str | bytes] = dict(_drawn_files("figures", data, drawn))
     files["claims.json"] = dump_json({"_": header_fields(derivation.model), **data.to_json()})
     return files
 
 
-def _viability(derivation: Derivation) -> dict[str, str | bytes]:
+def _viability(derivation: Derivation, drawn: Drawn | None = None) -> dict[str, str | bytes]:
+    """figures/viability.* and viability.json."""
     data = derivation.results.get("viability")
     if data is None:
         return {}
-    from symflav import viability
-
-    files: dict[str, str | bytes] = dict(viability.figure_files(data))
+    files: dict[str, str | bytes] = dict(_drawn_files("viability", data, drawn))
     files["viability.json"] = dump_json({"_": header_fields(derivation.model), **data.to_json()})
     return files
 
 
-MULTI_RENDERERS: list[Callable[[Derivation], dict[str, str | bytes]]] = [_snippets, _figures, _viability]
+MULTI_RENDERERS: list[Callable[..., dict[str, str | bytes]]] = [_snippets, _figures, _viability]
 
 
-def render(derivation: Derivation, figure_files: Callable[[], dict[str, bytes]] | None = None) -> dict[str, str]:
-    """Every output file of the stages that ran (``figure_files``: see :func:`_figures`)."""
+def render(derivation: Derivation, drawn: Drawn | None = None) -> dict[str, str]:
+    """Every output file of the stages that ran (``drawn``: figure files started early, by
+    stage name; see :func:`_drawn_files`)."""
     files = {}
     for path, renderer in RENDERERS.items():
         try:
@@ -127,7 +137,7 @@ def render(derivation: Derivation, figure_files: Callable[[], dict[str, bytes]] 
         except KeyError:
             continue  # stage not run
     for renderer in MULTI_RENDERERS:
-        produced = renderer(derivation, figure_files) if renderer is _figures else renderer(derivation)
+        produced = renderer(derivation) if renderer is _snippets else renderer(derivation, drawn)
         for path, text in produced.items():
             files.setdefault(path, text)
     return files

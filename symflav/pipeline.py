@@ -26,6 +26,7 @@ class Stage:
     size: Callable[[Any], int]
     description: str
     final: bool = False  # runs after every other stage (the comparison with the paper)
+    background: bool = False  # no later stage reads it: may run in a forked process meanwhile
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ STAGES: list[Stage] = [
         "g-2, LFV, EDM, flavon couplings",
     ),
     # Final stages run after every other stage, in this order: `codegen` exports
-    # whatever the stages before it derived; `checks` compares everything with the paper.
+    # whatever the stages before it derived; `viability` samples the model with it (in the
+    # background when run(parallel=True)); `checks` compares everything with the paper.
     Stage(
         "codegen",
         lambda model, r: assemble.numeric_module(model, r),
@@ -124,17 +126,18 @@ STAGES: list[Stage] = [
         final=True,
     ),
     Stage(
-        "checks",
-        lambda model, r: _checks(model, r),
-        lambda report: len(report.results),
-        "printed vs derived, equation by equation",
-        final=True,
-    ),
-    Stage(
         "viability",
         lambda model, r: _viability(model, r),
         lambda data: 0 if data is None else data.points,
         "viability scan of the toy model (sample for the report)",
+        final=True,
+        background=True,
+    ),
+    Stage(
+        "checks",
+        lambda model, r: _checks(model, r),
+        lambda report: len(report.results),
+        "printed vs derived, equation by equation",
         final=True,
     ),
 ]
@@ -170,25 +173,41 @@ def run(
     until: str | None = None,
     progress: Callable[[StageReport, int, int], None] | None = None,
     on_result: Callable[[str, Any], None] | None = None,
+    parallel: bool = False,
 ) -> Derivation:
     """Run every stage (or up to ``until``); ``progress`` is called after each stage, and
-    ``on_result(name, result)`` too (e.g. to start drawing figures while later stages run)."""
+    ``on_result(name, result)`` too (e.g. to start drawing figures while later stages run).
+
+    With ``parallel``, stages marked ``background`` run in a forked process while the later
+    stages run (:mod:`symflav.background`); the results are the same, the reported seconds are
+    each stage's own computing time."""
+    from symflav import background
+
     results: dict[str, Any] = {"_degree": degree}
-    reports = []
+    reports: dict[str, StageReport] = {}
     stages = ordered_stages()
     if until is not None:
         names = [s.name for s in stages]
         stages = stages[: names.index(until) + 1]
-    for i, stage in enumerate(stages):
-        start = time.perf_counter()
-        result = stage.run(model, MappingProxyType(results))
-        seconds = time.perf_counter() - start
+    pending: list[tuple[Stage, Callable[[], tuple[Any, float]]]] = []
+
+    def finish(stage: Stage, result: Any, seconds: float) -> None:
         results[stage.name] = result
-        report = StageReport(stage.name, seconds, stage.size(result), stage.description)
-        reports.append(report)
+        reports[stage.name] = StageReport(stage.name, seconds, stage.size(result), stage.description)
         if progress:
-            progress(report, i + 1, len(stages))
+            progress(reports[stage.name], len(reports), len(stages))
         if on_result:
             on_result(stage.name, result)
+
+    for stage in stages:
+        if parallel and stage.background and stage is not stages[-1]:
+            pending.append((stage, background.start(stage.run, model, MappingProxyType(dict(results)))))
+            continue
+        start = time.perf_counter()
+        result = stage.run(model, MappingProxyType(results))
+        finish(stage, result, time.perf_counter() - start)
+    for stage, wait in pending:
+        finish(stage, *wait())
     results.pop("_degree")
-    return Derivation(model, MappingProxyType(results), tuple(reports))
+    ordered = tuple(reports[s.name] for s in stages)
+    return Derivation(model, MappingProxyType({s.name: results[s.name] for s in stages}), ordered)

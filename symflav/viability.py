@@ -509,10 +509,14 @@ def plan_and_evaluator(derivation, n_points: int, seed: int, chunk_size: int, gr
 def plot(columns, viable, formats=("png", "pdf")) -> dict[str, bytes]:
     """Mediator and flavon masses of the viable points: M_chi (histogram, against every
     sampled point) and the CP-even and CP-odd masses against M_chi."""
-    from symflav.figures import _pyplot, _save
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2), constrained_layout=True)
+    from symflav.figures import _save
+
+    fig = Figure(figsize=(10, 4.2))  # no pyplot, fixed layout (as symflav.figures)
+    FigureCanvasAgg(fig)
+    axes = [fig.add_axes((x, 0.125, 0.4, 0.78)) for x in (0.07, 0.57)]
     M = np.asarray(columns["M_chi"])
     bins = np.geomspace(max(M.min(), 1e-9), M.max(), 25) if M.size else 10
     axes[0].hist(M / 1e3, bins=np.asarray(bins) / 1e3, color="0.8", label="all points")
@@ -537,9 +541,7 @@ def plot(columns, viable, formats=("png", "pdf")) -> dict[str, bytes]:
     axes[1].set_ylabel("flavon mass [GeV]")
     axes[1].set_title(r"flavon masses of the viable points ($S$: o, $P$: x)")
     axes[1].legend(fontsize=7, ncol=2)
-    out = {fmt: _save(fig, fmt) for fmt in formats}
-    plt.close(fig)
-    return out
+    return {fmt: _save(fig, fmt) for fmt in formats}
 
 
 def _tev_ticks(ax, values):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter
-from fractions import Fraction
 
 import sympy as sp
 
-from symflav import flavor, pipeline, spec, symbols
+from symflav import flavor, pipeline, spec
 
 
 def brute_force_chains(model, lepton_R, lepton_L, n):

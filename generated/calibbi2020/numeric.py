@@ -8,9 +8,9 @@ derivation 'calibbi2020'; they import only numpy. Units: GeV. Conventions: V con
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: c03a7cda30ba7c2d78aefccc045109ca1cebda9c561023945a19627c166fce55
+input_sha256: 4693576935a35a63bc7fa50c53379897b796d9c555c1ebd2d0c0262e9711eca9
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 923efa5b11e1328545210114a43ec6bda7348df9f25d6c3ea24b631c18a62a8a
+content_sha256: 12e002caf7978bc2b199726d3ce18fe11c77740ef389e032685c5b1753f92821
 """
 
 import numpy as np
@@ -36,6 +36,12 @@ __all__ = [
     'delta_a_from_C',
     'd_e_from_C',
     'BR_ratio_from_C',
+    'm_FN_mu',
+    'm_RAD_mu_mass_basis',
+    'delta_a_over_m_mu_mass_basis',
+    'm_FN_e',
+    'm_RAD_e_mass_basis',
+    'delta_a_over_m_e_mass_basis',
 ]
 
 
@@ -87,6 +93,22 @@ PARAMETERS = (
     'Delta_a_mu_sigma',
     'BR_mu_e_gamma_max',
     'd_e_max',
+    'DeltaI_da_phi1_phi1_same',
+    'DeltaI_da_phi1_phi1_same_r1',
+    'DeltaI_da_phi1_phi3_conj',
+    'DeltaI_da_phi1_phi3_conj_r1',
+    'DeltaI_da_phi1_phi3_same',
+    'DeltaI_da_phi1_phi3_same_r1',
+    'DeltaI_da_phi3_phi3_same',
+    'DeltaI_da_phi3_phi3_same_r1',
+    'DeltaI_m_phi1_phi1_same',
+    'DeltaI_m_phi1_phi1_same_r1',
+    'DeltaI_m_phi1_phi3_conj',
+    'DeltaI_m_phi1_phi3_conj_r1',
+    'DeltaI_m_phi1_phi3_same',
+    'DeltaI_m_phi1_phi3_same_r1',
+    'DeltaI_m_phi3_phi3_same',
+    'DeltaI_m_phi3_phi3_same_r1',
     'ImC',
     'ReC',
     'absC_l2l',
@@ -131,13 +153,37 @@ UNITS = {
     'm_e': 'GeV',
     'm_mu': 'GeV',
     'BR_mu_enunu': 'dimensionless',
-    'hbar_c': 'GeV',
+    'hbar_c': 'dimensionless',
     'Delta_a_e_exp': 'dimensionless',
     'Delta_a_e_sigma': 'dimensionless',
     'Delta_a_mu_exp': 'dimensionless',
     'Delta_a_mu_sigma': 'dimensionless',
     'BR_mu_e_gamma_max': 'dimensionless',
     'd_e_max': 'dimensionless',
+    'DeltaI_da_phi1_phi1_same': 'dimensionless',
+    'DeltaI_da_phi1_phi1_same_r1': 'dimensionless',
+    'DeltaI_da_phi1_phi3_conj': 'dimensionless',
+    'DeltaI_da_phi1_phi3_conj_r1': 'dimensionless',
+    'DeltaI_da_phi1_phi3_same': 'dimensionless',
+    'DeltaI_da_phi1_phi3_same_r1': 'dimensionless',
+    'DeltaI_da_phi3_phi3_same': 'dimensionless',
+    'DeltaI_da_phi3_phi3_same_r1': 'dimensionless',
+    'DeltaI_m_phi1_phi1_same': 'dimensionless',
+    'DeltaI_m_phi1_phi1_same_r1': 'dimensionless',
+    'DeltaI_m_phi1_phi3_conj': 'dimensionless',
+    'DeltaI_m_phi1_phi3_conj_r1': 'dimensionless',
+    'DeltaI_m_phi1_phi3_same': 'dimensionless',
+    'DeltaI_m_phi1_phi3_same_r1': 'dimensionless',
+    'DeltaI_m_phi3_phi3_same': 'dimensionless',
+    'DeltaI_m_phi3_phi3_same_r1': 'dimensionless',
+    'ImC': 'GeV^-2',
+    'ReC': 'GeV^-2',
+    'absC_l2l': 'GeV^-2',
+    'absC_ll2': 'GeV^-2',
+    'e': 'dimensionless',
+    'lambda_2_2': 'dimensionless',
+    'm_l': 'GeV',
+    'x_phi': 'dimensionless',
 }
 
 
@@ -1067,11 +1113,12 @@ def ratio_da_mrad(*, out=None, **params):
     Parameters
     ----------
     M_chi : array_like, float, keyword
-        M_chi (GeV).
+        M_chi (GeV): mass M_chi.
     m_l : array_like, float, keyword
-        m_l (unit not declared).
+        m_l (GeV): lepton mass.
     x_phi : array_like, float, keyword
-        x_phi (unit not declared).
+        x_phi (dimensionless): mu_phi1/M_chi: the bilinear mass of the flavon in the loop
+        over the mediator mass.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1101,13 +1148,15 @@ def m_rad_over_m_fn(*, out=None, **params):
     Parameters
     ----------
     v_1 : array_like, float, keyword
-        v_1 (GeV).
+        v_1 (GeV): vev v_1.
     v_a : array_like, float, keyword
-        v_a (GeV).
+        v_a (GeV): vev v_a.
     lambda_2_2 : array_like, float, keyword
-        lambda_2_2 (unit not declared).
+        lambda_2_2 (dimensionless): the quartic lambda of eq. (2.2), lambda (phi_a^dagger
+        phi_1)^2 + h.c.
     x_phi : array_like, float, keyword
-        x_phi (unit not declared).
+        x_phi (dimensionless): mu_phi1/M_chi: the bilinear mass of the flavon in the loop
+        over the mediator mass.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1137,11 +1186,12 @@ def ratio_fn_rad(*, out=None, **params):
     Parameters
     ----------
     v_1 : array_like, float, keyword
-        v_1 (GeV).
+        v_1 (GeV): vev v_1.
     v_a : array_like, float, keyword
-        v_a (GeV).
+        v_a (GeV): vev v_a.
     x_phi : array_like, float, keyword
-        x_phi (unit not declared).
+        x_phi (dimensionless): mu_phi1/M_chi: the bilinear mass of the flavon in the loop
+        over the mediator mass.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1171,9 +1221,9 @@ def delta_a_from_C(*, out=None, **params):
     Parameters
     ----------
     ReC : array_like, float, keyword
-        ReC (unit not declared).
+        ReC (GeV^-2): Re C_ll, the diagonal dipole coefficient of eq. (1.3).
     m_l : array_like, float, keyword
-        m_l (unit not declared).
+        m_l (GeV): lepton mass.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1203,11 +1253,11 @@ def d_e_from_C(*, out=None, **params):
     Parameters
     ----------
     ImC : array_like, float, keyword
-        ImC (unit not declared).
+        ImC (GeV^-2): Im C_ll, the diagonal dipole coefficient of eq. (1.3).
     e : array_like, float, keyword
-        e (unit not declared).
+        e (dimensionless): electromagnetic coupling, e = sqrt(4 pi alpha) > 0.
     m_l : array_like, float, keyword
-        m_l (unit not declared).
+        m_l (GeV): lepton mass.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1237,13 +1287,13 @@ def BR_ratio_from_C(*, out=None, **params):
     Parameters
     ----------
     G_F : array_like, float, keyword
-        G_F (unit not declared).
+        G_F (GeV^-2): Fermi constant, PDG 2020.
     absC_l2l : array_like, float, keyword
-        absC_l2l (unit not declared).
+        absC_l2l (GeV^-2): |C_l'l|, dipole coefficient of l -> l' gamma (eq. 1.3).
     absC_ll2 : array_like, float, keyword
-        absC_ll2 (unit not declared).
+        absC_ll2 (GeV^-2): |C_ll'|, dipole coefficient of l -> l' gamma (eq. 1.3).
     alpha : array_like, float, keyword
-        alpha (unit not declared).
+        alpha (dimensionless): fine-structure constant alpha(0) = 1/137.035999084, PDG 2020.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1260,4 +1310,290 @@ def BR_ratio_from_C(*, out=None, **params):
         stop = min(start + CHUNK_SIZE, size)
         (G_F, absC_l2l, absC_ll2, alpha,) = _chunk(flat, start, stop)
         _r0[0, start:stop] = 3*alpha*(absC_l2l*absC_l2l + absC_ll2*absC_ll2)/(3.141592653589793*G_F*G_F)
+    return _finish(results, out, True)
+
+
+def m_FN_mu(*, out=None, **params):
+    """The observable m_FN_mu (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV): vev v_1.
+    v_3 : array_like, float, keyword
+        v_3 (GeV): vev v_3.
+    M_chi : array_like, float, keyword
+        M_chi (GeV): mass M_chi.
+    g_mu : array_like, float, keyword
+        g_mu (dimensionless): coupling g_mu.
+    v_H : array_like, float, keyword
+        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_FN_mu : ndarray, shape (...)
+        m_FN_mu.
+    """
+    params = _parameters('m_FN_mu', params, ('v_1', 'v_3', 'M_chi', 'g_mu', 'v_H',))
+    shape, flat = _broadcast('m_FN_mu', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
+    results, (_r0,) = _outputs('m_FN_mu', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, M_chi, g_mu, v_H,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = -0.5*v_1*v_H*np.sqrt(2)*g_mu*g_mu*g_mu*(v_1 + 2*v_3)/(M_chi*M_chi)
+    return _finish(results, out, True)
+
+
+def m_RAD_mu_mass_basis(*, out=None, **params):
+    """The observable m_RAD_mu_mass_basis (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    g_mu : array_like, float, keyword
+        g_mu (dimensionless): coupling g_mu.
+    v_H : array_like, float, keyword
+        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    DeltaI_m_phi1_phi1_same : array_like, float, keyword
+        DeltaI_m_phi1_phi1_same (dimensionless): sum_k [U_S,phi1k U_S,phi1k I_m(m_Sk/M_chi)
+        - U_P,phi1k U_P,phi1k I_m(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_m_phi1_phi3_conj : array_like, float, keyword
+        DeltaI_m_phi1_phi3_conj (dimensionless): sum_k [U_S,phi1k U_S,phi3k I_m(m_Sk/M_chi)
+        + U_P,phi1k U_P,phi3k I_m(m_Pk/M_chi)] (eq. A.17 generalized).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_RAD_mu_mass_basis : ndarray, shape (...)
+        m_RAD_mu_mass_basis.
+    """
+    params = _parameters('m_RAD_mu_mass_basis', params, ('g_mu', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi3_conj',))
+    shape, flat = _broadcast('m_RAD_mu_mass_basis', [params[0], params[1], params[2], params[3]], [float, float, float, float])
+    results, (_r0,) = _outputs('m_RAD_mu_mass_basis', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (g_mu, v_H, DeltaI_m_phi1_phi1_same, DeltaI_m_phi1_phi3_conj,) = _chunk(flat, start, stop)
+        np.multiply(-0.015625, np.sqrt(2)*((g_mu*(g_mu*(g_mu*(v_H*(DeltaI_m_phi1_phi1_same + 2*DeltaI_m_phi1_phi3_conj)))))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
+    return _finish(results, out, True)
+
+
+def delta_a_over_m_mu_mass_basis(*, out=None, **params):
+    """The observable delta_a_over_m_mu_mass_basis (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    M_chi : array_like, float, keyword
+        M_chi (GeV): mass M_chi.
+    g_mu : array_like, float, keyword
+        g_mu (dimensionless): coupling g_mu.
+    v_H : array_like, float, keyword
+        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    DeltaI_da_phi1_phi1_same : array_like, float, keyword
+        DeltaI_da_phi1_phi1_same (dimensionless): sum_k [U_S,phi1k U_S,phi1k
+        I_da(m_Sk/M_chi) - U_P,phi1k U_P,phi1k I_da(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_da_phi1_phi3_conj : array_like, float, keyword
+        DeltaI_da_phi1_phi3_conj (dimensionless): sum_k [U_S,phi1k U_S,phi3k
+        I_da(m_Sk/M_chi) + U_P,phi1k U_P,phi3k I_da(m_Pk/M_chi)] (eq. A.17 generalized).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    delta_a_over_m_mu_mass_basis : ndarray, shape (...)
+        delta_a_over_m_mu_mass_basis.
+    """
+    params = _parameters('delta_a_over_m_mu_mass_basis', params, ('M_chi', 'g_mu', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi3_conj',))
+    shape, flat = _broadcast('delta_a_over_m_mu_mass_basis', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
+    results, (_r0,) = _outputs('delta_a_over_m_mu_mass_basis', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (M_chi, g_mu, v_H, DeltaI_da_phi1_phi1_same, DeltaI_da_phi1_phi3_conj,) = _chunk(flat, start, stop)
+        np.multiply(0.03125, np.sqrt(2)*(((g_mu*(g_mu*(g_mu*(v_H*(DeltaI_da_phi1_phi1_same + 2*DeltaI_da_phi1_phi3_conj)))))/(M_chi*M_chi))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
+    return _finish(results, out, True)
+
+
+def m_FN_e(*, out=None, **params):
+    """The observable m_FN_e (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV): vev v_1.
+    v_3 : array_like, float, keyword
+        v_3 (GeV): vev v_3.
+    M_chi : array_like, float, keyword
+        M_chi (GeV): mass M_chi.
+    g_e : array_like, float, keyword
+        g_e (dimensionless): coupling g_e.
+    v_H : array_like, float, keyword
+        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_FN_e : ndarray, shape (...)
+        m_FN_e.
+    """
+    params = _parameters('m_FN_e', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H',))
+    shape, flat = _broadcast('m_FN_e', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
+    results, (_r0,) = _outputs('m_FN_e', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, M_chi, g_e, v_H,) = _chunk(flat, start, stop)
+        _r0[0, start:stop] = -0.5*v_1*v_3*v_H*np.sqrt(2)*g_e*g_e*g_e*g_e*(3*v_1 + 2*v_3)/(M_chi*M_chi*M_chi)
+    return _finish(results, out, True)
+
+
+def m_RAD_e_mass_basis(*, out=None, **params):
+    """The observable m_RAD_e_mass_basis (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV): vev v_1.
+    v_3 : array_like, float, keyword
+        v_3 (GeV): vev v_3.
+    M_chi : array_like, float, keyword
+        M_chi (GeV): mass M_chi.
+    g_e : array_like, float, keyword
+        g_e (dimensionless): coupling g_e.
+    v_H : array_like, float, keyword
+        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    DeltaI_m_phi1_phi1_same : array_like, float, keyword
+        DeltaI_m_phi1_phi1_same (dimensionless): sum_k [U_S,phi1k U_S,phi1k I_m(m_Sk/M_chi)
+        - U_P,phi1k U_P,phi1k I_m(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_m_phi1_phi1_same_r1 : array_like, float, keyword
+        DeltaI_m_phi1_phi1_same_r1 (dimensionless): sum_k [U_S,phi1k U_S,phi1k
+        I_m^(1)(m_Sk/M_chi) - U_P,phi1k U_P,phi1k I_m^(1)(m_Pk/M_chi)] (eq. A.17
+        generalized).
+    DeltaI_m_phi1_phi3_conj : array_like, float, keyword
+        DeltaI_m_phi1_phi3_conj (dimensionless): sum_k [U_S,phi1k U_S,phi3k I_m(m_Sk/M_chi)
+        + U_P,phi1k U_P,phi3k I_m(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_m_phi1_phi3_conj_r1 : array_like, float, keyword
+        DeltaI_m_phi1_phi3_conj_r1 (dimensionless): sum_k [U_S,phi1k U_S,phi3k
+        I_m^(1)(m_Sk/M_chi) + U_P,phi1k U_P,phi3k I_m^(1)(m_Pk/M_chi)] (eq. A.17
+        generalized).
+    DeltaI_m_phi1_phi3_same : array_like, float, keyword
+        DeltaI_m_phi1_phi3_same (dimensionless): sum_k [U_S,phi1k U_S,phi3k I_m(m_Sk/M_chi)
+        - U_P,phi1k U_P,phi3k I_m(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_m_phi1_phi3_same_r1 : array_like, float, keyword
+        DeltaI_m_phi1_phi3_same_r1 (dimensionless): sum_k [U_S,phi1k U_S,phi3k
+        I_m^(1)(m_Sk/M_chi) - U_P,phi1k U_P,phi3k I_m^(1)(m_Pk/M_chi)] (eq. A.17
+        generalized).
+    DeltaI_m_phi3_phi3_same : array_like, float, keyword
+        DeltaI_m_phi3_phi3_same (dimensionless): sum_k [U_S,phi3k U_S,phi3k I_m(m_Sk/M_chi)
+        - U_P,phi3k U_P,phi3k I_m(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_m_phi3_phi3_same_r1 : array_like, float, keyword
+        DeltaI_m_phi3_phi3_same_r1 (dimensionless): sum_k [U_S,phi3k U_S,phi3k
+        I_m^(1)(m_Sk/M_chi) - U_P,phi3k U_P,phi3k I_m^(1)(m_Pk/M_chi)] (eq. A.17
+        generalized).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    m_RAD_e_mass_basis : ndarray, shape (...)
+        m_RAD_e_mass_basis.
+    """
+    params = _parameters('m_RAD_e_mass_basis', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi1_same_r1', 'DeltaI_m_phi1_phi3_conj', 'DeltaI_m_phi1_phi3_conj_r1', 'DeltaI_m_phi1_phi3_same', 'DeltaI_m_phi1_phi3_same_r1', 'DeltaI_m_phi3_phi3_same', 'DeltaI_m_phi3_phi3_same_r1',))
+    shape, flat = _broadcast('m_RAD_e_mass_basis', [params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12]], [float, float, float, float, float, float, float, float, float, float, float, float, float])
+    results, (_r0,) = _outputs('m_RAD_e_mass_basis', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, M_chi, g_e, v_H, DeltaI_m_phi1_phi1_same, DeltaI_m_phi1_phi1_same_r1, DeltaI_m_phi1_phi3_conj, DeltaI_m_phi1_phi3_conj_r1, DeltaI_m_phi1_phi3_same, DeltaI_m_phi1_phi3_same_r1, DeltaI_m_phi3_phi3_same, DeltaI_m_phi3_phi3_same_r1,) = _chunk(flat, start, stop)
+        np.multiply(-0.015625, np.sqrt(2)*(((g_e*(g_e*(g_e*(g_e*(v_H*(v_1*(4*DeltaI_m_phi1_phi3_same + 2*DeltaI_m_phi1_phi3_same_r1 + DeltaI_m_phi3_phi3_same + DeltaI_m_phi3_phi3_same_r1) + v_3*(2*DeltaI_m_phi1_phi1_same + DeltaI_m_phi1_phi1_same_r1 + 3*DeltaI_m_phi1_phi3_conj + DeltaI_m_phi1_phi3_conj_r1)))))))/M_chi)/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
+    return _finish(results, out, True)
+
+
+def delta_a_over_m_e_mass_basis(*, out=None, **params):
+    """The observable delta_a_over_m_e_mass_basis (derived formula).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored).
+
+    Parameters
+    ----------
+    v_1 : array_like, float, keyword
+        v_1 (GeV): vev v_1.
+    v_3 : array_like, float, keyword
+        v_3 (GeV): vev v_3.
+    M_chi : array_like, float, keyword
+        M_chi (GeV): mass M_chi.
+    g_e : array_like, float, keyword
+        g_e (dimensionless): coupling g_e.
+    v_H : array_like, float, keyword
+        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+    DeltaI_da_phi1_phi1_same : array_like, float, keyword
+        DeltaI_da_phi1_phi1_same (dimensionless): sum_k [U_S,phi1k U_S,phi1k
+        I_da(m_Sk/M_chi) - U_P,phi1k U_P,phi1k I_da(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_da_phi1_phi1_same_r1 : array_like, float, keyword
+        DeltaI_da_phi1_phi1_same_r1 (dimensionless): sum_k [U_S,phi1k U_S,phi1k
+        I_da^(1)(m_Sk/M_chi) - U_P,phi1k U_P,phi1k I_da^(1)(m_Pk/M_chi)] (eq. A.17
+        generalized).
+    DeltaI_da_phi1_phi3_conj : array_like, float, keyword
+        DeltaI_da_phi1_phi3_conj (dimensionless): sum_k [U_S,phi1k U_S,phi3k
+        I_da(m_Sk/M_chi) + U_P,phi1k U_P,phi3k I_da(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_da_phi1_phi3_conj_r1 : array_like, float, keyword
+        DeltaI_da_phi1_phi3_conj_r1 (dimensionless): sum_k [U_S,phi1k U_S,phi3k
+        I_da^(1)(m_Sk/M_chi) + U_P,phi1k U_P,phi3k I_da^(1)(m_Pk/M_chi)] (eq. A.17
+        generalized).
+    DeltaI_da_phi1_phi3_same : array_like, float, keyword
+        DeltaI_da_phi1_phi3_same (dimensionless): sum_k [U_S,phi1k U_S,phi3k
+        I_da(m_Sk/M_chi) - U_P,phi1k U_P,phi3k I_da(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_da_phi1_phi3_same_r1 : array_like, float, keyword
+        DeltaI_da_phi1_phi3_same_r1 (dimensionless): sum_k [U_S,phi1k U_S,phi3k
+        I_da^(1)(m_Sk/M_chi) - U_P,phi1k U_P,phi3k I_da^(1)(m_Pk/M_chi)] (eq. A.17
+        generalized).
+    DeltaI_da_phi3_phi3_same : array_like, float, keyword
+        DeltaI_da_phi3_phi3_same (dimensionless): sum_k [U_S,phi3k U_S,phi3k
+        I_da(m_Sk/M_chi) - U_P,phi3k U_P,phi3k I_da(m_Pk/M_chi)] (eq. A.17 generalized).
+    DeltaI_da_phi3_phi3_same_r1 : array_like, float, keyword
+        DeltaI_da_phi3_phi3_same_r1 (dimensionless): sum_k [U_S,phi3k U_S,phi3k
+        I_da^(1)(m_Sk/M_chi) - U_P,phi3k U_P,phi3k I_da^(1)(m_Pk/M_chi)] (eq. A.17
+        generalized).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    delta_a_over_m_e_mass_basis : ndarray, shape (...)
+        delta_a_over_m_e_mass_basis.
+    """
+    params = _parameters('delta_a_over_m_e_mass_basis', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi1_same_r1', 'DeltaI_da_phi1_phi3_conj', 'DeltaI_da_phi1_phi3_conj_r1', 'DeltaI_da_phi1_phi3_same', 'DeltaI_da_phi1_phi3_same_r1', 'DeltaI_da_phi3_phi3_same', 'DeltaI_da_phi3_phi3_same_r1',))
+    shape, flat = _broadcast('delta_a_over_m_e_mass_basis', [params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12]], [float, float, float, float, float, float, float, float, float, float, float, float, float])
+    results, (_r0,) = _outputs('delta_a_over_m_e_mass_basis', out, shape, [()], [float])
+    size = _r0.shape[1]
+    for start in range(0, size, CHUNK_SIZE):
+        stop = min(start + CHUNK_SIZE, size)
+        (v_1, v_3, M_chi, g_e, v_H, DeltaI_da_phi1_phi1_same, DeltaI_da_phi1_phi1_same_r1, DeltaI_da_phi1_phi3_conj, DeltaI_da_phi1_phi3_conj_r1, DeltaI_da_phi1_phi3_same, DeltaI_da_phi1_phi3_same_r1, DeltaI_da_phi3_phi3_same, DeltaI_da_phi3_phi3_same_r1,) = _chunk(flat, start, stop)
+        np.multiply(0.03125, np.sqrt(2)*(((g_e*(g_e*(g_e*(g_e*(v_H*(v_1*(4*DeltaI_da_phi1_phi3_same + 2*DeltaI_da_phi1_phi3_same_r1 + DeltaI_da_phi3_phi3_same + DeltaI_da_phi3_phi3_same_r1) + v_3*(2*DeltaI_da_phi1_phi1_same + DeltaI_da_phi1_phi1_same_r1 + 3*DeltaI_da_phi1_phi3_conj + DeltaI_da_phi1_phi3_conj_r1)))))))/(M_chi*M_chi*M_chi))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
     return _finish(results, out, True)
