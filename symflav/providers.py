@@ -463,10 +463,14 @@ def paper_labels(ctx: Context, cp: str) -> tuple[tuple[int, ...], tuple[float, .
         derived = [sp.Matrix([sp.sympify(x).xreplace({num: 0}) for x in s.column]) for s in states]
 
         def cosine(a, b):
-            na, nb = float(sp.N(sp.sqrt((a.T * a)[0]))), float(sp.N(sp.sqrt((b.T * b)[0])))
+            products = [(a.T * a)[0], (b.T * b)[0], (a.T * b)[0]]
+            if any(p.free_symbols for p in products):  # e.g. other charges: states that depend on couplings
+                raise NotAvailable(f"the leading-order CP-{cp} states depend on the parameters: "
+                                   "the paper's labels cannot be matched to them")
+            na, nb = float(sp.N(sp.sqrt(products[0]))), float(sp.N(sp.sqrt(products[1])))
             if na == 0 or nb == 0:
                 return 0.0
-            return abs(float(sp.N((a.T * b)[0]))) / (na * nb)
+            return abs(float(sp.N(products[2]))) / (na * nb)
 
         overlap = [[cosine(printed[:, i], d) for d in derived] for i in range(n)]
         scored = sorted(((sum(overlap[i][p[i]] for i in range(n)), p) for p in itertools.permutations(range(n))),
