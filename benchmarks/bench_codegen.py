@@ -180,8 +180,11 @@ def bench_loops(derivation, repeat, folder):
     section("3. loop functions: generated (closed form + series patches) vs naive closed form, N = 1e6")
     loops = derivation.results.get("loops")
     if loops is not None:
-        x, forms = loops.x, dict(loops.closed_forms)
-        print("  the derivation's loop functions")
+        observables = derivation.results.get("observables")
+        exported = assemble.loop_functions_to_export(loops, assemble.formulas_of(observables).values()
+                                                     if observables is not None else ())
+        x, forms = loops.x, {name: form for name, form, _ in exported}
+        print("  the loop functions of the generated module")
     else:
         x, forms = stand_in_loop_functions()
         print("  stand-ins (no `loops` stage on this branch): removable poles of order 1-4 at x = 1")

@@ -62,7 +62,7 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
     loop_names: dict[str, str] = {}
 
     observables = results.get("observables")
-    formulas = _formulas(observables) if observables is not None else {}
+    formulas = formulas_of(observables) if observables is not None else {}
     loops = results.get("loops")
     if loops is not None:
         for name, closed_form, summary in loop_functions_to_export(loops, formulas.values()):
@@ -164,7 +164,7 @@ def _declared_units(observables) -> dict[str, tuple[str, str]]:
     return out
 
 
-def _formulas(observables) -> dict:
+def formulas_of(observables) -> dict:
     formulas = getattr(observables, "formulas", observables)
     return dict(formulas) if isinstance(formulas, Mapping) else {}
 
@@ -306,7 +306,7 @@ def observable_functions(model: Model, observables) -> list[Function]:
     parameters documented from ``.formula_units`` where the stage declares them."""
     declared = _declared_units(observables)
     functions = []
-    for name, expr in _formulas(observables).items():
+    for name, expr in formulas_of(observables).items():
         expr = sp.sympify(expr)
         if not isinstance(expr, sp.Expr):
             continue
