@@ -52,7 +52,7 @@ def test_derive_is_deterministic(derived):
 
 def _quick_start():
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = re.search(r"## Quick start.*?```sh\n(.*?)```", text, re.S).group(1)
+    section = re.search(r"## [^\n]*quick start.*?```sh\n(.*?)```", text, re.S).group(1)
     return [line for line in section.splitlines() if line.strip() and not line.startswith("#")]
 
 
