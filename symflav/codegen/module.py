@@ -204,8 +204,11 @@ def _finish(results, out, single):
 
 def _horner(w, coefficients):
     """sum_k coefficients[k] w**k by Horner's rule."""
-    acc = coefficients[-1] * np.ones_like(w)
-    for c in coefficients[-2::-1]:
+    if len(coefficients) == 1:
+        return np.full_like(w, coefficients[0])
+    acc = w * coefficients[-1]
+    acc += coefficients[-2]
+    for c in coefficients[-3::-1]:
         acc *= w
         acc += c
     return acc
@@ -213,8 +216,8 @@ def _horner(w, coefficients):
 
 def _taylor_patch(x, r, lower, upper, x0, variable, coefficients):
     """Overwrite r where lower < x < upper by the series in t = x - x0 or s = log(x/x0)."""
-    inside = (x > lower) & (x < upper)
-    if inside.any():
+    inside = np.flatnonzero((x > lower) & (x < upper))  # indices once, for the gather and the scatter
+    if inside.size:
         xi = x[inside]
         if variable == "s":
             w = np.log(xi) if x0 == 1.0 else np.log(xi / x0)
@@ -226,8 +229,8 @@ def _taylor_patch(x, r, lower, upper, x0, variable, coefficients):
 def _end_patch(x, r, lower, upper, at_zero, valuation, step, table):
     """Overwrite r beyond the cut by w**valuation * sum_j log(w)**j * sum_n c_jn w**(step n),
     with w = x (at_zero) or w = 1/x."""
-    inside = (x < upper) if at_zero else (x > lower)
-    if inside.any():
+    inside = np.flatnonzero((x < upper) if at_zero else (x > lower))
+    if inside.size:
         w = x[inside] if at_zero else 1.0 / x[inside]
         z = w
         for _ in range(step - 1):
