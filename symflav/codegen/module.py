@@ -369,12 +369,11 @@ def _inline_output_temporaries(block: Block) -> Block:
     )
 
 
-def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
-    block = _inline_output_temporaries(block)
-    signature, doc = _signature_and_doc(fn)
-    lines = [signature, doc]
-    flat_names = []
-    dtypes = []
+def _argument_prologue(fn: Function, complex_parameters: bool) -> tuple[list[str], list[str], list[str]]:
+    """Lines that check a function's arguments and keyword parameters, the flat input names
+    they give (one per symbol) and each input's dtype. The numba kernels take real parameters
+    (``complex_parameters=False``)."""
+    lines, flat_names, dtypes = [], [], []
     for a in fn.arguments:
         dtype = "complex" if a.complex else "float"
         if a.vector:
@@ -387,9 +386,17 @@ def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
         pnames = ", ".join(repr(str(a.symbols[0])) for a in fn.parameters)
         lines.append(f"    params = _parameters({fn.name!r}, params, ({pnames},))")
         flat_names += [f"params[{i}]" for i in range(len(fn.parameters))]
-        dtypes += ["complex" if a.complex else "float" for a in fn.parameters]
+        dtypes += ["complex" if a.complex and complex_parameters else "float" for a in fn.parameters]
     else:
         lines.append(f"    _parameters({fn.name!r}, params, ())")
+    return lines, flat_names, dtypes
+
+
+def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
+    block = _inline_output_temporaries(block)
+    signature, doc = _signature_and_doc(fn)
+    prologue, flat_names, dtypes = _argument_prologue(fn, complex_parameters=True)
+    lines = [signature, doc, *prologue]
     lines.append(f"    shape, flat = _broadcast({fn.name!r}, [{', '.join(flat_names)}], [{', '.join(dtypes)}])")
     trailing = ", ".join("(" + "".join(f"{n}, " for n in r.shape) + ")" for r in fn.results)
     result_vars = [f"_r{i}" for i in range(len(fn.results))]
@@ -506,21 +513,8 @@ def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
                 text = f"({text}).real"
             k_lines.append(f"        {o}[i, {j}] = {text}")
             k += 1
-    lines = [signature, doc]
-    flat_names, dtypes = [], []
-    for a in fn.arguments:
-        dtype = "complex" if a.complex else "float"
-        if a.vector:
-            lines.append(f"    {a.name} = _vector({fn.name!r}, {a.name!r}, {a.name}, {len(a.symbols)}, {dtype})")
-            flat_names += [f"{a.name}[{i}]" for i in range(len(a.symbols))]
-        else:
-            flat_names.append(a.name)
-        dtypes += [dtype] * len(a.symbols)
-    if fn.parameters:
-        pnames = ", ".join(repr(str(a.symbols[0])) for a in fn.parameters)
-        lines.append(f"    params = _parameters({fn.name!r}, params, ({pnames},))")
-        flat_names += [f"params[{i}]" for i in range(len(fn.parameters))]
-        dtypes += ["float"] * len(fn.parameters)
+    prologue, flat_names, dtypes = _argument_prologue(fn, complex_parameters=False)
+    lines = [signature, doc, *prologue]
     lines.append(f"    shape, flat = _broadcast({fn.name!r}, [{', '.join(flat_names)}], [{', '.join(dtypes)}])")
     trailing = ", ".join("(" + "".join(f"{n}, " for n in r.shape) + ")" for r in fn.results)
     lines.append(
