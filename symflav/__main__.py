@@ -1,5 +1,5 @@
 """``python -m symflav`` runs the command line."""
 
-from symflav.cli import main
+from symflav.cli import console
 
-raise SystemExit(main())
+console()

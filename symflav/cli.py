@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("-o", "--output", default=None, metavar="DIR", help="output folder (default: generated/<name>)")
     derive.add_argument("--degree", type=int, default=None, help="highest operator degree (default: the model's)")
     derive.add_argument("--no-pdf", action="store_true", help="do not compile report.pdf even if pdflatex exists")
+    derive.add_argument("--code-only", action="store_true",
+                        help="derivation and code generation only: numeric.py, the operator and potential files "
+                             "and the formula snippets; no paper check, viability scan, figures or report")
 
     check = sub.add_parser("check", help="compare the paper's printed formulas with the derived ones")
     _common(check, charges=False)
@@ -138,8 +142,10 @@ def cmd_derive(args) -> int:
             drawing[name] = background.start(importlib.import_module(f"symflav.{name}").figure_files, result)
 
     begin = time.perf_counter()
-    derivation = pipeline.run(model, degree=args.degree, progress=_progress, on_result=draw_early, parallel=True)
-    files = outputs.render(derivation, drawing)
+    until = "codegen" if args.code_only else None
+    derivation = pipeline.run(model, degree=args.degree, until=until, progress=_progress, on_result=draw_early,
+                              parallel=True)
+    files = outputs.render(derivation, drawing, report=not args.code_only)
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     status, pdf_note = 0, ""
     if "report.tex" in files and not args.no_pdf:
@@ -155,8 +161,9 @@ def cmd_derive(args) -> int:
     written = write_tree(out_dir, files)
     total = sum(r.seconds for r in derivation.reports)
     wall = time.perf_counter() - begin
+    rest = "writing" if args.code_only else "rendering and pdflatex"
     print(f"symflav derive: {model.name}: wrote {len(written)} files to {out_dir} in {wall:.2f} s "
-          f"(stages {total:.2f} s of computing, some of it in parallel; the rest rendering and pdflatex)")
+          f"(stages {total:.2f} s of computing, some of it in parallel; the rest {rest})")
     for report in derivation.reports:
         print(f"  {report.name:<16} {report.seconds:7.3f} s  {report.operations:>8} ops  ({report.description})")
     if pdf_note:
@@ -301,5 +308,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def console() -> None:
+    """The ``symflav`` command: :func:`main`, then exit without the interpreter's teardown.
+
+    Freeing the millions of small sympy objects a derivation leaves takes most of a second;
+    every file is written and closed, every child process joined and every temporary folder
+    removed by then, so only the output streams need flushing (mypy's command does the same)."""
+    status = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    console()

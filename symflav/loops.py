@@ -101,6 +101,7 @@ class Loops:
     functions: tuple[LoopFunction, ...]
     prefactors: tuple[tuple[str, sp.Expr], ...]  # family -> amplitude = prefactor * function
     couplings: dict = field(default_factory=dict, compare=False, hash=False)
+    dipole_rule: sp.Expr | None = None  # vertex coefficient of the dipole operator (dirac.ChiralityFlip)
 
     def __getitem__(self, key: str) -> LoopFunction:
         return {f.key: f for f in self.functions}[key]
@@ -500,10 +501,27 @@ def function_latex(base_latex: str, insertions: int, r: int) -> str:
     return tex
 
 
-@lru_cache(maxsize=None)
+_DERIVED: dict[tuple[str, int, int], LoopFunction] = {}
+
+
 def loop_function(base: str, insertions: int = 0, r: int = 0) -> LoopFunction:
     """Any member of the families (cached): base in FAMILIES, n mass insertions on the
     scalar line, r vev insertions on the heavy line inside the loop."""
+    spec = (base, insertions, r)
+    if spec not in _DERIVED:
+        _DERIVED[spec] = _derive_loop_function(base, insertions, r)
+    return _DERIVED[spec]
+
+
+def adopt(loops: "Loops") -> "Loops":
+    """Remember the functions of a loops stage computed in another process (the pipeline
+    forks it), so that later stages asking :func:`loop_function` do not derive them again."""
+    for f in loops.functions:
+        _DERIVED.setdefault(parse_key(f.key), f)
+    return loops
+
+
+def _derive_loop_function(base: str, insertions: int, r: int) -> LoopFunction:
     family, latex, description = FAMILIES[base]
     key = function_key(base, insertions, r)
     integrand, _ = base_integrands()[base]
@@ -555,6 +573,7 @@ def derive_loops(model=None, results=None) -> Loops:
         functions=functions,
         prefactors=prefactors,
         couplings={"a": flip.a, "b": flip.b, "M": flip.M, "e": flip.e, "Q_F": flip.Q_F, "Q_S": flip.Q_S},
+        dipole_rule=flip.dipole_rule,
     )
 
 

@@ -96,9 +96,11 @@ def _sym(name, latex=None, positive=False):
     return symbols.auxiliary(name, latex, positive=positive)
 
 
-def dipole_relations():
-    """Delta a, d_e and BR(l -> l' gamma) in terms of C (eq. 1.3), from the Dirac algebra."""
-    flip = dirac.chirality_flip()
+def dipole_relations(dipole_rule: sp.Expr | None = None):
+    """Delta a, d_e and BR(l -> l' gamma) in terms of C (eq. 1.3), from the Dirac algebra
+    (``dipole_rule``: :attr:`symflav.dirac.ChiralityFlip.dipole_rule`, derived here if not given)."""
+    if dipole_rule is None:
+        dipole_rule = dirac.chirality_flip().dipole_rule
     m = _sym("m_l", "m_\\ell", positive=True)
     e = _sym("e", "e", positive=True)
     alpha, G_F = _sym("alpha", r"\alpha", True), _sym("G_F", "G_F", True)
@@ -108,7 +110,7 @@ def dipole_relations():
     d_coeff = e * m / (8 * sp.pi**2)  # c = d_coeff * C  (eq. 1.3)
     # Pauli: the vertex of d is rule * sigma q P_R; F2 is the coefficient of
     # -i Q e (i sigma q / 2m):  F2 = rule * Re(c) * 2 m / (Q e)
-    delta_a = sp.factor(flip.dipole_rule * d_coeff * ReC * 2 * m / (Q * e))
+    delta_a = sp.factor(dipole_rule * d_coeff * ReC * 2 * m / (Q * e))
     # c P_R + c* P_L = Re c + i Im c gamma5 (checked in the tests with matrices);
     # -(i/2) d_EDM = i Im c  =>  d_EDM = -2 Im c
     d_edm = sp.factor(-2 * d_coeff * ImC)
@@ -133,18 +135,18 @@ def derive_observables(model, results) -> "Observables":
     """The observables stage (symbolic)."""
     fl: flavor.FlavorSector = results["flavor"]
     if not fl.leptons:
-        rel = dipole_relations()
+        rel = dipole_relations(results["loops"].dipole_rule)
         relations = (("delta_a_from_C", "1.4", rel["delta_a"][0]), ("d_e_from_C", "4.5", rel["d_e"][0]),
                      ("BR_ratio_from_C", "1.7", rel["br_ratio"][0]))
         return Observables(relations, (), sp.S.Zero, (), {}, (), {},
                            formula_units=formula_units(model, [e for _, _, e in relations], ()))
-    rel = dipole_relations()
+    rel = dipole_relations(results["loops"].dipole_rule)
     relations = [
         ("delta_a_from_C", "1.4", rel["delta_a"][0]),
         ("d_e_from_C", "4.5", rel["d_e"][0]),
         ("BR_ratio_from_C", "1.7", rel["br_ratio"][0]),
     ]
-    lp = loops.amplitude_relation(loops.derive_loops())
+    lp = loops.amplitude_relation(results["loops"])
     rel_da_m = lp["delta_a_over_dm"]
     relations.append(("delta_a_over_m_RAD", "2.9", rel_da_m))
 

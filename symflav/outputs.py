@@ -127,11 +127,13 @@ def _viability(derivation: Derivation, drawn: Drawn | None = None) -> dict[str, 
 MULTI_RENDERERS: list[Callable[..., dict[str, str | bytes]]] = [_snippets, _figures, _viability]
 
 
-def render(derivation: Derivation, drawn: Drawn | None = None) -> dict[str, str]:
+def render(derivation: Derivation, drawn: Drawn | None = None, *, report: bool = True) -> dict[str, str]:
     """Every output file of the stages that ran (``drawn``: figure files started early, by
-    stage name; see :func:`_drawn_files`)."""
+    stage name; see :func:`_drawn_files`); ``report=False`` leaves out report.tex."""
     files = {}
     for path, renderer in RENDERERS.items():
+        if path == "report.tex" and not report:
+            continue
         try:
             files[path] = renderer(derivation)
         except KeyError:

@@ -27,6 +27,8 @@ class Stage:
     description: str
     final: bool = False  # runs after every other stage (the comparison with the paper)
     background: bool = False  # no later stage reads it: may run in a forked process meanwhile
+    independent: bool = False  # reads no other stage: may start at once in a forked process
+    adopt: Callable[[Any], Any] | None = None  # takes in a result computed in another process
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,8 @@ STAGES: list[Stage] = [
         lambda model, r: loops.derive_loops(model, r),
         lambda res: sum(_ops(f.closed_form) for f in res.functions),
         "loop functions from Feynman parameters",
+        independent=True,
+        adopt=loops.adopt,
     ),
     Stage(
         "flavor",
@@ -179,8 +183,9 @@ def run(
     ``on_result(name, result)`` too (e.g. to start drawing figures while later stages run).
 
     With ``parallel``, stages marked ``background`` run in a forked process while the later
-    stages run (:mod:`symflav.background`); the results are the same, the reported seconds are
-    each stage's own computing time."""
+    stages run, and stages marked ``independent`` start in a forked process at once (their
+    ``adopt`` takes the result in) (:mod:`symflav.background`); the results are the same, the
+    reported seconds are each stage's own computing time."""
     from symflav import background
 
     results: dict[str, Any] = {"_degree": degree}
@@ -190,6 +195,10 @@ def run(
         names = [s.name for s in stages]
         stages = stages[: names.index(until) + 1]
     pending: list[tuple[Stage, Callable[[], tuple[Any, float]]]] = []
+    early = {}
+    if parallel:
+        nothing = MappingProxyType({"_degree": degree})
+        early = {s.name: background.start(s.run, model, nothing) for s in stages[1:] if s.independent}
 
     def finish(stage: Stage, result: Any, seconds: float) -> None:
         results[stage.name] = result
@@ -202,6 +211,10 @@ def run(
     for stage in stages:
         if parallel and stage.background and stage is not stages[-1]:
             pending.append((stage, background.start(stage.run, model, MappingProxyType(dict(results)))))
+            continue
+        if stage.name in early:
+            result, seconds = early.pop(stage.name)()
+            finish(stage, stage.adopt(result) if stage.adopt else result, seconds)
             continue
         start = time.perf_counter()
         result = stage.run(model, MappingProxyType(results))

@@ -63,3 +63,20 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert "pytest" in commands[1]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def test_derive_code_only_writes_the_generated_code_and_no_report(cli, tmp_path, derived):
+    """`derive --code-only`: the numeric module and formula files, byte-identical to the full
+    run's, and none of the files of the check, scan, figures or report."""
+    result = cli("derive", "--code-only", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert "numeric.py" in written and "snippets/loops.tex" in written
+    for absent in ("report.tex", "report.pdf", "checks.json", "viability.json", "claims.json"):
+        assert absent not in written, absent
+    assert not [w for w in written if w.startswith("figures/")]
+    full = derived["0"][1]
+    for rel in written:
+        assert (tmp_path / rel).read_bytes() == (full / rel).read_bytes(), rel
+    stages = [line.split()[0] for line in result.stdout.splitlines()[1:]]
+    assert stages[-1] == "codegen" and "checks" not in stages and "viability" not in stages

@@ -191,3 +191,23 @@ def test_printed_loop_functions_agree_exactly_with_the_derived_ones(model):
     for key, expr in printed.items():
         derived = loops.loop_function(*loops.parse_key(key)).closed_form
         assert loops.same_function(derived, expr), key
+
+
+def test_adopt_makes_a_forked_loops_result_the_cached_one():
+    """The pipeline computes the loops stage in a forked process; `adopt` registers its
+    functions so later stages get them from `loop_function` instead of deriving them again."""
+    import pickle
+
+    from symflav import loops
+
+    result = loops.derive_loops()
+    copy = pickle.loads(pickle.dumps(result))  # what arrives from the child
+    key = ("I_m", 1, 0)
+    saved = loops._DERIVED.pop(key)
+    try:
+        assert loops.adopt(copy) is copy
+        adopted = loops.loop_function(*key)
+        assert adopted is copy[loops.function_key(*key)] and adopted is not saved
+        assert adopted.closed_form == saved.closed_form and adopted.taylor_one == saved.taylor_one
+    finally:
+        loops._DERIVED[key] = saved

@@ -41,9 +41,10 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report", extra
             target = folder / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-        for _ in range(PASSES):
+        for number in range(PASSES):
+            draft = ["-draftmode"] if number < PASSES - 1 else []  # earlier passes only write the .aux
             result = subprocess.run(
-                [program, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", f"{name}.tex"],
+                [program, *draft, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", f"{name}.tex"],
                 cwd=folder, env=env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
             )
             if result.returncode != 0:
