@@ -10,7 +10,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: 4693576935a35a63bc7fa50c53379897b796d9c555c1ebd2d0c0262e9711eca9
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: d676dce4fe24b9f4293784a4937bec500384c434c277ac0a1cafa3c792715ec6
+content_sha256: e0a87f61dfc95a08c11a9de8a93c56fba97abb35c24ff8736493815c592d8f36
 """
 
 import numpy as np
@@ -268,7 +268,7 @@ def _broadcast(function, values, dtypes):
     shapes.discard(())
     if len(shapes) <= 1:  # the common case: scalars and arrays of one shape
         shape = shapes.pop() if shapes else ()
-        return shape, [a.item() if a.ndim == 0 else a.reshape(-1) for a in arrays]
+        return shape, [a if a.ndim == 1 else a.item() if a.ndim == 0 else a.reshape(-1) for a in arrays]
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
@@ -287,27 +287,32 @@ def _outputs(function, out, shape, trailing, dtypes, point_major=False):
     returned arrays have shape (..., *trailing) either way. A caller's ``out`` may have
     any layout whose entries can be addressed without a copy.
     """
-    if out is None:
-        results = []
+    size = _count(shape)
+    if out is None:  # new arrays: the views are contiguous by construction
+        results, targets = [], []
         for t, d in zip(trailing, dtypes):
             if point_major:
-                results.append(np.empty(shape + t, dtype=d))
+                result = np.empty(shape + t, dtype=d)
+                targets.append(result.reshape(size, _count(t)))
             else:
-                buffer = np.empty(t + shape, dtype=d)
-                results.append(np.moveaxis(buffer, tuple(range(len(t))), tuple(range(-len(t), 0))))
-    else:
-        results = out if isinstance(out, tuple) else (out,)
-        if len(results) != len(trailing):
-            raise ValueError(f"{function}(): out must be {len(trailing)} array(s)")
-        for o, t, d in zip(results, trailing, dtypes):
-            if not isinstance(o, np.ndarray) or o.shape != shape + t or o.dtype != np.dtype(d):
-                raise ValueError(f"{function}(): out must have shape {shape + t} and dtype {np.dtype(d).name}")
-            if not o.flags.writeable:
-                raise ValueError(f"{function}(): out must be writeable")
-    size = int(np.prod(shape, dtype=np.int64))
+                buffer = np.empty((_count(t), size), dtype=d)
+                k = len(t)
+                axes = tuple(range(k, k + len(shape))) + tuple(range(k))
+                result = buffer.reshape(t + shape).transpose(axes)
+                targets.append(buffer)
+            results.append(result)
+        return results, targets
+    results = out if isinstance(out, tuple) else (out,)
+    if len(results) != len(trailing):
+        raise ValueError(f"{function}(): out must be {len(trailing)} array(s)")
+    for o, t, d in zip(results, trailing, dtypes):
+        if not isinstance(o, np.ndarray) or o.shape != shape + t or o.dtype != np.dtype(d):
+            raise ValueError(f"{function}(): out must have shape {shape + t} and dtype {np.dtype(d).name}")
+        if not o.flags.writeable:
+            raise ValueError(f"{function}(): out must be writeable")
     targets = []
     for o, t in zip(results, trailing):
-        entries = int(np.prod(t, dtype=np.int64))
+        entries = _count(t)
         if point_major:
             view = o.reshape(size, entries)
         else:
@@ -316,6 +321,14 @@ def _outputs(function, out, shape, trailing, dtypes, point_major=False):
             raise ValueError(f"{function}(): out has a layout that cannot be written in place")
         targets.append(view)
     return results, targets
+
+
+def _count(dimensions):
+    """The number of elements of an array of shape ``dimensions`` (a Python int)."""
+    n = 1
+    for d in dimensions:
+        n *= d
+    return n
 
 
 def _chunk(flat, start, stop):

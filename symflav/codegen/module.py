@@ -140,7 +140,7 @@ def _broadcast(function, values, dtypes):
     shapes.discard(())
     if len(shapes) <= 1:  # the common case: scalars and arrays of one shape
         shape = shapes.pop() if shapes else ()
-        return shape, [a.item() if a.ndim == 0 else a.reshape(-1) for a in arrays]
+        return shape, [a if a.ndim == 1 else a.item() if a.ndim == 0 else a.reshape(-1) for a in arrays]
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
@@ -159,27 +159,32 @@ def _outputs(function, out, shape, trailing, dtypes, point_major=False):
     returned arrays have shape (..., *trailing) either way. A caller's ``out`` may have
     any layout whose entries can be addressed without a copy.
     """
-    if out is None:
-        results = []
+    size = _count(shape)
+    if out is None:  # new arrays: the views are contiguous by construction
+        results, targets = [], []
         for t, d in zip(trailing, dtypes):
             if point_major:
-                results.append(np.empty(shape + t, dtype=d))
+                result = np.empty(shape + t, dtype=d)
+                targets.append(result.reshape(size, _count(t)))
             else:
-                buffer = np.empty(t + shape, dtype=d)
-                results.append(np.moveaxis(buffer, tuple(range(len(t))), tuple(range(-len(t), 0))))
-    else:
-        results = out if isinstance(out, tuple) else (out,)
-        if len(results) != len(trailing):
-            raise ValueError(f"{function}(): out must be {len(trailing)} array(s)")
-        for o, t, d in zip(results, trailing, dtypes):
-            if not isinstance(o, np.ndarray) or o.shape != shape + t or o.dtype != np.dtype(d):
-                raise ValueError(f"{function}(): out must have shape {shape + t} and dtype {np.dtype(d).name}")
-            if not o.flags.writeable:
-                raise ValueError(f"{function}(): out must be writeable")
-    size = int(np.prod(shape, dtype=np.int64))
+                buffer = np.empty((_count(t), size), dtype=d)
+                k = len(t)
+                axes = tuple(range(k, k + len(shape))) + tuple(range(k))
+                result = buffer.reshape(t + shape).transpose(axes)
+                targets.append(buffer)
+            results.append(result)
+        return results, targets
+    results = out if isinstance(out, tuple) else (out,)
+    if len(results) != len(trailing):
+        raise ValueError(f"{function}(): out must be {len(trailing)} array(s)")
+    for o, t, d in zip(results, trailing, dtypes):
+        if not isinstance(o, np.ndarray) or o.shape != shape + t or o.dtype != np.dtype(d):
+            raise ValueError(f"{function}(): out must have shape {shape + t} and dtype {np.dtype(d).name}")
+        if not o.flags.writeable:
+            raise ValueError(f"{function}(): out must be writeable")
     targets = []
     for o, t in zip(results, trailing):
-        entries = int(np.prod(t, dtype=np.int64))
+        entries = _count(t)
         if point_major:
             view = o.reshape(size, entries)
         else:
@@ -188,6 +193,14 @@ def _outputs(function, out, shape, trailing, dtypes, point_major=False):
             raise ValueError(f"{function}(): out has a layout that cannot be written in place")
         targets.append(view)
     return results, targets
+
+
+def _count(dimensions):
+    """The number of elements of an array of shape ``dimensions`` (a Python int)."""
+    n = 1
+    for d in dimensions:
+        n *= d
+    return n
 
 
 def _chunk(flat, start, stop):
