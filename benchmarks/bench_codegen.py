@@ -115,13 +115,15 @@ def vacuum_expressions(derivation):
 
 
 def cpu(function, calls=1):
-    """(user, user + system) CPU seconds per call, over ``calls`` calls (the clocks tick coarsely)."""
+    """(user, user + system) CPU seconds and minor page faults per call, over ``calls`` calls
+    (the clocks tick coarsely)."""
     before = resource.getrusage(resource.RUSAGE_SELF)
     for _ in range(calls):
         function()
     after = resource.getrusage(resource.RUSAGE_SELF)
     user = after.ru_utime - before.ru_utime
-    return user / calls, (user + after.ru_stime - before.ru_stime) / calls
+    faults = (after.ru_minflt - before.ru_minflt) / calls
+    return user / calls, (user + after.ru_stime - before.ru_stime) / calls, faults
 
 
 def bench_vacuum(derivation, numeric, repeat, label="numpy"):
@@ -149,20 +151,26 @@ def bench_vacuum(derivation, numeric, repeat, label="numpy"):
         }
         user = {k: [] for k in calls}
         total = {k: [] for k in calls}
+        faults = {k: [] for k in calls}
         for _ in range(reps):  # interleaved, so that every variant sees the same load
             for key, call in calls.items():
-                u, t = cpu(call, batch)
+                u, t, f = cpu(call, batch)
                 user[key].append(u)
                 total[key].append(t)
-        rows.append((n, {k: min(v) for k, v in total.items()}, {k: min(v) for k, v in user.items()}))
+                faults[key].append(f)
+        rows.append((n, {k: min(v) for k, v in total.items()}, {k: min(v) for k, v in user.items()},
+                     {k: min(v) for k, v in faults.items()}))
     print(f"  all 4 tadpoles + 32 mass-matrix entries, the 22 inputs varying per point ({label} backend)")
     print(f"  {'N':>7} | {'generated':>10} {'lambdify':>10} {'ratio':>6} {'user':>6} {'ratio*':>6} | "
           f"{'2 calls':>10} {'lambdify':>10} {'ratio':>6} | {'out=':>10} {'ratio':>6}")
-    for n, t, u in rows:
+    for n, t, u, _ in rows:
         print(f"  {n:>7.0e} | {n / t['one']:>10.3e} {n / t['lam']:>10.3e} {t['lam'] / t['one']:>6.2f} "
               f"{u['lam'] / u['one']:>6.2f} {t['lam_cols'] / t['one']:>6.2f} | {n / t['two']:>10.3e} "
               f"{n / t['lam_two']:>10.3e} {t['lam_two'] / t['two']:>6.2f} | {n / t['out']:>10.3e} "
               f"{t['lam'] / t['out']:>6.2f}")
+    print("  system CPU per call (ms) and minor page faults per call, generated | lambdify | out=:")
+    for n, t, u, f in rows:
+        print(f"  {n:>7.0e} | " + " | ".join(f"{(t[k] - u[k]) * 1e3:7.2f} ms {f[k]:>8.0f}" for k in ("one", "lam", "out")))
     print("  points per second from CPU time (user + system), best of the interleaved runs.")
     print("  generated = tadpoles_and_mass_matrices(); lambdify = one lambdify of the same 36 expressions,")
     print("  each symbol a contiguous array (its best case); ratio = lambdify time / generated time;")
