@@ -25,7 +25,7 @@ def start(fn: Callable[..., Any], *args) -> Callable[[], tuple[Any, float]]:
         return here
     context = multiprocessing.get_context("fork")
     receive, send = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(here, send), daemon=True)
+    process = context.Process(target=_child, args=(here, send, receive), daemon=True)
     process.start()
     send.close()
 
@@ -42,11 +42,15 @@ def start(fn: Callable[..., Any], *args) -> Callable[[], tuple[Any, float]]:
     return wait
 
 
-def _child(here: Callable[[], tuple[Any, float]], send) -> None:
+def _child(here: Callable[[], tuple[Any, float]], send, receive) -> None:
+    receive.close()  # the parent's end: if the parent is gone, sending fails instead of blocking
     try:
         answer = here()
         send.send(answer)
     except Exception:  # computed again (and raised) in the parent
-        send.send(None)
+        try:
+            send.send(None)
+        except OSError:  # the parent has gone (it stopped on an error): nobody to tell
+            pass
     finally:
         send.close()

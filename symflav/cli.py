@@ -312,9 +312,15 @@ def console() -> None:
     """The ``symflav`` command: :func:`main`, then exit without the interpreter's teardown.
 
     Freeing the millions of small sympy objects a derivation leaves takes most of a second;
-    every file is written and closed, every child process joined and every temporary folder
-    removed by then, so only the output streams need flushing (mypy's command does the same)."""
+    every file is written and closed and every temporary folder removed by then; forked stages
+    still running (after an error) are stopped, and the output streams flushed (mypy's command
+    also exits this way)."""
     status = main()
+    multiprocessing = sys.modules.get("multiprocessing")
+    if multiprocessing is not None:  # children still running after an error: stop them
+        for child in multiprocessing.active_children():
+            child.terminate()
+            child.join()
     try:
         sys.stdout.flush()
         sys.stderr.flush()

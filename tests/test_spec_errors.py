@@ -88,3 +88,21 @@ def test_unknown_derivation_and_option(cli):
     assert result.returncode == 2 and "no-such-model" in result.stderr and result.stderr.count("\n") == 1
     result = cli("terms", "--bogus")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
+
+
+def test_bad_errata_found_after_the_forked_stages_fails_cleanly(tmp_path, cli):
+    """The errata file is read by the last stage, while forked stages (viability) still run:
+    one line, exit 2, nothing written, and no child left printing a traceback (the captured
+    stderr is read until every process holding it has exited)."""
+    folder = tmp_path / "variant"
+    folder.mkdir()
+    (folder / "model.toml").write_text(MODEL, encoding="utf-8")
+    (folder / "printed.toml").write_text(PRINTED, encoding="utf-8")
+    (folder / "errata.toml").write_text("[errata.x]\nfoo = 1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = cli("derive", str(folder), "-o", str(out), "--no-pdf", timeout=240)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "errata.toml" in lines[0], result.stderr
+    assert not out.exists()
+    assert "Traceback" not in result.stderr
