@@ -42,6 +42,8 @@ NAMES = {x: "x", y: "y", z: "z"}
         (x / (y + z) ** 2, "x/((y + z)*(y + z))"),
         (sp.Rational(1, 3) * x, "0.3333333333333333*x"),
         (-x * y, "-x*y"),
+        (y - x**2, "y - x*x"),
+        (-x - y, "-x - y"),
         (sp.log(x) + sp.exp(y), "np.exp(y) + np.log(x)"),
         (sp.Mul(2, sp.Add(x, y), evaluate=False), "2*(x + y)"),
         (sp.pi * x, "3.141592653589793*x"),

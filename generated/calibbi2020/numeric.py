@@ -10,7 +10,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: 4693576935a35a63bc7fa50c53379897b796d9c555c1ebd2d0c0262e9711eca9
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: e0a87f61dfc95a08c11a9de8a93c56fba97abb35c24ff8736493815c592d8f36
+content_sha256: 3c2a80a84a15a572a1099df4292e2c088fe5e748ba364c7f50f078b1495f8770
 """
 
 import numpy as np
@@ -431,7 +431,7 @@ def I_m(x, *, out=None):
             x = flat_x[start:start + CHUNK_SIZE]
             r = flat_r[start:start + CHUNK_SIZE]
             _t0 = x*x
-            r[:] = (-1 + _t0 - 2*_t0*np.log(x))/(-1 + _t0)
+            r[:] = (_t0 - 1 - 2*_t0*np.log(x))/(_t0 - 1)
             _taylor_patch(x, r, 0.87, 1.2, 1.0, 's', _I_M_PATCH0)
             _end_patch(x, r, 2.8e+148, None, False, 0, 2, _I_M_PATCH1)
     return _finish((result,), out, True)
@@ -550,7 +550,7 @@ def I_da_x(x, *, out=None):
             _t0 = x*x
             _t1 = _t0*x*x
             _t2 = 1 - _t0
-            r[:] = (-0.5 - 2*_t0 + 2.5*_t1 + (-4*_t0 - 2*_t1)*np.log(x))/(_t2*_t2*_t2*_t2)
+            r[:] = (2.5*_t1 - 0.5 - 2*_t0 + (-4*_t0 - 2*_t1)*np.log(x))/(_t2*_t2*_t2*_t2)
             _taylor_patch(x, r, 0.29, 3.3, 1.0, 's', _I_DA_X_PATCH0)
             _end_patch(x, r, 2.2e+37, None, False, 4, 2, _I_DA_X_PATCH1)
     return _finish((result,), out, True)
@@ -636,7 +636,7 @@ def potential(phi, *, out=None, **params):
         _t7 = np.conjugate(phi_b)
         _t8 = _t6*_t6
         _t9 = _t7*_t7
-        _r0[0, start:stop] = (-_t1*_t2 - _t1*_t8 - _t3*_t4 - _t3*_t9 + phi_1*(_t0*(-mu_1*mu_1 + _t0*lambda_1*phi_1 + _t5*lambda_13*phi_3 + _t6*lambda_1a*phi_a + _t7*lambda_1b*phi_b) + phi_1*(_t5*lambdap_13*phi_1 + _t6*_t7*lambda_1ab)) + _t2*_t8*lambda_a + _t4*_t9*lambda_b - _t6*mu_a*mu_a*phi_a - _t7*mu_b*mu_b*phi_b + _t0*_t0*lambda_1ab*phi_a*phi_b + _t6*_t7*lambda_ab*phi_a*phi_b + phi_3*(_t0*_t0*_t0*lambdap_13 + _t5*(-mu_3*mu_3 + _t5*lambda_3*phi_3 + _t6*lambda_3a*phi_a + _t7*lambda_3b*phi_b))).real
+        _r0[0, start:stop] = (phi_1*(_t0*(_t0*lambda_1*phi_1 - mu_1*mu_1 + _t5*lambda_13*phi_3 + _t6*lambda_1a*phi_a + _t7*lambda_1b*phi_b) + phi_1*(_t5*lambdap_13*phi_1 + _t6*_t7*lambda_1ab)) - _t1*_t2 - _t1*_t8 - _t3*_t4 - _t3*_t9 + _t2*_t8*lambda_a + _t4*_t9*lambda_b - _t6*mu_a*mu_a*phi_a - _t7*mu_b*mu_b*phi_b + _t0*_t0*lambda_1ab*phi_a*phi_b + _t6*_t7*lambda_ab*phi_a*phi_b + phi_3*(_t0*_t0*_t0*lambdap_13 + _t5*(_t5*lambda_3*phi_3 - mu_3*mu_3 + _t6*lambda_3a*phi_a + _t7*lambda_3b*phi_b))).real
         del _t0, _t1, _t2, _t3, _t4, _t5, _t6, _t7, _t8, _t9
     return _finish(results, out, True)
 
@@ -713,11 +713,11 @@ def tadpoles(vevs, *, out=None, **params):
         _t0 = v_3*v_3
         _t1 = v_a*v_a
         _t2 = v_b*v_b
-        np.multiply(v_1*(-mu_1*mu_1 + _t0*lambda_13 + _t1*lambda_1a + _t2*lambda_1b + v_1*(2*lambda_1*v_1 + 3*lambdap_13*v_3) + 2*lambda_1ab*v_a*v_b), 2, out=_r0[0, start:stop])
+        np.multiply(v_1*(_t0*lambda_13 - mu_1*mu_1 + _t1*lambda_1a + _t2*lambda_1b + v_1*(2*lambda_1*v_1 + 3*lambdap_13*v_3) + 2*lambda_1ab*v_a*v_b), 2, out=_r0[0, start:stop])
         _t3 = v_1*v_1
-        np.multiply(lambdap_13*(_t3*v_1) + v_3*(-mu_3*mu_3 + 2*_t0*lambda_3 + _t1*lambda_3a + _t2*lambda_3b + _t3*lambda_13), 2, out=_r0[1, start:stop])
-        np.multiply(v_a*(-mu_a*mu_a - 2*mup_a*mup_a + _t0*lambda_3a + 2*_t1*lambda_a + _t2*lambda_ab + _t3*lambda_1a) + _t3*lambda_1ab*v_b, 2, out=_r0[2, start:stop])
-        np.multiply(v_b*(-mu_b*mu_b - 2*mup_b*mup_b + _t0*lambda_3b + _t1*lambda_ab + 2*_t2*lambda_b + _t3*lambda_1b) + _t3*lambda_1ab*v_a, 2, out=_r0[3, start:stop])
+        np.multiply(lambdap_13*(_t3*v_1) + v_3*(2*_t0*lambda_3 - mu_3*mu_3 + _t1*lambda_3a + _t2*lambda_3b + _t3*lambda_13), 2, out=_r0[1, start:stop])
+        np.multiply(v_a*(_t0*lambda_3a - mu_a*mu_a - 2*mup_a*mup_a + 2*_t1*lambda_a + _t2*lambda_ab + _t3*lambda_1a) + _t3*lambda_1ab*v_b, 2, out=_r0[2, start:stop])
+        np.multiply(v_b*(_t0*lambda_3b - mu_b*mu_b - 2*mup_b*mup_b + _t1*lambda_ab + 2*_t2*lambda_b + _t3*lambda_1b) + _t3*lambda_1ab*v_a, 2, out=_r0[3, start:stop])
         del _t0, _t1, _t2, _t3
     return _finish(results, out, True)
 
@@ -806,9 +806,9 @@ def mass_matrices(vevs, *, out=None, **params):
         _t5 = v_3*v_3
         _t6 = v_a*v_a
         _t7 = v_b*v_b
-        _t8 = -mu_1*mu_1 + _t5*lambda_13 + _t6*lambda_1a + _t7*lambda_1b
+        _t8 = _t5*lambda_13 - mu_1*mu_1 + _t6*lambda_1a + _t7*lambda_1b
         np.add(_t2 + _t8, 6*v_1*(_t3 + _t4), out=_r0[0, start:stop])
-        np.add(-_t2 + _t8, 2*v_1*(_t3 - 3*_t4), out=_r1[0, start:stop])
+        np.subtract(_t8 + 2*v_1*(_t3 - 3*_t4), _t2, out=_r1[0, start:stop])
         del _t2, _t3, _t4, _t8
         _t9 = 2*v_3
         np.multiply(_t9*lambda_3a, v_a, out=_r0[6, start:stop])
@@ -833,14 +833,14 @@ def mass_matrices(vevs, *, out=None, **params):
         np.multiply(_t10, _t16, out=_r1[1, start:stop])
         _r1[4, start:stop] = _r1[1, start:stop]
         del _t10
-        _t17 = -mu_3*mu_3 + _t16*lambda_13 + _t6*lambda_3a + _t7*lambda_3b
+        _t17 = _t16*lambda_13 - mu_3*mu_3 + _t6*lambda_3a + _t7*lambda_3b
         np.add(6*_t15, _t17, out=_r0[5, start:stop])
         np.add(2*_t15, _t17, out=_r1[5, start:stop])
         del _t15, _t17
         _t20 = 2*mup_a*mup_a
         _t21 = _t6*lambda_a
-        _t22 = -mu_a*mu_a + _t16*lambda_1a + _t5*lambda_3a + _t7*lambda_ab
-        np.add(-_t20 + 6*_t21, _t22, out=_r0[10, start:stop])
+        _t22 = _t16*lambda_1a - mu_a*mu_a + _t5*lambda_3a + _t7*lambda_ab
+        np.subtract(6*_t21 + _t22, _t20, out=_r0[10, start:stop])
         np.add(_t20 + 2*_t21, _t22, out=_r1[10, start:stop])
         del _t20, _t21, _t22
         _t23 = _t16*lambda_1ab
@@ -853,9 +853,9 @@ def mass_matrices(vevs, *, out=None, **params):
         _t25 = 2*mup_b*mup_b
         _t26 = _t7*lambda_b
         del _t7
-        _t27 = -mu_b*mu_b + _t16*lambda_1b + _t5*lambda_3b + _t6*lambda_ab
+        _t27 = _t16*lambda_1b - mu_b*mu_b + _t5*lambda_3b + _t6*lambda_ab
         del _t5, _t6, _t16
-        np.add(-_t25 + 6*_t26, _t27, out=_r0[15, start:stop])
+        np.subtract(6*_t26 + _t27, _t25, out=_r0[15, start:stop])
         np.add(_t25 + 2*_t26, _t27, out=_r1[15, start:stop])
         del _t25, _t26, _t27
         _t29 = 2*v_1
@@ -955,8 +955,8 @@ def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
         _t6 = v_3*v_3
         _t7 = v_a*v_a
         _t8 = v_b*v_b
-        _t9 = -mu_1*mu_1 + _t6*lambda_13 + _t7*lambda_1a + _t8*lambda_1b
-        np.add(-_t5 + _t9, 2*v_1*(_t0 - _t2), out=_r2[0, start:stop])
+        _t9 = _t6*lambda_13 - mu_1*mu_1 + _t7*lambda_1a + _t8*lambda_1b
+        np.subtract(_t9 + 2*v_1*(_t0 - _t2), _t5, out=_r2[0, start:stop])
         _t10 = _t5 + _t9
         del _t5, _t9
         np.multiply(v_1*(_t10 + v_1*(2*_t0 + _t2)), 2, out=_r0[0, start:stop])
@@ -965,7 +965,7 @@ def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
         del _t0, _t1, _t10
         _t11 = _t6*lambda_3
         _t12 = v_1*v_1
-        _t13 = -mu_3*mu_3 + _t12*lambda_13 + _t7*lambda_3a + _t8*lambda_3b
+        _t13 = _t12*lambda_13 - mu_3*mu_3 + _t7*lambda_3a + _t8*lambda_3b
         np.add(6*_t11, _t13, out=_r1[5, start:stop])
         _t14 = 2*_t11 + _t13
         del _t11, _t13
@@ -1099,19 +1099,19 @@ def perturbative_masses2(*, out=None, **params):
         _t0 = 9*lambdap_13
         _t1 = v_1*v_1
         _t2 = 0.5*_t1
-        np.multiply(_t2, -_t0 + 8*lambda_1 - 4*lambda_13, out=_r0[0, start:stop])
+        np.multiply(_t2, 8*lambda_1 - _t0 - 4*lambda_13, out=_r0[0, start:stop])
         np.multiply(_t2, lambdap_13, out=_r1[0, start:stop])
         del _t2
         _t3 = 3*lambdap_13
         _t4 = 2*lambda_a
         _t5 = _t4 + lambda_ab
         _t6 = _t1/_t5
-        np.multiply(4*_t6, -5*lambda_1a*lambda_1a - 5*lambda_1ab*lambda_1ab - 10*lambda_1a*lambda_1ab + 2*lambda_a*(-_t3 + lambda_1 + 2*lambda_13) + lambda_ab*(-_t3 + lambda_1 + 2*lambda_13), out=_r0[1, start:stop])
+        np.multiply(4*_t6, 2*lambda_a*(lambda_1 - _t3 + 2*lambda_13) - 5*lambda_1a*lambda_1a - 5*lambda_1ab*lambda_1ab - 10*lambda_1a*lambda_1ab + lambda_ab*(lambda_1 - _t3 + 2*lambda_13), out=_r0[1, start:stop])
         del _t3
         _t7 = v_a*v_a
-        np.multiply(-_t1*lambda_1ab + _t7*(_t4 - lambda_ab), 2, out=_r0[3, start:stop])
+        np.multiply(_t7*(_t4 - lambda_ab) - _t1*lambda_1ab, 2, out=_r0[3, start:stop])
         del _t4
-        np.multiply(_t1*(-_t0 + lambda_1ab) + 2*_t7*lambda_1ab, -2, out=_r1[3, start:stop])
+        np.multiply(_t1*(lambda_1ab - _t0) + 2*_t7*lambda_1ab, -2, out=_r1[3, start:stop])
         del _t0, _t1
         _t9 = lambda_1a + lambda_1ab
         np.multiply(_t5*_t7 + 10*_t6*_t9*_t9, 2, out=_r0[2, start:stop])

@@ -490,10 +490,12 @@ def _assign(target: str, expr, printer, is_complex: bool) -> str:
     if is_complex:
         return f"        {target} = ({printer.doprint(expr)}).real"
     if expr.is_Add and len(expr.args) >= 2:
-        *rest, last = expr.args
-        coeff, _ = last.as_coeff_Mul()
-        head = printer.doprint(sp.Add(*rest, evaluate=False) if len(rest) > 1 else rest[0])
-        if coeff.is_negative:
+        terms = list(expr.args)
+        negative = [t for t in terms if t.as_coeff_Mul()[0].is_negative]
+        last = negative[-1] if negative else terms[-1]  # a subtraction saves a negation
+        terms.remove(last)
+        head = printer.doprint(sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0])
+        if negative:
             return f"        np.subtract({head}, {printer.doprint(-last)}, out={target})"
         return f"        np.add({head}, {printer.doprint(last)}, out={target})"
     if expr.is_Mul and len(expr.args) >= 2:

@@ -9,6 +9,8 @@ rules that matter for speed, accuracy and reproducibility:
 * integer powers are written as products (``x*x*x``, ``1/(x*x)``): a multiplication
   costs far less than ``numpy.power`` and is exact to one rounding per factor;
   ``x**(1/2)`` is ``np.sqrt(x)``;
+* a sum leads with a positive term when it has one (``a - b*c``, not ``-b*c + a``: one
+  negation fewer per evaluation);
 * numbers are printed as Python literals: integers as integers, rationals and floats
   as ``repr(float(...))`` (shortest round-trip form, the same on every machine);
 * functions produced elsewhere in the generated module (loop functions) are printed
@@ -105,10 +107,14 @@ class NumpyPrinter(_SympyNumPyPrinter):
 
     # ------------------------------------------------------------ arithmetic
     def _print_Add(self, expr, order=None):
+        terms = [(term, *term.as_coeff_mul()) for term in expr.args]
+        signs = [coeff.is_extended_real and coeff.is_negative for _, coeff, _ in terms]
+        if signs[0] and not all(signs):  # lead with a positive term: a - b, not -b + a
+            first = signs.index(False)
+            terms.insert(0, terms.pop(first))
+            signs.insert(0, signs.pop(first))
         parts = []
-        for i, term in enumerate(expr.args):
-            coeff, factors = term.as_coeff_mul()
-            negative = coeff.is_extended_real and coeff.is_negative
+        for i, ((term, coeff, factors), negative) in enumerate(zip(terms, signs)):
             if negative:
                 text = self._product_text(-coeff, factors, PRECEDENCE["Add"])
             else:
