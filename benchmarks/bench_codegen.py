@@ -127,6 +127,9 @@ def cpu(function, calls=1):
 
 
 def bench_vacuum(derivation, numeric, repeat, label="numpy"):
+    """Ratios against lambdify. Every round runs each variant twice in a row: a cold call
+    (its memory last used by other variants, seconds ago) and warm calls right after it
+    (a scan calling the function back to back). Each is the best over the rounds."""
     vevs, params, tadpoles, matrices = vacuum_expressions(derivation)
     lam_all = sp.lambdify(vevs + params, tadpoles + matrices, modules="numpy")
     lam_t = sp.lambdify(vevs + params, tadpoles, modules="numpy")
@@ -139,7 +142,6 @@ def bench_vacuum(derivation, numeric, repeat, label="numpy"):
         contiguous = [np.ascontiguousarray(V[:, i]) for i in range(4)] + [values[str(p)] for p in params]
         columns = [V[:, i] for i in range(4)] + [values[str(p)] for p in params]
         out = numeric.tadpoles_and_mass_matrices(V, **values)  # buffers of the right shapes
-        reps = repeat
         batch = max(1, 200_000 // n)
         calls = {
             "one": lambda: numeric.tadpoles_and_mass_matrices(V, **values),
@@ -149,36 +151,75 @@ def bench_vacuum(derivation, numeric, repeat, label="numpy"):
             "lam_cols": lambda: lam_all(*columns),
             "out": lambda: numeric.tadpoles_and_mass_matrices(V, out=out, **values),
         }
-        user = {k: [] for k in calls}
-        total = {k: [] for k in calls}
-        faults = {k: [] for k in calls}
-        for _ in range(reps):  # interleaved, so that every variant sees the same load
+        runs = {phase: {k: [] for k in calls} for phase in ("cold", "warm")}
+        for _ in range(repeat):  # interleaved, so that every variant sees the same load
             for key, call in calls.items():
-                u, t, f = cpu(call, batch)
-                user[key].append(u)
-                total[key].append(t)
-                faults[key].append(f)
-        rows.append((n, {k: min(v) for k, v in total.items()}, {k: min(v) for k, v in user.items()},
-                     {k: min(v) for k, v in faults.items()}))
+                runs["cold"][key].append(cpu(call, 1))
+                runs["warm"][key].append(cpu(call, batch))
+        best = {phase: {k: (min(r[0] for r in v), min(r[1] for r in v), min(r[2] for r in v))
+                        for k, v in by_key.items()} for phase, by_key in runs.items()}
+        rows.append((n, best))
     print(f"  all 4 tadpoles + 32 mass-matrix entries, the 22 inputs varying per point ({label} backend)")
     print(f"  {'N':>7} | {'generated':>10} {'lambdify':>10} {'ratio':>6} {'user':>6} {'ratio*':>6} | "
-          f"{'2 calls':>10} {'lambdify':>10} {'ratio':>6} | {'out=':>10} {'ratio':>6}")
-    for n, t, u, _ in rows:
+          f"{'2 calls':>10} {'lambdify':>10} {'ratio':>6} | {'out=':>10} {'ratio':>6} | {'cold':>6}")
+    for n, best in rows:
+        t = {k: v[1] for k, v in best["warm"].items()}
+        u = {k: v[0] for k, v in best["warm"].items()}
+        c = {k: v[1] for k, v in best["cold"].items()}
         print(f"  {n:>7.0e} | {n / t['one']:>10.3e} {n / t['lam']:>10.3e} {t['lam'] / t['one']:>6.2f} "
               f"{u['lam'] / u['one']:>6.2f} {t['lam_cols'] / t['one']:>6.2f} | {n / t['two']:>10.3e} "
               f"{n / t['lam_two']:>10.3e} {t['lam_two'] / t['two']:>6.2f} | {n / t['out']:>10.3e} "
-              f"{t['lam'] / t['out']:>6.2f}")
-    print("  system CPU per call (ms) and minor page faults per call, generated | lambdify | out=:")
-    for n, t, u, f in rows:
-        print(f"  {n:>7.0e} | " + " | ".join(f"{(t[k] - u[k]) * 1e3:7.2f} ms {f[k]:>8.0f}" for k in ("one", "lam", "out")))
-    print("  points per second from CPU time (user + system), best of the interleaved runs.")
+              f"{t['lam'] / t['out']:>6.2f} | " + (f"{c['lam'] / c['one']:>6.2f}" if n >= 100_000 else f"{'-':>6}"))
+    print("  system CPU per call (ms) and minor page faults per call, warm (cold), generated | lambdify | out=:")
+    for n, best in rows:
+        if n < 100_000:
+            continue
+        cells = []
+        for k in ("one", "lam", "out"):
+            (wu, wt, wf), (cu, ct, cf) = best["warm"][k], best["cold"][k]
+            cells.append(f"{(wt - wu) * 1e3:6.1f} ({(ct - cu) * 1e3:6.1f}) ms {wf:>6.0f} ({cf:>6.0f})")
+        print(f"  {n:>7.0e} | " + " | ".join(cells))
+    print("  points per second from CPU time (user + system), best of the interleaved rounds, warm calls.")
     print("  generated = tadpoles_and_mass_matrices(); lambdify = one lambdify of the same 36 expressions,")
     print("  each symbol a contiguous array (its best case); ratio = lambdify time / generated time;")
-    print("  user = the same ratio of user CPU time only (system time is mostly the kernel providing fresh")
-    print("  pages for large results, erratic on a shared machine); ratio* = lambdify given the columns")
-    print("  of the (N, 4) vev array; 2 calls = tadpoles() + mass_matrices() vs two lambdified functions;")
-    print("  out= = generated, writing into caller-supplied buffers (no fresh memory).")
+    print("  user = the same ratio of user CPU time only; ratio* = lambdify given the columns of the")
+    print("  (N, 4) vev array; 2 calls = tadpoles() + mass_matrices() vs two lambdified functions;")
+    print("  out= = generated, writing into caller-supplied buffers (no fresh memory); cold = the ratio")
+    print("  for the first call of each variant in a round (N >= 1e5; see the fresh-memory probe).")
     return rows
+
+
+def bench_fresh_memory(n=1_000_000, pause=2.5):
+    """System CPU to provide the generated function's fresh result memory at N (no arithmetic):
+    right after the same memory was freed, and after ``pause`` seconds of idle. A virtual
+    machine with free page reporting hands freed memory back to its host after about 2 s,
+    and the host must provide it again, which the guest's system time shows."""
+    def fill():
+        block = np.empty((36, n))
+        block.fill(1.0)
+        return block
+
+    def system_ms():
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        fill()
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        return (after.ru_stime - before.ru_stime) * 1e3
+
+    fill()
+    reused = min(system_ms() for _ in range(3))
+    idle = []
+    for _ in range(2):
+        time.sleep(pause)
+        idle.append(system_ms())
+    try:
+        reporting = "page_reporting" in Path("/proc/cmdline").read_text()
+    except OSError:
+        reporting = False
+    print(f"  fresh memory for the results at N = {n:.0e} ({36 * n * 8 / 1e6:.0f} MB, written once, no arithmetic):")
+    print(f"    reused at once {reused:6.1f} ms system CPU; after {pause} s idle "
+          f"{', '.join(f'{t:.1f}' for t in idle)} ms" + ("   (kernel command line: free page reporting on)"
+                                                          if reporting else ""))
+    return reused, idle
 
 
 # ---------------------------------------------------------------- 3. loop functions
@@ -292,6 +333,7 @@ def main(argv=None):
         numeric = load(assemble.build_numeric_module(derivation), "bench_numeric", folder)
         section("2. tadpoles + mass matrices vs sympy.lambdify(modules='numpy')")
         bench_vacuum(derivation, numeric, args.repeat)
+        bench_fresh_memory()
         bench_loops(derivation, args.repeat, folder)
         bench_import(folder, args.repeat)
         if args.backend == "numba":
