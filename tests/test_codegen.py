@@ -242,6 +242,23 @@ def test_out_buffers(numeric):
         numeric.tadpoles(grid, out=np.empty((7, 3)), **params)
 
 
+def test_results_of_one_call_are_separate_arrays(numeric):
+    """The combined function carves its three results from one block: they must not overlap,
+    and each must hold what the separate functions give (scalar, 1-d and 2-d leading shapes)."""
+    vevs, params = _point(numeric)
+    rng = np.random.default_rng(11)
+    for leading in ((), (7,), (3, 5)):
+        grid = vevs * rng.uniform(0.9, 1.1, leading + (4,))
+        scan = {**params, "lambda_ab": rng.uniform(1.5, 2.0, leading)}
+        T, M_S2, M_P2 = numeric.tadpoles_and_mass_matrices(grid, **scan)
+        assert T.shape == leading + (4,) and M_S2.shape == M_P2.shape == leading + (4, 4)
+        for a, b in itertools.combinations((T, M_S2, M_P2), 2):
+            assert not np.shares_memory(a, b)
+        # the same numbers up to rounding: the combined CSE orders the operations differently
+        for got, want in zip((T, M_S2, M_P2), (numeric.tadpoles(grid, **scan),) + numeric.mass_matrices(grid, **scan)):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * np.abs(want).max())
+
+
 def test_chunked_equals_unchunked(numeric, monkeypatch):
     vevs, params = _point(numeric)
     rng = np.random.default_rng(5)

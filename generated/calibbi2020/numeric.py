@@ -10,7 +10,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: 4693576935a35a63bc7fa50c53379897b796d9c555c1ebd2d0c0262e9711eca9
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 3c2a80a84a15a572a1099df4292e2c088fe5e748ba364c7f50f078b1495f8770
+content_sha256: cec655b4746d2308b9a675c220b795a3fd07507700a0470358c120e3507eac8d
 """
 
 import numpy as np
@@ -284,18 +284,28 @@ def _outputs(function, out, shape, trailing, dtypes, point_major=False):
 
     New results are allocated so that the view is contiguous (entry-major: every entry is
     written contiguously by the vectorized code; point-major for compiled loops); the
-    returned arrays have shape (..., *trailing) either way. A caller's ``out`` may have
-    any layout whose entries can be addressed without a copy.
+    returned arrays have shape (..., *trailing) either way. Results of one dtype are carved
+    from one block of memory: the allocator then reuses it from call to call instead of
+    handing it back to the operating system (separate blocks of a few MB each are trimmed
+    away and faulted in again). A caller's ``out`` may have any layout whose entries can be
+    addressed without a copy.
     """
     size = _count(shape)
     if out is None:  # new arrays: the views are contiguous by construction
-        results, targets = [], []
-        for t, d in zip(trailing, dtypes):
-            if point_major:
-                result = np.empty(shape + t, dtype=d)
-                targets.append(result.reshape(size, _count(t)))
+        counts = [_count(t) for t in trailing]
+        block = np.empty(sum(counts) * size, dtype=dtypes[0]) if len(set(dtypes)) == 1 else None
+        results, targets, start = [], [], 0
+        for t, d, entries in zip(trailing, dtypes, counts):
+            if block is None:
+                memory = np.empty(entries * size, dtype=d)
             else:
-                buffer = np.empty((_count(t), size), dtype=d)
+                memory = block[start:start + entries * size]
+                start += entries * size
+            if point_major:
+                result = memory.reshape(shape + t)
+                targets.append(memory.reshape(size, entries))
+            else:
+                buffer = memory.reshape(entries, size)
                 k = len(t)
                 axes = tuple(range(k, k + len(shape))) + tuple(range(k))
                 result = buffer.reshape(t + shape).transpose(axes)
@@ -933,6 +943,7 @@ def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
     expressions and the inputs are read once, which makes scans faster. For very large
     scans, pass out= buffers and reuse them between calls: providing fresh memory for
     hundreds of megabytes of results costs the operating system more than the evaluation.
+    The three results share one block of memory, released when all of them are dropped.
     """
     vevs = _vector('tadpoles_and_mass_matrices', 'vevs', vevs, 4, float)
     params = _parameters('tadpoles_and_mass_matrices', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13',))

@@ -277,7 +277,8 @@ def combined_vacuum_function(tadpoles: Function, matrices: Function) -> Function
         notes="The same numbers as the two functions, computed together: their entries share "
         "sub-expressions and the inputs are read once, which makes scans faster. For very large "
         "scans, pass out= buffers and reuse them between calls: providing fresh memory for "
-        "hundreds of megabytes of results costs the operating system more than the evaluation.",
+        "hundreds of megabytes of results costs the operating system more than the evaluation. "
+        "The three results share one block of memory, released when all of them are dropped.",
     )
 
 

@@ -156,18 +156,28 @@ def _outputs(function, out, shape, trailing, dtypes, point_major=False):
 
     New results are allocated so that the view is contiguous (entry-major: every entry is
     written contiguously by the vectorized code; point-major for compiled loops); the
-    returned arrays have shape (..., *trailing) either way. A caller's ``out`` may have
-    any layout whose entries can be addressed without a copy.
+    returned arrays have shape (..., *trailing) either way. Results of one dtype are carved
+    from one block of memory: the allocator then reuses it from call to call instead of
+    handing it back to the operating system (separate blocks of a few MB each are trimmed
+    away and faulted in again). A caller's ``out`` may have any layout whose entries can be
+    addressed without a copy.
     """
     size = _count(shape)
     if out is None:  # new arrays: the views are contiguous by construction
-        results, targets = [], []
-        for t, d in zip(trailing, dtypes):
-            if point_major:
-                result = np.empty(shape + t, dtype=d)
-                targets.append(result.reshape(size, _count(t)))
+        counts = [_count(t) for t in trailing]
+        block = np.empty(sum(counts) * size, dtype=dtypes[0]) if len(set(dtypes)) == 1 else None
+        results, targets, start = [], [], 0
+        for t, d, entries in zip(trailing, dtypes, counts):
+            if block is None:
+                memory = np.empty(entries * size, dtype=d)
             else:
-                buffer = np.empty((_count(t), size), dtype=d)
+                memory = block[start:start + entries * size]
+                start += entries * size
+            if point_major:
+                result = memory.reshape(shape + t)
+                targets.append(memory.reshape(size, entries))
+            else:
+                buffer = memory.reshape(entries, size)
                 k = len(t)
                 axes = tuple(range(k, k + len(shape))) + tuple(range(k))
                 result = buffer.reshape(t + shape).transpose(axes)
