@@ -10,7 +10,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: 4693576935a35a63bc7fa50c53379897b796d9c555c1ebd2d0c0262e9711eca9
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: cec655b4746d2308b9a675c220b795a3fd07507700a0470358c120e3507eac8d
+content_sha256: 105bbae9d87b7201031d93b2964aa3c742b1ca49d0ee89b449cd1b49e9213af4
 """
 
 import numpy as np
@@ -365,15 +365,15 @@ def _horner(w, coefficients):
     return acc
 
 
-def _taylor_patch(x, r, lower, upper, x0, variable, coefficients):
-    """Overwrite r where lower < x < upper by the series in t = x - x0 or s = log(x/x0)."""
+def _taylor_patch(x, r, lower, upper, x0, variable, coefficients, log_x=None):
+    """Overwrite r where lower < x < upper by the series in t = x - x0 or s = log(x/x0)
+    (s taken from ``log_x``, log(x) already computed for the closed form, when x0 = 1)."""
     inside = np.flatnonzero((x > lower) & (x < upper))  # indices once, for the gather and the scatter
     if inside.size:
-        xi = x[inside]
         if variable == "s":
-            w = np.log(xi) if x0 == 1.0 else np.log(xi / x0)
+            w = log_x[inside] if log_x is not None else np.log(x[inside] / x0)
         else:
-            w = xi - x0
+            w = x[inside] - x0
         r[inside] = _horner(w, coefficients)
 
 
@@ -440,9 +440,10 @@ def I_m(x, *, out=None):
         for start in range(0, flat_x.shape[0], CHUNK_SIZE):
             x = flat_x[start:start + CHUNK_SIZE]
             r = flat_r[start:start + CHUNK_SIZE]
+            log_x = np.log(x)
             _t0 = x*x
-            r[:] = (_t0 - 1 - 2*_t0*np.log(x))/(_t0 - 1)
-            _taylor_patch(x, r, 0.87, 1.2, 1.0, 's', _I_M_PATCH0)
+            r[:] = (_t0 - 1 - 2*_t0*log_x)/(_t0 - 1)
+            _taylor_patch(x, r, 0.87, 1.2, 1.0, 's', _I_M_PATCH0, log_x)
             _end_patch(x, r, 2.8e+148, None, False, 0, 2, _I_M_PATCH1)
     return _finish((result,), out, True)
 
@@ -478,10 +479,11 @@ def I_m_x(x, *, out=None):
         for start in range(0, flat_x.shape[0], CHUNK_SIZE):
             x = flat_x[start:start + CHUNK_SIZE]
             r = flat_r[start:start + CHUNK_SIZE]
+            log_x = np.log(x)
             _t0 = x*x
             _t1 = 1 - _t0
-            r[:] = (1 - _t0 + 2*np.log(x))/(_t1*_t1)
-            _taylor_patch(x, r, 0.84, 1.3, 1.0, 's', _I_M_X_PATCH0)
+            r[:] = (1 - _t0 + 2*log_x)/(_t1*_t1)
+            _taylor_patch(x, r, 0.84, 1.3, 1.0, 's', _I_M_X_PATCH0, log_x)
             _end_patch(x, r, 8.9e+74, None, False, 2, 2, _I_M_X_PATCH1)
     return _finish((result,), out, True)
 
@@ -517,11 +519,12 @@ def I_da(x, *, out=None):
         for start in range(0, flat_x.shape[0], CHUNK_SIZE):
             x = flat_x[start:start + CHUNK_SIZE]
             r = flat_r[start:start + CHUNK_SIZE]
+            log_x = np.log(x)
             _t0 = x*x
             _t1 = _t0*x*x
             _t2 = 1 - _t0
-            r[:] = (0.5 - 2*_t0 + 1.5*_t1 - 2*_t1*np.log(x))/(_t2*_t2*_t2)
-            _taylor_patch(x, r, 0.6, 1.9, 1.0, 's', _I_DA_PATCH0)
+            r[:] = (0.5 - 2*_t0 + 1.5*_t1 - 2*_t1*log_x)/(_t2*_t2*_t2)
+            _taylor_patch(x, r, 0.6, 1.9, 1.0, 's', _I_DA_PATCH0, log_x)
             _end_patch(x, r, 7e+49, None, False, 2, 2, _I_DA_PATCH1)
     return _finish((result,), out, True)
 
@@ -557,11 +560,12 @@ def I_da_x(x, *, out=None):
         for start in range(0, flat_x.shape[0], CHUNK_SIZE):
             x = flat_x[start:start + CHUNK_SIZE]
             r = flat_r[start:start + CHUNK_SIZE]
+            log_x = np.log(x)
             _t0 = x*x
             _t1 = _t0*x*x
             _t2 = 1 - _t0
-            r[:] = (2.5*_t1 - 0.5 - 2*_t0 + (-4*_t0 - 2*_t1)*np.log(x))/(_t2*_t2*_t2*_t2)
-            _taylor_patch(x, r, 0.29, 3.3, 1.0, 's', _I_DA_X_PATCH0)
+            r[:] = (2.5*_t1 - 0.5 - 2*_t0 + log_x*(-4*_t0 - 2*_t1))/(_t2*_t2*_t2*_t2)
+            _taylor_patch(x, r, 0.29, 3.3, 1.0, 's', _I_DA_X_PATCH0, log_x)
             _end_patch(x, r, 2.2e+37, None, False, 4, 2, _I_DA_X_PATCH1)
     return _finish((result,), out, True)
 

@@ -237,15 +237,15 @@ def _horner(w, coefficients):
     return acc
 
 
-def _taylor_patch(x, r, lower, upper, x0, variable, coefficients):
-    """Overwrite r where lower < x < upper by the series in t = x - x0 or s = log(x/x0)."""
+def _taylor_patch(x, r, lower, upper, x0, variable, coefficients, log_x=None):
+    """Overwrite r where lower < x < upper by the series in t = x - x0 or s = log(x/x0)
+    (s taken from ``log_x``, log(x) already computed for the closed form, when x0 = 1)."""
     inside = np.flatnonzero((x > lower) & (x < upper))  # indices once, for the gather and the scatter
     if inside.size:
-        xi = x[inside]
         if variable == "s":
-            w = np.log(xi) if x0 == 1.0 else np.log(xi / x0)
+            w = log_x[inside] if log_x is not None else np.log(x[inside] / x0)
         else:
-            w = xi - x0
+            w = x[inside] - x0
         r[inside] = _horner(w, coefficients)
 
 
@@ -559,8 +559,13 @@ def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
 def render_loop_function(lf: LoopFunction, functions: dict | None = None) -> Rendered:
     """Source of a patched one-variable function (closed form + series patches)."""
     st = lf.stitched
-    block = straight_line([st.expr], prefix="_t", factor=False)
-    names = {st.x: "x"}
+    expr, names = st.expr, {st.x: "x"}
+    log_x = sp.Symbol("log_x", real=True)
+    shares_log = st.expr.has(sp.log(st.x)) and any(
+        p.expansion.kind == "s" and p.expansion.x0 == 1 for p in st.patches)
+    if shares_log:  # log(x) once per chunk, for the closed form and the series in s = log(x)
+        expr, names[log_x] = st.expr.xreplace({sp.log(st.x): log_x}), "log_x"
+    block = straight_line([expr], prefix="_t", factor=False)
     for sym, _ in block.assignments:
         names[sym] = str(sym)
     printer = NumpyPrinter(names, functions)
@@ -573,7 +578,8 @@ def render_loop_function(lf: LoopFunction, functions: dict | None = None) -> Ren
             constants.append(f"{cname} = {_float_tuple(p.coefficients[0])}")
             patch_lines.append(
                 f"            _taylor_patch(x, r, {p.lower!r}, {p.upper!r}, {float(p.expansion.x0)!r}, "
-                f"{p.expansion.kind!r}, {cname})"
+                f"{p.expansion.kind!r}, {cname}"
+                + (", log_x)" if shares_log and p.expansion.kind == "s" and p.expansion.x0 == 1 else ")")
             )
         else:
             rows = ",\n    ".join(_float_tuple(row) for row in p.coefficients)
@@ -601,6 +607,8 @@ def render_loop_function(lf: LoopFunction, functions: dict | None = None) -> Ren
     lines.append("        for start in range(0, flat_x.shape[0], CHUNK_SIZE):")
     lines.append("            x = flat_x[start:start + CHUNK_SIZE]")
     lines.append("            r = flat_r[start:start + CHUNK_SIZE]")
+    if shares_log:
+        lines.append("            log_x = np.log(x)")
     for sym, rhs in block.assignments:
         lines.append(f"            {names[sym]} = {printer.doprint(rhs)}")
     lines.append(_assign("r[:]", block.outputs[0], printer, False).replace("        ", "            ", 1))
