@@ -561,8 +561,8 @@ def render_loop_function(lf: LoopFunction, functions: dict | None = None) -> Ren
     st = lf.stitched
     expr, names = st.expr, {st.x: "x"}
     log_x = sp.Symbol("log_x", real=True)
-    shares_log = st.expr.has(sp.log(st.x)) and any(
-        p.expansion.kind == "s" and p.expansion.x0 == 1 for p in st.patches)
+    in_log_x = [p.expansion.kind == "s" and p.expansion.x0 == 1 for p in st.patches]  # series in s = log(x)
+    shares_log = st.expr.has(sp.log(st.x)) and any(in_log_x)
     if shares_log:  # log(x) once per chunk, for the closed form and the series in s = log(x)
         expr, names[log_x] = st.expr.xreplace({sp.log(st.x): log_x}), "log_x"
     block = straight_line([expr], prefix="_t", factor=False)
@@ -579,7 +579,7 @@ def render_loop_function(lf: LoopFunction, functions: dict | None = None) -> Ren
             patch_lines.append(
                 f"            _taylor_patch(x, r, {p.lower!r}, {p.upper!r}, {float(p.expansion.x0)!r}, "
                 f"{p.expansion.kind!r}, {cname}"
-                + (", log_x)" if shares_log and p.expansion.kind == "s" and p.expansion.x0 == 1 else ")")
+                + (", log_x)" if shares_log and in_log_x[i] else ")")
             )
         else:
             rows = ",\n    ".join(_float_tuple(row) for row in p.coefficients)
