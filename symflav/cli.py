@@ -20,7 +20,7 @@ from symflav.files import write_tree
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit status 2
-        raise SpecError("symflav", None, message)
+        raise SpecError("command line", None, message)
 
 
 def _common(parser: argparse.ArgumentParser, charges: bool = True):
@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("--code-only", action="store_true",
                         help="derivation and code generation only: numeric.py, the operator and potential files "
                              "and the formula snippets; no paper check, viability scan, figures or report")
+    derive.add_argument("--backend", choices=("numpy", "numba"), default="numpy",
+                        help="numba: also write numeric_numba.py, the same functions as numba.njit kernels "
+                             "(needs numba; numeric.py, which needs only numpy, is written either way)")
 
     check = sub.add_parser("check", help="compare the paper's printed formulas with the derived ones")
     _common(check, charges=False)
@@ -130,6 +133,12 @@ def format_terms(table) -> str:
 
 def cmd_derive(args) -> int:
     _check_degree(args.degree)
+    if args.backend == "numba":
+        try:
+            import numba  # noqa: F401  (only to know that the kernels can run here)
+        except ImportError:
+            raise SpecError("--backend", "numba", "numba is not installed (pip install numba); "
+                            "the default backend, numpy, needs nothing more") from None
     model = spec.load(args.derivation, charges=args.charge)
     drawing = {}
 
@@ -146,6 +155,15 @@ def cmd_derive(args) -> int:
     derivation = pipeline.run(model, degree=args.degree, until=until, progress=_progress, on_result=draw_early,
                               parallel=True)
     files = outputs.render(derivation, drawing, report=not args.code_only)
+    numba_line = ""
+    if args.backend == "numba":  # the same functions as njit kernels, beside the numpy module
+        from symflav.codegen import assemble
+
+        start = time.perf_counter()
+        kernels = assemble.numeric_module(model, derivation.results, backend="numba")
+        files["numeric_numba.py"] = kernels.source
+        numba_line = (f"  {'numba':<16} {time.perf_counter() - start:7.3f} s  {kernels.operations:>8} ops  "
+                      "(numeric_numba.py: the functions as numba.njit kernels)")
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     status, pdf_note = 0, ""
     if "report.tex" in files and not args.no_pdf:
@@ -166,6 +184,8 @@ def cmd_derive(args) -> int:
           f"(stages {total:.2f} s of computing, some of it in parallel; the rest {rest})")
     for report in derivation.reports:
         print(f"  {report.name:<16} {report.seconds:7.3f} s  {report.operations:>8} ops  ({report.description})")
+    if numba_line:
+        print(numba_line)
     if pdf_note:
         print(f"symflav derive: {pdf_note}", file=sys.stderr)
     return status

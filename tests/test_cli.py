@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from conftest import REPO
 
 
@@ -63,6 +65,50 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert "pytest" in commands[1]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci
+
+
+def test_derive_backend_numba_without_numba_is_one_clear_error(cli, tmp_path):
+    """`--backend numba` where numba cannot be imported: exit 2, one line naming the option and
+    what to do, no traceback, nothing written (numba is hidden by a package that fails to import)."""
+    hidden = tmp_path / "hide"
+    (hidden / "numba").mkdir(parents=True)
+    (hidden / "numba" / "__init__.py").write_text("raise ImportError('numba hidden by the test')\n")
+    out = tmp_path / "out"
+    result = cli("derive", "--code-only", "--backend", "numba", "-o", str(out), env={"PYTHONPATH": str(hidden)})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--backend: numba: numba is not installed" in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_derive_backend_numba_writes_kernels_that_agree_with_numpy(cli, tmp_path):
+    """`--backend numba`: numeric_numba.py beside numeric.py; its functions give the numpy
+    module's numbers (to rounding) on a grid of points with every parameter varying."""
+    pytest.importorskip("numba")
+    import numpy as np
+
+    result = cli("derive", "--code-only", "--backend", "numba", "-o", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "numeric_numba.py" in result.stdout
+    kernels, plain = (_import(tmp_path / f, f[:-3]) for f in ("numeric_numba.py", "numeric.py"))
+    assert "import numba" in (tmp_path / "numeric_numba.py").read_text(encoding="utf-8")
+    rng = np.random.default_rng(4)
+    point = plain.POINTS["table2"]
+    vevs = np.array([point[v] for v in ("v_1", "v_3", "v_a", "v_b")]) * rng.uniform(0.8, 1.2, (50, 4))
+    params = {k: v * rng.uniform(0.9, 1.1, 50) for k, v in point.items()}
+    for name in ("tadpoles", "mass_matrices", "tadpoles_and_mass_matrices"):
+        got, want = getattr(kernels, name)(vevs, **params), getattr(plain, name)(vevs, **params)
+        for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12 * np.abs(w).max())
+
+
+def _import(path, name):
+    import importlib.util
+
+    spec_ = importlib.util.spec_from_file_location(f"cli_{name}", path)
+    module = importlib.util.module_from_spec(spec_)
+    spec_.loader.exec_module(module)
+    return module
 
 
 def test_derive_code_only_writes_the_generated_code_and_no_report(cli, tmp_path, derived):
