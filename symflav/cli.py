@@ -140,21 +140,29 @@ def cmd_derive(args) -> int:
             raise SpecError("--backend", "numba", "numba is not installed (pip install numba); "
                             "the default backend, numpy, needs nothing more") from None
     model = spec.load(args.derivation, charges=args.charge)
-    drawing = {}
+    drawing, drawer = {}, []
 
     def draw_early(name, result):  # figure files are drawn in the background while later work runs
-        if name in ("figures", "viability") and result is not None:
-            import importlib
-
+        if args.code_only or name not in ("loops", "figures", "viability"):
+            return
+        if not drawer:  # one drawing process, from when the forked loops stage is done (a core is idle)
             from symflav import background
 
-            drawing[name] = background.start(importlib.import_module(f"symflav.{name}").figure_files, result)
+            drawer.append(background.Server(_prepare_drawing))
+        if name != "loops" and result is not None:
+            import importlib
+
+            drawing[name] = drawer[0].submit(importlib.import_module(f"symflav.{name}").figure_files, result)
 
     begin = time.perf_counter()
     until = "codegen" if args.code_only else None
-    derivation = pipeline.run(model, degree=args.degree, until=until, progress=_progress, on_result=draw_early,
-                              parallel=True)
-    files = outputs.render(derivation, drawing, report=not args.code_only)
+    try:
+        derivation = pipeline.run(model, degree=args.degree, until=until, progress=_progress,
+                                  on_result=draw_early, parallel=True)
+        files = outputs.render(derivation, drawing, report=not args.code_only)
+    finally:
+        for server in drawer:
+            server.close()
     numba_line = ""
     if args.backend == "numba":  # the same functions as njit kernels, beside the numpy module
         from symflav.codegen import assemble
@@ -189,6 +197,15 @@ def cmd_derive(args) -> int:
     if pdf_note:
         print(f"symflav derive: {pdf_note}", file=sys.stderr)
     return status
+
+
+def _prepare_drawing() -> None:
+    """What drawing the figures imports (about a second), done ahead by the drawing process."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.ticker  # noqa: F401
+
+    from symflav import figures, viability  # noqa: F401
 
 
 def cmd_check(args) -> int:
