@@ -161,6 +161,9 @@ def _serve(prepare: Callable[[], Any], connection, parents_end) -> None:
             connection.send((key, answer))
         except OSError:  # the caller has gone
             break
-        except Exception:  # a value that does not pickle: the caller computes it
-            connection.send((key, None))
+        except Exception:  # a value that does not pickle (nothing was sent): the caller computes it
+            try:
+                connection.send((key, None))
+            except OSError:
+                break
     connection.close()

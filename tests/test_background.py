@@ -77,3 +77,17 @@ def test_closing_with_an_answer_never_taken_does_not_hang():
     start = time.perf_counter()
     server.close()
     assert time.perf_counter() - start < 20 and not server._process.is_alive()
+
+
+def _unpicklable_value():
+    return lambda: None
+
+
+def test_server_value_that_does_not_pickle_is_computed_in_the_caller():
+    server = background.Server(_prepare)
+    try:
+        value, _ = server.submit(_unpicklable_value)()
+        assert callable(value)
+        assert server.submit(_where, "after")()[0][1] is not None  # the server still serves
+    finally:
+        server.close()
