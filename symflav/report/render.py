@@ -272,8 +272,18 @@ def _table2(derivation: Derivation) -> list[dict]:
     return rows
 
 
+_LAST_CONTEXT: list[tuple[Derivation, dict[str, Any]]] = []  # report.tex and the snippets share it
+
+
 def context(derivation: Derivation) -> dict[str, Any]:
-    """Everything the templates show, as strings."""
+    """Everything the templates show, as strings (computed once per derivation object)."""
+    if _LAST_CONTEXT and _LAST_CONTEXT[0][0] is derivation:
+        return _LAST_CONTEXT[0][1]
+    _LAST_CONTEXT[:] = [(derivation, _context(derivation))]
+    return _LAST_CONTEXT[0][1]
+
+
+def _context(derivation: Derivation) -> dict[str, Any]:
     model = derivation.model
     from symflav.outputs import operators_body, potential_body
 
