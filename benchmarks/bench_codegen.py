@@ -187,8 +187,10 @@ def bench_vacuum(derivation, numeric, repeat, label="numpy"):
     print("  each symbol a contiguous array (its best case); ratio = lambdify time / generated time;")
     print("  user = the same ratio of user CPU time only; ratio* = lambdify given the columns of the")
     print("  (N, 4) vev array; 2 calls = tadpoles() + mass_matrices() vs two lambdified functions;")
-    print("  out= = generated, writing into caller-supplied buffers (no fresh memory); cold = the ratio")
-    print("  for the first call of each variant in a round (N >= 1e5; see the fresh-memory probe).")
+    print("  out= = generated, writing into caller-supplied buffers; cold = the ratio for the first call")
+    print("  of each variant in a round (N >= 1e5). From 32 MiB of results on (N = 1e6 here) the module")
+    print("  reuses the memory of results the caller dropped (release_memory()); the probe below shows")
+    print("  what fresh memory of that size would cost at every call.")
     return rows
 
 
@@ -218,7 +220,8 @@ def bench_fresh_memory(n=1_000_000, pause=2.5):
         reporting = "page_reporting" in Path("/proc/cmdline").read_text()
     except OSError:
         reporting = False
-    print(f"  fresh memory for the results at N = {n:.0e} ({36 * n * 8 / 1e6:.0f} MB, written once, no arithmetic):")
+    print(f"  fresh memory for the results at N = {n:.0e} ({36 * n * 8 / 1e6:.0f} MB, written once, no arithmetic;")
+    print("  what every call would pay without the module's reuse of dropped result memory):")
     print(f"    reused at once {reused:6.1f} ms system CPU; after {pause} s idle "
           f"{', '.join(f'{t:.1f}' for t in idle)} ms" + ("   (kernel command line: free page reporting on)"
                                                           if reporting else ""))
@@ -334,7 +337,7 @@ def summary(targets):
         verdict = "(for reference)" if met is None else "met" if met else "NOT MET"
         print(f"  {label:<58} {value:>9} {target:<14} {verdict}")
     print("  ratios of warm calls (back to back, as in a scan); the cold ratios at N = 1e6 are in the")
-    print("  tables: they include fresh memory from the host, see the probe line of section 2.")
+    print("  tables (the first call of each variant in a round, seconds after its previous call).")
 
 
 def main(argv=None):

@@ -259,6 +259,93 @@ def test_results_of_one_call_are_separate_arrays(numeric):
             np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * np.abs(want).max())
 
 
+def _scan(numeric, n, seed):
+    vevs, params = _point(numeric)
+    rng = np.random.default_rng(seed)
+    return vevs * rng.uniform(0.9, 1.1, (n, 4)), {**params, "lambda_ab": rng.uniform(1.5, 2.0, n)}
+
+
+def _block_address(result):
+    return result.base.__array_interface__["data"][0]
+
+
+@pytest.fixture
+def recycling(numeric, monkeypatch):
+    """The module with a recycling threshold small enough for test-sized scans."""
+    numeric.release_memory()
+    monkeypatch.setattr(numeric, "RECYCLE_BYTES", 1024)
+    yield numeric
+    numeric.release_memory()
+
+
+def test_large_results_reuse_dropped_memory_only(recycling):
+    """Large results reuse the memory of earlier results once every array made from it is
+    gone, and never while any view of it is alive."""
+    numeric = recycling
+    grid, scan = _scan(numeric, 50, 1)
+    cases = [_scan(numeric, 50, seed) for seed in (2, 3, 4)]
+    expected = [tuple(r.copy() for r in (numeric.tadpoles(g, **s),) + numeric.mass_matrices(g, **s))
+                for g, s in cases]
+    numeric.release_memory()
+    first = numeric.tadpoles_and_mass_matrices(grid, **scan)
+    address = _block_address(first[1])
+    corner = first[1][:, :2, :2]  # a view of the first results outlives them
+    kept = corner.copy()
+    del first
+    for (g, s), want_all in zip(cases, expected):  # the same size, other points: the view must survive
+        again = numeric.tadpoles_and_mass_matrices(g, **s)
+        assert not np.shares_memory(again[1], corner)
+        assert np.array_equal(corner, kept)
+        for got, want in zip(again, want_all):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13 * np.abs(want).max())
+        del again, got  # got: a view of the last result
+    # the view kept the first block busy: one more block was made, and then reused
+    kept_blocks = [b.__array_interface__["data"][0] for b in numeric._SPARE]
+    assert len(kept_blocks) == 2 and address in kept_blocks
+    del corner
+    for _ in range(3):  # every block is free now: no new memory is asked for
+        reused = numeric.tadpoles_and_mass_matrices(grid, **scan)
+        assert _block_address(reused[0]) in kept_blocks
+        del reused
+
+
+def test_release_memory_frees_the_kept_blocks(recycling):
+    import weakref
+
+    numeric = recycling
+    grid, scan = _scan(numeric, 50, 5)
+    block = weakref.ref(numeric.mass_matrices(grid, **scan)[0].base)
+    assert block() is not None  # dropped by the caller, kept by the module
+    numeric.release_memory()
+    assert block() is None
+
+
+def test_recycling_is_safe_across_threads(recycling):
+    """Threads calling at once never get results that share memory with another live result."""
+    import threading
+
+    numeric = recycling
+    cases = [_scan(numeric, 40, seed) for seed in range(6)]
+    expected = [tuple(m.copy() for m in numeric.mass_matrices(g, **s)) for g, s in cases]
+    failures = []
+
+    def work(k):
+        held = []  # every thread keeps its last results while the others call
+        for i in range(30):
+            g, s = cases[(k + i) % len(cases)]
+            held = held[-2:] + [((k + i) % len(cases), numeric.mass_matrices(g, **s))]
+            for j, got in held:
+                if not all(np.array_equal(a, b) for a, b in zip(got, expected[j])):
+                    failures.append(k)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(cases))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
+
+
 def test_chunked_equals_unchunked(numeric, monkeypatch):
     vevs, params = _point(numeric)
     rng = np.random.default_rng(5)

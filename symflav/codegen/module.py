@@ -150,6 +150,53 @@ def _broadcast(function, values, dtypes):
     return shape, flat
 
 
+def _held(spare, i):
+    """Reference count of ``spare[i]`` as seen from here (compared with ``_FREE`` only)."""
+    block = spare[i]
+    return sys.getrefcount(block)
+
+
+#: What _held() reports for a block that only the spare list holds (measured, not assumed:
+#: interpreters differ in the references they count).
+_FREE = _held([np.empty(0)], 0)
+
+
+def _block(count, dtype):
+    """A 1-d array of ``count`` elements for new results, contents undefined.
+
+    Blocks of ``RECYCLE_BYTES`` or more are kept (at most ``SPARE_BLOCKS``) and handed out
+    again once no array made from them is alive anywhere: for such sizes the C allocator
+    always maps fresh memory, which the kernel must clear (and a virtual machine's host may
+    have to provide again) at every call. ``release_memory()`` drops the kept blocks.
+    """
+    dtype = np.dtype(dtype)
+    if count * dtype.itemsize < RECYCLE_BYTES:
+        return np.empty(count, dtype)
+    with _SPARE_LOCK:
+        for i in range(len(_SPARE)):
+            if _SPARE[i].shape[0] == count and _SPARE[i].dtype == dtype and _held(_SPARE, i) == _FREE:
+                block = _SPARE.pop(i)
+                _SPARE.append(block)
+                return block
+        block = np.empty(count, dtype)
+        _SPARE.append(block)
+        del _SPARE[:-SPARE_BLOCKS]
+        return block
+
+
+def release_memory():
+    """Free the memory of large results that this module keeps for reuse.
+
+    Results of ``RECYCLE_BYTES`` (32 MiB) or more, e.g. the mass matrices of a scan of
+    10^6 points, are carved from blocks that the module keeps after the caller has dropped
+    the results (at most ``SPARE_BLOCKS`` of them), so that the next call of the same size
+    reuses the memory instead of asking the operating system for it again. Arrays still
+    in use are never reused. Call this after a large scan to return that memory.
+    """
+    with _SPARE_LOCK:
+        del _SPARE[:]
+
+
 def _outputs(function, out, shape, trailing, dtypes, point_major=False):
     """Result arrays and, for each, a 2-d view that the evaluation writes into:
     (entries, points), or (points, entries) with ``point_major``.
@@ -157,19 +204,19 @@ def _outputs(function, out, shape, trailing, dtypes, point_major=False):
     New results are allocated so that the view is contiguous (entry-major: every entry is
     written contiguously by the vectorized code; point-major for compiled loops); the
     returned arrays have shape (..., *trailing) either way. Results of one dtype are carved
-    from one block of memory: the allocator then reuses it from call to call instead of
-    handing it back to the operating system (separate blocks of a few MB each are trimmed
-    away and faulted in again). A caller's ``out`` may have any layout whose entries can be
-    addressed without a copy.
+    from one block of memory (``_block``): the allocator then reuses it from call to call
+    instead of handing it back to the operating system (separate blocks of a few MB each
+    are trimmed away and faulted in again). A caller's ``out`` may have any layout whose
+    entries can be addressed without a copy.
     """
     size = _count(shape)
     if out is None:  # new arrays: the views are contiguous by construction
         counts = [_count(t) for t in trailing]
-        block = np.empty(sum(counts) * size, dtype=dtypes[0]) if len(set(dtypes)) == 1 else None
+        block = _block(sum(counts) * size, dtypes[0]) if len(set(dtypes)) == 1 else None
         results, targets, start = [], [], 0
         for t, d, entries in zip(trailing, dtypes, counts):
             if block is None:
-                memory = np.empty(entries * size, dtype=d)
+                memory = _block(entries * size, d)
             else:
                 memory = block[start:start + entries * size]
                 start += entries * size
@@ -636,10 +683,16 @@ def render_module(
     provenance fields (no timestamps). A ``content_sha256`` of everything below the
     header is added, so that an edit of the body is detectable."""
     parts = []
-    parts.append("import numpy as np\n" + ("import numba\n" if backend == "numba" else ""))
-    exported = [name for name, _, _ in constants] + [f.name for f in functions]
+    parts.append("import sys\nimport threading\n\nimport numpy as np\n" + ("import numba\n" if backend == "numba" else ""))
+    exported = [name for name, _, _ in constants] + [f.name for f in functions] + ["release_memory"]
     parts.append("__all__ = [\n" + "".join(f"    {name!r},\n" for name in exported) + "]\n")
     parts.append(f"#: Points per chunk of the vectorized evaluation (cache locality).\nCHUNK_SIZE = {CHUNK_SIZE}\n")
+    parts.append(
+        "#: New results of at least this many bytes reuse the memory of dropped earlier results\n"
+        "#: (see release_memory()).\nRECYCLE_BYTES = 32 * 2**20\n\n"
+        "#: How many such blocks are kept for reuse (the most recently used).\nSPARE_BLOCKS = 4\n\n"
+        "_SPARE = []\n_SPARE_LOCK = threading.Lock()\n"
+    )
     for name, literal, comment in constants:
         parts.append(f"#: {comment}\n{name} = {literal}\n")
     helper_constants = [c for f in functions for c in f.constants]
