@@ -426,6 +426,43 @@ def test_numba_backend_renders_the_same_functions(derivation, tmp_path):
     np.testing.assert_allclose(fast.tadpoles(grid, **params), plain.tadpoles(grid, **params), rtol=1e-12)
 
 
+def test_numba_kernels_run_as_plain_python_and_agree(derivation, tmp_path, monkeypatch):
+    """The numba backend's kernels, run as plain Python (numba.njit replaced by the identity,
+    so this runs without numba), give the numpy module's numbers for every function, at
+    points where every parameter and vev varies."""
+    import inspect
+    import types
+
+    stub = types.ModuleType("numba")
+    stub.njit = lambda *args, **kwargs: (lambda f: f)
+    monkeypatch.setitem(sys.modules, "numba", stub)
+    kernels_path, plain_path = tmp_path / "kernels_as_python.py", tmp_path / "plain_for_kernels.py"
+    kernels_path.write_text(numeric_module(derivation.model, derivation.results, backend="numba").source,
+                            encoding="utf-8")
+    plain_path.write_text(build_numeric_module(derivation), encoding="utf-8")
+    kernels, plain = _load(kernels_path, "kernels_as_python"), _load(plain_path, "plain_for_kernels")
+    rng = np.random.default_rng(8)
+    point = plain.POINTS["table2"]
+    vevs = np.array([point[v] for v in ("v_1", "v_3", "v_a", "v_b")]) * rng.uniform(0.8, 1.2, (6, 4))
+    params = {k: point.get(k, 0.7) * rng.uniform(0.9, 1.1, 6) for k in plain.PARAMETERS}
+    first_argument = {"vevs": vevs, "phi": vevs * np.exp(1j * rng.uniform(0, 0.3, (6, 4))),
+                      "x": rng.uniform(0.2, 5.0, 6)}
+    compared = []
+    for name in plain.__all__:
+        function = getattr(plain, name)
+        if not callable(function) or name == "release_memory":
+            continue
+        positional = [first_argument[p.name] for p in inspect.signature(function).parameters.values()
+                      if p.kind is p.POSITIONAL_OR_KEYWORD]
+        keywords = {} if positional and positional[0] is first_argument.get("x") else params
+        got, want = getattr(kernels, name)(*positional, **keywords), function(*positional, **keywords)
+        for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12 * np.abs(w).max(), err_msg=name)
+        compared.append(name)
+    assert {"potential", "tadpoles_and_mass_matrices", "perturbative_masses2", "m_RAD_mu_mass_basis"} <= set(compared)
+    assert "_kernel(" in kernels_path.read_text(encoding="utf-8")
+
+
 def test_readme_example_runs(tmp_path):
     """The README's example of the generated module, run against the committed module."""
     import re

@@ -565,6 +565,31 @@ def _assign(target: str, expr, printer, is_complex: bool) -> str:
     return f"        {target} = {printer.doprint(expr)}"
 
 
+def _kernel_body(assignments, stores, arrays, printer, names) -> list[str]:
+    """The statements of one point of a numba kernel, each input read just before its first
+    use and each output stored as soon as the temporaries it needs exist. Short live ranges
+    keep the values in registers (all loads first and all stores last spill them; about 10%
+    slower)."""
+    temps = {sym for sym, _ in assignments}
+    position = {sym: i for i, (sym, _) in enumerate(assignments)}
+    ready_after: dict[int, list] = {}
+    for expr, line in stores:
+        deps = [position[s] for s in expr.free_symbols if s in temps]
+        ready_after.setdefault(max(deps, default=-1), []).append((expr, line))
+    statements = list(ready_after.get(-1, []))
+    for i, (sym, rhs) in enumerate(assignments):
+        statements.append((rhs, f"        {names[sym]} = {printer.doprint(rhs)}"))
+        statements += ready_after.get(i, [])
+    order = {s: k for k, s in enumerate(arrays)}
+    lines, loaded = [], set()
+    for expr, line in statements:
+        for s in sorted((expr.free_symbols & order.keys()) - loaded, key=order.get):
+            lines.append(f"        {names[s]} = {arrays[s]}[i]")
+            loaded.add(s)
+        lines.append(line)
+    return lines
+
+
 def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
     """``fn`` as a numba kernel over points plus a numpy wrapper for the arguments."""
     signature, doc = _signature_and_doc(fn)
@@ -573,18 +598,16 @@ def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
     outs = [f"_o{i}" for i in range(len(fn.results))]
     k_lines = ["@numba.njit(cache=False, nogil=True)", f"def {kernel}({', '.join(arrays + outs)}):"]
     k_lines.append(f"    for i in range({outs[0]}.shape[0]):")
-    for a, s in zip(arrays, inputs):
-        k_lines.append(f"        {names[s]} = {a}[i]")
-    for sym, rhs in block.assignments:
-        k_lines.append(f"        {names[sym]} = {printer.doprint(rhs)}")
+    stores = []
     k = 0
     for o, r in zip(outs, fn.results):
         for j in range(len(r.exprs)):
             text = printer.doprint(block.outputs[k])
             if is_complex:
                 text = f"({text}).real"
-            k_lines.append(f"        {o}[i, {j}] = {text}")
+            stores.append((block.outputs[k], f"        {o}[i, {j}] = {text}"))
             k += 1
+    k_lines += _kernel_body(block.assignments, stores, dict(zip(inputs, arrays)), printer, names)
     prologue, flat_names, dtypes = _argument_prologue(fn, complex_parameters=False)
     lines = [signature, doc, *prologue]
     lines.append(f"    shape, flat = _broadcast({fn.name!r}, [{', '.join(flat_names)}], [{', '.join(dtypes)}])")
