@@ -318,6 +318,12 @@ def test_release_memory_frees_the_kept_blocks(recycling):
     assert block() is not None  # dropped by the caller, kept by the module
     numeric.release_memory()
     assert block() is None
+    numeric.SPARE_BLOCKS = 0  # keeping none: every call gets fresh memory
+    try:
+        block = weakref.ref(numeric.mass_matrices(grid, **scan)[0].base)
+        assert block() is None and not numeric._SPARE
+    finally:
+        numeric.SPARE_BLOCKS = 4
 
 
 def test_recycling_is_safe_across_threads(recycling):

@@ -11,7 +11,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: 4693576935a35a63bc7fa50c53379897b796d9c555c1ebd2d0c0262e9711eca9
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 646b053817d5fcd811d7c97857c3029855dac7f89a2af8d7c16ee6adc3e07f79
+content_sha256: d7e843ab4cd1bd7ea3449781298331d8c391145a18024d63e74104a8c635a0b6
 """
 
 import sys
@@ -324,7 +324,7 @@ def _block(count, dtype):
                 return block
         block = np.empty(count, dtype)
         _SPARE.append(block)
-        del _SPARE[:-SPARE_BLOCKS]
+        del _SPARE[:max(len(_SPARE) - SPARE_BLOCKS, 0)]
         return block
 
 

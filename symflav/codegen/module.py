@@ -180,7 +180,7 @@ def _block(count, dtype):
                 return block
         block = np.empty(count, dtype)
         _SPARE.append(block)
-        del _SPARE[:-SPARE_BLOCKS]
+        del _SPARE[:max(len(_SPARE) - SPARE_BLOCKS, 0)]
         return block
 
 
