@@ -352,6 +352,20 @@ def test_recycling_is_safe_across_threads(recycling):
     assert not failures
 
 
+def test_strided_inputs_give_the_same_numbers(numeric):
+    """Strided inputs (copied per chunk to contiguous memory) give exactly the numbers of
+    contiguous ones, over several chunks."""
+    grid, scan = _scan(numeric, numeric.CHUNK_SIZE + 1000, 3)
+    wide = np.zeros((len(grid), 8))
+    wide[:, ::2] = grid  # every vev strided by 64 bytes
+    coupling = np.zeros(2 * len(grid))
+    coupling[::2] = scan["lambda_ab"]
+    strided = numeric.tadpoles_and_mass_matrices(wide[:, ::2], **{**scan, "lambda_ab": coupling[::2]})
+    contiguous = numeric.tadpoles_and_mass_matrices(np.ascontiguousarray(grid), **scan)
+    for a, b in zip(strided, contiguous):
+        assert np.array_equal(a, b)
+
+
 def test_chunked_equals_unchunked(numeric, monkeypatch):
     vevs, params = _point(numeric)
     rng = np.random.default_rng(5)

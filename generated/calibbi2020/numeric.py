@@ -11,7 +11,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: 4693576935a35a63bc7fa50c53379897b796d9c555c1ebd2d0c0262e9711eca9
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: d7e843ab4cd1bd7ea3449781298331d8c391145a18024d63e74104a8c635a0b6
+content_sha256: 762303ea65550f827d08c273644a5f5d0b09d1e40b52061c4a3182ae54a49714
 """
 
 import sys
@@ -405,7 +405,17 @@ def _count(dimensions):
 
 
 def _chunk(flat, start, stop):
-    return [a[start:stop] if isinstance(a, np.ndarray) else a for a in flat]
+    """The inputs at points start:stop. A strided input (such as one column of an (N, 4)
+    vev array) is copied to contiguous memory once per chunk: every operation that reads
+    it is then a contiguous, vectorized loop (about 10% faster for the mass matrices)."""
+    chunk = []
+    for a in flat:
+        if isinstance(a, np.ndarray):
+            a = a[start:stop]
+            if not a.flags.c_contiguous:
+                a = a.copy()
+        chunk.append(a)
+    return chunk
 
 
 def _finish(results, out, single):
