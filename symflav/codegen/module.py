@@ -513,6 +513,22 @@ def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _interleaved(assignments, outputs, printer, names) -> list[tuple]:
+    """(expression, line) of the temporaries in order, each output (expression, line) placed
+    right after the last temporary it needs (outputs that need none come first)."""
+    temps = {sym for sym, _ in assignments}
+    position = {sym: i for i, (sym, _) in enumerate(assignments)}
+    ready_after: dict[int, list] = {}
+    for expr, line in outputs:
+        deps = [position[s] for s in expr.free_symbols if s in temps]
+        ready_after.setdefault(max(deps, default=-1), []).append((expr, line))
+    statements = list(ready_after.get(-1, []))
+    for i, (sym, rhs) in enumerate(assignments):
+        statements.append((rhs, f"        {names[sym]} = {printer.doprint(rhs)}"))
+        statements += ready_after.get(i, [])
+    return statements
+
+
 def _schedule(assignments, outputs, printer, names) -> list[str]:
     """Statements in an order that keeps few temporaries alive (cache locality).
 
@@ -520,15 +536,7 @@ def _schedule(assignments, outputs, printer, names) -> list[str]:
     is deleted after its last use, so that its memory is reused while still in cache.
     """
     temps = {sym for sym, _ in assignments}
-    position = {sym: i for i, (sym, _) in enumerate(assignments)}
-    ready_after: dict[int, list[str]] = {}
-    for expr, line in outputs:
-        deps = [position[s] for s in expr.free_symbols if s in temps]
-        ready_after.setdefault(max(deps, default=-1), []).append((expr, line))
-    statements: list[tuple[str, set]] = [(line, _uses(expr, temps)) for expr, line in ready_after.get(-1, [])]
-    for i, (sym, rhs) in enumerate(assignments):
-        statements.append((f"        {names[sym]} = {printer.doprint(rhs)}", _uses(rhs, temps)))
-        statements += [(line, _uses(expr, temps)) for expr, line in ready_after.get(i, [])]
+    statements = [(line, _uses(expr, temps)) for expr, line in _interleaved(assignments, outputs, printer, names)]
     last_use: dict = {}
     for i, (_, used) in enumerate(statements):
         for sym in used:
@@ -580,19 +588,9 @@ def _kernel_body(assignments, stores, arrays, printer, names) -> list[str]:
     use and each output stored as soon as the temporaries it needs exist. Short live ranges
     keep the values in registers (all loads first and all stores last spill them; about 10%
     slower)."""
-    temps = {sym for sym, _ in assignments}
-    position = {sym: i for i, (sym, _) in enumerate(assignments)}
-    ready_after: dict[int, list] = {}
-    for expr, line in stores:
-        deps = [position[s] for s in expr.free_symbols if s in temps]
-        ready_after.setdefault(max(deps, default=-1), []).append((expr, line))
-    statements = list(ready_after.get(-1, []))
-    for i, (sym, rhs) in enumerate(assignments):
-        statements.append((rhs, f"        {names[sym]} = {printer.doprint(rhs)}"))
-        statements += ready_after.get(i, [])
     order = {s: k for k, s in enumerate(arrays)}
     lines, loaded = [], set()
-    for expr, line in statements:
+    for expr, line in _interleaved(assignments, stores, printer, names):
         for s in sorted((expr.free_symbols & order.keys()) - loaded, key=order.get):
             lines.append(f"        {names[s]} = {arrays[s]}[i]")
             loaded.add(s)
