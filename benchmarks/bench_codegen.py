@@ -40,7 +40,8 @@ import sympy as sp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from symflav import pipeline, spec  # noqa: E402
+from symflav import pipeline
+from symflav.core import spec  # noqa: E402
 from symflav.codegen import assemble, series  # noqa: E402
 from symflav.codegen.module import LoopFunction, render_loop_function, render_module  # noqa: E402
 

@@ -21,8 +21,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symflav import pipeline, spec, viability  # noqa: E402
-from symflav.scan import run_dask, run_local  # noqa: E402
+from symflav import pipeline
+from symflav.core import spec
+from symflav.numerics import viability  # noqa: E402
+from symflav.numerics.scan import run_dask, run_local  # noqa: E402
 
 
 def main() -> None:

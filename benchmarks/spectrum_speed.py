@@ -13,7 +13,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from symflav import benchmark, pipeline, spec  # noqa: E402
+from symflav import pipeline
+from symflav.numerics import points as benchmark
+from symflav.core import spec  # noqa: E402
 
 
 def main() -> None:

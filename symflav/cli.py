@@ -13,9 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from symflav import __version__, outputs, pipeline, spec
-from symflav.errors import SpecError
-from symflav.files import write_tree
+from symflav import __version__, pipeline
+from symflav.report import outputs
+from symflav.core import spec
+from symflav.core.errors import SpecError
+from symflav.core.files import write_tree
+
+
+_DRAWERS = {"figures": "symflav.studies.calibbi2020.figures", "viability": "symflav.numerics.viability"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -146,13 +151,13 @@ def cmd_derive(args) -> int:
         if args.code_only or name not in ("loops", "figures", "viability"):
             return
         if not drawer:  # one drawing process, from when the forked loops stage is done (a core is idle)
-            from symflav import background
+            from symflav.core import background
 
             drawer.append(background.Server(_prepare_drawing))
         if name != "loops" and result is not None:
             import importlib
 
-            drawing[name] = drawer[0].submit(importlib.import_module(f"symflav.{name}").figure_files, result)
+            drawing[name] = drawer[0].submit(importlib.import_module(_DRAWERS[name]).figure_files, result)
 
     begin = time.perf_counter()
     until = "codegen" if args.code_only else None
@@ -205,7 +210,8 @@ def _prepare_drawing() -> None:
     import matplotlib.figure  # noqa: F401
     import matplotlib.ticker  # noqa: F401
 
-    from symflav import figures, viability  # noqa: F401
+    from symflav.studies.calibbi2020 import figures
+    from symflav.numerics import viability  # noqa: F401
 
 
 def cmd_check(args) -> int:
@@ -213,17 +219,17 @@ def cmd_check(args) -> int:
     if not model.printed_path:
         raise SpecError(model.path, "derivation.printed", "this derivation has no printed registry to check against")
     if args.no_sweep:
-        from symflav import checks
+        from symflav.verify import checks
 
         derivation = pipeline.run(model, until="real_potential")
         derivation = pipeline.Derivation(model, {**derivation.results, "checks": checks.run(derivation, sweep=False)},
                                          derivation.reports)
     else:  # every stage the comparison reads (not the code generator or the figures), then the comparison
-        from symflav import checks
+        from symflav.verify import checks
 
         last = [s.name for s in pipeline.ordered_stages() if not s.final][-1]
         derivation = pipeline.run(model, until=last)
-        derivation = pipeline.Derivation(model, {**derivation.results, "checks": checks.run(derivation)},
+        derivation = pipeline.Derivation(model, {**derivation.results, "checks": checks.run(derivation, rederive=pipeline.rederive)},
                                          derivation.reports)
     report = derivation["checks"]
     if args.json:
@@ -261,8 +267,8 @@ def format_check(report) -> str:
 
 
 def cmd_spectrum(args) -> int:
-    from symflav import benchmark
-    from symflav.parsing import ParseError, parse_number
+    from symflav.numerics import points as benchmark
+    from symflav.core.parsing import ParseError, parse_number
 
     overrides = {}
     for item in args.set:
@@ -287,13 +293,13 @@ def cmd_spectrum(args) -> int:
 
 
 def _scan_names():
-    from symflav.scan import PAPER_SCANS
+    from symflav.numerics.scan import PAPER_SCANS
 
     return PAPER_SCANS
 
 
 def cmd_scan(args) -> int:
-    from symflav import scan as scans
+    from symflav.numerics import scan as scans
 
     if args.scan not in _scan_names():
         raise SpecError("--scan", args.scan, f"unknown scan (known: {', '.join(_scan_names())})")

@@ -14,41 +14,10 @@ from typing import Any, Callable, Mapping
 
 import sympy as sp
 
-from symflav import flavor, hessian, invariants, loops, observables, perturbative, potential, vacuum
+from symflav.physics import flavor, hessian, invariants, loops, observables, perturbative, potential, vacuum
 from symflav.codegen import assemble
-from symflav.model import Model
-
-
-@dataclass(frozen=True)
-class Stage:
-    name: str
-    run: Callable[[Model, Mapping[str, Any]], Any]
-    size: Callable[[Any], int]
-    description: str
-    final: bool = False  # runs after every other stage (the comparison with the paper)
-    background: bool = False  # no later stage reads it: may run in a forked process meanwhile
-    independent: bool = False  # reads no other stage: may start at once in a forked process
-    adopt: Callable[[Any], Any] | None = None  # takes in a result computed in another process
-
-
-@dataclass(frozen=True)
-class StageReport:
-    name: str
-    seconds: float
-    operations: int
-    description: str
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """Everything derived for one model: ``results[stage name]`` and per-stage reports."""
-
-    model: Model
-    results: Mapping[str, Any]
-    reports: tuple[StageReport, ...]
-
-    def __getitem__(self, name: str):
-        return self.results[name]
+from symflav.core.model import Model
+from symflav.core.stages import Derivation, Stage, StageReport
 
 
 def _ops(expr) -> int:
@@ -148,19 +117,24 @@ STAGES: list[Stage] = [
 
 
 def _checks(model: Model, results: Mapping[str, Any]):
-    from symflav import checks  # the compare stage reads every other stage
+    from symflav.verify import checks  # the compare stage reads every other stage
 
-    return checks.run(Derivation(model, MappingProxyType(dict(results)), ()))
+    return checks.run(Derivation(model, MappingProxyType(dict(results)), ()), rederive=rederive)
+
+
+def rederive(model: Model, until: str) -> Derivation:
+    """The stages of ``model`` up to ``until`` (what the convention sweep re-runs)."""
+    return run(model, until=until)
 
 
 def _viability(model: Model, results: Mapping[str, Any]):
-    from symflav import viability  # matplotlib is only needed when the figure is drawn
+    from symflav.numerics import viability  # matplotlib is only needed when the figure is drawn
 
     return viability.derive_viability(model, results)
 
 
 def _figures(model: Model, results: Mapping[str, Any]):
-    from symflav import figures  # matplotlib is only needed when the figures are drawn
+    from symflav.studies.calibbi2020 import figures  # matplotlib is only needed when the figures are drawn
 
     return figures.derive_figures(model, results)
 
@@ -184,9 +158,9 @@ def run(
 
     With ``parallel``, stages marked ``background`` run in a forked process while the later
     stages run, and stages marked ``independent`` start in a forked process at once (their
-    ``adopt`` takes the result in) (:mod:`symflav.background`); the results are the same, the
+    ``adopt`` takes the result in) (:mod:`symflav.core.background`); the results are the same, the
     reported seconds are each stage's own computing time."""
-    from symflav import background
+    from symflav.core import background
 
     results: dict[str, Any] = {"_degree": degree}
     reports: dict[str, StageReport] = {}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from symflav import spec
+from symflav.core import spec
 
 REPO = Path(__file__).resolve().parent.parent
 

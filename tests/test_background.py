@@ -1,4 +1,4 @@
-"""symflav.background: forked work gives the same values and errors as work done in the caller."""
+"""symflav.core.background: forked work gives the same values and errors as work done in the caller."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from symflav import background
+from symflav.core import background
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forked work needs fork (else it runs in the caller)")
 

@@ -48,7 +48,7 @@ def test_every_listed_equation_has_a_status(builtin):
 def test_not_checked_only_where_the_paper_defines(builtin, model):
     """Every provider is wired: an equation is not checked only when it defines rather than claims,
     and then with the registry's stated reason; no single entry is left unchecked."""
-    from symflav import printed
+    from symflav.core import printed
 
     _, data = builtin
     registry = printed.load(model)

@@ -10,8 +10,8 @@ import mpmath
 import pytest
 import sympy as sp
 
-from symflav import compare
-from symflav.compare import Expansion
+from symflav.verify import compare
+from symflav.verify.compare import Expansion
 
 x = sp.Symbol("x", positive=True)
 a, b = sp.symbols("a b", real=True)

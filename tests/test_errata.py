@@ -22,7 +22,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import checks, printed
+from symflav.verify import checks
+from symflav.core import printed
 
 EPS = sp.Rational(1, 1000)
 
@@ -424,7 +425,7 @@ def test_pauli_term_gives_four_m_over_e(errata, registry):
 
 def _quad(key, x):
     """Loop functions by quadrature of their Feynman-parameter integrals (not the closed forms)."""
-    from symflav import loops
+    from symflav.physics import loops
 
     f = loops.loop_function(*loops.parse_key(key))
     g = sp.lambdify((loops.Z, loops.X), f.integrand, "mpmath")
@@ -437,7 +438,7 @@ def test_sign_relation_by_quadrature():
     one sign (quadrature), so Sign(Delta a) = -Sign(m^RAD) for m_l > 0. The Dirac-algebra chain
     behind the minus sign is validated on Schwinger's, Leveille's and Jackiw-Weinberg's results in
     tests/test_signs.py."""
-    from symflav import loops
+    from symflav.physics import loops
 
     rel = loops.amplitude_relation(loops.derive_loops())
     ratio = rel["delta_a_over_dm"]

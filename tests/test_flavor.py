@@ -8,7 +8,9 @@ from collections import Counter
 
 import sympy as sp
 
-from symflav import flavor, pipeline, spec
+from symflav import pipeline
+from symflav.physics import flavor
+from symflav.core import spec
 
 
 def brute_force_chains(model, lepton_R, lepton_L, n):

@@ -8,7 +8,10 @@ import mpmath
 import pytest
 import sympy as sp
 
-from symflav import numeric, pipeline, spec, vacuum
+from symflav import pipeline
+from symflav.numerics import minimizer as numeric
+from symflav.core import spec
+from symflav.physics import vacuum
 
 
 def _derivation(charges=()):

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from symflav import invariants
-from symflav.spec import load
+from symflav.physics import invariants
+from symflav.core.spec import load
 
 
 def brute_force(charges_u1, charges_zn, order, degree):

@@ -11,9 +11,9 @@ import mpmath as mp
 import pytest
 import sympy as sp
 
-from symflav import loops
-from symflav.parsing import parse_expression
-from symflav.spec import read_printed
+from symflav.physics import loops
+from symflav.core.parsing import parse_expression
+from symflav.core.spec import read_printed
 
 X = loops.X
 GRID = [mp.mpf(10) ** (k / mp.mpf(8)) for k in range(-24, 17) if k]  # 1e-3 .. 1e2 (x = 1 tested apart)
@@ -198,7 +198,7 @@ def test_adopt_makes_a_forked_loops_result_the_cached_one():
     functions so later stages get them from `loop_function` instead of deriving them again."""
     import pickle
 
-    from symflav import loops
+    from symflav.physics import loops
 
     result = loops.derive_loops()
     copy = pickle.loads(pickle.dumps(result))  # what arrives from the child

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import benchmark, numeric
+from symflav.numerics import points as benchmark
+from symflav.numerics import minimizer as numeric
 
 scipy_optimize = pytest.importorskip("scipy.optimize")
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import loops, observables
+from symflav.physics import loops, observables
 
 
 # ------------------------------------------------------------------ two routes on synthetic spectra
@@ -208,7 +208,7 @@ def test_mass_insertion_is_the_first_order_of_the_mass_basis(table2):
     tend to the mass-insertion route with the vacuum diagonal as unperturbed masses, with an
     error linear in s."""
     derivation, ev = table2
-    from symflav import benchmark
+    from symflav.numerics import points as benchmark
 
     names = derivation.model.symbols()
     given, _, _ = benchmark.point_values(derivation.model, "table2", {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symflav.parsing import parse_expression
+from symflav.core.parsing import parse_expression
 
 
 def test_caret_binds_like_a_power():

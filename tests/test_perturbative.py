@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import perturbative as pt
+from symflav.physics import perturbative as pt
 from symflav import pipeline
 
 eps = sp.Symbol("eps", positive=True)
@@ -213,7 +213,7 @@ def test_effective_blocks_handle_near_degeneracy():
 def test_changed_charge_variant_spectrum(variant_path):
     """phi3 of charge 2: the phi3 rephasing stays an exact symmetry (mu' breaks only the a, b
     phases), so one CP-odd state is exactly massless; the expansion is checked symbolically."""
-    from symflav import spec
+    from symflav.core import spec
 
     derivation = pipeline.run(spec.load(str(variant_path)), until="spectrum")
     s = derivation["spectrum"]

@@ -6,7 +6,8 @@ import dataclasses
 
 import sympy as sp
 
-from symflav import invariants, potential, symbols
+from symflav.physics import invariants, potential
+from symflav.core import symbols
 
 
 def _build(model, **conv):

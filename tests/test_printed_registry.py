@@ -9,10 +9,10 @@ import pytest
 import sympy as sp
 
 from conftest import REPO
-from symflav import printed, spec
-from symflav.errors import SpecError
-from symflav.latex_parse import parse_latex, shape_key
-from symflav.parsing import ParseError, parse_expression
+from symflav.core import printed, spec
+from symflav.core.errors import SpecError
+from symflav.core.latex_parse import parse_latex, shape_key
+from symflav.core.parsing import ParseError, parse_expression
 
 LISTED = ["1.4", "1.7", *[f"2.{i}" for i in range(3, 11)], *[f"3.{i}" for i in range(3, 12)], "4.1", "4.5",
           *[f"A.{i}" for i in range(2, 19)]]

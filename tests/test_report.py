@@ -8,7 +8,8 @@ import jinja2
 import pytest
 import sympy as sp
 
-from symflav import outputs, symbols
+from symflav.report import outputs
+from symflav.core import symbols
 from symflav.report import pdf, printer, render
 
 NEED_PDFLATEX = bool(os.environ.get("SYMFLAV_REQUIRE_PDFLATEX"))

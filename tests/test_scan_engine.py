@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from symflav.scan import Axis, ScanPlan, evaluate_chunk, run_local, to_csv
+from symflav.numerics.scan import Axis, ScanPlan, evaluate_chunk, run_local, to_csv
 
 
 def paraboloid(columns):
@@ -59,7 +59,7 @@ def test_csv_round_trip_with_numpy():
 
 def test_dask_local_cluster_equals_local_run():
     pytest.importorskip("dask.distributed")
-    from symflav.scan import run_dask
+    from symflav.numerics.scan import run_dask
 
     plan = ScanPlan((Axis("x", 0.0, 2.0), Axis("y", 1e-2, 1e2, "log")), "random", 20_000, seed=11, chunk_size=3000)
     local = run_local(plan, paraboloid, progress=False)

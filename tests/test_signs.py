@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import dirac, loops
+from symflav.physics import dirac, loops
 
 I = sp.I
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from symflav.spec import builtin_root
+from symflav.core.spec import builtin_root
 
 MODEL = (builtin_root() / "calibbi2020" / "model.toml").read_text(encoding="utf-8")
 PRINTED = (builtin_root() / "calibbi2020" / "printed.toml").read_text(encoding="utf-8")

@@ -34,8 +34,9 @@ def test_json_contract(table2):
 
 def test_observables_in_the_json(table2, model):
     """Delta a_l and c_l on the appendix-A vacuum, both routes, the printed statement beside them;
-    the same numbers as symflav.observables.evaluate (the library call) at the same point."""
-    from symflav import observables, pipeline
+    the same numbers as symflav.physics.observables.evaluate (the library call) at the same point."""
+    from symflav import pipeline
+    from symflav.physics import observables
 
     obs = table2["observables"]
     assert obs["route"] == "vevs_with_mu_eliminated" == obs["details"]["route"]

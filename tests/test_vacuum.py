@@ -7,7 +7,9 @@ import random
 import numpy as np
 import sympy as sp
 
-from symflav import numeric, pipeline, spec
+from symflav import pipeline
+from symflav.numerics import minimizer as numeric
+from symflav.core import spec
 
 
 def _symbols(derivation):

@@ -10,9 +10,15 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from symflav import benchmark, loops, numeric, observables, pipeline, spec, viability
-from symflav.errors import SpecError
-from symflav.scan import ScanPlan, run_local
+from symflav import pipeline
+from symflav.numerics import points as benchmark
+from symflav.physics import loops
+from symflav.numerics import minimizer as numeric
+from symflav.physics import observables
+from symflav.core import spec
+from symflav.numerics import viability
+from symflav.core.errors import SpecError
+from symflav.numerics.scan import ScanPlan, run_local
 
 MODEL = (spec.builtin_root() / "calibbi2020" / "model.toml").read_text(encoding="utf-8")
 PRINTED = (spec.builtin_root() / "calibbi2020" / "printed.toml").read_text(encoding="utf-8")
@@ -103,7 +109,7 @@ def test_r1_loop_functions_from_the_generated_module(evaluator):
 
 def test_mu_squared_and_mass_matrices_match_the_appendix_a_route(model, derivation, evaluator):
     """Generated tadpoles and mass matrices, affine in mu^2, against the symbolic vacuum
-    matrices of the mass_matrices stage (symflav.benchmark.appendix_a_vacuum) at Table 2."""
+    matrices of the mass_matrices stage (symflav.numerics.points.appendix_a_vacuum) at Table 2."""
     names = [n for n, *_ in evaluator.kernel.sampled]
     params, vevs, mu2, residual, M_S, M_P = evaluator.vacuum(_table2_columns(model, names))
     symbols = model.symbols()
@@ -118,7 +124,7 @@ def test_mu_squared_and_mass_matrices_match_the_appendix_a_route(model, derivati
 
 def test_observables_match_the_mass_basis_route_at_table2(model, derivation, evaluator):
     """Delta a_l and c_l of the scan (grouped generated formulas, numpy) against
-    symflav.observables.evaluate (closure by closure, mpmath loop functions) at the appendix-A
+    symflav.physics.observables.evaluate (closure by closure, mpmath loop functions) at the appendix-A
     vacuum of Table 2, with g_l refitted to the lepton masses."""
     names = [n for n, *_ in evaluator.kernel.sampled]
     out = evaluator(_table2_columns(model, names))
@@ -190,7 +196,7 @@ def test_summary_counts_and_the_paper_conditions_emerge(derivation, evaluator):
 
 def test_dask_local_cluster_equals_the_local_run(derivation, evaluator):
     pytest.importorskip("dask.distributed")
-    from symflav.scan import run_dask
+    from symflav.numerics.scan import run_dask
 
     plan, _ = viability.plan_and_evaluator(derivation, 3000, 5, 1000)
     local = run_local(plan, evaluator, progress=False)

@@ -25,8 +25,8 @@ from symflav.codegen.module import (
     render_loop_function,
     render_module,
 )
-from symflav.files import header_fields
-from symflav.model import Model
+from symflav.core.files import header_fields
+from symflav.core.model import Model
 
 #: Loop functions of the ``loops`` stage and the equations that define them.
 LOOP_FUNCTIONS = {
@@ -175,8 +175,8 @@ def formulas_of(observables) -> dict:
 def loop_functions_to_export(loops, formulas=()) -> list[tuple[str, sp.Expr, str]]:
     """(name, closed form, summary) of the loop functions of the module: those of
     :data:`LOOP_FUNCTIONS` the stage derived, then any other member of the families
-    (``_r1``, ``_S``, ...) that a formula calls, derived by :mod:`symflav.loops`."""
-    from symflav import loops as loop_stage
+    (``_r1``, ``_S``, ...) that a formula calls, derived by :mod:`symflav.physics.loops`."""
+    from symflav.physics import loops as loop_stage
 
     out, seen = [], set()
     for name, (label, what) in LOOP_FUNCTIONS.items():

@@ -2,7 +2,7 @@
 
 Symbols print with the names declared in the derivation (``lambdap_13`` as
 ``\\lambda'_{13}``, ``mup_a`` as ``\\mu'_a``, ``lambdat_1a`` as ``\\tilde{\\lambda}_{1a}``,
-``phibar_1`` as ``\\phi_1^\\dagger``) via :func:`symflav.symbols.latex_names`; the
+``phibar_1`` as ``\\phi_1^\\dagger``) via :func:`symflav.core.symbols.latex_names`; the
 registry's functions print as declared (``I_m_x(x)`` as ``I_m^\\times(x_\\phi)``);
 ``log(x)`` prints as ``\\log x``; fractions as ``\\frac``. :func:`lines` and
 :func:`equation` break long sums over several lines for ``aligned``.
@@ -16,8 +16,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
-from symflav import symbols
-from symflav.model import Monomial
+from symflav.core import symbols
+from symflav.core.model import Monomial
 
 
 class PaperPrinter(LatexPrinter):

@@ -18,10 +18,10 @@ from typing import Any
 import jinja2
 import sympy as sp
 
-from symflav import symbols
-from symflav.files import header_fields
-from symflav.parsing import ParseError, parse_expression
-from symflav.pipeline import Derivation
+from symflav.core import symbols
+from symflav.core.files import header_fields
+from symflav.core.parsing import ParseError, parse_expression
+from symflav.core.stages import Derivation
 from symflav.report import printer
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -128,7 +128,7 @@ def _stage_items(derivation: Derivation) -> dict[str, list[str] | None]:
          + [printer.equation(f"m_{{P_{i + 1}}}^2", e) for i, e in enumerate(s.pseudoscalar_masses2)])
     safe("loops", lambda lo: [printer.equation(lo[k].latex + r"(x)", e)
                               for k, e in sorted(lo.closed_forms.items())])
-    from symflav import outputs  # the same rows as the snippets
+    from symflav.report import outputs  # the same rows as the snippets
 
     safe("flavor", lambda f: [item for lhs, rhs, c in outputs.flavor_items(derivation)
                               for item in ([r"\text{" + printer.text(c) + "}"] if c else []) + [printer.equation(lhs, rhs)]])
@@ -180,7 +180,7 @@ def _comparison(derivation: Derivation) -> dict:
     names = {str(s): tex for s, tex in symbols.latex_names().items()}
     labels = [eq for eq, _, _ in report.equations]
     registry_eqs = {}
-    from symflav.printed import load as load_registry
+    from symflav.core.printed import load as load_registry
 
     registry = load_registry(derivation.model)
     if registry:
@@ -285,7 +285,7 @@ def context(derivation: Derivation) -> dict[str, Any]:
 
 def _context(derivation: Derivation) -> dict[str, Any]:
     model = derivation.model
-    from symflav.outputs import operators_body, potential_body
+    from symflav.report.outputs import operators_body, potential_body
 
     return {
         "header": header_fields(model),

@@ -2,7 +2,7 @@
 
 Conventions (from ``model.conventions``; appendix A for calibbi2020): the tadpoles are
 ``T_i = dV/dsigma_i`` at sigma = varphi = 0 (no factor 1/2, eq. A.2), with the field
-expansion of :func:`symflav.potential.expand_real`.
+expansion of :func:`symflav.physics.potential.expand_real`.
 
 Steps, each kept in the result:
 
@@ -22,7 +22,7 @@ Steps, each kept in the result:
 * ``minimum_conditions``: when V restricted to the aligned subspace is a quadratic form in
   the squared vevs, the conditions under which the point with all free vevs nonzero is the
   global minimum *of that subspace* (positive squared vevs, positive-definite form). The
-  full field space is checked numerically (:mod:`symflav.numeric`).
+  full field space is checked numerically (:mod:`symflav.numerics.minimizer`).
 """
 
 from __future__ import annotations
@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
-from symflav.model import Model
-from symflav.potential import RealPotential
+from symflav.core.model import Model
+from symflav.physics.potential import RealPotential
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symflav import pipeline, potential
-from symflav.model import Model
+from symflav.core.stages import Derivation
+from symflav.physics import potential
+from symflav.core.model import Model
 
 KINDS = ("couplings", "tadpole", "mass2", "mixing", "points")
 VACUUM_KINDS = ("mass2", "mixing", "points")
@@ -166,7 +167,7 @@ def _stationary(model: Model, tadpoles, law_table: dict, rho, seed: int = 7) -> 
     return sp.linsolve(equations, *unknowns) != sp.S.EmptySet
 
 
-def law(derivation: pipeline.Derivation, name: str, conventions) -> Law | None:
+def law(derivation: Derivation, name: str, conventions) -> Law | None:
     """The law of variant ``name`` (its Conventions), or None when the potential of the
     variant is not the derivation's with rescaled couplings."""
     model = derivation.model

@@ -32,7 +32,7 @@ from functools import lru_cache
 
 import sympy as sp
 
-from symflav import symbols
+from symflav.core import symbols
 
 I = sp.I
 METRIC = (1, -1, -1, -1)

@@ -28,20 +28,21 @@ from typing import Any
 
 import sympy as sp
 
-from symflav import compare, pipeline
-from symflav import variants as variants_mod
-from symflav.compare import Expansion, Outcome
-from symflav.errors import SpecError
-from symflav.model import Model, Monomial
-from symflav.parsing import ParseError, parse_number, parse_operator
-from symflav.printed import Equation, Part, Registry
-from symflav.printed import load as load_registry
-from symflav import symbols
+from symflav.verify import compare
+from symflav.verify import variants as variants_mod
+from symflav.verify.compare import Expansion, Outcome
+from symflav.core.errors import SpecError
+from symflav.core.stages import Derivation, Rederive
+from symflav.core.model import Model, Monomial
+from symflav.core.parsing import ParseError, parse_number, parse_operator
+from symflav.core.printed import Equation, Part, Registry
+from symflav.core.printed import load as load_registry
+from symflav.core import symbols
 from symflav.report import printer
 
 
-from symflav.providers import Context, NotAvailable, Provider, select as _select  # noqa: F401 (re-exported)
-from symflav import providers as P
+from symflav.verify.providers import Context, NotAvailable, Provider, select as _select  # noqa: F401 (re-exported)
+from symflav.verify import providers as P
 
 
 def _potential_expr(ctx: Context, part: Part):
@@ -49,7 +50,8 @@ def _potential_expr(ctx: Context, part: Part):
 
 
 def _field_expansion(ctx: Context, part: Part):
-    from symflav import potential, symbols
+    from symflav.physics import potential
+    from symflav.core import symbols
 
     pot = ctx.stage("potential")
     vevs = [v for _, v in ctx.model.vacuum.vevs]
@@ -87,7 +89,7 @@ def _numbers(ctx: Context, part: Part):
     raise NotAvailable("a table of numbers: compared in the table's own check")
 
 
-# law: how the object follows a declared convention variant (symflav.providers.Provider)
+# law: how the object follows a declared convention variant (symflav.verify.providers.Provider)
 PROVIDERS: dict[str, Provider] = {p.name: p for p in [
     Provider("potential.expr", "potential", _potential_expr, "rederive", "V(phi, phi^dagger) (eq. 3.3)"),
     Provider("potential.field_expansion", "potential", _field_expansion, "rederive",
@@ -275,12 +277,13 @@ class _Variants:
 
     Objects of cheap stages (``law == "rederive"``) are re-derived from the variant's
     potential (the operator table is convention independent and shared). Every other object
-    follows from the derivation's own by the variant's law (:mod:`symflav.variants`); when no
+    follows from the derivation's own by the variant's law (:mod:`symflav.verify.variants`); when no
     law applies, the variant's stages are re-run (memoized per variant).
     """
 
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, rederive: Rederive | None):
         self.ctx = ctx
+        self.rederive = rederive
         self.laws: dict = {}
         self.light: dict = {}
         self.full: dict = {}
@@ -293,22 +296,24 @@ class _Variants:
             self.laws[name] = variants_mod.law(self.ctx.derivation, name, self.conventions(name))
         return self.laws[name]
 
-    def _light(self, name: str) -> pipeline.Derivation:
+    def _light(self, name: str) -> Derivation:
         if name not in self.light:
-            from symflav import potential
+            from symflav.physics import potential
 
             base = self.ctx.derivation
             model = base.model.with_conventions(self.conventions(name))
             results = {"operators": base["operators"],
                        "potential": potential.build_potential(base["operators"], model.conventions)}
-            self.light[name] = pipeline.Derivation(model, results, ())
+            self.light[name] = Derivation(model, results, ())
         return self.light[name]
 
-    def _full(self, name: str, stage: str) -> pipeline.Derivation:
+    def _full(self, name: str, stage: str) -> Derivation:
         cached = self.full.get(name)
         if cached is None or stage not in cached.results:
+            if self.rederive is None:
+                raise NotAvailable("no re-derivation under the variant's conventions was provided")
             model = self.ctx.model.with_conventions(self.conventions(name))
-            self.full[name] = pipeline.run(model, until=stage)
+            self.full[name] = self.rederive(model, stage)
         return self.full[name]
 
     def derived(self, name: str, provider: Provider, part: Part):
@@ -789,7 +794,7 @@ def _table2_caption(ctx: Context, point: str, printed: dict) -> dict:
     """Delta a_mu, Delta a_e, c_mu, c_e at the Table 2 inputs, flavon mass basis (eqs. A.15-A.17
     rederived) with the exact spectrum of :func:`_table2_spectrum`'s route."""
     import numpy as np
-    from symflav import observables
+    from symflav.physics import observables
 
     values = P.point_values(ctx, point)
     spectrum = P.point_spectrum(ctx, values)
@@ -871,7 +876,7 @@ def _with_errata_names(registry: Registry, raw: dict, path) -> Registry:
     (errata.toml ``[symbols]``: name = {kind, latex}; ``[functions]``: name = {latex})."""
     import dataclasses
 
-    from symflav import symbols
+    from symflav.core import symbols
 
     names, functions = dict(registry.names), dict(registry.function_map)
     for name, spec in raw.get("symbols", {}).items():
@@ -984,8 +989,11 @@ def _replace(r: CheckResult, **changes) -> CheckResult:
 _ORDER = {"disagrees": 0, "convention": 1, "agrees_to_order": 2, "agrees": 3, "not_checked": 4}
 
 
-def run(derivation: pipeline.Derivation, *, sweep: bool = True) -> CheckReport:
-    """Compare every equation of the derivation's printed registry with what was derived."""
+def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None = None) -> CheckReport:
+    """Compare every equation of the derivation's printed registry with what was derived.
+
+    ``rederive(model, until)`` runs the stages again for a model under other conventions (the
+    sweep over declared variants needs it when no law maps the derived objects)."""
     model = derivation.model
     registry = load_registry(model)
     if registry is None:
@@ -994,7 +1002,7 @@ def run(derivation: pipeline.Derivation, *, sweep: bool = True) -> CheckReport:
     _LATEX.clear()
     ctx = Context(derivation, registry)
     expansion = expansion_for(model, registry)
-    variants = _Variants(ctx) if sweep else None
+    variants = _Variants(ctx, rederive) if sweep else None
     results: list[CheckResult] = []
     parts = {}
     for eq in registry.equations:

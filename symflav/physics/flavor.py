@@ -22,11 +22,11 @@ Conventions (stated, not assumed by the paper):
   ``c_ij = d^2 V / dSbar_i dSbar_j`` (holomorphic derivative, fields at their vevs):
   the pair of vevs ``<S_i><S_j>`` is replaced by ``c_ij Lambda(x)/(16 pi^2)`` with
   Lambda = I_m^x (adjacent lines) or its r-insertion family (r vevs between the lines,
-  exact for Dirac mediator Yukawas, see :mod:`symflav.loops`); different unperturbed
+  exact for Dirac mediator Yukawas, see :mod:`symflav.physics.loops`); different unperturbed
   masses give divided differences. Pairs S, S^dagger of one field (no insertion needed)
   renormalize the tree coupling (UV divergent) and are not radiative masses.
 * The anomalous magnetic moment of each closure (photon on the mediator inside the
-  loop, Q_chi = Q_l) follows from the same amplitude (:func:`symflav.loops.amplitude_relation`):
+  loop, Q_chi = Q_l) follows from the same amplitude (:func:`symflav.physics.loops.amplitude_relation`):
   ``Delta a = -(m_l/(8 pi^2 M^2)) m_C c_ij Lambda_da(x)/(<S_i><S_j>)`` with m_l the signed
   total mass of the lepton in the same basis.
 """
@@ -38,9 +38,10 @@ from fractions import Fraction
 
 import sympy as sp
 
-from symflav import loops, symbols
-from symflav.errors import SpecError
-from symflav.model import Model
+from symflav.physics import loops
+from symflav.core import symbols
+from symflav.core.errors import SpecError
+from symflav.core.model import Model
 
 MAX_SEARCH = 10  # largest number of flavon insertions searched for the leading chains
 

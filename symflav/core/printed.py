@@ -2,10 +2,10 @@
 
 :func:`load` reads ``printed.toml`` (see the comment at its top for the layout) into
 frozen :class:`Equation` / :class:`Part` objects. Formulas are parsed with the
-whitelist parser of :mod:`symflav.parsing`; the paper's LaTeX is kept beside each
-part and can be parsed with :mod:`symflav.latex_parse` (:meth:`Registry.parse_latex`)
+whitelist parser of :mod:`symflav.core.parsing`; the paper's LaTeX is kept beside each
+part and can be parsed with :mod:`symflav.core.latex_parse` (:meth:`Registry.parse_latex`)
 to check the transcription. Nothing here produces a derived result: printed
-formulas are only ever compared with derived ones (:mod:`symflav.checks`).
+formulas are only ever compared with derived ones (:mod:`symflav.verify.checks`).
 
 Names a formula may use: the model's parameters (``mu_1``, ``lambda_1ab``, ``v_1``...),
 the registry's ``[symbols]`` (``x_phi``, ``lambdat_1a``, ``phi1_dag``...), ``I`` (the
@@ -21,12 +21,12 @@ from typing import Any
 
 import sympy as sp
 
-from symflav import symbols
-from symflav.errors import SpecError
-from symflav.latex_parse import parse_latex, shape_key
-from symflav.model import Model
-from symflav.parsing import ParseError, parse_expression
-from symflav.spec import read_printed
+from symflav.core import symbols
+from symflav.core.errors import SpecError
+from symflav.core.latex_parse import parse_latex, shape_key
+from symflav.core.model import Model
+from symflav.core.parsing import ParseError, parse_expression
+from symflav.core.spec import read_printed
 
 RELATIONS = ("=", "≃", "~", "≈", "<", ">")
 EQUATION_KEYS = {"object", "section", "description", "relation", "order", "operators", "latex", "notes",

@@ -16,7 +16,7 @@ registry's LaTeX source can be checked against its hand transcription:
 
 Nothing is executed and sympy's own LaTeX parser is not used: tokens are matched
 against a whitelist and the sympy object is built by hand. Anything else raises
-:class:`~symflav.parsing.ParseError` naming the construct.
+:class:`~symflav.core.parsing.ParseError` naming the construct.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
-from symflav.parsing import ParseError
+from symflav.core.parsing import ParseError
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+)|(?P<rowsep>\\\\)|(?P<space>\\[,;:! ])|(?P<cmd>\\[A-Za-z]+)"

@@ -4,8 +4,8 @@ Conventions: eq. (1.3), ``L ⊃ (e m/(8 pi^2)) C_ll' lbar sigma^{mu nu} P_R l' F
 with m the mass of the decaying (heavier) lepton of the pair; QED with
 ``D = d + i Q e A``, Q_l = -1, e > 0; EDM term ``L ⊃ -(i/2) d lbar sigma gamma5 l F``;
 lepton mass ``L ⊃ -m lbar_L l_R + h.c.``. Every relation below is derived from
-:mod:`symflav.dirac` (Feynman rule of the dipole term, Gordon identity, decay rate by
-traces) and :mod:`symflav.flavor` (the radiative loops), not typed in.
+:mod:`symflav.physics.dirac` (Feynman rule of the dipole term, Gordon identity, decay rate by
+traces) and :mod:`symflav.physics.flavor` (the radiative loops), not typed in.
 
 Two numeric routes (:func:`evaluate`):
 
@@ -29,8 +29,9 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from symflav import dirac, flavor, loops, symbols
-from symflav.spec import read_printed
+from symflav.physics import dirac, flavor, loops
+from symflav.core import symbols
+from symflav.core.spec import read_printed
 
 CONVENTIONS = {
     "dipole_operator": "L ⊃ (e m/(8 pi^2)) C_ll' lbar sigma^{mu nu} P_R l' F_{mu nu} + h.c. (eq. 1.3), m of the decaying lepton",
@@ -98,7 +99,7 @@ def _sym(name, latex=None, positive=False):
 
 def dipole_relations(dipole_rule: sp.Expr | None = None):
     """Delta a, d_e and BR(l -> l' gamma) in terms of C (eq. 1.3), from the Dirac algebra
-    (``dipole_rule``: :attr:`symflav.dirac.ChiralityFlip.dipole_rule`, derived here if not given)."""
+    (``dipole_rule``: :attr:`symflav.physics.dirac.ChiralityFlip.dipole_rule`, derived here if not given)."""
     if dipole_rule is None:
         dipole_rule = dirac.chirality_flip().dipole_rule
     m = _sym("m_l", "m_\\ell", positive=True)
@@ -277,7 +278,7 @@ def section2_relations(model, fl: flavor.FlavorSector, delta_a_over_dm: sp.Expr)
     """The model-independent relations of section 2 (eqs. 2.9, 2.10), derived, in x_phi.
 
     * ``ratio_da_mrad``: Delta a_l / m_l^RAD from the same loop (``delta_a_over_dm`` of
-      :func:`symflav.loops.amplitude_relation`), one class of closures: Sigma -> I^x(x_phi).
+      :func:`symflav.physics.loops.amplitude_relation`), one class of closures: Sigma -> I^x(x_phi).
     * ``m_rad_over_m_fn``: m^RAD / m^FN of one chain whose two phi_1 lines are closed by
       eq. (2.2)'s ``lambda (phi_a^dagger phi_1)^2 + h.c.``: the closure response per unit
       c / (v v) is read off the flavor stage, c = d^2V/dphi_1^2 = 2 lambda v_a^2 by sympy.
@@ -646,7 +647,7 @@ def evaluate(derivation, point: str | None = "table2", overrides: Mapping[str, f
     Where: by default the appendix-A vacuum of ``point`` (with ``overrides``): the point's free
     vevs, the alignment and the relations imposed, the mu^2 from the tadpoles -- the route
     ``vevs_with_mu_eliminated`` of ``symflav spectrum`` -- with its exact spectrum
-    (:func:`symflav.benchmark.appendix_a_vacuum`). Or at explicit ``values`` (parameter and vev
+    (:func:`symflav.numerics.points.appendix_a_vacuum`). Or at explicit ``values`` (parameter and vev
     symbol -> number; model defaults fill the rest) with ``spectrum`` = {"scalar_masses",
     "pseudoscalar_masses" (GeV), "U_S", "U_P" (columns = eigenvectors, rows in field order,
     sigma = U_S S)}; ``route`` then names where they come from.
@@ -660,7 +661,7 @@ def evaluate(derivation, point: str | None = "table2", overrides: Mapping[str, f
     results = derivation.results
     fl = results["flavor"]
     if values is None:
-        from symflav import benchmark
+        from symflav.numerics import points as benchmark
 
         given_by_name, _, point = benchmark.point_values(model, point, dict(overrides or {}))
         names = model.symbols()
@@ -831,7 +832,7 @@ def table2_explanation(derivation, point: str = "table2") -> dict | None:
        :func:`evaluate` at the printed values, vevs as printed): the ratios derived/printed of
        m^FN and of the lambda_1ab (enhanced) part of m^RAD.
     """
-    from symflav import printed as printed_registry
+    from symflav.core import printed as printed_registry
 
     model = derivation.model
     registry = printed_registry.load(model)

@@ -1,6 +1,6 @@
 """Frozen description of a flavor model: fields, charges, terms, conventions.
 
-A :class:`Model` is pure data read from a derivation file by :mod:`symflav.spec`.
+A :class:`Model` is pure data read from a derivation file by :mod:`symflav.core.spec`.
 Stages never modify it; a charge change gives a new model (:meth:`Model.with_charges`).
 
 Charges: U(1) charges are exact :class:`fractions.Fraction`; Z_N charges are
@@ -155,7 +155,7 @@ class Monomial:
         """Readable form such as ``phia† phib† phi1^2`` or ``(phi1† phi1) phi3† phi1^3``.
 
         Hermitian pairs are grouped as ``(phi† phi)^k``; the rest is written with the
-        conjugated fields first, as in eq. (3.3). :func:`symflav.parsing.parse_operator`
+        conjugated fields first, as in eq. (3.3). :func:`symflav.core.parsing.parse_operator`
         reads it back.
         """
         names = list(names)

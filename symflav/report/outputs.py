@@ -1,7 +1,7 @@
 """What `symflav derive` writes: JSON and LaTeX per stage, as strings.
 
 :func:`render` is pure (a derivation in, ``{relative path: text}`` out); writing is
-:func:`symflav.files.write_tree`. Output is deterministic: same input, same bytes.
+:func:`symflav.core.files.write_tree`. Output is deterministic: same input, same bytes.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ import importlib
 import json
 from typing import Callable, Mapping
 
-from symflav.files import header_fields
-from symflav.pipeline import Derivation
+from symflav.core.files import header_fields
+from symflav.core.stages import Derivation
 from symflav.report import printer
+
+_DRAWERS = {"figures": "symflav.studies.calibbi2020.figures", "viability": "symflav.numerics.viability"}
 
 
 def dump_json(obj) -> str:
@@ -97,10 +99,10 @@ Drawn = Mapping[str, Callable[[], tuple[dict[str, bytes], float]]]
 
 def _drawn_files(stage: str, data, drawn: Drawn | None) -> dict[str, bytes]:
     """The figure files of a stage's result: from ``drawn[stage]`` when they were started early
-    (:func:`symflav.background.start` of the module's ``figure_files``), else drawn here."""
+    (:func:`symflav.core.background.start` of the module's ``figure_files``), else drawn here."""
     if drawn and stage in drawn:
         return drawn[stage]()[0]
-    module = importlib.import_module(f"symflav.{stage}")  # matplotlib only when figures are drawn
+    module = importlib.import_module(_DRAWERS[stage])  # matplotlib only when figures are drawn
     return module.figure_files(data)
 
 

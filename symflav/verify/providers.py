@@ -1,8 +1,8 @@
 """Derived objects in the printed registry's symbols: what each printed part is compared with.
 
-A part of the printed registry names a *provider* (:data:`symflav.checks.PROVIDERS`): a
+A part of the printed registry names a *provider* (:data:`symflav.verify.checks.PROVIDERS`): a
 function of the derivation that returns the derived object, written in the registry's
-symbols -- ``x -> x_phi``, the loop functions of :mod:`symflav.loops` as the registry's
+symbols -- ``x -> x_phi``, the loop functions of :mod:`symflav.physics.loops` as the registry's
 opaque functions of the same name, eq. (2.2)'s lambda as ``lam``. A provider that cannot
 give its object raises :class:`NotAvailable` with the reason.
 
@@ -28,9 +28,11 @@ from typing import Any, Callable
 
 import sympy as sp
 
-from symflav import flavor, loops, pipeline, symbols
-from symflav.model import Model
-from symflav.printed import Part, Registry
+from symflav.core.stages import Derivation
+from symflav.physics import flavor, loops
+from symflav.core import symbols
+from symflav.core.model import Model
+from symflav.core.printed import Part, Registry
 
 
 class NotAvailable(Exception):
@@ -41,7 +43,7 @@ class NotAvailable(Exception):
 class Context:
     """What a provider sees: the derivation and its registry (plus a per-run memo)."""
 
-    derivation: pipeline.Derivation
+    derivation: Derivation
     registry: Registry
     memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
@@ -82,7 +84,7 @@ class Provider:
 
     ``get(ctx, part)`` returns a sympy expression or matrix in the registry's symbols (or
     raises :class:`NotAvailable`). ``law`` says how the object follows a declared convention
-    variant (:mod:`symflav.variants`): ``"rederive"`` (its stages are re-run, they are cheap),
+    variant (:mod:`symflav.verify.variants`): ``"rederive"`` (its stages are re-run, they are cheap),
     ``"couplings"`` (it depends on the conventions only through the couplings of the
     potential), ``"vacuum"`` (tadpoles, mass matrices and spectrum at the vacuum), or ``None``
     (convention independent).
@@ -112,7 +114,7 @@ def select(sequence, part: Part, ctx: Context):
 
 
 def registry_functions(ctx: Context, expr):
-    """Loop functions of :mod:`symflav.loops` -> the registry's opaque functions of the same
+    """Loop functions of :mod:`symflav.physics.loops` -> the registry's opaque functions of the same
     name (a printed function of that name, with the loop function's LaTeX, if it has none)."""
     if isinstance(expr, sp.MatrixBase):
         return expr.applyfunc(lambda e: registry_functions(ctx, e))
@@ -179,7 +181,7 @@ def generic_chain_mass(ctx: Context):
     """m^FN of a chain with n insertions, two of them the first chain flavon (phi_1) and n - 2
     of size eps = <S>/M (eq. 2.3's counting), in the paper's phase; n symbolic.
 
-    Built with :func:`symflav.flavor.tree_mass` for n = 2, 3, 4 (one factor per insertion,
+    Built with :func:`symflav.physics.flavor.tree_mass` for n = 2, 3, 4 (one factor per insertion,
     checked) and continued in n."""
 
     def build():
@@ -263,7 +265,7 @@ def lepton_mass(ctx: Context, part: Part):
     operators with a flavon outside every chain (the lambda_1ab-enhanced ones), one common
     x_phi; the alignment of the flavons outside the chains (v_b = v_a) imposed, v_3 kept free
     (the printed first forms keep eps_3). Paper's phase."""
-    from symflav import observables
+    from symflav.physics import observables
 
     lepton = _lepton(part)
     fl = ctx.stage("flavor")

@@ -26,7 +26,7 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
-from symflav import loops
+from symflav.physics import loops
 
 HBAR_C_GEV_CM = 1.973269804e-14  # hbar c in GeV cm (CODATA 2018), for d_e in e cm
 
@@ -431,7 +431,7 @@ def derive_figures(model, results, points: int = FIGURE_POINTS, seed: int = FIGU
         return None
     if "ratio_fn_rad" not in results["codegen"].functions:
         return None
-    from symflav import printed as printed_registry
+    from symflav.core import printed as printed_registry
 
     numeric = load_numeric(results["codegen"].source)
     registry = printed_registry.load(model)

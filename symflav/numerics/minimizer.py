@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 from sympy.matrices.normalforms import invariant_factors
 
-from symflav.potential import Potential
+from symflav.physics.potential import Potential
 
 
 # ------------------------------------------------------------------ the compiled potential

@@ -256,7 +256,7 @@ class SectionTwoEvaluator:
 
     def relations(self):
         if self._relations is None:
-            from symflav import figures
+            from symflav.studies.calibbi2020 import figures
 
             self._relations = figures.derived_relations(figures.load_numeric(self.source))
         return self._relations
@@ -272,11 +272,11 @@ class SectionTwoEvaluator:
 
 def paper_scan(name: str, derivation, n_points: int, seed: int, chunk_size: int, grid: bool = False):
     """(plan, evaluator) for the named scans ``figure3-mu``, ``figure3-e``, ``figure4-mu``, ``figure4-e``
-    and ``viability`` (:mod:`symflav.viability`, ranges from the model file)."""
-    from symflav import figures
+    and ``viability`` (:mod:`symflav.numerics.viability`, ranges from the model file)."""
+    from symflav.studies.calibbi2020 import figures
 
     if name == "viability":
-        from symflav import viability
+        from symflav.numerics import viability
 
         return viability.plan_and_evaluator(derivation, n_points, seed, chunk_size, grid)
     kind, _, lepton = name.partition("-")

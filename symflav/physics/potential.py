@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symflav import symbols
-from symflav.invariants import Operator, OperatorTable
-from symflav.model import Conventions, Monomial
+from symflav.core import symbols
+from symflav.physics.invariants import Operator, OperatorTable
+from symflav.core.model import Conventions, Monomial
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symflav.model import Model
-from symflav.potential import RealPotential
-from symflav.vacuum import Tadpoles
+from symflav.core.model import Model
+from symflav.physics.potential import RealPotential
+from symflav.physics.vacuum import Tadpoles
 
 
 @dataclass(frozen=True)

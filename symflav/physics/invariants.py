@@ -21,11 +21,11 @@ from fractions import Fraction
 
 import sympy as sp
 
-from symflav import symbols
-from symflav.errors import SpecError
-from symflav.model import Model, Monomial, Parameter
-from symflav.parsing import ParseError, parse_operator
-from symflav.spec import read_printed
+from symflav.core import symbols
+from symflav.core.errors import SpecError
+from symflav.core.model import Model, Monomial, Parameter
+from symflav.core.parsing import ParseError, parse_operator
+from symflav.core.spec import read_printed
 
 STATUSES = ("named", "generated", "explicit_breaking", "dropped", "forbidden")
 
@@ -92,7 +92,7 @@ class Operator:
 
     ``status`` is one of :data:`STATUSES`. ``coefficient`` is the coupling as written in
     the file (or the generated symbol); conventions (signs, 1/2 factors) are applied
-    by :mod:`symflav.potential`, not here.
+    by :mod:`symflav.physics.potential`, not here.
     """
 
     monomial: Monomial

@@ -1,8 +1,8 @@
-"""Read a derivation file (TOML) into a frozen :class:`~symflav.model.Model`.
+"""Read a derivation file (TOML) into a frozen :class:`~symflav.core.model.Model`.
 
-The file is validated key by key; every problem raises :class:`~symflav.errors.SpecError`
+The file is validated key by key; every problem raises :class:`~symflav.core.errors.SpecError`
 naming the file, the key and the problem. Formulas and operators inside the file
-are parsed by the whitelist parsers of :mod:`symflav.parsing` -- never executed.
+are parsed by the whitelist parsers of :mod:`symflav.core.parsing` -- never executed.
 
 A derivation is named on the command line by a folder (holding ``model.toml``), a
 file, or the name of a built-in derivation (shipped inside the package).
@@ -20,9 +20,9 @@ from typing import Any
 
 import sympy as sp
 
-from symflav import symbols
-from symflav.errors import SpecError
-from symflav.model import (
+from symflav.core import symbols
+from symflav.core.errors import SpecError
+from symflav.core.model import (
     Conventions,
     Drop,
     Fermion,
@@ -40,7 +40,7 @@ from symflav.model import (
     Vacuum,
     Yukawa,
 )
-from symflav.parsing import ParseError, parse_expression, parse_number, parse_operator
+from symflav.core.parsing import ParseError, parse_expression, parse_number, parse_operator
 
 BUILTIN = "calibbi2020"
 MODEL_FILE = "model.toml"
@@ -57,7 +57,7 @@ TOP_KEYS = {
 
 def builtin_root() -> Path:
     """Folder holding the built-in derivations (source checkout or installed package)."""
-    source = Path(__file__).resolve().parent.parent / "derivations"
+    source = Path(__file__).resolve().parents[2] / "derivations"
     if (source / BUILTIN / MODEL_FILE).is_file():
         return source
     return Path(str(resources.files("symflav") / "derivations"))

@@ -1,7 +1,7 @@
 """One-loop functions from their Feynman-parameter integrals.
 
 The chirality-flipping loop of a heavy fermion F (mass M) and a scalar (mass m) is
-derived with explicit Dirac matrices in :mod:`symflav.dirac`; this module turns it
+derived with explicit Dirac matrices in :mod:`symflav.physics.dirac`; this module turns it
 into dimensionless loop functions of ``x = m/M`` and integrates them with sympy:
 
 * ``I_m``   -- self-energy at zero momentum, the finite part of B0(0; M, m) at mu = M
@@ -34,7 +34,8 @@ from functools import lru_cache
 
 import sympy as sp
 
-from symflav import dirac, symbols
+from symflav.physics import dirac
+from symflav.core import symbols
 
 X = symbols.auxiliary("x", "x", positive=True)
 A2 = symbols.auxiliary("x2sq", "x^2", positive=True)  # a = x^2 while integrating

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from symflav import numeric
-from symflav.errors import SpecError
-from symflav.spec import read_printed
+from symflav.numerics import minimizer as numeric
+from symflav.core.errors import SpecError
+from symflav.core.spec import read_printed
 
 ROUTES = ("as_given", "relations_imposed", "vevs_with_mu_eliminated")
 TOL_ALIGNED = 1e-6
@@ -214,7 +214,7 @@ EFFECTIVE_ORDER = 4
 def _effective_at(derivation, values, vev_values, order: int = EFFECTIVE_ORDER) -> dict | None:
     """Quasi-degenerate perturbation theory at the point: effective blocks of M(eps) through
     eps^order (numbers for the couplings, eps formal), each diagonalized exactly (numpy)."""
-    from symflav import perturbative
+    from symflav.physics import perturbative
 
     spectrum = derivation.results.get("spectrum")
     if spectrum is None or not spectrum.substitution:
@@ -627,7 +627,7 @@ def _observables(derivation, point, vacua, findings) -> dict:
     """The ``observables`` object: Delta a_l and c_l on the appendix-A vacuum (the route Table 2
     corresponds to), by the mass-insertion formulas and in the mass basis, the same on the
     other routes' vacua (``by_route``), and the printed statement beside them."""
-    from symflav import observables
+    from symflav.physics import observables
 
     if "flavor" not in derivation.results or not derivation["flavor"].leptons:
         return {"available": False, "reason": "no flavor stage (no [yukawa] table or no fermions)"}

@@ -19,7 +19,7 @@ Per point, vectorized over a chunk with the generated numeric module (no sympy o
   convex quadratic in the squared vevs and lies below the other stationary points). They do
   not cover directions out of the aligned subspace (phases, v_3 != -2 v_1); with positive
   squared masses the point is a local minimum of the full potential, and a subsample is
-  confirmed by the numeric multi-start search of :mod:`symflav.numeric` (agreement reported);
+  confirmed by the numeric multi-start search of :mod:`symflav.numerics.minimizer` (agreement reported);
 * Delta a_mu, Delta a_e in the flavon mass basis (the generated ``m_FN_l``,
   ``m_RAD_l_mass_basis``, ``delta_a_over_m_l_mass_basis`` with the sums DeltaI over the states,
   from the generated loop functions) within ``n_sigma`` of eqs. (1.1), (1.2);
@@ -40,8 +40,8 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from symflav import numeric
-from symflav.errors import SpecError
+from symflav.numerics import minimizer as numeric
+from symflav.core.errors import SpecError
 
 SCAN = "viability"
 CONFIRM_STARTS = 12  # random starts of the numeric confirmation, besides the aligned vacuum
@@ -228,7 +228,7 @@ def build(derivation, spec=None) -> Kernel:
 
 
 def _load(source: str, name: str):
-    from symflav.figures import load_numeric
+    from symflav.studies.calibbi2020.figures import load_numeric
 
     return load_numeric(source, name)
 
@@ -237,7 +237,7 @@ def loop_family(module, base: str, r: int):
     """F_r(x) of the closures from the generated loop functions (x = m/M).
 
     r = 0: I_m, I_da. r = 1 (one vev insertion on the mediator line inside the loop,
-    :mod:`symflav.loops`): J_1 = -d/dM [M I_m(m/M)] = -(I_m - x I_m') and
+    :mod:`symflav.physics.loops`): J_1 = -d/dM [M I_m(m/M)] = -(I_m - x I_m') and
     D_1 = -M^2 d/dM [I_da(m/M)/M] = I_da + x I_da', with x I' = 2 x^2 dI/d(x^2) = 2 x^2 I_x
     (the mass-insertion functions I_m_x, I_da_x of the module)."""
     f, fx = getattr(module, base), getattr(module, base + "_x")
@@ -497,7 +497,7 @@ def summarize(kernel: Kernel, columns) -> dict:
 
 def plan_and_evaluator(derivation, n_points: int, seed: int, chunk_size: int, grid: bool = False):
     """(ScanPlan, evaluator) of the declared viability scan; random points only."""
-    from symflav.scan import Axis, ScanPlan
+    from symflav.numerics.scan import Axis, ScanPlan
 
     if grid:
         raise SpecError("--grid", SCAN, "the viability scan samples random points only")
@@ -512,9 +512,9 @@ def plot(columns, viable, formats=("png", "pdf")) -> dict[str, bytes]:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from symflav.figures import _save
+    from symflav.studies.calibbi2020.figures import _save
 
-    fig = Figure(figsize=(10, 4.2))  # no pyplot, fixed layout (as symflav.figures)
+    fig = Figure(figsize=(10, 4.2))  # no pyplot, fixed layout (as symflav.studies.calibbi2020.figures)
     FigureCanvasAgg(fig)
     axes = [fig.add_axes((x, 0.125, 0.4, 0.78)) for x in (0.07, 0.57)]
     M = np.asarray(columns["M_chi"])
@@ -597,7 +597,7 @@ def derive_viability(model, results) -> ViabilityData | None:
     if not results["tadpoles"].stationary or not results["flavor"].leptons:
         return None
     from symflav.pipeline import Derivation
-    from symflav.scan import run_local
+    from symflav.numerics.scan import run_local
 
     spec = model.scan(SCAN)
     plan, evaluator = plan_and_evaluator(Derivation(model, results, ()), spec.points, spec.seed, spec.points)

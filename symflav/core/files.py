@@ -18,7 +18,7 @@ from typing import Mapping
 import sympy
 
 import symflav
-from symflav.model import Model
+from symflav.core.model import Model
 
 
 def input_hash(model: Model) -> str:
