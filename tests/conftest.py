@@ -1,14 +1,22 @@
-"""Shared fixtures: the built-in model, and a runner for the command line."""
+"""Shared fixtures: the built-in model, and a runner for the command line; the example
+derivations and the independent numeric routes their tests hold them against."""
 
 from __future__ import annotations
 
+import importlib.util
+import itertools
 import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import mpmath
+import numpy as np
 import pytest
+from scipy import optimize
 
+from symflav import pipeline
 from symflav.core import spec
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,3 +79,120 @@ def variant_path(tmp_path_factory):
     (folder / "model.toml").write_text(text, encoding="utf-8")
     (folder / "printed.toml").write_text((source / "printed.toml").read_text(encoding="utf-8"), encoding="utf-8")
     return folder
+
+
+# ------------------------------------------------------------------ example derivations
+# Models written from scratch (derivations/<name>/model.toml), each with its own test file
+# tests/test_example_<name>.py. The helpers below are routes that do not use symflav's stages:
+# a brute-force enumeration of invariant monomials, a finite-difference Hessian, a numeric
+# global minimum search.
+
+EXAMPLES = REPO / "derivations"
+
+
+@pytest.fixture(scope="session")
+def example():
+    """``example(name, until="flavor")``: the stages of ``derivations/NAME`` up to ``until``,
+    run once per session for each pair (tests only read the result)."""
+    runs = {}
+
+    def run(name: str, until: str = "flavor"):
+        if (name, until) not in runs:
+            runs[name, until] = pipeline.run(spec.load(str(EXAMPLES / name)), until=until)
+        return runs[name, until]
+
+    return run
+
+
+def brute_force_invariants(charges, orders, degree, seed=0):
+    """Every monomial prod phi_i^n_i phibar_i^m_i of degree 1..``degree`` left unchanged by the
+    symmetries, found by brute force: each monomial is evaluated at random complex fields
+    before and after random group elements act on them (U(1): phi_i -> exp(i q_i alpha) phi_i for
+    three random alpha; Z_N: the generator, phi_i -> exp(2 pi i z_i / N) phi_i).
+
+    ``charges[i][k]``: charge of scalar i under symmetry k (a number); ``orders[k]``: None for a
+    U(1), N for a Z_N. Returns a set of frozensets {O, O^dagger}, each O as its powers
+    ((n_1, m_1), ..., (n_k, m_k)), so that no convention for which of the pair is written is used.
+    """
+    rng = np.random.default_rng(seed)
+    n = len(charges)
+    z = np.exp(1j * rng.uniform(0, 2 * np.pi, n))  # on the unit circle: every monomial has modulus 1
+    rotated = []
+    for k, order in enumerate(orders):
+        q = np.array([float(c[k]) for c in charges])
+        angles = rng.uniform(0, 2 * np.pi, 3) if order is None else [2 * np.pi / order]
+        rotated.extend(z * np.exp(1j * q * a) for a in angles)
+    exponents = np.array([e for e in itertools.product(range(degree + 1), repeat=2 * n)
+                          if 1 <= sum(e) <= degree])
+
+    def values(fields):  # every monomial at once: prod phi^n phibar^m = exp(sum n log phi + m log phibar)
+        logs = np.concatenate([np.log(fields), np.log(np.conj(fields))])
+        return np.exp(exponents @ logs)
+
+    before = values(z)
+    invariant = np.all([np.abs(values(w) - before) < 1e-9 for w in rotated], axis=0)
+    found = set()
+    for e in exponents[invariant]:
+        powers = tuple(zip(map(int, e[:n]), map(int, e[n:])))
+        found.add(frozenset({powers, tuple((b, a) for a, b in powers)}))
+    return found
+
+
+def finite_difference_hessian(f, x, step="1e-6", digits=40):
+    """d^2 f / dx_i dx_j at ``x`` by central differences in mpmath at ``digits`` digits
+    (``f`` takes a list of mpf; for a polynomial the error is of order step^2 times its fourth
+    derivatives). Returns a float numpy array."""
+    with mpmath.workdps(digits):
+        h = mpmath.mpf(step)
+        x = [mpmath.mpf(float(v)) for v in x]
+        n = len(x)
+
+        def at(*shifts):
+            y = list(x)
+            for i, s in shifts:
+                y[i] += s * h
+            return f(y)
+
+        H = np.zeros((n, n))
+        f0 = f(x)
+        for i in range(n):
+            H[i, i] = float((at((i, 1)) - 2 * f0 + at((i, -1))) / h**2)
+            for j in range(i + 1, n):
+                d = (at((i, 1), (j, 1)) - at((i, 1), (j, -1)) - at((i, -1), (j, 1)) + at((i, -1), (j, -1)))
+                H[i, j] = H[j, i] = float(d / (4 * h**2))
+        return H
+
+
+def numeric_minima(f, dimension, scale, starts=24, seed=1):
+    """Local minima of ``f`` (numpy vector -> float) found by BFGS from ``starts`` random points
+    (normal, with widths scale x {0.3, 1, 3}), in variables divided by ``scale``; sorted by value.
+    Returns a list of (value, x)."""
+    rng = np.random.default_rng(seed)
+    unit = f(np.full(dimension, scale))
+    g = lambda y: f(y * scale) / abs(unit)  # noqa: E731
+    found = []
+    for k in range(starts):
+        y0 = rng.normal(size=dimension) * (0.3, 1.0, 3.0)[k % 3]
+        result = optimize.minimize(g, y0, method="BFGS", jac="3-point", options={"gtol": 1e-9, "maxiter": 10000})
+        found.append((result.fun * abs(unit), result.x * scale))
+    return sorted(found, key=lambda item: item[0])
+
+
+def load_generated(path: Path, name: str):
+    """Import a generated module from its file (compiled from source, as a user would)."""
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def routes():
+    """The independent numeric routes above, for the example tests."""
+    return SimpleNamespace(brute_force_invariants=brute_force_invariants,
+                           finite_difference_hessian=finite_difference_hessian,
+                           numeric_minima=numeric_minima, load_generated=load_generated)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: end-to-end runs of the command line (seconds each)")
