@@ -10,6 +10,7 @@ file, or the name of a built-in derivation (shipped inside the package).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import tomllib
@@ -20,6 +21,7 @@ from typing import Any
 
 import sympy as sp
 
+from symflav.core import constants as builtin_constants
 from symflav.core import symbols
 from symflav.core.errors import SpecError
 from symflav.core.model import (
@@ -185,8 +187,9 @@ def read_model(path: Path) -> Model:
     reader.keys(data, "", TOP_KEYS, {"derivation", "symmetries", "scalars"})
 
     head = reader.table(data["derivation"], "derivation")
-    reader.keys(head, "derivation", {"name", "title", "reference", "degree", "printed"}, {"name"})
+    reader.keys(head, "derivation", {"name", "title", "reference", "degree", "printed", "study"}, {"name"})
     name = reader.name(head["name"], "derivation.name")
+    study = reader.name(head["study"], "derivation.study") if "study" in head else None
     degree = reader.integer(head.get("degree", 4), "derivation.degree", minimum=1)
     if degree > 8:
         reader.fail("derivation.degree", "degrees above 8 are not supported")
@@ -366,7 +369,8 @@ def read_model(path: Path) -> Model:
     names = {p.name: p.symbol for p in parameters}
     yukawa = _read_yukawa(reader, data.get("yukawa"), spectators, fermions, names)
     points = _read_points(reader, data.get("points", {}), names)
-    scans = _read_scans(reader, data.get("scans", {}), parameters, relations, vacuum)
+    constants = tuple(c for n, c in sorted(builtin_constants.load().items()) if n not in names)
+    scans = _read_scans(reader, data.get("scans", {}), parameters, relations, vacuum, fermions, constants)
 
     return Model(
         name=name,
@@ -391,6 +395,8 @@ def read_model(path: Path) -> Model:
         yukawa=yukawa,
         printed_path=printed_path,
         scans=tuple(scans),
+        study=study,
+        constants=constants,
     )
 
 
@@ -469,8 +475,6 @@ def _conventions_from(reader: _Reader, raw: dict, key: str, base: Conventions) -
         if expansion not in Conventions.EXPANSIONS:
             reader.fail(f"{key}.field_expansion", f"{expansion!r} is not one of {', '.join(Conventions.EXPANSIONS)}")
         values["field_expansion"] = expansion
-    import dataclasses
-
     return dataclasses.replace(base, **values)
 
 
@@ -610,10 +614,13 @@ SCAN_KEYS = {"description", "points", "seed", "confirm", "n_sigma", "ranges"}
 RANGE_KEYS = {"low", "high", "scale", "fixed_by"}
 
 
-def _read_scans(reader: _Reader, raw, parameters, relations, vacuum) -> list[ScanSpec]:
+def _read_scans(reader: _Reader, raw, parameters, relations, vacuum, fermions, constants) -> list[ScanSpec]:
     """``[scans.NAME]``: parameter ranges of a declared scan (data, like the points)."""
     raw = reader.table(raw, "scans")
     by_name = {p.name: p for p in parameters}
+    masses = {builtin_constants.lepton_mass(f.lepton) for f in fermions}
+    known_masses = {m for m in masses if (m in by_name and by_name[m].default is not None)
+                    or m in {c.name for c in constants}}
     dependent = {str(sym) for sym, _ in relations}
     aligned = {str(sym) for sym, _ in (vacuum.alignment if vacuum else ())}
     scans = []
@@ -645,8 +652,12 @@ def _read_scans(reader: _Reader, raw, parameters, relations, vacuum) -> list[Sca
             fixed_by = None
             if "fixed_by" in entry:
                 fixed_by = reader.string(entry["fixed_by"], f"{rkey}.fixed_by")
-                if fixed_by not in by_name or by_name[fixed_by].default is None:
-                    reader.fail(f"{rkey}.fixed_by", f"{fixed_by!r} is not a parameter with a default value")
+                if fixed_by not in masses:
+                    reader.fail(f"{rkey}.fixed_by", f"{fixed_by!r} is not the mass of a lepton of [[fermions]] "
+                                f"(one of {', '.join(sorted(masses)) or 'none'})")
+                if fixed_by not in known_masses:
+                    reader.fail(f"{rkey}.fixed_by", f"{fixed_by!r} has no value: declare it in [parameters] "
+                                "with a default (no built-in constant of that name)")
             ranges.append(ScanRange(pname, low, high, scale, fixed_by))
         if not ranges:
             reader.fail(f"{key}.ranges", "no parameter to scan")
