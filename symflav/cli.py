@@ -113,6 +113,8 @@ def cmd_terms(args) -> int:
         print(json.dumps(table.to_json(), indent=1, ensure_ascii=False))
         return 0
     print(format_terms(table))
+    for note in table.model.notes:  # relations and point entries a --charge change left out
+        print(f"note: {note}")
     return 0
 
 
@@ -272,6 +274,7 @@ def cmd_spectrum(args) -> int:
         raise SpecError("--starts", str(args.starts), "must be between 0 and 10000")
     model = spec.load(args.derivation, charges=args.charge)
     study = study_for(model)
+    model = pipeline.bind(model, study)  # the generated couplings, which --set may name
     points.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
     derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
     result = points.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed,

@@ -14,6 +14,7 @@ with the reason; later stages see it as absent and the outputs say so.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from typing import Any, Callable, Mapping
 import sympy as sp
 
 from symflav.codegen import assemble
-from symflav.core import background
+from symflav.core import background, spec
 from symflav.core.model import Model
 from symflav.core.stages import Derivation, Rederive, Stage, StageReport, Unavailable, available
 from symflav.numerics import viability
@@ -207,9 +208,28 @@ def rederive_for(study: Study | None) -> Rederive:
     return functools.partial(rederive, study=study)
 
 
-def bind(model: Model, study: Study | None) -> Model:
-    """The model as the stages see it: with the study's references (or without any)."""
-    return model.with_references(study.references if study else {})
+def bind(model: Model, study: Study | None, degree: int | None = None) -> Model:
+    """The model as the stages see it: with the study's references (or without any), the
+    couplings its operator enumeration generates (so that points and ``--set`` may name them),
+    and -- after a ``--charge`` change -- without the relations and point entries that mention a
+    coupling the new charges forbid (each dropped with a note, never re-imposed).
+    A point that names an unknown parameter is a :class:`~symflav.core.errors.SpecError`."""
+    model = model.with_references(study.references if study else {})
+    table = invariants.operator_table(model, degree)
+    quadratic = sorted({str(s) for op in table.in_potential if op.monomial.degree == 2
+                        for s in sp.sympify(op.coefficient).free_symbols})
+    model = dataclasses.replace(model, generated=table.generated, quadratic=tuple(quadratic))
+    if model.charge_overrides:
+        model = model.without(forbidden_couplings(table), "the charges forbid its operator")
+    spec.check_point_names(model)
+    return model
+
+
+def forbidden_couplings(table) -> set[str]:
+    """Couplings of the file's named terms that the charges forbid and no allowed operator uses."""
+    used = {str(s) for op in table.in_potential for s in sp.sympify(op.coefficient).free_symbols}
+    return {str(s) for op in table.operators if op.status == "forbidden"
+            for s in sp.sympify(op.coefficient).free_symbols} - used
 
 
 def run(
@@ -229,7 +249,7 @@ def run(
     stages run, and stages marked ``independent`` start in a forked process at once (their
     ``adopt`` takes the result in) (:mod:`symflav.core.background`); the results are the same, the
     reported seconds are each stage's own computing time."""
-    model = bind(model, study)
+    model = bind(model, study, degree)
     results: dict[str, Any] = {"_degree": degree}
     reports: dict[str, StageReport] = {}
     stages = ordered_stages(study)

@@ -126,9 +126,13 @@ def test_bad_input_is_one_line_exit_2(cli, args, fragment):
 
 
 def test_changed_charge_runs_and_reports_the_alignment(cli):
+    """phi3 = 2 forbids lambda'_13: the relation for lambda_3 that mentions it is dropped with a
+    note (not re-imposed), so the alignment is no longer stationary for generic parameters."""
     result = cli("spectrum", "--charge", "phi3=2", "--json", "--starts", "4")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     route = data["routes"]["vevs_with_mu_eliminated"]
-    assert route["stationary"] is False and "lambdap_13" in route["note"]
+    assert route["stationary"] is False and "lambdap_13" not in route["note"] and "lambda_3" in route["note"]
+    assert any(n.startswith("relations.lambda_3: dropped") for n in data["notes"])
+    assert data["differs_from_printed_reference"]["charges_changed"][0]["now"] == "2"
     assert data["routes"]["as_given"]["available"]

@@ -245,9 +245,14 @@ class Vacuum:
         return dict(self.vevs)[scalar]
 
 
+SQUARE = "^2"  # a point key "mu_1^2" gives the square of mu_1 directly (GeV^2, any sign)
+
+
 @dataclass(frozen=True)
 class Point:
-    """A named parameter point; ``values`` are exact rationals as written (GeV)."""
+    """A named parameter point; ``values`` are exact rationals as written (GeV), keyed by a
+    parameter's name or, for the coupling of a quadratic operator, by ``NAME^2``: its signed
+    square (GeV^2)."""
 
     name: str
     values: tuple[tuple[str, sp.Rational], ...]
@@ -256,6 +261,15 @@ class Point:
 
     def as_dict(self) -> dict[str, sp.Rational]:
         return dict(self.values)
+
+
+def parameter_value(name: str, value) -> tuple[str, sp.Expr]:
+    """(parameter name, value of that parameter) for a point entry: ``NAME^2 = s`` gives NAME
+    the value sqrt(s) -- imaginary for s < 0, which is what a quadratic coupling entering the
+    potential only as NAME**2 needs (NAME**2 = s exactly)."""
+    if name.endswith(SQUARE):
+        return name[: -len(SQUARE)], sp.sqrt(sp.sympify(value))
+    return name, value
 
 
 @dataclass(frozen=True)
@@ -327,6 +341,9 @@ class Model:
     charges_in_file: tuple[tuple[str, str, Fraction], ...] = ()  # charges the overrides replaced, as in the file
     constants: tuple[Constant, ...] = ()  # built-in constants the file does not override
     references: tuple[tuple[str, str], ...] = ()  # derived object -> where its study's paper prints it
+    generated: tuple[Parameter, ...] = ()  # couplings the operator enumeration named (known once it ran)
+    quadratic: tuple[str, ...] = ()  # couplings entering V as NAME**2 (a point may give NAME^2), idem
+    notes: tuple[str, ...] = ()  # what was left out of the file's data, and why (after --charge)
 
     # ---- look-ups
     @property
@@ -337,10 +354,20 @@ class Model:
         return {s.name: s for s in self.symmetries}[name]
 
     def parameter(self, name: str) -> Parameter:
-        return {p.name: p for p in self.parameters}[name]
+        """A declared parameter, or a coupling the operator enumeration generated."""
+        return {p.name: p for p in self.parameters + self.generated}[name]
 
     def symbols(self) -> dict[str, sp.Symbol]:
-        return {p.name: p.symbol for p in self.parameters}
+        """Name -> symbol of every declared parameter and generated coupling."""
+        return {p.name: p.symbol for p in self.parameters + self.generated}
+
+    def point_symbols(self, name: str) -> dict[sp.Symbol, sp.Expr]:
+        """The values of a named point by symbol (``NAME^2`` entries as NAME = sqrt(value))."""
+        out = {}
+        for key, value in self.point(name).values:
+            pname, v = parameter_value(key, value)
+            out[self.parameter(pname).symbol] = v
+        return out
 
     def scan(self, name: str) -> ScanSpec:
         return {s.name: s for s in self.scans}[name]
@@ -423,6 +450,44 @@ class Model:
             charge_overrides=self.charge_overrides + overrides,
             charges_in_file=tuple((f, s, q) for (f, s), q in before.items()),
         )
+
+    def without(self, forbidden: set[str], why: str) -> "Model":
+        """A copy without the relations and point entries that mention a coupling of
+        ``forbidden`` (e.g. one the charges no longer allow), each with a note saying so."""
+        if not forbidden:
+            return self
+        notes, relations, points = list(self.notes), [], []
+        for lhs, rhs in self.relations:
+            named = sorted({str(s) for s in rhs.free_symbols | {lhs}} & forbidden)
+            if named:
+                notes.append(f"relations.{lhs}: dropped, it mentions {', '.join(named)} ({why})")
+            else:
+                relations.append((lhs, rhs))
+        for point in self.points:
+            kept = []
+            for key, value in point.values:
+                if parameter_value(key, value)[0] in forbidden:
+                    notes.append(f"points.{point.name}.{key}: dropped ({why})")
+                else:
+                    kept.append((key, value))
+            points.append(dataclasses.replace(point, values=tuple(kept)))
+        return dataclasses.replace(self, relations=tuple(relations), points=tuple(points), notes=tuple(notes))
+
+    def banner(self) -> dict | None:
+        """When the derivation differs from its printed reference (a --charge option changed a
+        charge of the file): which charges changed, what was dropped, and what that means for
+        every comparison with the printed reference. None otherwise."""
+        changed = self.changed_charges()
+        if not changed:
+            return None
+        return {
+            "differs_from_printed_reference": True,
+            "charges_changed": [{"field": f, "symmetry": s, "file": str(before), "now": str(after)}
+                                for f, s, before, after in changed],
+            "dropped": list(self.notes),
+            "note": "the charges differ from the derivation file's: comparisons with the printed reference "
+                    "describe a different model than the printed one",
+        }
 
     def with_references(self, references) -> "Model":
         """A copy that shows ``references`` (derived object -> label) beside derived objects."""

@@ -32,6 +32,7 @@ from symflav.core.model import (
     Model,
     Monomial,
     Parameter,
+    SQUARE,
     Point,
     Scalar,
     ScanRange,
@@ -592,6 +593,9 @@ def _read_yukawa(reader: _Reader, raw, spectators, fermions, names) -> Yukawa | 
 
 
 def _read_points(reader: _Reader, raw, names) -> list[Point]:
+    """``[points.NAME]``: values by parameter name; ``"NAME^2" = s`` (a quoted key) gives the signed
+    square of a quadratic coupling. A name the file does not declare may be a coupling the
+    operator enumeration generates: :func:`check_point_names` validates it once those are known."""
     raw = reader.table(raw, "points")
     points = []
     for pname, table in raw.items():
@@ -603,11 +607,30 @@ def _read_points(reader: _Reader, raw, names) -> list[Point]:
             if k in ("source", "note"):
                 reader.string(v, f"{key}.{k}")
                 continue
-            if k not in names:
-                reader.fail(f"{key}.{k}", f"unknown parameter {k!r}")
+            base = k.removesuffix(SQUARE)
+            if not NAME.match(base):
+                reader.fail(f"{key}.{k}", f"{k!r} is not a parameter name (or NAME^2 for a signed square)")
+            if base != k and base in table:
+                reader.fail(f"{key}.{k}", f"give {base} or {k}, not both")
             values.append((k, reader.rational(v, f"{key}.{k}")))
         points.append(Point(pname, tuple(values), table.get("source", ""), table.get("note", "")))
     return points
+
+
+def check_point_names(model: Model) -> None:
+    """Every key of every point names a parameter (declared or generated) or, as ``NAME^2``, a
+    coupling of ``model.quadratic`` (those entering V as NAME**2); else one :class:`SpecError`."""
+    known, quadratic = model.symbols(), set(model.quadratic)
+    for point in model.points:
+        for key, _ in point.values:
+            base = key.removesuffix(SQUARE)
+            where = f"points.{point.name}.{key}"
+            if base not in known:
+                raise SpecError(model.path, where, f"unknown parameter {base!r} (not declared, not generated "
+                                                   "by the operators of the charges)")
+            if base != key and base not in quadratic:
+                raise SpecError(model.path, where, f"{base} is not the coupling of a quadratic operator: "
+                                                   "give its value, not its square")
 
 
 SCAN_KEYS = {"description", "points", "seed", "confirm", "n_sigma", "ranges"}

@@ -25,6 +25,7 @@ import numpy as np
 import sympy as sp
 
 from symflav.core import constants
+from symflav.core.model import parameter_value
 from symflav.physics import flavor, loops
 from symflav.physics.observables import CONVENTIONS, chain_scalars, enhanced_part
 
@@ -83,16 +84,17 @@ class _Numbers:
 
 
 def parameter_values(model, point: str | None = None, overrides: Mapping[str, float] | None = None):
-    """Symbol -> value: defaults of the model, then the named point, then overrides."""
+    """Symbol -> value: defaults of the model, then the named point, then overrides (a key
+    ``NAME^2`` gives NAME**2, see :func:`symflav.core.model.parameter_value`)."""
     values = {}
     for p in model.parameters:
         if p.default is not None:
             values[p.symbol] = p.default
     if point:
-        for name, v in model.point(point).as_dict().items():
-            values[model.parameter(name).symbol] = v
-    for name, v in (overrides or {}).items():
-        values[model.parameter(name).symbol] = sp.nsimplify(v) if isinstance(v, float) else sp.sympify(v)
+        values.update(model.point_symbols(point))
+    for key, v in (overrides or {}).items():
+        name, value = parameter_value(key, sp.nsimplify(v) if isinstance(v, float) else sp.sympify(v))
+        values[model.parameter(name).symbol] = value
     return values
 
 

@@ -30,6 +30,7 @@ import numpy as np
 import sympy as sp
 
 from symflav.core.errors import SpecError
+from symflav.core.model import SQUARE, parameter_value
 from symflav.core.spec import read_printed
 from symflav.core.stages import available
 from symflav.numerics import minimizer as numeric
@@ -46,8 +47,10 @@ TOL_GLOBAL = 1e-9
 
 
 def point_values(model, point: str | None, overrides) -> tuple[dict[str, sp.Rational], str, str]:
-    """Parameter values of a named point (default: the first) with ``--set`` overrides applied."""
-    names = {p.name for p in model.parameters}
+    """Parameter values of a named point (default: the first) with ``--set`` overrides applied,
+    by name as given (``NAME^2`` for a signed square; a generated coupling by its name once the
+    model knows them, :func:`symflav.pipeline.bind`)."""
+    names = set(model.symbols())
     if point is None:
         if not model.points:
             base, source, name = {}, "", "(none)"
@@ -61,14 +64,49 @@ def point_values(model, point: str | None, overrides) -> tuple[dict[str, sp.Rati
         base, source, name = p.as_dict(), p.source, p.name
     values = dict(base)
     for key, value in overrides.items():
-        if key not in names:
+        base_name = key.removesuffix(SQUARE)
+        if base_name not in names:
             raise SpecError("--set", key, f"unknown parameter (parameters: {', '.join(sorted(names))})")
+        if base_name != key and base_name not in model.quadratic:
+            raise SpecError("--set", key, f"{base_name} is not the coupling of a quadratic operator: give its value")
+        for other in (base_name, base_name + SQUARE):  # NAME and NAME^2: the last one given counts
+            values.pop(other, None)
         values[key] = value
     return values, source, name
 
 
+def _no_route_without_values(model, name, routes, missing, missing2) -> None:
+    """When no route can be evaluated because the point lacks values: one line naming them."""
+    if any(r.get("available") for r in routes.values()):
+        return
+    absent = sorted(set(missing) | set(missing2) | set(routes.get(ELIMINATED, {}).get("missing", [])))
+    if absent:
+        raise SpecError(model.path, f"points.{name}" if model.points else None,
+                        f"no value for {', '.join(absent)}: give it in the point or with --set")
+
+
+def given_symbols(model, values_by_name) -> dict:
+    """Symbol -> value of :func:`point_values` (``NAME^2 = s`` as NAME = sqrt(s))."""
+    symbols = model.symbols()
+    return {symbols[k]: v for k, v in (parameter_value(key, value) for key, value in values_by_name.items())}
+
+
 def _num(x) -> float:
     return float(sp.N(x, 20)) if not isinstance(x, (float, int)) else float(x)
+
+
+def _shown(value):
+    """A parameter value for the JSON: a float, or {"square": s} for an imaginary value (a
+    quadratic coupling given by a negative signed square)."""
+    number = complex(sp.N(value, 20))
+    if abs(number.imag) > 1e-12 * max(abs(number), 1.0):
+        return {"square": _json_float((number**2).real)}
+    return _json_float(number.real)
+
+
+def _text(shown) -> str:
+    """:func:`_shown` as text."""
+    return f"sqrt({shown['square']:.6g})" if isinstance(shown, dict) else f"{shown:.6g}"
 
 
 def _json_float(x: float, digits: int = 10):
@@ -87,8 +125,8 @@ def _relations_applied(model, values_by_symbol):
             continue
         value = expr.xreplace(out)
         if sym in values_by_symbol and values_by_symbol[sym] != value:
-            conflicts.append({"parameter": sym.name, "given": _json_float(_num(values_by_symbol[sym])),
-                              "relation": str(expr), "relation_value": _json_float(_num(value))})
+            conflicts.append({"parameter": sym.name, "given": _shown(values_by_symbol[sym]),
+                              "relation": str(expr), "relation_value": _shown(value)})
         out[sym] = value
     return out, conflicts
 
@@ -398,8 +436,7 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     model = derivation.model
     overrides = dict(overrides or {})
     values_by_name, source, name = point_values(model, point, overrides)
-    symbols = {p.name: p.symbol for p in derivation["operators"].parameters}
-    given = {symbols[k]: v for k, v in values_by_name.items()}
+    given = given_symbols(model, values_by_name)
     vev_syms = [v for _, v in model.vacuum.vevs]
     given_vevs = {v: given[v] for v in vev_syms} if all(v in given for v in vev_syms) else None
     potential_symbols = {s for s in derivation["potential"].expr.free_symbols
@@ -412,7 +449,8 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     values1, filled = _fill_missing(model, {k: v for k, v in given.items() if k not in vev_syms})
     missing = sorted(s.name for s in potential_symbols if s not in values1)
     if missing:
-        routes["as_given"] = {"available": False, "reason": "no value for " + ", ".join(missing)}
+        routes["as_given"] = {"available": False, "reason": "no value for " + ", ".join(missing),
+                              "description": "parameters as given; global minimum of the full potential"}
     else:
         route, V1, exact1, vevs1 = _route_search(model, derivation, values1, given_vevs, "as_given", starts, seed)
         route["description"] = "parameters as given; global minimum of the full potential"
@@ -431,7 +469,9 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     values2, conflicts = _relations_applied(model, {k: v for k, v in given.items() if k not in vev_syms})
     missing2 = sorted(s.name for s in potential_symbols if s not in values2)
     if missing2:
-        routes["relations_imposed"] = {"available": False, "reason": "no value for " + ", ".join(missing2)}
+        routes["relations_imposed"] = {"available": False, "reason": "no value for " + ", ".join(missing2),
+                                       "description": "every relation of the derivation imposed on the given "
+                                                      "parameters; global minimum of the full potential"}
     else:
         route, V2, exact2, vevs2 = _route_search(model, derivation, values2, given_vevs, "relations_imposed",
                                                  starts, seed)
@@ -452,12 +492,13 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
                 route["perturbative_note"] = "the global minimum does not have the alignment: formulas do not apply"
         routes["relations_imposed"] = route
         for c in conflicts:
-            findings.append(f"relation {c['parameter']} = {c['relation']} gives {c['relation_value']:.6g}, "
-                            f"the point has {c['given']:.6g}")
+            findings.append(f"relation {c['parameter']} = {c['relation']} gives {_text(c['relation_value'])}, "
+                            f"the point has {_text(c['given'])}")
 
     # ---- route 3: vevs given, mu^2 eliminated by the tadpoles
     routes["vevs_with_mu_eliminated"], vacuum3 = _route_eliminated(model, derivation, given, spectrum, starts, seed,
                                                                     findings)
+    _no_route_without_values(model, name, routes, missing, missing2)
     vacua = {
         "as_given": (values1, vevs1, exact1) if not missing and routes["as_given"].get("available") else None,
         "relations_imposed": (values2, vevs2, exact2) if not missing2 and routes["relations_imposed"].get("available")
@@ -491,10 +532,13 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
         perturbative["note"] = f"not available: {_spectrum_reason(derivation)}"
     if printed:
         _printed_findings(printed, routes, findings)
+    banner = model.banner()
     return {
         "derivation": model.name,
         "point": name,
         "source": source,
+        **({"differs_from_printed_reference": banner} if banner else {}),
+        "notes": list(model.notes),
         "overrides": {k: str(v) for k, v in sorted(overrides.items())},
         "conventions": conventions_json(model),
         "primary_route": primary,
@@ -511,6 +555,14 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
         "printed": printed,
         "findings": findings,
     }
+
+
+class MissingValues(ValueError):
+    """The point gives no value for these parameters (names)."""
+
+    def __init__(self, names):
+        self.names = tuple(names)
+        super().__init__("no value for " + ", ".join(self.names))
 
 
 def _spectrum_reason(derivation) -> str:
@@ -561,6 +613,10 @@ def eliminated_vacuum(derivation, given: dict) -> EliminatedVacuum | None:
     dependent = {sym for sym, _ in model.relations}
     values, _ = _fill_missing(model, {k: v for k, v in values.items() if k not in dependent})
     all_values = {**values, **vevs}
+    needed = masses.M_S2_vacuum.free_symbols | masses.M_P2_vacuum.free_symbols
+    missing = sorted(str(sym) for sym in needed if sym not in all_values)
+    if missing:
+        raise MissingValues(missing)
     M_S = np.array([[_num(x.xreplace(all_values)) for x in row] for row in masses.M_S2_vacuum.tolist()])
     M_P = np.array([[_num(x.xreplace(all_values)) for x in row] for row in masses.M_P2_vacuum.tolist()])
     wS, US = np.linalg.eigh(M_S)
@@ -572,7 +628,10 @@ def eliminated_vacuum(derivation, given: dict) -> EliminatedVacuum | None:
 def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings) -> dict:
     tadpoles = derivation["tadpoles"]
     free = tadpoles.free_vevs
-    vacuum = eliminated_vacuum(derivation, given)
+    try:
+        vacuum = eliminated_vacuum(derivation, given)
+    except MissingValues as exc:
+        return {"available": False, "reason": str(exc), "missing": list(exc.names)}, None
     if vacuum is None:
         return {"available": False, "reason": "the point does not give the free vevs "
                 + ", ".join(str(v) for v in free)}, None
@@ -589,7 +648,7 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
     for mu, value in mu2.items():
         if mu in given:
             findings.append(f"{ELIMINATED} route: {mu}^2 = {_num(value):.6g} GeV^2 from the tadpoles, "
-                            f"the point has {mu}^2 = {_num(given[mu]) ** 2:.6g}")
+                            f"the point has {mu}^2 = {_num(given[mu] ** 2):.6g}")
         if _num(value) < 0:
             findings.append(f"{ELIMINATED} route: {mu}^2 = {_num(value):.6g} < 0 (no real {mu}: "
                             "the quadratic term has the other sign)")
@@ -683,8 +742,7 @@ def observables_at(derivation, point: str | None = None, overrides=None) -> dict
     route of :func:`symflav.numerics.observables.evaluate`, with its exact spectrum."""
     model = derivation.model
     given_by_name, _, name = point_values(model, point, dict(overrides or {}))
-    names = model.symbols()
-    vacuum = eliminated_vacuum(derivation, {names[k]: v for k, v in given_by_name.items()})
+    vacuum = eliminated_vacuum(derivation, given_symbols(model, given_by_name))
     if vacuum is None:
         raise ValueError(f"point {name!r}: no free vevs given, no vacuum with the mu^2 eliminated")
     exact = vacuum.exact
@@ -768,6 +826,11 @@ def format_text(result: dict) -> str:
              + (f" ({result['source']})" if result["source"] else "")]
     if result["overrides"]:
         lines.append("  --set " + ", ".join(f"{k}={v}" for k, v in result["overrides"].items()))
+    banner = result.get("differs_from_printed_reference")
+    if banner:
+        changed = ", ".join(f"{c['field']}.{c['symmetry']} {c['file']} -> {c['now']}" for c in banner["charges_changed"])
+        lines.append(f"  charges changed: {changed}: {banner['note']}")
+    lines.extend(f"  note: {note}" for note in result.get("notes", ()))
     conv = result["conventions"]
     for text in conv["statement"].values():
         lines.append(f"  convention: {text}")
@@ -783,8 +846,8 @@ def format_text(result: dict) -> str:
             lines.append(f"  not available: {route.get('reason')}")
             continue
         for c in route.get("conflicts", []):
-            lines.append(f"  imposed {c['parameter']} = {c['relation']} = {c['relation_value']:.6g} "
-                         f"(point: {c['given']:.6g})")
+            lines.append(f"  imposed {c['parameter']} = {c['relation']} = {_text(c['relation_value'])} "
+                         f"(point: {_text(c['given'])})")
         if route.get("note"):
             lines.append(f"  note: {route['note']}")
         if "mu_squared" in route:
@@ -836,7 +899,9 @@ def format_text(result: dict) -> str:
         elif route.get("perturbative_note"):
             lines.append(f"    perturbative: {route['perturbative_note']}")
         if printed:
-            lines.append(_row(f"printed (Table {printed['table']})", printed["scalar_masses"] + printed["pseudoscalar_masses"]))
+            other = ", other charges" if banner else ""
+            lines.append(_row(f"printed (Table {printed['table']}{other})",
+                              printed["scalar_masses"] + printed["pseudoscalar_masses"]))
     lines.extend(_observables_text(result.get("observables") or {}, printed))
     if result["findings"]:
         lines.append("")

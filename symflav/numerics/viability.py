@@ -675,7 +675,10 @@ def derive_viability(model, results):
     derivation = _Derivation(model, results)
     samples = []
     for spec in model.scans:
-        plan, evaluator = plan_and_evaluator(derivation, spec, spec.points, spec.seed, spec.points)
+        try:
+            plan, evaluator = plan_and_evaluator(derivation, spec, spec.points, spec.seed, spec.points)
+        except SpecError as exc:  # `symflav scan` reports it as an error; the report says it in one line
+            return Unavailable(f"scans.{spec.name}: {exc.problem}")
         result = run_local(plan, evaluator, progress=False)
         mediator = evaluator.kernel.mediator
         keep = (mediator, "viable") + tuple(c for c in result.columns if c.startswith(("m_S", "m_P")))

@@ -333,12 +333,13 @@ def _banner(model) -> dict | None:
     changed = model.changed_charges()
     if not changed:
         return None
-    latex = {**{s.name: s.latex for s in model.symmetries}}
+    latex = {s.name: s.latex for s in model.symmetries}
     fields = model.all_charged()
+    dropped = "".join(f" {printer.text(note)}." for note in model.notes)
     return {"charges": [f"${fields[f].latex}$ under ${latex[s]}$: {printer.text(str(a))} $\\to$ {printer.text(str(b))}"
                         for f, s, a, b in changed],
             "note": "The comparisons with the printed reference below therefore describe a different model than "
-                    "the printed one, and the sections that belong to the printed model only are left out."}
+                    "the printed one, and the sections that belong to the printed model only are left out." + dropped}
 
 
 def _study_sections(derivation: Derivation, sections: Sequence[Section]) -> dict[str, list[str]]:

@@ -206,7 +206,7 @@ class CheckReport:
     equations: tuple[tuple[str, str, str], ...]  # (label, overall status, note)
     errata: tuple[ErratumUse, ...]
     variants: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (label, variants under which it all agrees)
-    banner: dict | None = None  # the derivation differs from its printed reference (see :func:`banner`)
+    banner: dict | None = None  # the derivation differs from its printed reference (Model.banner)
 
     @property
     def unexplained(self) -> tuple[CheckResult, ...]:
@@ -997,7 +997,7 @@ def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None
     model = derivation.model
     registry = load_registry(model)
     if registry is None:
-        return CheckReport(model.name, (), (), (), banner=banner(model))
+        return CheckReport(model.name, (), (), (), banner=model.banner())
     compare.forget()
     _LATEX.clear()
     ctx = Context(derivation, registry, providers={**PROVIDERS, **dict(providers or {})})
@@ -1021,22 +1021,7 @@ def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None
     results, uses = _apply_errata(ctx, results, read_errata(model, registry), expansion, parts)
     labels = [eq.label for eq in registry.equations] + [f"Table {t}" for t in registry.tables]
     return CheckReport(model.name, tuple(results), tuple(_overall(label, results) for label in labels), tuple(uses),
-                       tuple((label, _agreeing_variants(label, results)) for label in labels), banner(model))
-
-
-def banner(model: Model) -> dict | None:
-    """When the derivation differs from its printed reference (a --charge option changed a
-    charge of the file): which charges changed, and what that means for every comparison."""
-    changed = model.changed_charges()
-    if not changed:
-        return None
-    return {
-        "differs_from_printed_reference": True,
-        "charges_changed": [{"field": f, "symmetry": s, "file": str(before), "now": str(after)}
-                            for f, s, before, after in changed],
-        "note": "the charges differ from the derivation file's: the comparisons with the printed reference "
-                "below describe a different model than the printed one",
-    }
+                       tuple((label, _agreeing_variants(label, results)) for label in labels), model.banner())
 
 
 def _agreeing_variants(label: str, results) -> tuple[str, ...]:

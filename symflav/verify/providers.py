@@ -327,6 +327,5 @@ def point_values(ctx: Context, point: str) -> dict:
     """Symbol -> exact value: the model's defaults, then the named point."""
     model = ctx.model
     values = {p.symbol: sp.nsimplify(p.default, rational=True) for p in model.parameters if p.default is not None}
-    for name, value in model.point(point).as_dict().items():
-        values[model.parameter(name).symbol] = value
+    values.update(model.point_symbols(point))
     return values
