@@ -28,6 +28,7 @@ from symflav.codegen.module import (
 )
 from symflav.core.files import header_fields
 from symflav.core.model import Model
+from symflav.core.stages import Unavailable
 from symflav.physics import loops as loop_stage
 
 #: Loop functions of the ``loops`` stage (the study's reference of each is shown beside it).
@@ -64,6 +65,7 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
     rendered: list[Rendered] = []
     stitched = []
     loop_names: dict[str, str] = {}
+    results = {k: v for k, v in results.items() if not isinstance(v, Unavailable)}  # stages that do not apply
 
     sources = [results[name] for name in exports if name in results]
     observables = results.get("observables")

@@ -34,7 +34,7 @@ def figures_section(derivation: Derivation) -> str | None:
                "x_range": f"[{data.to_json()['x_phi_range'][0]}, {data.to_json()['x_phi_range'][1]}]",
                "derived_sign": "+" if sign.get("derived", 1) > 0 else "-",
                "printed_sign": "+" if sign.get("printed", 1) > 0 else "-"}
-    return render.render("figures.tex.j2", TEMPLATES, figures=figures)
+    return render.render("figures.tex.j2", TEMPLATES, figures=figures).lstrip("\n")
 
 
 def paper_form_items(derivation: Derivation) -> list[tuple[str, object, str]]:
@@ -65,8 +65,8 @@ def paper_forms_section(derivation: Derivation) -> str | None:
     items = [printer.equation(lhs, rhs) + f" \\quad \\text{{({printer.text(label)})}}" for lhs, rhs, label in rows]
     return ("\\section{The paper's forms of the lepton masses and $\\Delta a_\\ell$}\n"
             "Aligned vacuum, one common $x_\\phi$, the closures by operators with a flavon outside every chain\n"
-            "(the study's \\texttt{paper} stage; compared with the printed equations in the comparison below).\n"
-            + render.render("snippet_stage.tex.j2", items=items) + "\n")
+            "(the study's \\texttt{paper} stage; compared with the printed equations in the comparison below).\n\n"
+            + render.render("snippet_stage.tex.j2", items=items).strip("\n") + "\n\n")
 
 
 SECTIONS = (
