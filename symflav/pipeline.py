@@ -136,8 +136,9 @@ class Study:
       generated numeric module, before the generic formulas;
     * ``drawers``: stage name -> ``figure_files(result) -> {path: bytes}`` (drawn in the background);
     * ``outputs``: ``(derivation) -> {path: text}``, extra files of ``symflav derive``;
-    * ``spectrum_statement``: ``(derivation, point, evaluated) -> dict | None``, what
-      ``symflav spectrum`` shows beside the observables of a point (the paper's statement).
+    * ``spectrum_statement``: ``(derivation, point, evaluated, values) -> dict | None``, what
+      ``symflav spectrum`` shows beside the observables of a point (the paper's statement):
+      ``{"json": ..., "rows": [(label, {observable key: value})], "findings": [text]}``.
     """
 
     name: str
