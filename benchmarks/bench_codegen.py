@@ -42,6 +42,7 @@ sys.path.insert(0, str(REPO))
 
 from symflav import pipeline
 from symflav.core import spec  # noqa: E402
+from symflav.studies import study_for  # noqa: E402
 from symflav.codegen import assemble, series  # noqa: E402
 from symflav.codegen.module import LoopFunction, render_loop_function, render_module  # noqa: E402
 
@@ -79,7 +80,7 @@ def section(title):
 def bench_derive(model):
     section("1. symflav derive (built-in model)")
     start = time.perf_counter()
-    derivation = pipeline.run(model)
+    derivation = pipeline.run(model, study=study_for(model))
     total = time.perf_counter() - start
     for r in derivation.reports:
         print(f"  {r.name:<16} {r.seconds:7.3f} s  {r.operations:>8} ops  ({r.description})")

@@ -35,8 +35,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 
-    derivation = pipeline.run(spec.load(), until="codegen")
-    plan, evaluator = viability.plan_and_evaluator(derivation, args.points, args.seed, args.chunk)
+    model = spec.load()
+    derivation = pipeline.run(model, until="codegen")
+    plan, evaluator = viability.plan_and_evaluator(derivation, model.scan("viability"), args.points, args.seed,
+                                                   args.chunk)
     print(f"viability scan: {plan.size} points in {plan.n_chunks} chunks of {plan.chunk_size}; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
 

@@ -16,12 +16,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from symflav import pipeline
 from symflav.numerics import points as benchmark
 from symflav.core import spec  # noqa: E402
+from symflav.studies import study_for  # noqa: E402
 
 
 def main() -> None:
     model = spec.load()
     start = time.perf_counter()
-    derivation = pipeline.run(model)
+    derivation = pipeline.run(model, study=study_for(model))
     total = time.perf_counter() - start
     base = next(r.seconds for r in derivation.reports if r.name == "real_potential")
     print(f"pipeline: {total:.2f} s")

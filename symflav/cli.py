@@ -14,13 +14,16 @@ import time
 from pathlib import Path
 
 from symflav import __version__, pipeline
-from symflav.report import outputs
-from symflav.core import spec
+from symflav.codegen import assemble
+from symflav.core import background, spec
 from symflav.core.errors import SpecError
 from symflav.core.files import write_tree
-
-
-_DRAWERS = {"figures": "symflav.studies.calibbi2020.figures", "viability": "symflav.numerics.viability"}
+from symflav.core.parsing import ParseError, parse_number
+from symflav.numerics import points, viability
+from symflav.numerics import scan as scans
+from symflav.report import outputs, pdf
+from symflav.studies import study_for
+from symflav.verify import checks
 
 
 class _Parser(argparse.ArgumentParser):
@@ -75,9 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     spectrum.add_argument("--starts", type=int, default=32, help="random starts of the minimum search (default 32)")
     spectrum.add_argument("--seed", type=int, default=20200316, help="seed of the minimum search")
     spectrum.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
-    scan = sub.add_parser("scan", help="parameter scans with the generated functions (figures 3, 4)")
+    scan = sub.add_parser("scan", help="parameter scans with the generated functions")
     _common(scan, charges=False)
-    scan.add_argument("--scan", required=True, metavar="NAME", help="one of: " + ", ".join(_scan_names()))
+    scan.add_argument("--scan", required=True, metavar="NAME",
+                      help="a [scans.NAME] of the model file, or a scan of its study")
     scan.add_argument("--points", type=int, default=100_000, help="number of points (default 1e5)")
     scan.add_argument("--grid", action="store_true", help="a grid of about POINTS points instead of random points")
     scan.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -104,11 +108,13 @@ def _progress(report: pipeline.StageReport, i: int, n: int):
 def cmd_terms(args) -> int:
     _check_degree(args.degree)
     model = spec.load(args.derivation, charges=args.charge)
-    table = pipeline.run(model, degree=args.degree, until="operators")["operators"]
+    table = pipeline.run(model, study=study_for(model), degree=args.degree, until="operators")["operators"]
     if args.json:
         print(json.dumps(table.to_json(), indent=1, ensure_ascii=False))
         return 0
     print(format_terms(table))
+    for note in table.model.notes:  # relations and point entries a --charge change left out
+        print(f"note: {note}")
     return 0
 
 
@@ -140,48 +146,45 @@ def cmd_derive(args) -> int:
     _check_degree(args.degree)
     if args.backend == "numba":
         try:
-            import numba  # noqa: F401  (only to know that the kernels can run here)
+            import numba  # noqa: F401  (optional dependency: only to know that the kernels can run here)
         except ImportError:
             raise SpecError("--backend", "numba", "numba is not installed (pip install numba); "
                             "the default backend, numpy, needs nothing more") from None
     model = spec.load(args.derivation, charges=args.charge)
+    study = study_for(model)
+    drawers = {**outputs.DRAWERS, **(dict(study.drawers) if study else {})}
     drawing, drawer = {}, []
 
     def draw_early(name, result):  # figure files are drawn in the background while later work runs
-        if args.code_only or name not in ("loops", "figures", "viability"):
+        if args.code_only or name not in ("loops", *drawers):
             return
         if not drawer:  # one drawing process, from when the forked loops stage is done (a core is idle)
-            from symflav.core import background
-
             drawer.append(background.Server(_prepare_drawing))
-        if name != "loops" and result is not None:
-            import importlib
-
-            drawing[name] = drawer[0].submit(importlib.import_module(_DRAWERS[name]).figure_files, result)
+        if name != "loops" and result is not None and not isinstance(result, pipeline.Unavailable):
+            drawing[name] = drawer[0].submit(drawers[name], result)
 
     begin = time.perf_counter()
     until = "codegen" if args.code_only else None
     try:
-        derivation = pipeline.run(model, degree=args.degree, until=until, progress=_progress,
+        derivation = pipeline.run(model, study=study, degree=args.degree, until=until, progress=_progress,
                                   on_result=draw_early, parallel=True)
-        files = outputs.render(derivation, drawing, report=not args.code_only)
+        files = outputs.render(derivation, drawing, report=not args.code_only,
+                               sections=study.report_sections if study else (), drawers=drawers,
+                               extra=study.outputs if study else None)
     finally:
         for server in drawer:
             server.close()
     numba_line = ""
     if args.backend == "numba":  # the same functions as njit kernels, beside the numpy module
-        from symflav.codegen import assemble
-
         start = time.perf_counter()
-        kernels = assemble.numeric_module(model, derivation.results, backend="numba")
+        kernels = assemble.numeric_module(derivation.model, pipeline.available_results(derivation.results),
+                                          backend="numba", exports=study.exports if study else ())
         files["numeric_numba.py"] = kernels.source
         numba_line = (f"  {'numba':<16} {time.perf_counter() - start:7.3f} s  {kernels.operations:>8} ops  "
                       "(numeric_numba.py: the functions as numba.njit kernels)")
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     status, pdf_note = 0, ""
     if "report.tex" in files and not args.no_pdf:
-        from symflav.report import pdf
-
         if pdf.pdflatex() is None:
             pdf_note = "pdflatex not found: report.pdf not written"
         else:
@@ -206,32 +209,23 @@ def cmd_derive(args) -> int:
 
 def _prepare_drawing() -> None:
     """What drawing the figures imports (about a second), done ahead by the drawing process."""
-    import matplotlib.backends.backend_agg  # noqa: F401
-    import matplotlib.figure  # noqa: F401
-    import matplotlib.ticker  # noqa: F401
-
-    from symflav.studies.calibbi2020 import figures
-    from symflav.numerics import viability  # noqa: F401
+    import matplotlib.backends.backend_agg  # noqa: F401  (optional dependency, imported ahead)
+    import matplotlib.figure  # noqa: F401  (optional dependency, imported ahead)
+    import matplotlib.ticker  # noqa: F401  (optional dependency, imported ahead)
 
 
 def cmd_check(args) -> int:
     model = spec.load(args.derivation)
+    study = study_for(model)
     if not model.printed_path:
         raise SpecError(model.path, "derivation.printed", "this derivation has no printed registry to check against")
+    providers = dict(study.providers) if study else {}
     if args.no_sweep:
-        from symflav.verify import checks
-
-        derivation = pipeline.run(model, until="real_potential")
-        derivation = pipeline.Derivation(model, {**derivation.results, "checks": checks.run(derivation, sweep=False)},
-                                         derivation.reports)
+        derivation = pipeline.run(model, study=study, until="real_potential")
+        report = checks.run(derivation, sweep=False, providers=providers)
     else:  # every stage the comparison reads (not the code generator or the figures), then the comparison
-        from symflav.verify import checks
-
-        last = [s.name for s in pipeline.ordered_stages() if not s.final][-1]
-        derivation = pipeline.run(model, until=last)
-        derivation = pipeline.Derivation(model, {**derivation.results, "checks": checks.run(derivation, rederive=pipeline.rederive)},
-                                         derivation.reports)
-    report = derivation["checks"]
+        derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
+        report = checks.run(derivation, rederive=pipeline.rederive_for(study), providers=providers)
     if args.json:
         print(json.dumps(report.to_json(), indent=1, ensure_ascii=False))
     else:
@@ -267,9 +261,6 @@ def format_check(report) -> str:
 
 
 def cmd_spectrum(args) -> int:
-    from symflav.numerics import points as benchmark
-    from symflav.core.parsing import ParseError, parse_number
-
     overrides = {}
     for item in args.set:
         if "=" not in item:
@@ -282,33 +273,43 @@ def cmd_spectrum(args) -> int:
     if not 0 <= args.starts <= 10000:
         raise SpecError("--starts", str(args.starts), "must be between 0 and 10000")
     model = spec.load(args.derivation, charges=args.charge)
-    benchmark.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
-    derivation = pipeline.run(model, until="observables")
-    result = benchmark.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed)
+    study = study_for(model)
+    model = pipeline.bind(model, study)  # the generated couplings, which --set may name
+    points.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
+    derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
+    result = points.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed,
+                             statement=study.spectrum_statement if study else None)
     if args.json:
         print(json.dumps(result, indent=1, ensure_ascii=False))
     else:
-        print(benchmark.format_text(result))
+        print(points.format_text(result))
     return 0
 
 
-def _scan_names():
-    from symflav.numerics.scan import PAPER_SCANS
-
-    return PAPER_SCANS
+def scan_names(model, study) -> list[str]:
+    """The scans of ``symflav scan --scan``: the model file's ``[scans.NAME]``, then its study's."""
+    return [s.name for s in model.scans] + [n for n in (study.scans if study else {}) if n not in
+                                           {s.name for s in model.scans}]
 
 
 def cmd_scan(args) -> int:
-    from symflav.numerics import scan as scans
-
-    if args.scan not in _scan_names():
-        raise SpecError("--scan", args.scan, f"unknown scan (known: {', '.join(_scan_names())})")
     for option, value, low in (("--points", args.points, 1), ("--chunk", args.chunk, 1), ("--workers", args.workers, 1)):
         if value < low:
             raise SpecError(option, str(value), f"must be at least {low}")
     model = spec.load(args.derivation)
-    derivation = pipeline.run(model, until="codegen")
-    plan, evaluator = scans.paper_scan(args.scan, derivation, args.points, args.seed, args.chunk, args.grid)
+    study = study_for(model)
+    known = scan_names(model, study)
+    if args.scan not in known:
+        raise SpecError("--scan", args.scan, f"unknown scan (known: {', '.join(known) or 'none'})")
+    declared = {s.name: s for s in model.scans}
+    if args.scan in declared and args.grid:  # before deriving: a viability scan has random points only
+        raise SpecError("--grid", args.scan, "a viability scan samples random points only")
+    derivation = pipeline.run(model, study=study, until="codegen")
+    if args.scan in declared:
+        plan, evaluator = viability.plan_and_evaluator(derivation, declared[args.scan], args.points, args.seed,
+                                                       args.chunk, args.grid)
+    else:
+        plan, evaluator = study.scans[args.scan](derivation, args.points, args.seed, args.chunk, args.grid)
     if args.dask:
         result = scans.run_dask(plan, evaluator, None if args.dask == "local" else args.dask, args.workers)
     else:

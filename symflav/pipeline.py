@@ -1,27 +1,58 @@
-"""The driver: runs the stages in order and reports time and size per stage.
+"""The driver: runs the stages in order and reports time and size per stage, and the
+:class:`Study` hook through which a paper adds what only it needs.
 
 Each stage is a pure function of earlier results (a mapping name -> result); the
 driver only composes them, so a stage never depends on hidden state or call order.
-Stages are listed in :data:`STAGES`; later work appends to it.
+Order: the generic stages (:data:`STAGES`), the study's own stages, then the final
+stages -- ``codegen`` (exports what the stages before it derived), ``viability``
+(samples the declared scans with it), the study's final stages (figures, say) and
+``checks`` (the comparison with a printed registry, when there is one).
+
+A stage that does not apply to the model returns :class:`~symflav.core.stages.Unavailable`
+with the reason; later stages see it as absent and the outputs say so.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import sympy as sp
 
-from symflav.physics import flavor, hessian, invariants, loops, observables, perturbative, potential, vacuum
 from symflav.codegen import assemble
+from symflav.core import background, spec
 from symflav.core.model import Model
-from symflav.core.stages import Derivation, Stage, StageReport
+from symflav.core.stages import Derivation, Rederive, Stage, StageReport, Unavailable, available
+from symflav.numerics import viability
+from symflav.physics import flavor, hessian, invariants, loops, observables, perturbative, potential, vacuum
+from symflav.report.sections import Section
+from symflav.verify import checks
+from symflav.verify.providers import Provider
 
 
 def _ops(expr) -> int:
     return int(sp.count_ops(expr, visual=False))
+
+
+def _spectrum(model: Model, r):
+    result = perturbative.spectrum(model, r["operators"], r["tadpoles"], r["mass_matrices"])
+    if not result.scalars and not result.pseudoscalars:
+        return Unavailable("; ".join(result.notes) or "no perturbative spectrum")
+    return result
+
+
+def _flavor(model: Model, r):
+    if model.yukawa is None or not model.fermions:
+        return Unavailable("the model declares no fermions or no [yukawa] table: no Froggatt-Nielsen sector")
+    return flavor.derive_flavor(model, r)
+
+
+def _size(measure: Callable[[Any], int]) -> Callable[[Any], int]:
+    return lambda result: 0 if isinstance(result, Unavailable) else measure(result)
 
 
 STAGES: list[Stage] = [
@@ -41,25 +72,25 @@ STAGES: list[Stage] = [
         "real_potential",
         lambda model, r: potential.expand_real(r["potential"], [v for _, v in model.vacuum.vevs]),
         lambda real: _ops(real.expr),
-        "V in real components (eq. A.1)",
+        "V in real components",
     ),
     Stage(
         "tadpoles",
         lambda model, r: vacuum.tadpoles(model, r["real_potential"], r["operators"]),
         lambda t: sum(_ops(e) for e in t.general + t.imposed),
-        "tadpoles, elimination, stationary points (A.2-A.3)",
+        "tadpoles, elimination, stationary points",
     ),
     Stage(
         "mass_matrices",
         lambda model, r: hessian.mass_matrices(model, r["real_potential"], r["tadpoles"]),
         lambda m: _ops(m.M_S2_vacuum) + _ops(m.M_P2_vacuum),
-        "scalar mass matrices (A.4-A.6)",
+        "scalar mass matrices at the vacuum",
     ),
     Stage(
         "spectrum",
-        lambda model, r: perturbative.spectrum(model, r["operators"], r["tadpoles"], r["mass_matrices"]),
-        lambda s: sum(_ops(m) for m in s.scalar_masses2 + s.pseudoscalar_masses2),
-        "perturbative spectrum in epsilon (A.10-A.14)",
+        _spectrum,
+        _size(lambda s: sum(_ops(m) for m in s.scalar_masses2 + s.pseudoscalar_masses2)),
+        "perturbative spectrum in the small parameter",
     ),
     Stage(
         "loops",
@@ -71,82 +102,141 @@ STAGES: list[Stage] = [
     ),
     Stage(
         "flavor",
-        lambda model, r: flavor.derive_flavor(model, r),
-        lambda res: sum(_ops(s.m_FN) + _ops(s.m_RAD) for s in res.leptons),
+        _flavor,
+        _size(lambda res: sum(_ops(s.m_FN) + _ops(s.m_RAD) for s in res.leptons)),
         "FN chains, tree and radiative masses",
     ),
     Stage(
         "observables",
         lambda model, r: observables.derive_observables(model, r),
-        lambda res: sum(_ops(e) for _, _, e in res.relations),
-        "g-2, LFV, EDM, flavon couplings",
-    ),
-    # Final stages run after every other stage, in this order: `codegen` exports
-    # whatever the stages before it derived; `viability` samples the model with it (in the
-    # background when run(parallel=True)); `checks` compares everything with the paper.
-    Stage(
-        "codegen",
-        lambda model, r: assemble.numeric_module(model, r),
-        lambda module: module.operations,
-        "numeric module numeric.py (numpy)",
-        final=True,
-    ),
-    Stage(
-        "figures",
-        lambda model, r: _figures(model, r),
-        lambda data: 0 if data is None else 4,
-        "figures 3 and 4, the paper's numeric claims",
-        final=True,
-    ),
-    Stage(
-        "viability",
-        lambda model, r: _viability(model, r),
-        lambda data: 0 if data is None else data.points,
-        "viability scan of the toy model (sample for the report)",
-        final=True,
-        background=True,
-    ),
-    Stage(
-        "checks",
-        lambda model, r: _checks(model, r),
-        lambda report: len(report.results),
-        "printed vs derived, equation by equation",
-        final=True,
+        _size(lambda res: sum(_ops(e) for _, _, e in res.relations)),
+        "g-2, EDM, l -> l' gamma, flavon couplings",
     ),
 ]
 
 
-def _checks(model: Model, results: Mapping[str, Any]):
-    from symflav.verify import checks  # the compare stage reads every other stage
+def available_results(results: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The results of the stages that ran and apply to the model (no :class:`Unavailable`)."""
+    return MappingProxyType({k: v for k, v in results.items() if not isinstance(v, Unavailable)})
 
-    return checks.run(Derivation(model, MappingProxyType(dict(results)), ()), rederive=rederive)
+
+@dataclass(frozen=True)
+class Study:
+    """What one paper adds on top of the generic toolkit (``symflav.studies``).
+
+    * ``stages``: extra stages; the non-final ones run after the generic stages, the final
+      ones after ``codegen`` and ``viability`` and before ``checks``;
+    * ``providers``: derived objects named by the paper's printed registry (merged with the
+      generic ones of :data:`symflav.verify.checks.PROVIDERS`);
+    * ``scans``: named scans of ``symflav scan --scan NAME``, each a function
+      ``(derivation, points, seed, chunk, grid) -> (ScanPlan, evaluator)``;
+    * ``report_sections``: extra sections of ``report.tex`` (:class:`symflav.report.sections.Section`);
+    * ``references``: derived object -> where the paper prints it (shown beside it, never used);
+    * ``exports``: names of study stages whose ``formulas`` (and ``formula_units``) go into the
+      generated numeric module, before the generic formulas;
+    * ``drawers``: stage name -> ``figure_files(result) -> {path: bytes}`` (drawn in the background);
+    * ``outputs``: ``(derivation) -> {path: text}``, extra files of ``symflav derive``;
+    * ``spectrum_statement``: ``(derivation, point, evaluated, values) -> dict | None``, what
+      ``symflav spectrum`` shows beside the observables of a point (the paper's statement):
+      ``{"json": ..., "rows": [(label, {observable key: value})], "findings": [text]}``.
+    """
+
+    name: str
+    stages: tuple[Stage, ...] = ()
+    providers: Mapping[str, Provider] = field(default_factory=dict)
+    scans: Mapping[str, Callable] = field(default_factory=dict)
+    report_sections: tuple[Section, ...] = ()
+    references: Mapping[str, str] = field(default_factory=dict)
+    exports: tuple[str, ...] = ()
+    drawers: Mapping[str, Callable[[Any], dict[str, bytes]]] = field(default_factory=dict)
+    outputs: Callable[[Derivation], dict[str, str]] | None = None
+    spectrum_statement: Callable[..., dict | None] | None = None
 
 
-def rederive(model: Model, until: str) -> Derivation:
+def _codegen(study: Study | None) -> Stage:
+    exports = study.exports if study else ()
+    return Stage(
+        "codegen",
+        lambda model, r: assemble.numeric_module(model, available_results(r), exports=exports),
+        lambda module: module.operations,
+        "numeric module numeric.py (numpy)",
+        final=True,
+    )
+
+
+VIABILITY = Stage(
+    "viability",
+    lambda model, r: viability.derive_viability(model, available_results(r)),
+    _size(lambda data: sum(d.points for d in data.scans)),
+    "viability scans of the declared ranges (samples for the report)",
+    final=True,
+    background=True,
+)
+
+
+def _checks(study: Study | None) -> Stage:
+    providers = dict(study.providers) if study else {}
+
+    def run(model: Model, results: Mapping[str, Any]):
+        if not model.printed_path:
+            return Unavailable("the derivation has no printed registry to compare with")
+        derivation = Derivation(model, MappingProxyType(dict(results)), ())
+        return checks.run(derivation, rederive=rederive_for(study), providers=providers)
+
+    return Stage("checks", run, _size(lambda report: len(report.results)),
+                 "printed vs derived, equation by equation", final=True)
+
+
+def ordered_stages(study: Study | None = None) -> list[Stage]:
+    """Every stage in the order they run: generic, the study's, then the final ones."""
+    extra = list(study.stages) if study else []
+    return (STAGES + [s for s in extra if not s.final] + [_codegen(study), VIABILITY]
+            + [s for s in extra if s.final] + [_checks(study)])
+
+
+def analysis_stages(study: Study | None = None) -> list[str]:
+    """Names of the stages a comparison reads: every non-final stage."""
+    return [s.name for s in ordered_stages(study) if not s.final]
+
+
+def rederive(model: Model, until: str, study: Study | None = None) -> Derivation:
     """The stages of ``model`` up to ``until`` (what the convention sweep re-runs)."""
-    return run(model, until=until)
+    return run(model, until=until, study=study)
 
 
-def _viability(model: Model, results: Mapping[str, Any]):
-    from symflav.numerics import viability  # matplotlib is only needed when the figure is drawn
-
-    return viability.derive_viability(model, results)
-
-
-def _figures(model: Model, results: Mapping[str, Any]):
-    from symflav.studies.calibbi2020 import figures  # matplotlib is only needed when the figures are drawn
-
-    return figures.derive_figures(model, results)
+def rederive_for(study: Study | None) -> Rederive:
+    """:func:`rederive` with the study bound (the ``Rederive`` of :mod:`symflav.verify.checks`)."""
+    return functools.partial(rederive, study=study)
 
 
-def ordered_stages() -> list[Stage]:
-    """:data:`STAGES` with the final stages last."""
-    return [s for s in STAGES if not s.final] + [s for s in STAGES if s.final]
+def bind(model: Model, study: Study | None, degree: int | None = None) -> Model:
+    """The model as the stages see it: with the study's references (or without any), the
+    couplings its operator enumeration generates (so that points and ``--set`` may name them),
+    and -- after a ``--charge`` change -- without the relations and point entries that mention a
+    coupling the new charges forbid (each dropped with a note, never re-imposed).
+    A point that names an unknown parameter is a :class:`~symflav.core.errors.SpecError`."""
+    model = model.with_references(study.references if study else {})
+    table = invariants.operator_table(model, degree)
+    quadratic = sorted({str(s) for op in table.in_potential if op.monomial.degree == 2
+                        for s in sp.sympify(op.coefficient).free_symbols})
+    model = dataclasses.replace(model, generated=table.generated, quadratic=tuple(quadratic))
+    if model.charge_overrides:
+        model = model.without(forbidden_couplings(table), "the charges forbid its operator")
+    spec.check_point_names(model)
+    return model
+
+
+def forbidden_couplings(table) -> set[str]:
+    """Couplings of the file's named terms that the charges forbid and no allowed operator uses."""
+    used = {str(s) for op in table.in_potential for s in sp.sympify(op.coefficient).free_symbols}
+    return {str(s) for op in table.operators if op.status == "forbidden"
+            for s in sp.sympify(op.coefficient).free_symbols} - used
 
 
 def run(
     model: Model,
     *,
+    study: Study | None = None,
     degree: int | None = None,
     until: str | None = None,
     progress: Callable[[StageReport, int, int], None] | None = None,
@@ -160,11 +250,10 @@ def run(
     stages run, and stages marked ``independent`` start in a forked process at once (their
     ``adopt`` takes the result in) (:mod:`symflav.core.background`); the results are the same, the
     reported seconds are each stage's own computing time."""
-    from symflav.core import background
-
+    model = bind(model, study, degree)
     results: dict[str, Any] = {"_degree": degree}
     reports: dict[str, StageReport] = {}
-    stages = ordered_stages()
+    stages = ordered_stages(study)
     if until is not None:
         names = [s.name for s in stages]
         stages = stages[: names.index(until) + 1]
@@ -176,7 +265,10 @@ def run(
 
     def finish(stage: Stage, result: Any, seconds: float) -> None:
         results[stage.name] = result
-        reports[stage.name] = StageReport(stage.name, seconds, stage.size(result), stage.description)
+        description = stage.description
+        if isinstance(result, Unavailable):
+            description += f" -- {result}"
+        reports[stage.name] = StageReport(stage.name, seconds, stage.size(result), description)
         if progress:
             progress(reports[stage.name], len(reports), len(stages))
         if on_result:
@@ -198,3 +290,8 @@ def run(
     results.pop("_degree")
     ordered = tuple(reports[s.name] for s in stages)
     return Derivation(model, MappingProxyType({s.name: results[s.name] for s in stages}), ordered)
+
+
+__all__ = ["STAGES", "Study", "Derivation", "StageReport", "Unavailable", "available", "available_results",
+           "ordered_stages",
+           "analysis_stages", "rederive", "rederive_for", "bind", "run"]

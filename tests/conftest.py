@@ -28,11 +28,19 @@ def model():
 
 
 @pytest.fixture(scope="session")
-def derivation(model):
-    """The whole pipeline for the built-in model, run once per session (tests only read it)."""
+def study(model):
+    """The built-in model's study (calibbi2020)."""
+    from symflav.studies import study_for
+
+    return study_for(model)
+
+
+@pytest.fixture(scope="session")
+def derivation(model, study):
+    """The whole pipeline for the built-in model and its study, run once per session (tests only read it)."""
     from symflav import pipeline
 
-    return pipeline.run(model)
+    return pipeline.run(model, study=study)
 
 
 @pytest.fixture(scope="session")

@@ -111,7 +111,7 @@ def test_closure_coefficient_from_the_real_potential(model, derivation):
     s = model.symbols()
     expected = s["lambda_1ab"] * s["v_b"] / s["v_a"] + s["lambda_1"] * s["v_1"] ** 2 / s["v_a"] ** 2 \
         + 3 * s["lambdap_13"] * s["v_3"] * s["v_1"] / s["v_a"] ** 2
-    assert sp.expand(d["observables"].effective_lambda - expected) == 0
+    assert sp.expand(d["paper"].effective_lambda - expected) == 0
 
 
 def test_flavon_couplings_are_vev_derivatives_of_the_tree_mass(model, derivation):

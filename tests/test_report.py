@@ -10,7 +10,8 @@ import sympy as sp
 
 from symflav.report import outputs
 from symflav.core import symbols
-from symflav.report import pdf, printer, render
+from symflav.core import printer
+from symflav.report import pdf, render
 
 NEED_PDFLATEX = bool(os.environ.get("SYMFLAV_REQUIRE_PDFLATEX"))
 requires_pdflatex = pytest.mark.skipif(

@@ -33,10 +33,11 @@ def test_json_contract(table2):
 
 
 def test_observables_in_the_json(table2, model):
-    """Delta a_l and c_l on the appendix-A vacuum, both routes, the printed statement beside them;
-    the same numbers as symflav.physics.observables.evaluate (the library call) at the same point."""
+    """Delta a_l and c_l on the vacuum with the given vevs and the mu^2 from the tadpoles, both
+    routes, the printed statement beside them (the study's); the same numbers as
+    symflav.numerics.points.observables_at (the library call) at the same point."""
     from symflav import pipeline
-    from symflav.physics import observables
+    from symflav.numerics import points
 
     obs = table2["observables"]
     assert obs["route"] == "vevs_with_mu_eliminated" == obs["details"]["route"]
@@ -46,7 +47,8 @@ def test_observables_in_the_json(table2, model):
         assert obs[key]["printed"] == value
     assert obs["delta_a_mu"]["mass_basis"] > 0 > obs["delta_a_e"]["mass_basis"]
     details = obs["details"]
-    assert details["sign_rule"]["holds"] is False and "Sign(Delta a_l) = -Sign(m_l^RAD)" in details["sign_rule"]["statement"]
+    sign_rule = obs["printed_statement"]["sign_rule"]
+    assert sign_rule["holds"] is False and "Sign(Delta a_l) = -Sign(m_l^RAD)" in sign_rule["statement"]
     assert details["x"]["mass_insertion"]["phi1"] == pytest.approx((153109.0 ** 0.5) / 1658, rel=1e-4)
     assert len(details["x"]["mass_basis"]["x_scalar"]) == 4
     assert details["mass_basis"]["flavor_violation"]["BR_mu_e_gamma"] == 0.0
@@ -55,7 +57,7 @@ def test_observables_in_the_json(table2, model):
     statement = obs["printed_statement"]["printed_formulas_at_printed_inputs"]
     for key, value in printed.items():
         assert statement[key] == pytest.approx(value, rel=0.12)  # the printed formulas give the caption
-    library = observables.evaluate(pipeline.run(model, until="observables"), "table2")
+    library = points.observables_at(pipeline.run(model, until="observables"), "table2")
     for key in printed:
         for route in ("mass_insertion", "mass_insertion_vacuum", "mass_basis"):
             assert obs[key][route] == pytest.approx(library[route][key], rel=1e-9)
@@ -124,9 +126,13 @@ def test_bad_input_is_one_line_exit_2(cli, args, fragment):
 
 
 def test_changed_charge_runs_and_reports_the_alignment(cli):
+    """phi3 = 2 forbids lambda'_13: the relation for lambda_3 that mentions it is dropped with a
+    note (not re-imposed), so the alignment is no longer stationary for generic parameters."""
     result = cli("spectrum", "--charge", "phi3=2", "--json", "--starts", "4")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     route = data["routes"]["vevs_with_mu_eliminated"]
-    assert route["stationary"] is False and "lambdap_13" in route["note"]
+    assert route["stationary"] is False and "lambdap_13" not in route["note"] and "lambda_3" in route["note"]
+    assert any(n.startswith("relations.lambda_3: dropped") for n in data["notes"])
+    assert data["differs_from_printed_reference"]["charges_changed"][0]["now"] == "2"
     assert data["routes"]["as_given"]["available"]

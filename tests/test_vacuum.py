@@ -123,13 +123,17 @@ def test_minimum_conditions_order_the_stationary_values(derivation):
 
 
 def test_changed_charge_reports_non_stationary_alignment():
-    """phi3 with charge 2 forbids lambda'_13: the lambda_3 relation no longer makes T_1 and T_3 agree."""
+    """phi3 with charge 2 forbids lambda'_13: the lambda_3 relation, which mentions it, is dropped
+    (not re-imposed with a ghost lambda'_13), and T_1 = T_3 at v_3 = -2 v_1 now needs what that
+    relation gave at lambda'_13 = 0: 2 lambda_1 + 3 lambda_13 - 8 lambda_3 = 0."""
     model = spec.load(charges=["phi3=2"])
     t = pipeline.run(model, until="tadpoles")["tadpoles"]
     assert not t.stationary
     assert len(t.conditions) == 3 and len(t.eliminated) == 2
     (constraint,) = t.constraints
-    assert constraint.has(sp.Symbol("lambdap_13", real=True))
+    assert not constraint.has(sp.Symbol("lambdap_13", real=True))
+    s = model.symbols()
+    assert sp.cancel(constraint / (2 * s["lambda_1"] + 3 * s["lambda_13"] - 8 * s["lambda_3"])).free_symbols <= {s["v_1"]}
     assert any("not a stationary point" in n for n in t.notes)
 
 

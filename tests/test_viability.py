@@ -14,7 +14,6 @@ from symflav import pipeline
 from symflav.numerics import points as benchmark
 from symflav.physics import loops
 from symflav.numerics import minimizer as numeric
-from symflav.physics import observables
 from symflav.core import spec
 from symflav.numerics import viability
 from symflav.core.errors import SpecError
@@ -38,7 +37,7 @@ def derivation(model):
 
 @pytest.fixture(scope="module")
 def evaluator(derivation):
-    return viability.ViabilityEvaluator(viability.build(derivation))
+    return viability.ViabilityEvaluator(viability.build(derivation, derivation.model.scan("viability")))
 
 
 def _table2_columns(model, names):
@@ -66,7 +65,9 @@ def test_ranges_are_read_from_the_model_file(model):
     ("lambda_1 = { low = 0, high = 8 }", "v_3 = { low = 0, high = 8 }", "fixed by the vacuum alignment"),
     ("lambda_1 = { low = 0, high = 8 }", "lambda_1 = { low = 0, high = 8, step = 1 }", "unknown key"),
     ('g_mu = { low = 0.1, high = 3, fixed_by = "m_mu" }', 'g_mu = { low = 0.1, high = 3, fixed_by = "m_tau" }',
-     "not a parameter with a default value"),
+     "is not the mass of a lepton of [[fermions]] (one of m_e, m_mu)"),
+    ('g_mu = { low = 0.1, high = 3, fixed_by = "m_mu" }', 'g_mu = { low = 0.1, high = 3, fixed_by = "v_H" }',
+     "is not the mass of a lepton"),
 ])
 def test_bad_ranges_fail_with_one_line(tmp_path, old, new, message):
     assert old in MODEL
@@ -80,7 +81,7 @@ def test_every_free_parameter_needs_a_range(tmp_path, derivation):
     path = _write(tmp_path, MODEL.replace("lambda_13 = { low = -2, high = 8 }\n", "", 1))
     model = spec.read_model(path)
     with pytest.raises(SpecError, match="no range for lambda_13"):
-        viability.build(pipeline.Derivation(model, derivation.results, ()))
+        viability.build(pipeline.Derivation(model, derivation.results, ()), model.scan("viability"))
 
 
 # ------------------------------------------------------------------ pieces vs independent routes
@@ -107,14 +108,14 @@ def test_r1_loop_functions_from_the_generated_module(evaluator):
             assert value == pytest.approx(exact, rel=1e-11, abs=1e-14)
 
 
-def test_mu_squared_and_mass_matrices_match_the_appendix_a_route(model, derivation, evaluator):
+def test_mu_squared_and_mass_matrices_match_the_eliminated_route(model, derivation, evaluator):
     """Generated tadpoles and mass matrices, affine in mu^2, against the symbolic vacuum
-    matrices of the mass_matrices stage (symflav.numerics.points.appendix_a_vacuum) at Table 2."""
+    matrices of the mass_matrices stage (symflav.numerics.points.eliminated_vacuum) at the point table2."""
     names = [n for n, *_ in evaluator.kernel.sampled]
     params, vevs, mu2, residual, M_S, M_P = evaluator.vacuum(_table2_columns(model, names))
     symbols = model.symbols()
     given, _, _ = benchmark.point_values(model, "table2", {})
-    vacuum = benchmark.appendix_a_vacuum(derivation, {symbols[k]: v for k, v in given.items()})
+    vacuum = benchmark.eliminated_vacuum(derivation, {symbols[k]: v for k, v in given.items()})
     expected = {str(mu): float(v) for mu, v in vacuum.mu_squared.items()}
     assert mu2[0] == pytest.approx([expected[mu] for mu in evaluator.kernel.eliminated], rel=1e-12)
     assert residual[0] < 1e-12
@@ -124,12 +125,12 @@ def test_mu_squared_and_mass_matrices_match_the_appendix_a_route(model, derivati
 
 def test_observables_match_the_mass_basis_route_at_table2(model, derivation, evaluator):
     """Delta a_l and c_l of the scan (grouped generated formulas, numpy) against
-    symflav.physics.observables.evaluate (closure by closure, mpmath loop functions) at the appendix-A
-    vacuum of Table 2, with g_l refitted to the lepton masses."""
+    symflav.numerics.observables.evaluate (closure by closure, mpmath loop functions) on the vacuum
+    of the point table2 (vevs given, mu^2 from the tadpoles), with g_l refitted to the lepton masses."""
     names = [n for n, *_ in evaluator.kernel.sampled]
     out = evaluator(_table2_columns(model, names))
     d = pipeline.run(model, until="observables")
-    fixed = observables.evaluate(d, "table2")["mass_basis"]["lepton_masses_fixed"]
+    fixed = benchmark.observables_at(d, "table2")["mass_basis"]["lepton_masses_fixed"]
     for lepton in ("mu", "e"):
         assert out[f"delta_a_{lepton}"][0] == pytest.approx(fixed[lepton]["delta_a"], rel=1e-9)
         assert out[f"c_{lepton}"][0] == pytest.approx(fixed[lepton]["c"], rel=1e-9)
@@ -144,8 +145,8 @@ def test_masses_and_the_numeric_verdict_against_independent_searches(model, deri
     """Masses of the scan against the numeric Hessian of the compiled potential; the numeric
     global-minimum verdict against scipy (BFGS, many starts) at points it accepts and rejects."""
     scipy_optimize = pytest.importorskip("scipy.optimize")
-    plan = ScanPlan(tuple(viability.plan_and_evaluator(derivation, 1, 0, 1)[0].axes), "random", 4000, seed=3,
-                    chunk_size=4000)
+    plan = ScanPlan(tuple(viability.plan_and_evaluator(derivation, model.scan("viability"), 1, 0, 1)[0].axes),
+                    "random", 4000, seed=3, chunk_size=4000)
     columns = plan.chunk(0)
     out = evaluator(columns)
     params, vevs, *_ = evaluator.vacuum(columns)
@@ -158,7 +159,7 @@ def test_masses_and_the_numeric_verdict_against_independent_searches(model, deri
         sub = {k: np.asarray(v)[[i]] for k, v in params.items()}
         c = np.asarray(kernel.potential_coefficients(sub)).reshape(len(evaluator.kernel.exponents), -1)[:, 0]
         V = numeric.PolynomialPotential.from_polynomial(evaluator.kernel.exponents, c, 4)
-        H = 0.5 * V.hessian(V.point(vevs[i].astype(complex)))  # eq. A.4: M^2 = (1/2) d^2V
+        H = 0.5 * V.hessian(V.point(vevs[i].astype(complex)))  # M^2 = (1/2) d^2V (the model's convention)
         assert np.allclose(np.sqrt(np.linalg.eigvalsh(H[:4, :4])), [out[f"m_S{j}"][i] for j in range(1, 5)], rtol=1e-7)
         here = V.value(V.point(vevs[i].astype(complex)))
         rng = np.random.default_rng(i)
@@ -173,14 +174,16 @@ def test_no_mu_e_gamma_chain(derivation):
     """The FN chains give no mu -> e transition (Z2): C_emu = C_mue = 0, BR = 0."""
     fl = derivation["flavor"]
     assert fl.flavor_changing and all(k == 0 and n >= 4 for *_, n, k in fl.flavor_changing)
-    assert viability.build(derivation).lepton_flavor_violation is False
+    pairs = viability.build(derivation, derivation.model.scan("viability")).pairs
+    assert [(h, l, hl, lh, bound) for h, l, hl, lh, bound, _, _ in pairs] == [("mu", "e", False, False, "BR_mu_e_gamma_max")]
+    assert pairs[0][-1].startswith("no chain mu_R -> e_L or e_R -> mu_L")
 
 
 # ------------------------------------------------------------------ scans: local, Dask, command line
 
 
 def test_summary_counts_and_the_paper_conditions_emerge(derivation, evaluator):
-    plan, _ = viability.plan_and_evaluator(derivation, 6000, 11, 3000)
+    plan, _ = viability.plan_and_evaluator(derivation, derivation.model.scan("viability"), 6000, 11, 3000)
     result = run_local(plan, evaluator, progress=False)
     s = evaluator.summary(result.columns)
     viable = result.columns["viable"]
@@ -189,16 +192,16 @@ def test_summary_counts_and_the_paper_conditions_emerge(derivation, evaluator):
     assert s["viable"]["error"] == pytest.approx(np.sqrt(p * (1 - p) / 6000))
     assert s["numeric_confirmation"]["sample"] == 2 * evaluator.kernel.confirm
     positive = result.columns["positive_masses"]
-    # m_P1^2 ~ -2 v_a^2 lambda_1ab and m_P2^2 ~ v_1^2 lambda'_13 / 2 (eqs. A.10, A.11): both signs forced
+    # m_P1^2 ~ -2 v_a^2 lambda_1ab and m_P2^2 ~ v_1^2 lambda'_13 / 2 (the perturbative spectrum): both signs forced
     assert np.all(result.columns["lambda_1ab"][positive] < 0) and np.all(result.columns["lambdap_13"][positive] > 0)
-    assert np.all(result.columns["anomalies_2sigma"][viable]) and np.all(result.columns["numeric_global"][viable])
+    assert np.all(result.columns["anomalies_within_n_sigma"][viable]) and np.all(result.columns["numeric_global"][viable])
 
 
 def test_dask_local_cluster_equals_the_local_run(derivation, evaluator):
     pytest.importorskip("dask.distributed")
     from symflav.numerics.scan import run_dask
 
-    plan, _ = viability.plan_and_evaluator(derivation, 3000, 5, 1000)
+    plan, _ = viability.plan_and_evaluator(derivation, derivation.model.scan("viability"), 3000, 5, 1000)
     local = run_local(plan, evaluator, progress=False)
     remote = run_dask(plan, evaluator, workers=2, progress=False)
     assert remote.n == local.n == 3000
@@ -228,4 +231,4 @@ def test_report_and_figure_are_generated():
     assert data["scan"] == "viability" and data["viable"]["of"] == data["points"]
     assert (folder / "figures" / "viability.png").read_bytes()[:4] == b"\x89PNG"
     tex = (folder / "report.tex").read_text()
-    assert "\\section{Viability scan of the toy model}" in tex and "figures/viability.pdf" in tex
+    assert "\\section{Viability scan \\texttt{viability}}" in tex and "figures/viability.pdf" in tex

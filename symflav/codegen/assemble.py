@@ -1,10 +1,11 @@
-"""The derivation -> ``generated/<name>/numeric.py`` (DESIGN.md contract).
+"""The derivation -> ``generated/<name>/numeric.py`` (README contract).
 
 :func:`numeric_module` exports what the derivation has: ``FIELDS``, ``PARAMETERS``,
 ``UNITS``, ``POINTS`` and ``potential`` always; ``tadpoles`` and ``mass_matrices``
 from the stages of the same names; perturbative masses from ``spectrum``; the loop
-functions from ``loops``; observables from ``observables`` -- each only when that
-stage is in the results. It is the ``codegen`` stage of the pipeline.
+functions from ``loops``; observables from ``observables`` and the formulas of the stages a
+study exports (``exports``) -- each only when that stage is in the results. It is the
+``codegen`` stage of the pipeline.
 """
 
 from __future__ import annotations
@@ -27,13 +28,15 @@ from symflav.codegen.module import (
 )
 from symflav.core.files import header_fields
 from symflav.core.model import Model
+from symflav.core.stages import Unavailable
+from symflav.physics import loops as loop_stage
 
-#: Loop functions of the ``loops`` stage and the equations that define them.
+#: Loop functions of the ``loops`` stage (the study's reference of each is shown beside it).
 LOOP_FUNCTIONS = {
-    "I_m": ("A.18", "radiative-mass loop function I_m(x)"),
-    "I_m_x": ("2.5", "radiative-mass loop function I_m^x(x) (chirally enhanced diagram)"),
-    "I_da": ("A.18", "g-2 loop function I_Delta a(x)"),
-    "I_da_x": ("2.7", "g-2 loop function I_Delta a^x(x) (chirally enhanced diagram)"),
+    "I_m": "radiative-mass loop function I_m(x)",
+    "I_m_x": "radiative-mass loop function I_m^x(x) (chirally enhanced diagram)",
+    "I_da": "g-2 loop function I_Delta a(x)",
+    "I_da_x": "g-2 loop function I_Delta a^x(x) (chirally enhanced diagram)",
 }
 
 UNIT_NAMES = {"mass": "GeV", "vev": "GeV", "coupling": "dimensionless"}
@@ -54,18 +57,25 @@ def build_numeric_module(derivation, backend: str = "numpy") -> str:
     return numeric_module(derivation.model, derivation.results, backend).source
 
 
-def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "numpy") -> NumericModule:
-    """Every function the results allow, rendered into one module."""
+def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "numpy",
+                   exports: tuple[str, ...] = ()) -> NumericModule:
+    """Every function the results allow, rendered into one module (``exports``: names of further
+    stages whose ``formulas`` are exported, before those of ``observables``)."""
     conv = model.conventions
     rendered: list[Rendered] = []
     stitched = []
     loop_names: dict[str, str] = {}
+    results = {k: v for k, v in results.items() if not isinstance(v, Unavailable)}  # stages that do not apply
 
+    sources = [results[name] for name in exports if name in results]
     observables = results.get("observables")
-    formulas = formulas_of(observables) if observables is not None else {}
+    if observables is not None:
+        sources.append(observables)
+    formulas = {name: expr for source in sources for name, expr in formulas_of(source).items()}
+    units = dict(sorted({name: unit for source in sources for name, unit in _declared_units(source).items()}.items()))
     loops = results.get("loops")
     if loops is not None:
-        for name, closed_form, summary in loop_functions_to_export(loops, formulas.values()):
+        for name, closed_form, summary in loop_functions_to_export(loops, formulas.values(), model):
             st = series.stitch(closed_form, loops.x)
             stitched.append((name, st))
             loop_names[name] = name
@@ -84,20 +94,19 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
         functions.append(combined_vacuum_function(tadpole_fn, matrix_fn))
     if "spectrum" in results:
         functions.append(perturbative_function(model, results["spectrum"]))
-    if observables is not None:
-        functions += observable_functions(model, observables)
+    functions += observable_functions(model, formulas, units)
 
     known = [p.name for p in model.parameters]
     extra = sorted({str(s) for f in functions for a in f.parameters for s in a.symbols} - set(known))
     for f in functions:
         rendered.append(render_function(f, loop_names, backend))
 
-    units = {p.name: UNIT_NAMES[p.kind] for p in model.parameters}
-    units.update({name: unit for name, (unit, _) in _declared_units(observables).items() if name in extra})
+    units_of = {p.name: UNIT_NAMES[p.kind] for p in model.parameters}
+    units_of.update({name: unit for name, (unit, _) in units.items() if name in extra})
     constants = [
         ("FIELDS", repr(model.scalar_names), "Complex scalars of the potential, in the order of every vector argument."),
         ("PARAMETERS", _tuple_literal(known + extra), "Names of the parameters (keyword arguments)."),
-        ("UNITS", _dict_literal(units), "Unit of each parameter whose unit is declared (model parameters and "
+        ("UNITS", _dict_literal(units_of), "Unit of each parameter whose unit is declared (model parameters and "
                                         "the symbols of the observables' formulas)."),
         ("POINTS", _points_literal(model), "Named parameter points of the derivation (GeV), as written in it."),
     ]
@@ -172,16 +181,15 @@ def formulas_of(observables) -> dict:
     return dict(formulas) if isinstance(formulas, Mapping) else {}
 
 
-def loop_functions_to_export(loops, formulas=()) -> list[tuple[str, sp.Expr, str]]:
+def loop_functions_to_export(loops, formulas=(), model: Model | None = None) -> list[tuple[str, sp.Expr, str]]:
     """(name, closed form, summary) of the loop functions of the module: those of
     :data:`LOOP_FUNCTIONS` the stage derived, then any other member of the families
     (``_r1``, ``_S``, ...) that a formula calls, derived by :mod:`symflav.physics.loops`."""
-    from symflav.physics import loops as loop_stage
-
     out, seen = [], set()
-    for name, (label, what) in LOOP_FUNCTIONS.items():
+    for name, what in LOOP_FUNCTIONS.items():
         if name in loops.closed_forms:
-            out.append((name, loops.closed_forms[name], f"The {what}, eq. ({label}), as derived."))
+            cite = model.cite(f"loop.{name}", ", eq. ({})") if model is not None else ""
+            out.append((name, loops.closed_forms[name], f"The {what}{cite}, as derived."))
             seen.add(name)
     called = sorted({type(f).__name__ for e in formulas for f in sp.sympify(e).atoms(sp.Function)})
     for name in called:
@@ -234,7 +242,8 @@ def tadpole_function(model: Model, vacuum) -> Function:
     n = len(vevs)
     return Function(
         name="tadpoles",
-        summary="The tadpoles dV/dsigma_i at sigma = varphi = 0 (GeV^3), eq. (A.2) normalization.",
+        summary="The tadpoles dV/dsigma_i at sigma = varphi = 0 (GeV^3)"
+                + model.cite("tadpoles", ", eq. ({}) normalization") + ".",
         arguments=(Argument("vevs", vevs, "Vacuum expectation values v_i (GeV), in the order FIELDS.",
                             vector=True),),
         parameters=_parameter_args(model, params),
@@ -306,12 +315,12 @@ def perturbative_function(model: Model, spectrum) -> Function:
     )
 
 
-def observable_functions(model: Model, observables) -> list[Function]:
-    """One function per named formula of the ``observables`` stage (``.formulas``);
-    parameters documented from ``.formula_units`` where the stage declares them."""
-    declared = _declared_units(observables)
+def observable_functions(model: Model, formulas: Mapping[str, sp.Expr],
+                         declared: Mapping[str, tuple[str, str]]) -> list[Function]:
+    """One function per named formula (the ``formulas`` of ``observables`` and of the exported
+    stages); parameters documented from ``declared`` (their ``formula_units``)."""
     functions = []
-    for name, expr in formulas_of(observables).items():
+    for name, expr in formulas.items():
         expr = sp.sympify(expr)
         if not isinstance(expr, sp.Expr):
             continue

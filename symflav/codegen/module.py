@@ -505,10 +505,13 @@ def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
         outputs.append((expr, _assign(tgt, expr, printer, is_complex)))
     lines += constants
     input_names = ", ".join(names[s] for s in inputs)
-    lines.append("    for start in range(0, size, CHUNK_SIZE):")
-    lines.append("        stop = min(start + CHUNK_SIZE, size)")
-    lines.append(f"        ({input_names},) = _chunk(flat, start, stop)")
-    lines += _schedule(block.assignments, outputs, printer, names)
+    body = _schedule(block.assignments, outputs, printer, names)
+    if inputs or body:  # constant results (no input, e.g. a lepton without closures) need no loop
+        lines.append("    for start in range(0, size, CHUNK_SIZE):")
+        lines.append("        stop = min(start + CHUNK_SIZE, size)")
+        if inputs:
+            lines.append(f"        ({input_names},) = _chunk(flat, start, stop)")
+        lines += body or ["        pass"]
     lines.append(f"    return _finish(results, out, {len(fn.results) == 1})")
     return "\n".join(lines) + "\n"
 

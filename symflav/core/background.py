@@ -9,14 +9,13 @@ once (slow imports, say, while a core is idle) and then runs the jobs sent to it
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from typing import Any, Callable
 
 
 def start(fn: Callable[..., Any], *args) -> Callable[[], tuple[Any, float]]:
     """Start ``fn(*args)``; the returned function gives ``(value, seconds spent computing it)``."""
-    import multiprocessing
-
     def here() -> tuple[Any, float]:
         begin = time.perf_counter()
         value = fn(*args)
@@ -67,8 +66,6 @@ class Server:
     """
 
     def __init__(self, prepare: Callable[[], Any]):
-        import multiprocessing
-
         self._connection = None
         self._answers: dict[int, Any] = {}  # answers not yet taken by their wait()
         self._arrived: set[int] = set()

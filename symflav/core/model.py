@@ -18,6 +18,8 @@ from typing import Iterable
 
 import sympy as sp
 
+from symflav.core.constants import Constant
+
 Powers = tuple[tuple[int, int], ...]
 
 
@@ -155,7 +157,7 @@ class Monomial:
         """Readable form such as ``phia† phib† phi1^2`` or ``(phi1† phi1) phi3† phi1^3``.
 
         Hermitian pairs are grouped as ``(phi† phi)^k``; the rest is written with the
-        conjugated fields first, as in eq. (3.3). :func:`symflav.core.parsing.parse_operator`
+        conjugated fields first. :func:`symflav.core.parsing.parse_operator`
         reads it back.
         """
         names = list(names)
@@ -190,11 +192,11 @@ class Drop:
 
 @dataclass(frozen=True)
 class Conventions:
-    """Switchable conventions (DESIGN.md section 3).
+    """Switchable conventions (docs/architecture.md, "Conventions").
 
     * ``quadratic_sign``: V contains ``quadratic_sign * mu^2 * O`` for degree-2 operators.
     * ``nonhermitian_factor``: V contains ``factor * (c O + h.c.)`` for non-hermitian O.
-    * ``field_expansion``: "unnormalized" (eq. A.1, phi = v + sigma + i varphi) or
+    * ``field_expansion``: "unnormalized" (phi = v + sigma + i varphi) or
       "canonical" (phi = (v + sigma + i varphi)/sqrt 2).
     * ``mass_matrix_factor``: (M^2)_ij = factor * d^2 V / d sigma_i d sigma_j.
     """
@@ -217,7 +219,7 @@ class Conventions:
     def describe(self) -> dict:
         """Human-readable statement of each convention."""
         expansion = {
-            "unnormalized": "phi_i = v_i + sigma_i + i varphi_i (eq. A.1)",
+            "unnormalized": "phi_i = v_i + sigma_i + i varphi_i",
             "canonical": "phi_i = (v_i + sigma_i + i varphi_i)/sqrt(2)",
         }[self.field_expansion]
         sign = "+" if self.quadratic_sign > 0 else "-"
@@ -243,9 +245,14 @@ class Vacuum:
         return dict(self.vevs)[scalar]
 
 
+SQUARE = "^2"  # a point key "mu_1^2" gives the square of mu_1 directly (GeV^2, any sign)
+
+
 @dataclass(frozen=True)
 class Point:
-    """A named parameter point; ``values`` are exact rationals as written (GeV)."""
+    """A named parameter point; ``values`` are exact rationals as written (GeV), keyed by a
+    parameter's name or, for the coupling of a quadratic operator, by ``NAME^2``: its signed
+    square (GeV^2)."""
 
     name: str
     values: tuple[tuple[str, sp.Rational], ...]
@@ -254,6 +261,15 @@ class Point:
 
     def as_dict(self) -> dict[str, sp.Rational]:
         return dict(self.values)
+
+
+def parameter_value(name: str, value) -> tuple[str, sp.Expr]:
+    """(parameter name, value of that parameter) for a point entry: ``NAME^2 = s`` gives NAME
+    the value sqrt(s) -- imaginary for s < 0, which is what a quadratic coupling entering the
+    potential only as NAME**2 needs (NAME**2 = s exactly)."""
+    if name.endswith(SQUARE):
+        return name[: -len(SQUARE)], sp.sqrt(sp.sympify(value))
+    return name, value
 
 
 @dataclass(frozen=True)
@@ -321,6 +337,13 @@ class Model:
     printed_path: str | None = None
     charge_overrides: tuple[tuple[str, str, Fraction], ...] = ()
     scans: tuple[ScanSpec, ...] = ()
+    study: str | None = None  # [derivation] study: the name of a built-in study (symflav.studies)
+    charges_in_file: tuple[tuple[str, str, Fraction], ...] = ()  # charges the overrides replaced, as in the file
+    constants: tuple[Constant, ...] = ()  # built-in constants the file does not override
+    references: tuple[tuple[str, str], ...] = ()  # derived object -> where its study's paper prints it
+    generated: tuple[Parameter, ...] = ()  # couplings the operator enumeration named (known once it ran)
+    quadratic: tuple[str, ...] = ()  # couplings entering V as NAME**2 (a point may give NAME^2), idem
+    notes: tuple[str, ...] = ()  # what was left out of the file's data, and why (after --charge)
 
     # ---- look-ups
     @property
@@ -331,16 +354,66 @@ class Model:
         return {s.name: s for s in self.symmetries}[name]
 
     def parameter(self, name: str) -> Parameter:
-        return {p.name: p for p in self.parameters}[name]
+        """A declared parameter, or a coupling the operator enumeration generated."""
+        return {p.name: p for p in self.parameters + self.generated}[name]
 
     def symbols(self) -> dict[str, sp.Symbol]:
-        return {p.name: p.symbol for p in self.parameters}
+        """Name -> symbol of every declared parameter and generated coupling."""
+        return {p.name: p.symbol for p in self.parameters + self.generated}
+
+    def point_symbols(self, name: str) -> dict[sp.Symbol, sp.Expr]:
+        """The values of a named point by symbol (``NAME^2`` entries as NAME = sqrt(value))."""
+        out = {}
+        for key, value in self.point(name).values:
+            pname, v = parameter_value(key, value)
+            out[self.parameter(pname).symbol] = v
+        return out
 
     def scan(self, name: str) -> ScanSpec:
         return {s.name: s for s in self.scans}[name]
 
     def point(self, name: str) -> Point:
         return {p.name: p for p in self.points}[name]
+
+    @property
+    def leptons(self) -> tuple[str, ...]:
+        """The lepton flavors of [[fermions]], in the order of the file."""
+        return tuple(dict.fromkeys(f.lepton for f in self.fermions))
+
+    def constant(self, name: str) -> sp.Rational | None:
+        """A physical constant: the default of the model's parameter of that name (an
+        override), else the built-in value (:mod:`symflav.core.constants`), else None."""
+        declared = {p.name: p for p in self.parameters}
+        if name in declared:
+            return declared[name].default
+        return {c.name: c.value for c in self.constants}.get(name)
+
+    def constant_info(self, name: str) -> tuple[str, str] | None:
+        """(unit, description) of a constant: the model's parameter, else the built-in one."""
+        declared = {p.name: p for p in self.parameters}
+        if name in declared:
+            p = declared[name]
+            return p.unit_name, p.note or f"{p.kind} {name}"
+        c = {c.name: c for c in self.constants}.get(name)
+        return (c.unit, c.description) if c else None
+
+    def reference_for(self, key: str) -> str | None:
+        """Where the study's paper prints the derived object ``key`` (e.g. an equation label),
+        or None; generic code only shows it."""
+        return dict(self.references).get(key)
+
+    def cite(self, key: str, template: str = " (eq. {})") -> str:
+        """``template`` filled with :meth:`reference_for` of ``key``, or "" without one."""
+        label = self.reference_for(key)
+        return template.format(label) if label else ""
+
+    def changed_charges(self) -> tuple[tuple[str, str, Fraction, Fraction], ...]:
+        """(field, symmetry, charge in the file, charge now) for every charge a --charge
+        option changed (an override that repeats the file's charge is no change)."""
+        before = {(f, s): q for f, s, q in self.charges_in_file}
+        now = {(f, s): q for f, s, q in self.charge_overrides}
+        return tuple((f, s, before[(f, s)], q) for (f, s), q in now.items()
+                     if (f, s) in before and before[(f, s)] != q)
 
     def all_charged(self) -> dict[str, Charged]:
         everything: dict[str, Charged] = {}
@@ -359,6 +432,10 @@ class Model:
         if not overrides:
             return self
         table: dict[tuple[str, str], Fraction] = {(f, s): q for f, s, q in overrides}
+        everything = self.all_charged()
+        before = {(f, s): q for f, s, q in self.charges_in_file}
+        for f, s, _ in overrides:
+            before.setdefault((f, s), everything[f].charge(s))
 
         def recharge(item):
             charges = tuple((s, table.get((item.name, s), q)) for s, q in item.charges)
@@ -371,7 +448,50 @@ class Model:
             fermions=tuple(recharge(s) for s in self.fermions),
             mediators=tuple(recharge(s) for s in self.mediators),
             charge_overrides=self.charge_overrides + overrides,
+            charges_in_file=tuple((f, s, q) for (f, s), q in before.items()),
         )
+
+    def without(self, forbidden: set[str], why: str) -> "Model":
+        """A copy without the relations and point entries that mention a coupling of
+        ``forbidden`` (e.g. one the charges no longer allow), each with a note saying so."""
+        if not forbidden:
+            return self
+        notes, relations, points = list(self.notes), [], []
+        for lhs, rhs in self.relations:
+            named = sorted({str(s) for s in rhs.free_symbols | {lhs}} & forbidden)
+            if named:
+                notes.append(f"relations.{lhs}: dropped, it mentions {', '.join(named)} ({why})")
+            else:
+                relations.append((lhs, rhs))
+        for point in self.points:
+            kept = []
+            for key, value in point.values:
+                if parameter_value(key, value)[0] in forbidden:
+                    notes.append(f"points.{point.name}.{key}: dropped ({why})")
+                else:
+                    kept.append((key, value))
+            points.append(dataclasses.replace(point, values=tuple(kept)))
+        return dataclasses.replace(self, relations=tuple(relations), points=tuple(points), notes=tuple(notes))
+
+    def banner(self) -> dict | None:
+        """When the derivation differs from its printed reference (a --charge option changed a
+        charge of the file): which charges changed, what was dropped, and what that means for
+        every comparison with the printed reference. None otherwise."""
+        changed = self.changed_charges()
+        if not changed:
+            return None
+        return {
+            "differs_from_printed_reference": True,
+            "charges_changed": [{"field": f, "symmetry": s, "file": str(before), "now": str(after)}
+                                for f, s, before, after in changed],
+            "dropped": list(self.notes),
+            "note": "the charges differ from the derivation file's: comparisons with the printed reference "
+                    "describe a different model than the printed one",
+        }
+
+    def with_references(self, references) -> "Model":
+        """A copy that shows ``references`` (derived object -> label) beside derived objects."""
+        return dataclasses.replace(self, references=tuple(sorted(dict(references).items())))
 
     def with_conventions(self, conventions: Conventions) -> "Model":
         return dataclasses.replace(self, conventions=conventions)

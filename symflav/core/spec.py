@@ -10,6 +10,7 @@ file, or the name of a built-in derivation (shipped inside the package).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import tomllib
@@ -20,6 +21,7 @@ from typing import Any
 
 import sympy as sp
 
+from symflav.core import constants as builtin_constants
 from symflav.core import symbols
 from symflav.core.errors import SpecError
 from symflav.core.model import (
@@ -30,6 +32,7 @@ from symflav.core.model import (
     Model,
     Monomial,
     Parameter,
+    SQUARE,
     Point,
     Scalar,
     ScanRange,
@@ -185,8 +188,9 @@ def read_model(path: Path) -> Model:
     reader.keys(data, "", TOP_KEYS, {"derivation", "symmetries", "scalars"})
 
     head = reader.table(data["derivation"], "derivation")
-    reader.keys(head, "derivation", {"name", "title", "reference", "degree", "printed"}, {"name"})
+    reader.keys(head, "derivation", {"name", "title", "reference", "degree", "printed", "study"}, {"name"})
     name = reader.name(head["name"], "derivation.name")
+    study = reader.name(head["study"], "derivation.study") if "study" in head else None
     degree = reader.integer(head.get("degree", 4), "derivation.degree", minimum=1)
     if degree > 8:
         reader.fail("derivation.degree", "degrees above 8 are not supported")
@@ -366,7 +370,8 @@ def read_model(path: Path) -> Model:
     names = {p.name: p.symbol for p in parameters}
     yukawa = _read_yukawa(reader, data.get("yukawa"), spectators, fermions, names)
     points = _read_points(reader, data.get("points", {}), names)
-    scans = _read_scans(reader, data.get("scans", {}), parameters, relations, vacuum)
+    constants = tuple(c for n, c in sorted(builtin_constants.load().items()) if n not in names)
+    scans = _read_scans(reader, data.get("scans", {}), parameters, relations, vacuum, fermions, constants)
 
     return Model(
         name=name,
@@ -391,6 +396,8 @@ def read_model(path: Path) -> Model:
         yukawa=yukawa,
         printed_path=printed_path,
         scans=tuple(scans),
+        study=study,
+        constants=constants,
     )
 
 
@@ -469,8 +476,6 @@ def _conventions_from(reader: _Reader, raw: dict, key: str, base: Conventions) -
         if expansion not in Conventions.EXPANSIONS:
             reader.fail(f"{key}.field_expansion", f"{expansion!r} is not one of {', '.join(Conventions.EXPANSIONS)}")
         values["field_expansion"] = expansion
-    import dataclasses
-
     return dataclasses.replace(base, **values)
 
 
@@ -588,6 +593,9 @@ def _read_yukawa(reader: _Reader, raw, spectators, fermions, names) -> Yukawa | 
 
 
 def _read_points(reader: _Reader, raw, names) -> list[Point]:
+    """``[points.NAME]``: values by parameter name; ``"NAME^2" = s`` (a quoted key) gives the signed
+    square of a quadratic coupling. A name the file does not declare may be a coupling the
+    operator enumeration generates: :func:`check_point_names` validates it once those are known."""
     raw = reader.table(raw, "points")
     points = []
     for pname, table in raw.items():
@@ -599,21 +607,43 @@ def _read_points(reader: _Reader, raw, names) -> list[Point]:
             if k in ("source", "note"):
                 reader.string(v, f"{key}.{k}")
                 continue
-            if k not in names:
-                reader.fail(f"{key}.{k}", f"unknown parameter {k!r}")
+            base = k.removesuffix(SQUARE)
+            if not NAME.match(base):
+                reader.fail(f"{key}.{k}", f"{k!r} is not a parameter name (or NAME^2 for a signed square)")
+            if base != k and base in table:
+                reader.fail(f"{key}.{k}", f"give {base} or {k}, not both")
             values.append((k, reader.rational(v, f"{key}.{k}")))
         points.append(Point(pname, tuple(values), table.get("source", ""), table.get("note", "")))
     return points
+
+
+def check_point_names(model: Model) -> None:
+    """Every key of every point names a parameter (declared or generated) or, as ``NAME^2``, a
+    coupling of ``model.quadratic`` (those entering V as NAME**2); else one :class:`SpecError`."""
+    known, quadratic = model.symbols(), set(model.quadratic)
+    for point in model.points:
+        for key, _ in point.values:
+            base = key.removesuffix(SQUARE)
+            where = f"points.{point.name}.{key}"
+            if base not in known:
+                raise SpecError(model.path, where, f"unknown parameter {base!r} (not declared, not generated "
+                                                   "by the operators of the charges)")
+            if base != key and base not in quadratic:
+                raise SpecError(model.path, where, f"{base} is not the coupling of a quadratic operator: "
+                                                   "give its value, not its square")
 
 
 SCAN_KEYS = {"description", "points", "seed", "confirm", "n_sigma", "ranges"}
 RANGE_KEYS = {"low", "high", "scale", "fixed_by"}
 
 
-def _read_scans(reader: _Reader, raw, parameters, relations, vacuum) -> list[ScanSpec]:
+def _read_scans(reader: _Reader, raw, parameters, relations, vacuum, fermions, constants) -> list[ScanSpec]:
     """``[scans.NAME]``: parameter ranges of a declared scan (data, like the points)."""
     raw = reader.table(raw, "scans")
     by_name = {p.name: p for p in parameters}
+    masses = {builtin_constants.lepton_mass(f.lepton) for f in fermions}
+    known_masses = {m for m in masses if (m in by_name and by_name[m].default is not None)
+                    or m in {c.name for c in constants}}
     dependent = {str(sym) for sym, _ in relations}
     aligned = {str(sym) for sym, _ in (vacuum.alignment if vacuum else ())}
     scans = []
@@ -645,8 +675,12 @@ def _read_scans(reader: _Reader, raw, parameters, relations, vacuum) -> list[Sca
             fixed_by = None
             if "fixed_by" in entry:
                 fixed_by = reader.string(entry["fixed_by"], f"{rkey}.fixed_by")
-                if fixed_by not in by_name or by_name[fixed_by].default is None:
-                    reader.fail(f"{rkey}.fixed_by", f"{fixed_by!r} is not a parameter with a default value")
+                if fixed_by not in masses:
+                    reader.fail(f"{rkey}.fixed_by", f"{fixed_by!r} is not the mass of a lepton of [[fermions]] "
+                                f"(one of {', '.join(sorted(masses)) or 'none'})")
+                if fixed_by not in known_masses:
+                    reader.fail(f"{rkey}.fixed_by", f"{fixed_by!r} has no value: declare it in [parameters] "
+                                "with a default (no built-in constant of that name)")
             ranges.append(ScanRange(pname, low, high, scale, fixed_by))
         if not ranges:
             reader.fail(f"{key}.ranges", "no parameter to scan")

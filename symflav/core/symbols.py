@@ -3,9 +3,9 @@
 All sympy symbols of a derivation are created here, so that the same name always
 gives the same symbol with the same assumptions:
 
-* parameters of kind ``mass`` (GeV, e.g. ``mu_1``, ``M_chi``) are positive;
+* parameters of kind ``mass`` (GeV, e.g. ``mu_1``, a mediator mass) are positive;
 * couplings (``lambda_1ab``, ``g_mu``) and vevs (``v_3`` may be negative) are real;
-* field components ``sigma_i``, ``varphi_i`` (eq. A.1) are real;
+* field components ``sigma_i``, ``varphi_i`` (phi_i = v_i + sigma_i + i varphi_i) are real;
 * the holomorphic field symbols ``phi_i`` and ``phibar_i`` (for phi_i^dagger) are
   treated as independent complex variables.
 
@@ -39,12 +39,12 @@ def _component(prefix: str, label: str, latex: str) -> sp.Symbol:
 
 
 def sigma(label: str) -> sp.Symbol:
-    """CP-even fluctuation sigma_i of phi_i (eq. A.1)."""
+    """CP-even fluctuation sigma_i of phi_i."""
     return _component("sigma", label, rf"\sigma_{{{label}}}")
 
 
 def varphi(label: str) -> sp.Symbol:
-    """CP-odd fluctuation varphi_i of phi_i (eq. A.1)."""
+    """CP-odd fluctuation varphi_i of phi_i."""
     return _component("varphi", label, rf"\varphi_{{{label}}}")
 
 

@@ -9,10 +9,14 @@ Routes (each reported in full; none silently preferred):
   (stationary? local minimum? gap to the global minimum).
 * ``relations_imposed``: the same with every relation of the derivation imposed (the
   dependent parameters recomputed; conflicts with given values listed); the closed-form
-  stationary points (eq. A.3) are evaluated and compared with the search.
-* ``vevs_with_mu_eliminated`` (what appendix A does): the given free vevs, the alignment
-  and the relations imposed, the mu^2 eliminated with the tadpoles; exact spectrum of
-  that vacuum, the perturbative formulas beside it, and whether it is the global minimum.
+  stationary points of the tadpoles stage are evaluated and compared with the search.
+* ``vevs_with_mu_eliminated``: the given free vevs, the alignment and the relations imposed,
+  the mu^2 eliminated with the tadpoles; exact spectrum of that vacuum, the perturbative
+  formulas beside it, and whether it is the global minimum.
+
+The observables of every lepton (:mod:`symflav.numerics.observables`) are evaluated on each
+route's vacuum, the ``vevs_with_mu_eliminated`` one first; a study may add its paper's
+statement beside them (``statement``: :attr:`symflav.pipeline.Study.spectrum_statement`).
 
 Conventions are those of the derivation (stated in the output); masses in GeV, ascending
 within each CP block; a negative mass means m^2 < 0.
@@ -25,11 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
-from symflav.numerics import minimizer as numeric
 from symflav.core.errors import SpecError
+from symflav.core.model import SQUARE, parameter_value
 from symflav.core.spec import read_printed
+from symflav.core.stages import available
+from symflav.numerics import minimizer as numeric
+from symflav.numerics import observables
+from symflav.physics import perturbative
 
 ROUTES = ("as_given", "relations_imposed", "vevs_with_mu_eliminated")
+ELIMINATED = "vevs_with_mu_eliminated"  # the route whose vacuum has the given free vevs
 TOL_ALIGNED = 1e-6
 TOL_GLOBAL = 1e-9
 
@@ -38,8 +47,10 @@ TOL_GLOBAL = 1e-9
 
 
 def point_values(model, point: str | None, overrides) -> tuple[dict[str, sp.Rational], str, str]:
-    """Parameter values of a named point (default: the first) with ``--set`` overrides applied."""
-    names = {p.name for p in model.parameters}
+    """Parameter values of a named point (default: the first) with ``--set`` overrides applied,
+    by name as given (``NAME^2`` for a signed square; a generated coupling by its name once the
+    model knows them, :func:`symflav.pipeline.bind`)."""
+    names = set(model.symbols())
     if point is None:
         if not model.points:
             base, source, name = {}, "", "(none)"
@@ -53,14 +64,49 @@ def point_values(model, point: str | None, overrides) -> tuple[dict[str, sp.Rati
         base, source, name = p.as_dict(), p.source, p.name
     values = dict(base)
     for key, value in overrides.items():
-        if key not in names:
+        base_name = key.removesuffix(SQUARE)
+        if base_name not in names:
             raise SpecError("--set", key, f"unknown parameter (parameters: {', '.join(sorted(names))})")
+        if base_name != key and base_name not in model.quadratic:
+            raise SpecError("--set", key, f"{base_name} is not the coupling of a quadratic operator: give its value")
+        for other in (base_name, base_name + SQUARE):  # NAME and NAME^2: the last one given counts
+            values.pop(other, None)
         values[key] = value
     return values, source, name
 
 
+def _no_route_without_values(model, name, routes, missing, missing2) -> None:
+    """When no route can be evaluated because the point lacks values: one line naming them."""
+    if any(r.get("available") for r in routes.values()):
+        return
+    absent = sorted(set(missing) | set(missing2) | set(routes.get(ELIMINATED, {}).get("missing", [])))
+    if absent:
+        raise SpecError(model.path, f"points.{name}" if model.points else None,
+                        f"no value for {', '.join(absent)}: give it in the point or with --set")
+
+
+def given_symbols(model, values_by_name) -> dict:
+    """Symbol -> value of :func:`point_values` (``NAME^2 = s`` as NAME = sqrt(s))."""
+    symbols = model.symbols()
+    return {symbols[k]: v for k, v in (parameter_value(key, value) for key, value in values_by_name.items())}
+
+
 def _num(x) -> float:
     return float(sp.N(x, 20)) if not isinstance(x, (float, int)) else float(x)
+
+
+def _shown(value):
+    """A parameter value for the JSON: a float, or {"square": s} for an imaginary value (a
+    quadratic coupling given by a negative signed square)."""
+    number = complex(sp.N(value, 20))
+    if abs(number.imag) > 1e-12 * max(abs(number), 1.0):
+        return {"square": _json_float((number**2).real)}
+    return _json_float(number.real)
+
+
+def _text(shown) -> str:
+    """:func:`_shown` as text."""
+    return f"sqrt({shown['square']:.6g})" if isinstance(shown, dict) else f"{shown:.6g}"
 
 
 def _json_float(x: float, digits: int = 10):
@@ -79,8 +125,8 @@ def _relations_applied(model, values_by_symbol):
             continue
         value = expr.xreplace(out)
         if sym in values_by_symbol and values_by_symbol[sym] != value:
-            conflicts.append({"parameter": sym.name, "given": _json_float(_num(values_by_symbol[sym])),
-                              "relation": str(expr), "relation_value": _json_float(_num(value))})
+            conflicts.append({"parameter": sym.name, "given": _shown(values_by_symbol[sym]),
+                              "relation": str(expr), "relation_value": _shown(value)})
         out[sym] = value
     return out, conflicts
 
@@ -214,9 +260,7 @@ EFFECTIVE_ORDER = 4
 def _effective_at(derivation, values, vev_values, order: int = EFFECTIVE_ORDER) -> dict | None:
     """Quasi-degenerate perturbation theory at the point: effective blocks of M(eps) through
     eps^order (numbers for the couplings, eps formal), each diagonalized exactly (numpy)."""
-    from symflav.physics import perturbative
-
-    spectrum = derivation.results.get("spectrum")
+    spectrum = available(derivation.results, "spectrum")
     if spectrum is None or not spectrum.substitution:
         return None
     eps = spectrum.epsilon
@@ -333,7 +377,7 @@ def _scale(values, given_vevs) -> float:
         scale = max(abs(_num(v)) for v in given_vevs.values())
         if scale > 0:
             return 2.0 * scale
-    masses = [abs(_num(v)) for k, v in values.items() if k.name.startswith("mu")]
+    masses = [abs(complex(sp.N(v, 20))) for k, v in values.items() if k.name.startswith("mu")]
     return max(masses + [100.0])
 
 
@@ -359,7 +403,8 @@ def _diagnose(model, derivation, V, values, given_vevs, search) -> dict:
 
 
 def _closed_form_points(model, derivation, values, V) -> list:
-    """Eq. A.3 evaluated at ``values``: each point's vevs (if real) and V, closed form vs compiled."""
+    """The closed-form stationary points evaluated at ``values``: each point's vevs (if real) and V,
+    closed form vs compiled."""
     tadpoles = derivation["tadpoles"]
     out = []
     for p in tadpoles.stationary_points:
@@ -385,18 +430,18 @@ def _closed_form_points(model, derivation, values, V) -> list:
 
 
 def evaluate(derivation, point: str | None = None, overrides=None, *, starts: int = 32,
-             seed: int = 20200316) -> dict:
-    """The ``spectrum`` JSON (DESIGN.md contract plus ``routes``, ``printed``, ``findings``)."""
+             seed: int = 20200316, statement=None) -> dict:
+    """The ``spectrum`` JSON (README contract plus ``routes``, ``printed``, ``findings``);
+    ``statement(derivation, point, evaluated)``: what a study shows beside the observables."""
     model = derivation.model
     overrides = dict(overrides or {})
     values_by_name, source, name = point_values(model, point, overrides)
-    symbols = {p.name: p.symbol for p in derivation["operators"].parameters}
-    given = {symbols[k]: v for k, v in values_by_name.items()}
+    given = given_symbols(model, values_by_name)
     vev_syms = [v for _, v in model.vacuum.vevs]
     given_vevs = {v: given[v] for v in vev_syms} if all(v in given for v in vev_syms) else None
     potential_symbols = {s for s in derivation["potential"].expr.free_symbols
                          if s not in derivation["potential"].phi + derivation["potential"].phibar}
-    spectrum = derivation.results.get("spectrum")
+    spectrum = available(derivation.results, "spectrum")
     routes: dict[str, dict] = {}
     findings: list[str] = []
 
@@ -404,7 +449,8 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     values1, filled = _fill_missing(model, {k: v for k, v in given.items() if k not in vev_syms})
     missing = sorted(s.name for s in potential_symbols if s not in values1)
     if missing:
-        routes["as_given"] = {"available": False, "reason": "no value for " + ", ".join(missing)}
+        routes["as_given"] = {"available": False, "reason": "no value for " + ", ".join(missing),
+                              "description": "parameters as given; global minimum of the full potential"}
     else:
         route, V1, exact1, vevs1 = _route_search(model, derivation, values1, given_vevs, "as_given", starts, seed)
         route["description"] = "parameters as given; global minimum of the full potential"
@@ -423,7 +469,9 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     values2, conflicts = _relations_applied(model, {k: v for k, v in given.items() if k not in vev_syms})
     missing2 = sorted(s.name for s in potential_symbols if s not in values2)
     if missing2:
-        routes["relations_imposed"] = {"available": False, "reason": "no value for " + ", ".join(missing2)}
+        routes["relations_imposed"] = {"available": False, "reason": "no value for " + ", ".join(missing2),
+                                       "description": "every relation of the derivation imposed on the given "
+                                                      "parameters; global minimum of the full potential"}
     else:
         route, V2, exact2, vevs2 = _route_search(model, derivation, values2, given_vevs, "relations_imposed",
                                                  starts, seed)
@@ -444,19 +492,21 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
                 route["perturbative_note"] = "the global minimum does not have the alignment: formulas do not apply"
         routes["relations_imposed"] = route
         for c in conflicts:
-            findings.append(f"relation {c['parameter']} = {c['relation']} gives {c['relation_value']:.6g}, "
-                            f"the point has {c['given']:.6g}")
+            findings.append(f"relation {c['parameter']} = {c['relation']} gives {_text(c['relation_value'])}, "
+                            f"the point has {_text(c['given'])}")
 
-    # ---- route 3: vevs given, mu^2 eliminated (appendix A)
+    # ---- route 3: vevs given, mu^2 eliminated by the tadpoles
     routes["vevs_with_mu_eliminated"], vacuum3 = _route_eliminated(model, derivation, given, spectrum, starts, seed,
                                                                     findings)
+    _no_route_without_values(model, name, routes, missing, missing2)
     vacua = {
         "as_given": (values1, vevs1, exact1) if not missing and routes["as_given"].get("available") else None,
         "relations_imposed": (values2, vevs2, exact2) if not missing2 and routes["relations_imposed"].get("available")
         else None,
         "vevs_with_mu_eliminated": (vacuum3.values, vacuum3.vevs, vacuum3.exact) if vacuum3 else None,
     }
-    observables_json = _observables(derivation, name, vacua, findings)
+    printed = printed_table(model, name)
+    observables_json = _observables(derivation, name, vacua, findings, printed, statement)
 
     for route_name in ROUTES:
         pert = routes.get(route_name, {}).get("perturbative")
@@ -478,13 +528,17 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
         "scalar_masses": [], "pseudoscalar_masses": [], "note": "no route where the formulas apply"}
     if pert_route:
         perturbative["route"] = pert_route
-    printed = printed_table(model, name)
+    elif spectrum is None:
+        perturbative["note"] = f"not available: {_spectrum_reason(derivation)}"
     if printed:
         _printed_findings(printed, routes, findings)
+    banner = model.banner()
     return {
         "derivation": model.name,
         "point": name,
         "source": source,
+        **({"differs_from_printed_reference": banner} if banner else {}),
+        "notes": list(model.notes),
         "overrides": {k: str(v) for k, v in sorted(overrides.items())},
         "conventions": conventions_json(model),
         "primary_route": primary,
@@ -503,10 +557,23 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     }
 
 
+class MissingValues(ValueError):
+    """The point gives no value for these parameters (names)."""
+
+    def __init__(self, names):
+        self.names = tuple(names)
+        super().__init__("no value for " + ", ".join(self.names))
+
+
+def _spectrum_reason(derivation) -> str:
+    value = derivation.results.get("spectrum")
+    return getattr(value, "reason", "the spectrum stage did not run")
+
+
 @dataclass(frozen=True)
-class AppendixA:
-    """The appendix-A vacuum of a point: the given free vevs, the alignment and the relations
-    imposed, the mu^2 eliminated with the tadpoles, and the exact spectrum there.
+class EliminatedVacuum:
+    """The vacuum of a point with its free vevs given: the alignment and the relations imposed,
+    the mu^2 eliminated with the tadpoles, and the exact spectrum there.
 
     ``values``: parameter symbol -> number (a mu with mu^2 < 0 is sqrt of a negative number:
     only mu**2 enters V); ``vevs``: vev symbol -> number; ``mu_squared``: mu -> mu^2.
@@ -519,8 +586,8 @@ class AppendixA:
     exact: numeric.ExactSpectrum
 
 
-def appendix_a_vacuum(derivation, given: dict) -> AppendixA | None:
-    """:class:`AppendixA` for the given values (symbol -> number), or None when the point
+def eliminated_vacuum(derivation, given: dict) -> EliminatedVacuum | None:
+    """:class:`EliminatedVacuum` for the given values (symbol -> number), or None when the point
     does not give the free vevs. The spectrum is from the symbolic vacuum mass matrices
     (``mass_matrices.M_S2_vacuum``, ``M_P2_vacuum``) evaluated there, numpy ``eigh``."""
     model = derivation.model
@@ -546,24 +613,31 @@ def appendix_a_vacuum(derivation, given: dict) -> AppendixA | None:
     dependent = {sym for sym, _ in model.relations}
     values, _ = _fill_missing(model, {k: v for k, v in values.items() if k not in dependent})
     all_values = {**values, **vevs}
+    needed = masses.M_S2_vacuum.free_symbols | masses.M_P2_vacuum.free_symbols
+    missing = sorted(str(sym) for sym in needed if sym not in all_values)
+    if missing:
+        raise MissingValues(missing)
     M_S = np.array([[_num(x.xreplace(all_values)) for x in row] for row in masses.M_S2_vacuum.tolist()])
     M_P = np.array([[_num(x.xreplace(all_values)) for x in row] for row in masses.M_P2_vacuum.tolist()])
     wS, US = np.linalg.eigh(M_S)
     wP, UP = np.linalg.eigh(M_P)
     exact = numeric.ExactSpectrum(M_S, M_P, wS, wP, numeric._fix_signs(US), numeric._fix_signs(UP), True)
-    return AppendixA(values, vevs, mu2, conflicts, exact)
+    return EliminatedVacuum(values, vevs, mu2, conflicts, exact)
 
 
 def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings) -> dict:
     tadpoles = derivation["tadpoles"]
     free = tadpoles.free_vevs
-    vacuum = appendix_a_vacuum(derivation, given)
+    try:
+        vacuum = eliminated_vacuum(derivation, given)
+    except MissingValues as exc:
+        return {"available": False, "reason": str(exc), "missing": list(exc.names)}, None
     if vacuum is None:
         return {"available": False, "reason": "the point does not give the free vevs "
                 + ", ".join(str(v) for v in free)}, None
     values, vevs, mu2, exact = vacuum.values, vacuum.vevs, vacuum.mu_squared, vacuum.exact
     route = {"description": "given free vevs, alignment and relations imposed, mu^2 eliminated with the "
-                            "tadpoles (appendix A)", "available": True, "conflicts": vacuum.conflicts}
+                            "tadpoles", "available": True, "conflicts": vacuum.conflicts}
     if not tadpoles.stationary:
         route["stationary"] = False
         route["note"] = ("the alignment is not a stationary point for generic parameters: "
@@ -573,10 +647,10 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
         route["constraint_values"] = [_json_float(r) if r is not None else None for r in residual]
     for mu, value in mu2.items():
         if mu in given:
-            findings.append(f"appendix-A route: {mu}^2 = {_num(value):.6g} GeV^2 from the tadpoles, "
-                            f"the point has {mu}^2 = {_num(given[mu]) ** 2:.6g}")
+            findings.append(f"{ELIMINATED} route: {mu}^2 = {_num(value):.6g} GeV^2 from the tadpoles, "
+                            f"the point has {mu}^2 = {_num(given[mu] ** 2):.6g}")
         if _num(value) < 0:
-            findings.append(f"appendix-A route: {mu}^2 = {_num(value):.6g} < 0 (no real {mu}: "
+            findings.append(f"{ELIMINATED} route: {mu}^2 = {_num(value):.6g} < 0 (no real {mu}: "
                             "the quadratic term has the other sign)")
     route["mu_squared"] = {str(mu): _json_float(_num(v)) for mu, v in mu2.items()}
     route["vevs"] = {name: _json_float(_num(vevs[v])) for name, v in model.vacuum.vevs}
@@ -609,7 +683,7 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
         where = route["minimum_check"]["distinct_minima"][0]["vevs"] if search.minima else "?"
         what = ("not a stationary point" if not stationary else
                 "a local minimum but not the global one" if local else "a saddle point (some m^2 < 0)")
-        findings.append(f"appendix-A route: the aligned point is {what}; the global minimum is at {where}, "
+        findings.append(f"{ELIMINATED} route: the aligned point is {what}; the global minimum is at {where}, "
                         f"lower by {gap:.6g} GeV^4")
     if spectrum is not None and spectrum.scalars:
         pert = _perturbative_at(spectrum, values, vevs)
@@ -620,17 +694,14 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
     return route, vacuum
 
 
-OBSERVABLES_ROUTE = "vevs_with_mu_eliminated"  # appendix A: the vacuum Table 2 corresponds to
-
-
-def _observables(derivation, point, vacua, findings) -> dict:
-    """The ``observables`` object: Delta a_l and c_l on the appendix-A vacuum (the route Table 2
-    corresponds to), by the mass-insertion formulas and in the mass basis, the same on the
-    other routes' vacua (``by_route``), and the printed statement beside them."""
-    from symflav.physics import observables
-
-    if "flavor" not in derivation.results or not derivation["flavor"].leptons:
-        return {"available": False, "reason": "no flavor stage (no [yukawa] table or no fermions)"}
+def _observables(derivation, point, vacua, findings, printed=None, statement=None) -> dict:
+    """The ``observables`` object: Delta a_l and c_l of every lepton on the vacuum with the given
+    free vevs, by the mass-insertion formulas and in the mass basis, the same on the other
+    routes' vacua (``by_route``), the printed values of the point's table beside them, and the
+    study's statement (``statement``) when it has one."""
+    if available(derivation.results, "flavor") is None or not derivation["flavor"].leptons:
+        reason = getattr(derivation.results.get("flavor"), "reason", "no flavor stage")
+        return {"available": False, "reason": reason}
     evaluated: dict[str, dict] = {}
     for name in ROUTES:
         vacuum = vacua.get(name)
@@ -646,32 +717,47 @@ def _observables(derivation, point, vacua, findings) -> dict:
             continue
         spectrum = {"scalar_masses": np.sqrt(exact.scalar_masses2), "pseudoscalar_masses": np.sqrt(exact.pseudoscalar_masses2),
                     "U_S": exact.U_S, "U_P": exact.U_P}
-        evaluated[name] = observables.evaluate(derivation, point, values={**values, **vevs},
-                                               spectrum=spectrum, route=name)
-    main = evaluated.get(OBSERVABLES_ROUTE, {})
+        evaluated[name] = observables.evaluate(derivation, {**values, **vevs}, spectrum, route=name, point=point)
+    main = evaluated.get(ELIMINATED, {})
     if "reason" in main:
-        return {"available": False, "reason": f"{OBSERVABLES_ROUTE}: {main['reason']}",
+        return {"available": False, "reason": f"{ELIMINATED}: {main['reason']}",
                 "by_route": {k: v for k, v in evaluated.items() if "reason" in v}}
-    explanation = observables.table2_explanation(derivation, point) if main.get("printed") else None
-    others = {k: v for k, v in evaluated.items() if k != OBSERVABLES_ROUTE}
-    out = observables.spectrum_json(main, others, explanation)
-    if explanation:
-        p = explanation["printed_formulas_at_printed_inputs"]
-        findings.append("observables: the printed Table 2 statement (Delta a_mu, Delta a_e, c_mu, c_e) = "
-                        f"({main['printed']['delta_a_mu']:.2g}, {main['printed']['delta_a_e']:.2g}, "
-                        f"{main['printed']['c_mu']:.2g}, {main['printed']['c_e']:.2g}) follows from the printed eqs. "
-                        f"(3.7)-(3.10) at the printed inputs: ({p['delta_a_mu']:.3g}, {p['delta_a_e']:.3g}, "
-                        f"{p['c_mu']:.3g}, {p['c_e']:.3g}); derived, mass basis, appendix-A vacuum: "
-                        f"({out['delta_a_mu']['mass_basis']:.3g}, {out['delta_a_e']['mass_basis']:.3g}, "
-                        f"{out['c_mu']['mass_basis']:.3g}, {out['c_e']['mass_basis']:.3g})")
+    caption = printed or {}
+    others = {k: v for k, v in evaluated.items() if k != ELIMINATED}
+    out = observables.spectrum_json(main, others, caption)
+    if statement is not None:
+        values, vevs, _ = vacua[ELIMINATED]
+        said = statement(derivation, point, main, {**values, **vevs})
+        if said:
+            out["printed_statement"] = observables._plain(said["json"])
+            out["statement_rows"] = [[label, observables._plain(row)] for label, row in said.get("rows", ())]
+            findings.extend(f.format(**{k: out[k]["mass_basis"] for k in observables.observable_keys(main)})
+                            for f in said.get("findings", ()))
     return out
+
+
+def observables_at(derivation, point: str | None = None, overrides=None) -> dict:
+    """Delta a_l, c_l, C_ll, m^FN, m^RAD and BR(l -> l' gamma) on the vacuum of ``point`` with its
+    free vevs given (the ``vevs_with_mu_eliminated`` route, ``overrides`` applied), by every
+    route of :func:`symflav.numerics.observables.evaluate`, with its exact spectrum."""
+    model = derivation.model
+    given_by_name, _, name = point_values(model, point, dict(overrides or {}))
+    vacuum = eliminated_vacuum(derivation, given_symbols(model, given_by_name))
+    if vacuum is None:
+        raise ValueError(f"point {name!r}: no free vevs given, no vacuum with the mu^2 eliminated")
+    exact = vacuum.exact
+    spectrum = {"scalar_masses": np.sqrt(np.abs(exact.scalar_masses2)) * np.sign(exact.scalar_masses2),
+                "pseudoscalar_masses": np.sqrt(np.abs(exact.pseudoscalar_masses2)) * np.sign(exact.pseudoscalar_masses2),
+                "U_S": exact.U_S, "U_P": exact.U_P}
+    return observables.evaluate(derivation, {**vacuum.values, **vacuum.vevs}, spectrum, route=ELIMINATED, point=name)
 
 
 # ------------------------------------------------------------------ printed values and conventions
 
 
 def printed_table(model, point_name: str) -> dict | None:
-    """The printed-registry table whose ``point`` is this point (e.g. Table 2), as printed."""
+    """The printed-registry table whose ``point`` is this point, as printed: masses (by the
+    printed labels) and the caption's values (by observable key, e.g. ``delta_a_mu``)."""
     printed = read_printed(model)
     for label, table in sorted(printed.get("tables", {}).items()):
         if table.get("point") == point_name:
@@ -740,6 +826,11 @@ def format_text(result: dict) -> str:
              + (f" ({result['source']})" if result["source"] else "")]
     if result["overrides"]:
         lines.append("  --set " + ", ".join(f"{k}={v}" for k, v in result["overrides"].items()))
+    banner = result.get("differs_from_printed_reference")
+    if banner:
+        changed = ", ".join(f"{c['field']}.{c['symmetry']} {c['file']} -> {c['now']}" for c in banner["charges_changed"])
+        lines.append(f"  charges changed: {changed}: {banner['note']}")
+    lines.extend(f"  note: {note}" for note in result.get("notes", ()))
     conv = result["conventions"]
     for text in conv["statement"].values():
         lines.append(f"  convention: {text}")
@@ -755,8 +846,8 @@ def format_text(result: dict) -> str:
             lines.append(f"  not available: {route.get('reason')}")
             continue
         for c in route.get("conflicts", []):
-            lines.append(f"  imposed {c['parameter']} = {c['relation']} = {c['relation_value']:.6g} "
-                         f"(point: {c['given']:.6g})")
+            lines.append(f"  imposed {c['parameter']} = {c['relation']} = {_text(c['relation_value'])} "
+                         f"(point: {_text(c['given'])})")
         if route.get("note"):
             lines.append(f"  note: {route['note']}")
         if "mu_squared" in route:
@@ -808,8 +899,10 @@ def format_text(result: dict) -> str:
         elif route.get("perturbative_note"):
             lines.append(f"    perturbative: {route['perturbative_note']}")
         if printed:
-            lines.append(_row(f"printed (Table {printed['table']})", printed["scalar_masses"] + printed["pseudoscalar_masses"]))
-    lines.extend(_observables_text(result.get("observables") or {}))
+            other = ", other charges" if banner else ""
+            lines.append(_row(f"printed (Table {printed['table']}{other})",
+                              printed["scalar_masses"] + printed["pseudoscalar_masses"]))
+    lines.extend(_observables_text(result.get("observables") or {}, printed))
     if result["findings"]:
         lines.append("")
         lines.append("findings:")
@@ -817,26 +910,27 @@ def format_text(result: dict) -> str:
     return "\n".join(lines)
 
 
-def _observables_text(obs: dict) -> list[str]:
+def _observables_text(obs: dict, printed: dict | None = None) -> list[str]:
     if not obs:
         return []
     if not obs.get("route"):
         return ["", f"[observables] not available: {obs.get('reason', '')}"]
-    keys = ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
-    lines = ["", f"[observables] on the {obs['route']} vacuum (x = m/M_chi; Delta a_l in the basis m_l > 0)",
+    keys = [k for k in obs if k.startswith(("delta_a_", "c_"))]
+    lines = ["", f"[observables] on the {obs['route']} vacuum (x = m/M, M the mediator mass; "
+                 "Delta a_l in the basis m_l > 0)",
              _row("", []) + "".join(f"{k:>11}" for k in keys)]
-    labels = (("mass_insertion", "mass insertion"), ("mass_insertion_vacuum", "MI, vacuum masses"),
-              ("mass_basis", "mass basis"), ("printed", "printed (Table 2)"))
+    labels = [("mass_insertion", "mass insertion"), ("mass_insertion_vacuum", "MI, vacuum masses"),
+              ("mass_basis", "mass basis")]
+    if printed:
+        labels.append(("printed", f"printed (Table {printed['table']})"))
     for key, label in labels:
         lines.append(_row(label, [obs[k].get(key) for k in keys]))
-    statement = obs.get("printed_statement")
-    if statement:
-        p = statement["printed_formulas_at_printed_inputs"]
-        lines.append(_row("printed eqs (3.x)", [p.get(k) for k in keys]))
+    for label, row in obs.get("statement_rows", ()):
+        lines.append(_row(label, [row.get(k) for k in keys]))
     fixed = obs["details"].get("mass_basis", {}).get("lepton_masses_fixed", {})
-    if set(fixed) >= {"mu", "e"}:
-        lines.append(_row("basis, m_l fitted", [fixed["mu"]["delta_a"], fixed["e"]["delta_a"], fixed["mu"]["c"],
-                                                fixed["e"]["c"]]))
+    leptons = [k.removeprefix("delta_a_") for k in keys if k.startswith("delta_a_")]
+    if leptons and set(fixed) >= set(leptons):
+        lines.append(_row("basis, m_l fitted", [fixed[l]["delta_a"] for l in leptons] + [fixed[l]["c"] for l in leptons]))
     for name, other in (obs.get("by_route") or {}).items():
         if "reason" in other:
             lines.append(f"    {name}: not available ({other['reason']})")
@@ -844,6 +938,10 @@ def _observables_text(obs: dict) -> list[str]:
             short = {"as_given": "as given", "relations_imposed": "relations"}.get(name, name)
             lines.append(_row(f"{short} (basis)", [other[k]["mass_basis"] for k in keys]))
     x = obs["details"]["x"]["mass_insertion"]
-    lines.append("    x (mass insertion, sqrt|mu^2|/M_chi): " + ", ".join(f"{k} = {v:.4g}" for k, v in x.items()))
+    lines.append("    x (mass insertion, sqrt|mu^2|/M): " + ", ".join(f"{k} = {v:.4g}" for k, v in x.items()))
     lines.append("    m_l fitted: g_l rescaled so that |m^FN + m^RAD| = m_l^exp (c_l = |m^RAD/m_l|)")
+    decays = obs["details"].get("mass_basis", {}).get("radiative_decays", {})
+    for key, decay in decays.items():
+        value = "n/a" if decay["value"] is None else f"{decay['value']:.3g}"
+        lines.append(f"    {key} (mass basis): {value}" + (f" ({decay['reason']})" if "reason" in decay else ""))
     return lines

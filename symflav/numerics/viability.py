@@ -1,31 +1,33 @@
-"""Viability scan of the toy model (issue 7, item 3): random points of its free parameters.
+"""Viability scans: random points of the free parameters of the aligned vacuum, kept when the
+vacuum is a minimum and the leptons' observables are allowed.
 
-The free parameters after the appendix-A relations -- the couplings, mu'_a and the free vevs
-v_1, v_a (the tadpoles eliminate mu_1^2, mu_a^2), plus M_chi -- are sampled in the ranges of
-the model file's ``[scans.viability]`` table. A coupling declared ``fixed_by = "m_mu"`` is not
-sampled: every chain and closure of a lepton carries g_l^(n+1), so g_l is solved from
-|m^FN + m^RAD| = m_l^exp and the point is kept only if g_l lies in the declared range.
+A model declares a scan in its file (``[scans.NAME]``): the free parameters after the relations
+-- the couplings, the explicit-breaking masses, the free vevs (the tadpoles eliminate the mu^2)
+and the mediator masses -- are sampled in its ranges. A coupling declared
+``fixed_by = "m_<lepton>"`` is not sampled: every chain and closure of a lepton carries
+g_l^(n+1), so g_l is solved from |m^FN + m^RAD| = m_l^exp and the point is kept only if g_l
+lies in the declared range.
 
 Per point, vectorized over a chunk with the generated numeric module (no sympy on a worker):
 
 * the relations and the alignment (small generated kernel, see :func:`build`);
 * mu^2 from the generated ``tadpoles``: V is affine in every mu^2, so T(mu^2) = T_0 + sum_k
-  mu_k^2 A_k with T_0, A_k from the module at mu = 0 and mu_k = 1 (least squares over the four
+  mu_k^2 A_k with T_0, A_k from the module at mu = 0 and mu_k = 1 (least squares over the
   tadpoles; the residual says whether the alignment is stationary);
 * the mass matrices from the generated ``mass_matrices`` the same way, ``numpy.linalg.eigh``
-  on the (N, 4, 4) stacks: every squared mass positive;
+  on the (N, n, n) stacks: every squared mass positive;
 * the aligned vacuum the global minimum: the tadpoles stage's ``minimum_conditions`` (the
-  nontrivial point is the global minimum of V restricted to the aligned subspace: V is a
-  convex quadratic in the squared vevs and lies below the other stationary points). They do
-  not cover directions out of the aligned subspace (phases, v_3 != -2 v_1); with positive
+  nontrivial point is the global minimum of V restricted to the aligned subspace). They do
+  not cover directions out of the aligned subspace (phases, other vev ratios); with positive
   squared masses the point is a local minimum of the full potential, and a subsample is
   confirmed by the numeric multi-start search of :mod:`symflav.numerics.minimizer` (agreement reported);
-* Delta a_mu, Delta a_e in the flavon mass basis (the generated ``m_FN_l``,
-  ``m_RAD_l_mass_basis``, ``delta_a_over_m_l_mass_basis`` with the sums DeltaI over the states,
-  from the generated loop functions) within ``n_sigma`` of eqs. (1.1), (1.2);
-* mu -> e gamma: zero in this model. The Z2 parities forbid every chain l_R -> l'_L of another
-  flavor (the flavor stage searches them), so C_emu = C_mue = 0 and BR = 0 < 4.2e-13; the
-  generated ``BR_ratio_from_C`` is evaluated at C = 0 to say so.
+* Delta a_l in the flavon mass basis (the generated ``m_FN_l``, ``m_RAD_l_mass_basis``,
+  ``delta_a_over_m_l_mass_basis`` with the sums DeltaI over the states, from the generated loop
+  functions) within ``n_sigma`` of the measured value, for every lepton that has one
+  (:mod:`symflav.core.constants`, or the model's override);
+* BR(l -> l' gamma) for every pair: from the generated flavor-changing dipoles
+  ``dipole_<l>_<l'>_mass_basis`` when chains connect the pair, zero (with the reason) when the
+  charges forbid every chain; below its bound for every pair that has one.
 
 The evaluator carries only plain data (source texts, numbers), so it pickles for Dask.
 """
@@ -33,6 +35,7 @@ The evaluator carries only plain data (source texts, numbers), so it pickles for
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -40,17 +43,15 @@ from typing import Mapping
 import numpy as np
 import sympy as sp
 
-from symflav.numerics import minimizer as numeric
+from symflav.codegen.printer import print_expr
+from symflav.core import constants as names_of
 from symflav.core.errors import SpecError
+from symflav.core.stages import Unavailable, available
+from symflav.numerics import minimizer as numeric
+from symflav.numerics.scan import Axis, ScanPlan, load_generated, run_local
 
-SCAN = "viability"
 CONFIRM_STARTS = 12  # random starts of the numeric confirmation, besides the aligned vacuum
 STATIONARY_TOLERANCE = 1e-7  # largest tadpole left after the mu^2 elimination, relative to its terms
-LEPTON_DATA = {
-    # lepton: (mass, Delta a central value, its 1 sigma): parameters of the model file
-    "mu": ("m_mu", "Delta_a_mu_exp", "Delta_a_mu_sigma"),
-    "e": ("m_e", "Delta_a_e_exp", "Delta_a_e_sigma"),
-}
 
 
 @dataclass(frozen=True)
@@ -65,16 +66,17 @@ class Kernel:
     fitted: tuple[tuple[str, str, str, int, float, float], ...]  # (coupling, lepton, mass parameter, power, low, high)
     eliminated: tuple[str, ...]  # mu whose mu^2 the tadpoles fix
     constants: tuple[tuple[str, float], ...]
-    leptons: tuple[tuple[str, str, str, str, str], ...]  # (lepton, coupling, mass, central, sigma)
+    leptons: tuple[tuple[str, str, str, str | None, str | None], ...]  # (lepton, coupling, mass, central, sigma)
     sums: tuple[tuple[str, str, int, int, int, int], ...]  # (name, kind, a, b, pseudoscalar sign, r)
     conditions: tuple[tuple[str, str], ...]  # (description, ">0" or "<=0")
     exponents: np.ndarray = field(compare=False)  # terms of V in (Re phi, Im phi)
     field_norm: float = 1.0
-    lepton_flavor_violation: bool = False
+    pairs: tuple[tuple[str, str, bool, bool, str | None, str | None, str], ...] = ()
+    # (heavy, light, chains heavy <- light, chains light <- heavy, bound, BR(heavy -> light nu nu), reason)
     n_sigma: float = 2.0
     confirm: int = 16
-    br_bound: float = 4.2e-13
-    ranges_source: str = ""
+    mediator: str = ""  # the mass parameter of the mediators (the figure's axis)
+    scan: str = ""
 
 
 # ------------------------------------------------------------------ building the kernel (main process, sympy)
@@ -100,20 +102,16 @@ def _function(name: str, arguments, body_lines, returns: str) -> list[str]:
     return lines + ["", ""]
 
 
-def build(derivation, spec=None) -> Kernel:
-    """The viability kernel of a derivation (needs the tadpoles, flavor, observables and codegen stages)."""
-    from symflav.codegen.printer import print_expr
-
+def build(derivation, spec) -> Kernel:
+    """The viability kernel of a declared scan ``spec`` (:class:`symflav.core.model.ScanSpec`);
+    needs the tadpoles, mass_matrices, flavor, observables and codegen stages."""
     model = derivation.model
-    if spec is None:
-        if not any(s.name == SCAN for s in model.scans):
-            raise SpecError(model.path, f"scans.{SCAN}", "no such table: declare the ranges of the viability scan")
-        spec = model.scan(SCAN)
     where = f"scans.{spec.name}.ranges"
     results = derivation.results
     for stage in ("tadpoles", "mass_matrices", "flavor", "observables", "codegen"):
-        if stage not in results:
-            raise ValueError(f"the viability scan needs the {stage} stage")
+        if available(results, stage) is None:
+            raise SpecError(model.path, f"scans.{spec.name}", f"the scan needs the {stage} stage, which is "
+                            f"not available for this model")
     tadpoles, obs, fl = results["tadpoles"], results["observables"], results["flavor"]
     if not tadpoles.stationary:
         raise SpecError(model.path, where, "the alignment is not a stationary point for generic parameters")
@@ -139,27 +137,7 @@ def build(derivation, spec=None) -> Kernel:
     extra = sorted(n for n in declared if names[n] not in free)
     if extra:
         raise SpecError(model.path, where, "not a free parameter of the aligned vacuum: " + ", ".join(extra))
-
-    # leptons and the couplings solved from their masses
-    couplings = dict(model.yukawa.couplings) if model.yukawa else {}
-    formulas = obs.formulas
-    leptons, fitted = [], []
-    for s in fl.leptons:
-        mass, central, sigma = LEPTON_DATA.get(s.lepton, (None, None, None))
-        g = str(couplings[s.lepton])
-        if mass is None:
-            continue
-        leptons.append((s.lepton, g, mass, central, sigma))
-        r = declared.get(g)
-        if r is not None and r.fixed_by:
-            if r.fixed_by != mass:
-                raise SpecError(model.path, f"{where}.{g}.fixed_by", f"{g} couples to {s.lepton}: fix it by {mass}")
-            power = sp.Poly(formulas[f"m_FN_{s.lepton}"], names[g]).degree()
-            for name in (f"m_RAD_{s.lepton}_mass_basis", f"delta_a_over_m_{s.lepton}_mass_basis"):
-                poly = sp.Poly(sp.expand(formulas[name]), names[g])
-                if set(m[0] for m in poly.monoms()) != {power}:
-                    raise SpecError(model.path, f"{where}.{g}", "m and Delta a are not homogeneous in the coupling")
-            fitted.append((g, s.lepton, mass, int(power), r.low, r.high))
+    leptons, fitted = _leptons(model, fl, obs.formulas, declared, where, names)
     fitted_names = {f[0] for f in fitted}
     sampled = tuple((r.parameter, r.low, r.high, r.scale) for r in spec.ranges if r.parameter not in fitted_names)
 
@@ -209,28 +187,75 @@ def build(derivation, spec=None) -> Kernel:
     rows = [f"np.broadcast_to({print_expr(e, pnames)} + 0.0, shape)" for e in coefficient_exprs]
     lines += _function("potential_coefficients", args, [f"shape = {shape}"], "np.stack([" + ", ".join(rows) + "])")
 
-    constants = tuple((p.name, float(p.default)) for p in model.parameters if p.default is not None)
+    constants = tuple(sorted({**{c.name: float(c.value) for c in model.constants},
+                              **{p.name: float(p.default) for p in model.parameters if p.default is not None}}.items()))
     sums = tuple((s.name, s.kind, s.a, s.b, s.pseudoscalar_sign, s.r) for s in obs.mass_basis_sums)
     vevs = tuple(str(model.vacuum.vev(f)) for f in model.scalar_names)
-    lfv = any(k for *_, k in fl.flavor_changing)
-    bound = dict(constants).get("BR_mu_e_gamma_max", 4.2e-13)
     return Kernel(
         numeric_source=results["codegen"].source,
         kernel_source="\n".join(lines).rstrip() + "\n",
         fields=model.scalar_names, vevs=vevs, sampled=sampled, fitted=tuple(fitted), eliminated=eliminated,
         constants=constants, leptons=tuple(leptons), sums=sums, conditions=tuple(conditions),
         exponents=exponents, field_norm=float(numeric.field_normalization(model.conventions)),
-        lepton_flavor_violation=lfv, n_sigma=spec.n_sigma, confirm=spec.confirm, br_bound=bound,
+        pairs=_pairs(model, fl, dict(constants)), n_sigma=spec.n_sigma, confirm=spec.confirm,
+        mediator=str(model.mediators[0].mass) if model.mediators else "", scan=spec.name,
     )
+
+
+def _leptons(model, fl, formulas, declared, where, names):
+    """(lepton, coupling, mass, central, sigma) of every lepton with a mass, and the couplings
+    solved from a lepton mass (``fixed_by``): (coupling, lepton, mass, power, low, high)."""
+    couplings = dict(model.yukawa.couplings)
+    leptons, fitted = [], []
+    for s in fl.leptons:
+        g = str(couplings[s.lepton])
+        mass = names_of.lepton_mass(s.lepton)
+        r = declared.get(g)
+        if model.constant(mass) is None:
+            if r is not None and r.fixed_by:
+                raise SpecError(model.path, f"{where}.{g}.fixed_by", f"{mass} has no value")
+            continue
+        central, sigma = names_of.anomaly(s.lepton)
+        measured = model.constant(central) is not None and model.constant(sigma) is not None
+        leptons.append((s.lepton, g, mass, central if measured else None, sigma if measured else None))
+        if r is None or not r.fixed_by:
+            continue
+        if r.fixed_by != mass:
+            raise SpecError(model.path, f"{where}.{g}.fixed_by", f"{g} couples to {s.lepton}: fix it by {mass}")
+        if not s.chains:
+            raise SpecError(model.path, f"{where}.{g}.fixed_by", f"{s.lepton} has no chain: {g} gives it no mass")
+        power = sp.Poly(formulas[f"m_FN_{s.lepton}"], names[g]).degree()
+        for name in (f"m_RAD_{s.lepton}_mass_basis", f"delta_a_over_m_{s.lepton}_mass_basis"):
+            poly = sp.Poly(sp.expand(formulas[name]), names[g])
+            if not poly.is_zero and set(m[0] for m in poly.monoms()) != {power}:
+                raise SpecError(model.path, f"{where}.{g}", "m and Delta a are not homogeneous in the coupling")
+        fitted.append((g, s.lepton, mass, int(power), r.low, r.high))
+    return leptons, fitted
+
+
+def _pairs(model, fl, constants: Mapping[str, float]):
+    """(heavy, light, chains heavy_L <- light_R, chains light_L <- heavy_R, bound name, branching
+    name, reason) of every pair of leptons with masses."""
+    found = {(r.removesuffix("_R"), l.removesuffix("_L")): (n, k) for r, l, n, k in fl.flavor_changing}
+    masses = {s.lepton: constants.get(names_of.lepton_mass(s.lepton)) for s in fl.leptons}
+    known = sorted((l for l, m in masses.items() if m), key=lambda l: -masses[l])
+    out = []
+    for i, heavy in enumerate(known):
+        for light in known[i + 1:]:
+            hl, lh = found.get((light, heavy), (0, 0)), found.get((heavy, light), (0, 0))
+            bound, branching = names_of.radiative_bound(heavy, light), names_of.leptonic_branching(heavy, light)
+            reason = "" if hl[1] or lh[1] else (f"no chain {heavy}_R -> {light}_L or {light}_R -> {heavy}_L up to "
+                                                f"{max(hl[0], lh[0])} insertions: BR = 0")
+            out.append((heavy, light, bool(hl[1]), bool(lh[1]), bound if bound in constants else None,
+                        branching if branching in constants else None, reason))
+    return tuple(out)
 
 
 # ------------------------------------------------------------------ evaluation (any process, numpy only)
 
 
 def _load(source: str, name: str):
-    from symflav.studies.calibbi2020.figures import load_numeric
-
-    return load_numeric(source, name)
+    return load_generated(source, name)
 
 
 def loop_family(module, base: str, r: int):
@@ -336,7 +361,7 @@ class ViabilityEvaluator:
             value = np.broadcast_to(np.asarray(value, dtype=float), (n,))
             analytic &= (value > 0) if relation == ">0" else (value <= 0)
         # Delta a and c in the mass basis
-        M = params["M_chi"]
+        M = params[k.mediator]
         with np.errstate(all="ignore"):
             xS = np.sqrt(np.where(positive[:, None], wS, 1.0)) / M[:, None]
             xP = np.sqrt(np.where(positive[:, None], wP, 1.0)) / M[:, None]
@@ -352,9 +377,29 @@ class ViabilityEvaluator:
                 sign * np.einsum("nk,nk->n", UP[:, a, :] * UP[:, b, :], FP)
         wanted = set(num.PARAMETERS)
         arguments = {name: value for name, value in {**params, **sums}.items() if name in wanted}
+        couplings_ok, anomalies_ok, couplings = self._leptons(num, arguments, params, positive, out)
+        lfv_ok = self._radiative_decays(num, {**arguments, **couplings}, params, out)
+        candidate = stationary & positive & analytic & couplings_ok & anomalies_ok & lfv_ok
+        sample = np.zeros(n, dtype=bool)
+        sample[np.flatnonzero(positive)[: k.confirm]] = True
+        checked = sample | candidate
+        numeric_global = self.confirm(params, vevs, checked)
+        out.update({
+            "stationary": stationary, "positive_masses": positive, "analytic_minimum": analytic,
+            "couplings_in_range": couplings_ok, "anomalies_within_n_sigma": anomalies_ok,
+            "radiative_decays_below_bounds": lfv_ok,
+            "numeric_sample": sample, "numeric_checked": checked, "numeric_global": numeric_global,
+        })
+        out["viable"] = candidate & numeric_global
+        return out
+
+    def _leptons(self, num, arguments, params, positive, out):
+        """Delta a_l and c_l of every lepton (couplings ``fixed_by`` a mass solved first): the
+        columns, whether the fitted couplings lie in range and every measured Delta a within n sigma."""
+        k = self.kernel
+        n = len(positive)
         fitted = {g: (lepton, mass, power, low, high) for g, lepton, mass, power, low, high in k.fitted}
-        couplings_ok = np.ones(n, dtype=bool)
-        anomalies_ok = np.ones(n, dtype=bool)
+        couplings_ok, anomalies_ok, couplings = np.ones(n, dtype=bool), np.ones(n, dtype=bool), {}
         for lepton, g, mass, central, sigma in k.leptons:
             m_fn = getattr(num, f"m_FN_{lepton}")(**arguments)
             m_rad = getattr(num, f"m_RAD_{lepton}_mass_basis")(**arguments)
@@ -366,7 +411,7 @@ class ViabilityEvaluator:
                 with np.errstate(all="ignore"):
                     factor = m_exp / np.abs(total)  # g^power at |m| = m_exp (computed at g = 1)
                     coupling = factor ** (1.0 / power)
-                out[g] = coupling
+                out[g] = couplings[g] = coupling
                 couplings_ok &= (coupling >= low) & (coupling <= high)
                 delta_a = m_exp * np.sign(total) * per_m * factor
                 with np.errstate(all="ignore"):
@@ -376,29 +421,32 @@ class ViabilityEvaluator:
                 c = np.abs(m_rad) / m_exp
             out[f"delta_a_{lepton}"] = np.where(positive, delta_a, np.nan)
             out[f"c_{lepton}"] = np.where(positive, c, np.nan)
-            window = np.abs(out[f"delta_a_{lepton}"] - params[central]) <= k.n_sigma * params[sigma]
-            anomalies_ok &= window
-        # mu -> e gamma: C_emu = C_mue = 0 without flavor-changing chains
-        if k.lepton_flavor_violation:
-            br = np.full(n, np.nan)
-        else:
-            zero = np.zeros(n)
-            br = num.BR_ratio_from_C(absC_ll2=zero, absC_l2l=zero, alpha=params["alpha"], G_F=params["G_F"]) * \
-                params.get("BR_mu_enunu", 1.0)
-        out["BR_mu_e_gamma"] = br
-        lfv_ok = br <= k.br_bound
-        candidate = stationary & positive & analytic & couplings_ok & anomalies_ok & lfv_ok
-        sample = np.zeros(n, dtype=bool)
-        sample[np.flatnonzero(positive)[: k.confirm]] = True
-        checked = sample | candidate
-        numeric_global = self.confirm(params, vevs, checked)
-        out.update({
-            "stationary": stationary, "positive_masses": positive, "analytic_minimum": analytic,
-            "couplings_in_range": couplings_ok, "anomalies_2sigma": anomalies_ok, "mu_e_gamma_ok": lfv_ok,
-            "numeric_sample": sample, "numeric_checked": checked, "numeric_global": numeric_global,
-        })
-        out["viable"] = candidate & numeric_global
-        return out
+            if central is not None:
+                anomalies_ok &= np.abs(out[f"delta_a_{lepton}"] - params[central]) <= k.n_sigma * params[sigma]
+        return couplings_ok, anomalies_ok, couplings
+
+    def _radiative_decays(self, num, arguments, params, out):
+        """BR(l -> l' gamma) of every pair (``BR_<l>_<l'>_gamma`` columns) and whether each is
+        below its bound: from the generated flavor-changing dipoles at the point (the couplings
+        fixed by the masses included), C = 2 pi^2 D / m_l; zero when no chain connects the pair."""
+        k = self.kernel
+        n = len(next(iter(params.values())))
+        ok = np.ones(n, dtype=bool)
+        for heavy, light, hl, lh, bound, branching, _ in k.pairs:
+            if not (hl or lh):
+                br = np.zeros(n)
+            else:
+                m = params[names_of.lepton_mass(heavy)]
+                C = []
+                for present, name in ((hl, f"{heavy}_{light}"), (lh, f"{light}_{heavy}")):
+                    D = getattr(num, f"dipole_{name}_mass_basis")(**arguments) if present else np.zeros(n)
+                    C.append(np.abs(2 * np.pi**2 * D / m))
+                ratio = num.BR_ratio_from_C(absC_ll2=C[0], absC_l2l=C[1], alpha=params["alpha"], G_F=params["G_F"])
+                br = ratio * (params[branching] if branching else np.nan)
+            out[f"BR_{heavy}_{light}_gamma"] = br
+            if bound is not None:
+                ok &= br <= params[bound]
+        return ok
 
     def confirm(self, params, vevs, checked):
         """The numeric multi-start search at the ``checked`` points: is the aligned vacuum the
@@ -442,8 +490,8 @@ def _fraction(k: int, n: int) -> dict:
             "wilson_95": [max(0.0, centre - half), min(1.0, centre + half)]}
 
 
-CRITERIA = ("stationary", "positive_masses", "analytic_minimum", "couplings_in_range", "anomalies_2sigma",
-            "mu_e_gamma_ok")
+CRITERIA = ("stationary", "positive_masses", "analytic_minimum", "couplings_in_range", "anomalies_within_n_sigma",
+            "radiative_decays_below_bounds")
 
 
 def summarize(kernel: Kernel, columns) -> dict:
@@ -482,8 +530,12 @@ def summarize(kernel: Kernel, columns) -> dict:
     out["fitted"] = {g: {"lepton": lepton, "from": mass, "power": power, "allowed": [low, high]}
                      for g, lepton, mass, power, low, high in kernel.fitted}
     out["n_sigma"] = kernel.n_sigma
-    out["mu_e_gamma"] = ("no flavor-changing FN chain (Z2): C_emu = C_mue = 0, BR(mu -> e gamma) = 0"
-                         if not kernel.lepton_flavor_violation else "flavor-changing chains: not evaluated")
+    out["radiative_decays"] = {f"{heavy} -> {light} gamma": (
+        reason or ("flavor-changing chains: BR from the generated dipoles"
+                   + (f", bound {bound}" if bound else ", no bound")))
+        for heavy, light, _, _, bound, _, reason in kernel.pairs}
+    out["anomalies"] = {lepton: (f"within {kernel.n_sigma:g} sigma of {central}" if central else "no measured value")
+                        for lepton, _, _, central, _ in kernel.leptons}
     if viable.any():
         keep = [name for name, *_ in kernel.sampled] + [g for g, *_ in kernel.fitted] + \
             [c for c in columns if c.startswith(("m_S", "m_P", "delta_a_", "c_"))]
@@ -495,58 +547,68 @@ def summarize(kernel: Kernel, columns) -> dict:
 # ------------------------------------------------------------------ plan, evaluator, figure
 
 
-def plan_and_evaluator(derivation, n_points: int, seed: int, chunk_size: int, grid: bool = False):
-    """(ScanPlan, evaluator) of the declared viability scan; random points only."""
-    from symflav.numerics.scan import Axis, ScanPlan
-
+def plan_and_evaluator(derivation, spec, n_points: int, seed: int, chunk_size: int, grid: bool = False):
+    """(ScanPlan, evaluator) of the declared scan ``spec``; random points only."""
     if grid:
-        raise SpecError("--grid", SCAN, "the viability scan samples random points only")
-    kernel = build(derivation)
+        raise SpecError("--grid", spec.name, "a viability scan samples random points only")
+    kernel = build(derivation, spec)
     axes = tuple(Axis(name, low, high, scale) for name, low, high, scale in kernel.sampled)
     return ScanPlan(axes, "random", n_points, seed, chunk_size), ViabilityEvaluator(kernel)
 
 
-def plot(columns, viable, formats=("png", "pdf")) -> dict[str, bytes]:
-    """Mediator and flavon masses of the viable points: M_chi (histogram, against every
-    sampled point) and the CP-even and CP-odd masses against M_chi."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def save_figure(fig, fmt: str, dpi: int = 120) -> bytes:
+    """PNG or PDF bytes of a matplotlib figure without timestamps or version strings (same input,
+    same bytes)."""
+    buffer = io.BytesIO()
+    metadata = {"Software": None} if fmt == "png" else {"Creator": None, "Producer": None, "CreationDate": None}
+    fig.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata)
+    return buffer.getvalue()
 
-    from symflav.studies.calibbi2020.figures import _save
 
-    fig = Figure(figsize=(10, 4.2))  # no pyplot, fixed layout (as symflav.studies.calibbi2020.figures)
+def plot(columns, viable, mediator: str, formats=("png", "pdf")) -> dict[str, bytes]:
+    """Mediator and flavon masses of the viable points: the mediator mass (histogram, against
+    every sampled point) and the CP-even and CP-odd masses against it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional: only drawing needs matplotlib
+    from matplotlib.figure import Figure  # optional: only drawing needs matplotlib
+
+    fig = Figure(figsize=(10, 4.2))  # no pyplot, fixed layout
     FigureCanvasAgg(fig)
     axes = [fig.add_axes((x, 0.125, 0.4, 0.78)) for x in (0.07, 0.57)]
-    M = np.asarray(columns["M_chi"])
+    label = "$" + sp.latex(sp.Symbol(mediator)) + "$"
+    M = np.asarray(columns[mediator])
     bins = np.geomspace(max(M.min(), 1e-9), M.max(), 25) if M.size else 10
     axes[0].hist(M / 1e3, bins=np.asarray(bins) / 1e3, color="0.8", label="all points")
     axes[0].hist(M[viable] / 1e3, bins=np.asarray(bins) / 1e3, color="C3", label="viable")
     axes[0].set_xscale("log")
     axes[0].set_yscale("log")
     _tev_ticks(axes[0], M / 1e3)
-    axes[0].set_xlabel(r"$M_\chi$ [TeV]")
+    axes[0].set_xlabel(rf"{label} [TeV]")
     axes[0].set_ylabel("points")
     axes[0].legend(fontsize=8)
     axes[0].set_title(r"mediator mass")
-    for j in range(1, 5):
+    for j in range(1, 9):
         for kind, marker in (("S", "o"), ("P", "x")):
             name = f"m_{kind}{j}"
             if name in columns:
                 axes[1].scatter(M[viable] / 1e3, np.asarray(columns[name])[viable], s=8, marker=marker,
                                 color=f"C{j - 1}", label=f"${kind}_{j}$", rasterized=True)
-    axes[1].set_xscale("log")
-    axes[1].set_yscale("log")
-    _tev_ticks(axes[1], M[viable] / 1e3)
-    axes[1].set_xlabel(r"$M_\chi$ [TeV]")
+    if viable.any():
+        axes[1].set_xscale("log")
+        axes[1].set_yscale("log")
+        _tev_ticks(axes[1], M[viable] / 1e3)
+    else:
+        axes[1].text(0.5, 0.5, "no viable point", ha="center", va="center", transform=axes[1].transAxes)
+    axes[1].set_xlabel(rf"{label} [TeV]")
     axes[1].set_ylabel("flavon mass [GeV]")
     axes[1].set_title(r"flavon masses of the viable points ($S$: o, $P$: x)")
-    axes[1].legend(fontsize=7, ncol=2)
-    return {fmt: _save(fig, fmt) for fmt in formats}
+    if viable.any():
+        axes[1].legend(fontsize=7, ncol=2)
+    return {fmt: save_figure(fig, fmt) for fmt in formats}
 
 
 def _tev_ticks(ax, values):
     """Plain tick labels (0.5, 1, 2 ...) on a log axis in TeV."""
-    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter, NullLocator
+    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter, NullLocator  # optional dependency
 
     candidates = np.array([0.1, 0.2, 0.3, 0.5, 0.7, 1, 1.5, 2, 3, 5, 7, 10])
     if len(values):
@@ -559,10 +621,12 @@ def _tev_ticks(ax, values):
 
 
 @dataclass(frozen=True)
-class ViabilityData:
-    """Result of the ``viability`` stage: the summary of a seeded sample, and the masses of its
-    viable points (for the figure)."""
+class ScanSample:
+    """A seeded sample of one declared scan: its summary, and the masses of its viable points
+    (for the figure)."""
 
+    scan: str
+    mediator: str
     summary: Mapping
     columns: Mapping[str, np.ndarray]
     points: int
@@ -571,7 +635,14 @@ class ViabilityData:
     def to_json(self) -> dict:
         """The summary, floats to 10 significant digits (the same file on machines whose last
         bits of linear algebra differ)."""
-        return _rounded({"scan": SCAN, "points": self.points, "seed": self.seed, **self.summary})
+        return _rounded({"scan": self.scan, "points": self.points, "seed": self.seed, **self.summary})
+
+
+@dataclass(frozen=True)
+class ViabilityData:
+    """Result of the ``viability`` stage: one :class:`ScanSample` per declared scan."""
+
+    scans: tuple[ScanSample, ...]
 
 
 def _rounded(obj):
@@ -584,29 +655,55 @@ def _rounded(obj):
     return obj
 
 
-def derive_viability(model, results) -> ViabilityData | None:
-    """The ``viability`` stage: the declared scan's ``points`` at its ``seed``, one chunk, locally.
+def derive_viability(model, results):
+    """The ``viability`` stage: each declared scan's ``points`` at its ``seed``, one chunk, locally.
 
-    None without a ``[scans.viability]`` table or the stages it needs, with ``--charge``
-    overrides (the declared ranges belong to the file's charges) or when the alignment is not
-    a stationary point for generic parameters."""
-    if not any(s.name == SCAN for s in model.scans) or model.charge_overrides:
-        return None
-    if any(stage not in results for stage in ("tadpoles", "mass_matrices", "flavor", "observables", "codegen")):
-        return None
-    if not results["tadpoles"].stationary or not results["flavor"].leptons:
-        return None
-    from symflav.pipeline import Derivation
-    from symflav.numerics.scan import run_local
+    Not available without a ``[scans.NAME]`` table or the stages a scan needs, with ``--charge``
+    overrides (the declared ranges belong to the file's charges) or when the alignment is not a
+    stationary point for generic parameters."""
+    if not model.scans:
+        return Unavailable("the model file declares no scan ranges ([scans.NAME])")
+    if model.charge_overrides:
+        return Unavailable("the charges were changed on the command line: the declared ranges belong to the file's")
+    for stage in ("tadpoles", "mass_matrices", "flavor", "observables", "codegen"):
+        if available(results, stage) is None:
+            return Unavailable(f"the scans need the {stage} stage, which is not available")
+    if not results["tadpoles"].stationary:
+        return Unavailable("the alignment is not a stationary point for generic parameters")
+    if not results["flavor"].leptons:
+        return Unavailable("no leptons")
+    derivation = _Derivation(model, results)
+    samples = []
+    for spec in model.scans:
+        try:
+            plan, evaluator = plan_and_evaluator(derivation, spec, spec.points, spec.seed, spec.points)
+        except SpecError as exc:  # `symflav scan` reports it as an error; the report says it in one line
+            return Unavailable(f"scans.{spec.name}: {exc.problem}")
+        result = run_local(plan, evaluator, progress=False)
+        mediator = evaluator.kernel.mediator
+        keep = (mediator, "viable") + tuple(c for c in result.columns if c.startswith(("m_S", "m_P")))
+        columns = {name: np.asarray(result.columns[name]) for name in keep if name in result.columns}
+        samples.append(ScanSample(spec.name, mediator, evaluator.summary(result.columns), columns, spec.points,
+                                  spec.seed))
+    return ViabilityData(tuple(samples))
 
-    spec = model.scan(SCAN)
-    plan, evaluator = plan_and_evaluator(Derivation(model, results, ()), spec.points, spec.seed, spec.points)
-    result = run_local(plan, evaluator, progress=False)
-    keep = ("M_chi", "viable") + tuple(f"m_{k}{j}" for k in "SP" for j in range(1, 5))
-    columns = {name: np.asarray(result.columns[name]) for name in keep if name in result.columns}
-    return ViabilityData(evaluator.summary(result.columns), columns, spec.points, spec.seed)
+
+@dataclass(frozen=True)
+class _Derivation:
+    """The model and the results the stage was given (what :func:`build` reads)."""
+
+    model: object
+    results: Mapping
+
+    def __getitem__(self, name):
+        return self.results[name]
 
 
 def figure_files(data: ViabilityData) -> dict[str, bytes]:
-    viable = np.asarray(data.columns["viable"], dtype=bool)
-    return {f"figures/viability.{fmt}": blob for fmt, blob in plot(data.columns, viable).items()}
+    """``figures/<scan>.{png,pdf}`` of every sample."""
+    files = {}
+    for sample in data.scans:
+        viable = np.asarray(sample.columns["viable"], dtype=bool)
+        files.update({f"figures/{sample.scan}.{fmt}": blob
+                      for fmt, blob in plot(sample.columns, viable, sample.mediator).items()})
+    return files

@@ -14,7 +14,7 @@ explicit momenta; nothing is looked up. Conventions (Peskin & Schroeder):
   ``-i Q e ubar(p') [gamma^mu F1 + i sigma^{mu nu} q_nu F2 / (2 m)] u(p)``, ``q = p' - p``
   (incoming photon); the anomalous magnetic moment is ``a = F2(0)``.
 * Lepton mass term ``L ⊃ -m lbar_L l_R + h.c.`` (= ``-m lbar P_R l + h.c.``); dipole
-  term ``L ⊃ d lbar sigma^{alpha beta} P_R l F_{alpha beta} + h.c.`` (eq. 1.3 has
+  term ``L ⊃ d lbar sigma^{alpha beta} P_R l F_{alpha beta} + h.c.`` (the observables write
   ``d = e m C / (8 pi^2)``).
 
 Loop integrals after Feynman parametrization use the Minkowski master formulas
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sympy as sp
+from sympy.polys.matrices import DomainMatrix
 
 from symflav.core import symbols
 
@@ -61,8 +62,6 @@ PL = sp.ImmutableMatrix((ONE - GAMMA5) / 2)
 @lru_cache(maxsize=None)
 def sigma(mu: int, nu: int) -> sp.ImmutableMatrix:
     """sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu] (upper indices)."""
-    from sympy.polys.matrices import DomainMatrix
-
     g_mu, g_nu = (DomainMatrix.from_Matrix(GAMMA[k]).convert_to(sp.QQ_I) for k in (mu, nu))
     commutator = (g_mu * g_nu - g_nu * g_mu) * sp.QQ_I.from_sympy(I / 2)
     return sp.ImmutableMatrix(commutator.to_Matrix())
@@ -160,8 +159,6 @@ class DiracAlgebra:
     """
 
     def __init__(self, *gens):
-        from sympy.polys.matrices import DomainMatrix
-
         self._DM = DomainMatrix
         self.domain = sp.QQ_I[gens] if gens else sp.QQ_I
         self.gamma = [self.matrix(g) for g in GAMMA]
@@ -212,8 +209,6 @@ def loop_average(numerator, components: int | None = None):
     (N(0), sum_a g^{aa} Q_aa / 4) with Q_aa = [N(e_a) + N(-e_a) - 2 N(0)]/2, e_a the unit
     vectors: exact for a quadratic numerator, no symbolic loop momentum needed.
     """
-    from sympy.polys.matrices import DomainMatrix
-
     def value(l):
         n = numerator(l)
         items = n if components else [n]

@@ -4,8 +4,7 @@ Conventions (stated, not assumed by the paper):
 
 * Mediators are vector-like with the gauge quantum numbers of ``like`` (here l_R):
   Dirac mass ``-M chibar chi``. Vertices allowed by gauge invariance, each with the
-  lepton's coupling g_l (eqs. 2.1, 3.1-3.2; which vertices exist follows from the
-  U(1) and Z_N charges, not from the printed sums):
+  lepton's coupling g_l (which vertices exist follows from the U(1) and Z_N charges):
   ``g chibar_L l_R S``, ``g chibar' chi S`` (both chiralities, a Dirac scalar coupling),
   ``g lbar_L chi_R H`` -- S any flavon or its conjugate, H the Higgs; ``+ h.c.``.
   No bare ``chibar_L l_R`` mass mixing (removed by a rotation of the R fields).
@@ -14,8 +13,8 @@ Conventions (stated, not assumed by the paper):
   q(l_L) = q(l_R) + q(H) + sum_i q(S_i) for every symmetry.
 * Integrating out the mediators at zero momentum (each propagator 1/M) gives
   ``L_eff = prod(g) prod(<S_i>) <H> / prod(M) lbar_L l_R``, i.e.
-  ``m^FN = -g^(n+1) (v_H/sqrt 2) prod_i <S_i> / prod M``: with L_Y = +g(...) as printed
-  in eq. (2.1) the overall sign is minus that of eq. (2.3); it is common to all chains
+  ``m^FN = -g^(n+1) (v_H/sqrt 2) prod_i <S_i> / prod M``: with L_Y = +g(...) the overall
+  sign is minus that of m = +g^(n+1) <H> prod<S>/prod M; it is common to all chains
   and radiative terms, and drops out of Delta a, c_l and every ratio.
 * Radiative masses: two flavon lines of a chain closed by one insertion of the
   quadratic vertex of the potential at the vacuum,
@@ -111,7 +110,7 @@ class LeptonSector:
     closures: tuple[Closure, ...]
     m_RAD: sp.Expr
     delta_a_per_m: sp.Expr  # Delta a / m_l (m_l: signed total mass)
-    yukawa_sigma: tuple[tuple[str, sp.Expr], ...]  # d m^FN / d sigma_a (eq. A.1 fields)
+    yukawa_sigma: tuple[tuple[str, sp.Expr], ...]  # d m^FN / d sigma_a (phi = v + sigma + i varphi)
     yukawa_varphi: tuple[tuple[str, sp.Expr], ...]
 
     def chain_mass(self, chain: Chain, model: Model) -> sp.Expr:
@@ -180,9 +179,9 @@ CONVENTIONS = {
     "mass_term": "L ⊃ -m lbar_L l_R + h.c.; the chain runs l_R -> mediators -> l_L and lbar_L H l_R prod(S) carries the charges",
     "yukawa": "L_Y = g_l (chibar_L l_R S + chibar' chi S + lbar_L chi_R H) + h.c. for every vertex allowed by the charges",
     "mediator_yukawa": "Dirac scalar coupling g chibar' chi S (both chiralities, equal couplings)",
-    "tree_mass": "m^FN = -g^(n+1) (v_H/sqrt2) prod<S_i>/prod M (overall sign opposite to eq. 2.3, common to all terms)",
+    "tree_mass": "m^FN = -g^(n+1) (v_H/sqrt2) prod<S_i>/prod M (the overall sign, common to all terms, follows from L_Y = +g(...))",
     "closure": "pair <S_i><S_j> -> c_ij Lambda/(16 pi^2), c_ij = d^2V/dSbar_i dSbar_j at the vacuum",
-    "field_expansion": "phi_a = v_a + sigma_a + i varphi_a (eq. A.1); <phi_a> = v_a real",
+    "field_expansion": "phi_a = v_a + sigma_a + i varphi_a; <phi_a> = v_a real",
     "dipole": "Delta a = -(m_l/(8 pi^2 M^2)) m_C c_ij Lambda_da/(<S_i><S_j>), m_l the signed total mass",
 }
 
@@ -352,7 +351,8 @@ def closures_of(model: Model, potential, chain_index: int, chain: Chain, m_chain
 
 
 def field_couplings(model: Model, lepton_chains, coupling):
-    """d m^FN/d sigma_a and d m^FN/d varphi_a at the vacuum (eq. 4.1 generalized)."""
+    """d m^FN/d sigma_a and d m^FN/d varphi_a at the vacuum: the couplings of the flavon
+    components to lbar_L l_R."""
     sig = {s.name: symbols.sigma(s.label) for s in model.scalars}
     vphi = {s.name: symbols.varphi(s.label) for s in model.scalars}
     higgs = {s.name: s for s in model.spectators}[model.yukawa.higgs]

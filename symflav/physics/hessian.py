@@ -1,15 +1,15 @@
-"""Scalar mass matrices at the vacuum (appendix A, eqs. A.4-A.6).
+"""Scalar mass matrices at the vacuum.
 
 (M_S^2)_ij = f * d^2V/dsigma_i dsigma_j and (M_P^2)_ij = f * d^2V/dvarphi_i dvarphi_j at
-sigma = varphi = 0, with f = ``model.conventions.mass_matrix_factor`` (eq. A.4: 1/2, which is
+sigma = varphi = 0, with f = ``model.conventions.mass_matrix_factor`` (1/2 is
 the physical mass^2 for the unnormalized expansion phi = v + sigma + i varphi, whose kinetic
-terms are (d sigma)^2 + (d varphi)^2). Basis: the model's scalar order (phi1, phi3, phia, phib).
+terms are (d sigma)^2 + (d varphi)^2). Basis: the model's scalar order.
 
 Three stages of substitution are kept:
 
 * ``M_S2``, ``M_P2``: generic vevs, every parameter free;
 * ``M_S2_imposed``, ``M_P2_imposed``: relations and alignment imposed, mu^2 still free;
-* ``M_S2_vacuum``, ``M_P2_vacuum``: the mu^2 eliminated with the tadpoles (eq. A.5, A.6).
+* ``M_S2_vacuum``, ``M_P2_vacuum``: the mu^2 eliminated with the tadpoles.
 
 ``M_SP2`` is the CP-even/CP-odd mixing block; it vanishes for real couplings and real vevs.
 """
@@ -50,7 +50,7 @@ class MassMatrices:
 
         return {
             "fields": list(self.fields),
-            "convention": f"(M^2)_ij = {self.factor} * d^2V/dsigma_i dsigma_j (resp. varphi), eq. A.4",
+            "convention": f"(M^2)_ij = {self.factor} * d^2V/dsigma_i dsigma_j (resp. varphi)",
             "M_S2": matrix(self.M_S2),
             "M_P2": matrix(self.M_P2),
             "M_SP2_is_zero": bool(self.M_SP2.is_zero_matrix),

@@ -112,7 +112,7 @@ class Operator:
 
 @dataclass(frozen=True)
 class PrintedComparison:
-    """How a printed list of operators (e.g. eq. 3.3) compares with the derived table."""
+    """How a printed list of operators (an equation of the printed registry) compares with the derived table."""
 
     equation: str
     agree: tuple[str, ...]

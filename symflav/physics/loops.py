@@ -4,9 +4,9 @@ The chirality-flipping loop of a heavy fermion F (mass M) and a scalar (mass m) 
 derived with explicit Dirac matrices in :mod:`symflav.physics.dirac`; this module turns it
 into dimensionless loop functions of ``x = m/M`` and integrates them with sympy:
 
-* ``I_m``   -- self-energy at zero momentum, the finite part of B0(0; M, m) at mu = M
-  (eq. A.18): ``dm = -(a b M / 16 pi^2) I_m(x)``;
-* ``I_da``  -- dipole with the photon on F (eq. A.18):
+* ``I_m``   -- self-energy at zero momentum, the finite part of B0(0; M, m) at mu = M:
+  ``dm = -(a b M / 16 pi^2) I_m(x)``;
+* ``I_da``  -- dipole with the photon on F:
   ``d = -(a b Q_F e / (32 pi^2 M)) I_da(x)``;
 * ``I_da_S`` -- dipole with the photon on the scalar line (for generality):
   ``d = +(a b Q_S e / (32 pi^2 M)) I_da_S(x)``.
@@ -14,7 +14,7 @@ into dimensionless loop functions of ``x = m/M`` and integrates them with sympy:
 Mass insertions on the scalar line: one insertion of a quadratic vertex c is
 ``d/dm^2`` of the propagator, n insertions ``(1/n!) d^n/d(m^2)^n``; in x at fixed M
 this is ``(1/n!) d^n/d(x^2)^n`` applied to the integrand before integrating (``_x``:
-n = 1, eqs. 2.5 and 2.7; ``_xx``: n = 2).
+n = 1; ``_xx``: n = 2).
 
 Vev insertions on the heavy line inside the loop (a flavon pair closed across r
 intermediate vertices): with mediator-mediator Yukawas that couple both chiralities
@@ -29,13 +29,15 @@ Every closed form is brought to a canonical form: a polynomial in x and log x ov
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import mpmath
 import sympy as sp
 
-from symflav.physics import dirac
 from symflav.core import symbols
+from symflav.physics import dirac
 
 X = symbols.auxiliary("x", "x", positive=True)
 A2 = symbols.auxiliary("x2sq", "x^2", positive=True)  # a = x^2 while integrating
@@ -46,7 +48,6 @@ FAMILIES = {
     "I_da": ("dipole_fermion", r"I_{\Delta a}", "dipole, photon on the heavy fermion"),
     "I_da_S": ("dipole_scalar", r"I_{\Delta a, S}", "dipole, photon on the charged scalar"),
 }
-EQUATIONS = {"I_m": "A.18", "I_m_x": "2.5", "I_da": "A.18", "I_da_x": "2.7"}
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ class Loops:
 CONVENTIONS = {
     "loop": "heavy fermion F (mass M) and scalar S (mass m); L ⊃ a Fbar P_R l S + b lbar P_R F S^dagger + h.c.",
     "mass_term": "L ⊃ -m lbar_L l_R + h.c. = -m lbar P_R l + h.c.",
-    "dipole_term": "L ⊃ d lbar sigma^{mu nu} P_R l F_{mu nu} + h.c. (eq. 1.3: d = e m C/(8 pi^2))",
+    "dipole_term": "L ⊃ d lbar sigma^{mu nu} P_R l F_{mu nu} + h.c. (d = e m C/(8 pi^2))",
     "qed": "D_mu = d_mu + i Q e A_mu, e > 0, Q_l = -1 (Peskin & Schroeder)",
     "renormalization": "MS-bar finite part of B0 at mu = M (I_m); the pole cancels in every sum of "
                        "scalar states whose weights sum to zero",
@@ -314,7 +315,7 @@ def base_integrands() -> dict[str, tuple[sp.Expr, sp.Expr]]:
     for key, expr in pieces.items():
         e = sp.factor(sp.expand_log(expr.subs({flip.m: X * flip.M, flip.z: Z}), force=True))
         prefactor, integrand = e.as_independent(Z, as_Add=False)
-        # normalize: positive integrand at x -> 0, z = 1/2 (as A.18 is printed)
+        # normalize: positive integrand at x -> 0, z = 1/2
         probe = integrand.subs(X, 0).subs(Z, sp.Rational(1, 2))
         if probe.is_negative:
             prefactor, integrand = -prefactor, -integrand
@@ -474,8 +475,6 @@ def derive_sign(integrand_a: sp.Expr, closed: sp.Expr) -> str:
 
 def _numeric_sign(closed: sp.Expr) -> str:
     """Sign of a closed form on a logarithmic grid x in [1e-3, 1e2] (mpmath, 30 digits)."""
-    import mpmath
-
     f = sp.lambdify(X, closed, "mpmath")
     with mpmath.workdps(30):
         values = [f(mpmath.mpf(10) ** (k / 10)) for k in range(-30, 21) if k != 0]
@@ -551,7 +550,7 @@ def _derive_loop_function(base: str, insertions: int, r: int) -> LoopFunction:
         at_one=taylor[0],
         taylor_one=taylor,
         sign=derive_sign(integrand, closed),
-        equation=EQUATIONS.get(key),
+        equation=None,
         parent=parent,
     )
 
@@ -564,8 +563,11 @@ STAGE_FUNCTIONS = (
 
 
 def derive_loops(model=None, results=None) -> Loops:
-    """The loops stage: closed forms of every function in :data:`STAGE_FUNCTIONS`."""
+    """The loops stage: closed forms of every function in :data:`STAGE_FUNCTIONS`, each with
+    the study's reference (``loop.<key>``) when the model has one."""
     functions = tuple(loop_function(*spec) for spec in STAGE_FUNCTIONS)
+    if model is not None:
+        functions = tuple(dataclasses.replace(f, equation=model.reference_for(f"loop.{f.key}")) for f in functions)
     prefactors = tuple((base, pref) for base, (_, pref) in base_integrands().items())
     flip = dirac.chirality_flip()
     return Loops(

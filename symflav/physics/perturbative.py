@@ -38,6 +38,8 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.polys.matrices import DomainMatrix
 
+from symflav.core import symbols
+
 
 class NoClosedForm(ValueError):
     """A leading-order block has no closed-form eigensystem."""
@@ -772,9 +774,9 @@ class State:
 class Spectrum:
     """Result of the ``spectrum`` stage: masses^2 and mixing as series in eps.
 
-    Conventions: sigma = U_S S, varphi = U_P P (columns of U = eigenvectors, eq. A.7/A.8
-    read as U^T M^2 U = diag); M^2 as in :mod:`symflav.physics.hessian`. ``epsilon`` = ``definition``
-    (v_1/v_a here), applied as ``substitution``; ``counting``: parameters that are counted
+    Conventions: sigma = U_S S, varphi = U_P P (columns of U = eigenvectors,
+    U^T M^2 U = diag); M^2 as in :mod:`symflav.physics.hessian`. ``epsilon`` = ``definition``
+    (a ratio of vevs), applied as ``substitution``; ``counting``: parameters that are counted
     as small, with the power of eps each carries (mu'_a ~ eps v_a, i.e. mu'^2 ~ v_1^2).
     """
 
@@ -827,8 +829,6 @@ class Spectrum:
 
 def small_parameter(model) -> tuple[sp.Symbol, sp.Expr, tuple[tuple[sp.Symbol, sp.Expr], ...]]:
     """eps, its definition, and the substitution (a free vev -> expression in eps)."""
-    from symflav.core import symbols
-
     vacuum = model.vacuum
     eps = symbols.small(vacuum.small_name, vacuum.small_latex)
     if vacuum.small_value is None:

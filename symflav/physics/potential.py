@@ -5,11 +5,11 @@ phibar_i (= phi_i^dagger):
 
     V = sum_{hermitian O}  s_O c_O O  +  sum_{non-hermitian O} kappa (s_O c_O O + c_O^* O^dagger),
 
-with s_O = ``quadratic_sign`` for degree-2 operators (appendix A: -1, so V contains
--mu^2 phi^dagger phi) and 1 otherwise, and kappa = ``nonhermitian_factor`` (eq. 3.3: 1).
+with s_O = ``quadratic_sign`` for degree-2 operators (-1: V contains -mu^2 phi^dagger phi)
+and 1 otherwise, and kappa = ``nonhermitian_factor``.
 
 :func:`expand_real` substitutes the field expansion around the vacuum,
-phi_i = v_i + sigma_i + i varphi_i (eq. A.1, "unnormalized") or
+phi_i = v_i + sigma_i + i varphi_i ("unnormalized") or
 phi_i = (v_i + sigma_i + i varphi_i)/sqrt 2 ("canonical"), giving a real polynomial.
 """
 
@@ -127,7 +127,7 @@ def field_expansion(potential: Potential, vevs, sigma, varphi) -> dict[sp.Symbol
 
 
 def expand_real(potential: Potential, vevs) -> RealPotential:
-    """V(v + sigma + i varphi) expanded into a real polynomial (eq. A.1)."""
+    """V(v + sigma + i varphi) expanded into a real polynomial (the model's field expansion)."""
     sigma = tuple(symbols.sigma(label) for label in potential.labels)
     varphi = tuple(symbols.varphi(label) for label in potential.labels)
     subs = field_expansion(potential, vevs, sigma, varphi)

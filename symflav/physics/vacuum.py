@@ -1,7 +1,7 @@
-"""Tadpoles, elimination of the mass parameters, stationary points (appendix A, eqs. A.2-A.3).
+"""Tadpoles, elimination of the mass parameters, stationary points.
 
-Conventions (from ``model.conventions``; appendix A for calibbi2020): the tadpoles are
-``T_i = dV/dsigma_i`` at sigma = varphi = 0 (no factor 1/2, eq. A.2), with the field
+Conventions (from ``model.conventions``): the tadpoles are
+``T_i = dV/dsigma_i`` at sigma = varphi = 0 (no factor 1/2), with the field
 expansion of :func:`symflav.physics.potential.expand_real`.
 
 Steps, each kept in the result:
@@ -18,7 +18,7 @@ Steps, each kept in the result:
   parameters (an overdetermined system) and the result says so;
 * ``stationary_points``: in the aligned subspace, every choice of free vevs that vanish;
   where the brackets are linear in the squared vevs the point and its potential value are
-  solved in closed form (eq. A.3);
+  solved in closed form;
 * ``minimum_conditions``: when V restricted to the aligned subspace is a quadratic form in
   the squared vevs, the conditions under which the point with all free vevs nonzero is the
   global minimum *of that subspace* (positive squared vevs, positive-definite form). The
@@ -52,7 +52,7 @@ class StationaryPoint:
     """A closed-form stationary point of the aligned potential.
 
     ``nonzero``: the free vevs that do not vanish; ``squares``: (v, v**2 value) for them;
-    ``value``: V at the point (mass parameters free, as in eq. A.3).
+    ``value``: V at the point (mass parameters free).
     """
 
     name: str
@@ -103,7 +103,7 @@ class Tadpoles:
     def to_json(self) -> dict:
         return {
             "fields": list(self.fields),
-            "convention": "T_i = dV/dsigma_i at sigma = varphi = 0 (eq. A.2, no factor 1/2)",
+            "convention": "T_i = dV/dsigma_i at sigma = varphi = 0 (no factor 1/2)",
             "vevs": [str(v) for v in self.vevs],
             "free_vevs": [str(v) for v in self.free_vevs],
             "general": [str(t) for t in self.general],

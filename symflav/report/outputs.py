@@ -6,15 +6,18 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
+
+import sympy as sp
 
 from symflav.core.files import header_fields
-from symflav.core.stages import Derivation
-from symflav.report import printer
-
-_DRAWERS = {"figures": "symflav.studies.calibbi2020.figures", "viability": "symflav.numerics.viability"}
+from symflav.core.stages import Derivation, Unavailable
+from symflav.numerics import viability
+from symflav.core import printer
+from symflav.report import render as report_render
+from symflav.report.bodies import flavor_items, observables_items, operators_body, potential_body
+from symflav.report.sections import Section
 
 
 def dump_json(obj) -> str:
@@ -30,119 +33,78 @@ def operators_tex(derivation: Derivation) -> str:
     return tex_header(derivation) + operators_body(derivation)
 
 
-def operators_body(derivation: Derivation) -> str:
-    table = derivation["operators"]
-    model = derivation.model
-    latex_names = [s.latex for s in model.scalars]
-    rows = []
-    for op in table.operators:
-        coupling = printer.latex(op.coefficient) if op.in_potential else "--"
-        status = op.status.replace("_", " ")
-        herm = "yes" if op.monomial.is_hermitian else "no (+h.c.)"
-        rows.append(f"${printer.operator(op.monomial, latex_names)}$ & {op.monomial.degree} & {herm} & ${coupling}$ & {status} \\\\")
-    return (
-        "\\begin{tabular}{lcccl}\n\\hline\noperator & degree & hermitian & coefficient & status \\\\\n\\hline\n"
-        + "\n".join(rows)
-        + "\n\\hline\n\\end{tabular}\n"
-    )
-
-
 def potential_tex(derivation: Derivation) -> str:
     return tex_header(derivation) + potential_body(derivation)
 
 
-def potential_body(derivation: Derivation) -> str:
-    """V as the paper writes it: hermitian terms, then (non-hermitian + h.c.)."""
-    pot = derivation["potential"]
-    model = derivation.model
-    conv = pot.conventions
-    latex_names = [s.latex for s in model.scalars]
-    hermitian, other = [], []
-    for op, _ in pot.contributions:
-        sign = conv.quadratic_sign if op.monomial.degree == 2 else 1
-        body = printer.operator(op.monomial, latex_names)
-        target = hermitian if op.monomial.is_hermitian else other
-        target.append(printer.signed_term(sign * op.coefficient, body, first=not target))
-    lines = [" ".join(hermitian[i:i + 4]) for i in range(0, len(hermitian), 4)]
-    if other:
-        factor = "" if conv.nonhermitian_factor == 1 else printer.latex(conv.nonhermitian_factor) + " "
-        lines.append(f"+ {factor}\\left( " + " ".join(other) + r" + \text{h.c.} \right)")
-    body = " \\\\\n  & ".join(lines)
-    return "\\begin{aligned}\n V = {} & " + body + "\n\\end{aligned}\n"
+def _json_of(stage: str, extra: Callable[[Derivation], dict] | None = None):
+    def render_json(d: Derivation) -> str:
+        return dump_json({"_": header_fields(d.model), **d[stage].to_json(), **(extra(d) if extra else {})})
+
+    return render_json
 
 
-RENDERERS: dict[str, Callable[[Derivation], str]] = {
-    "operators.json": lambda d: dump_json({"_": header_fields(d.model), **d["operators"].to_json()}),
-    "potential.json": lambda d: dump_json(
-        {"_": header_fields(d.model), **d["potential"].to_json(), "real": d["real_potential"].to_json()}
-    ),
-    "snippets/operators.tex": operators_tex,
-    "snippets/potential.tex": potential_tex,
-    "checks.json": lambda d: dump_json({"_": header_fields(d.model), **d["checks"].to_json()}),
-    "report.tex": lambda d: _report().report_tex(d),
-    "numeric.py": lambda d: d["codegen"].source,
+# path -> (the stages it needs, the renderer); a file whose stage did not run or does not apply
+# to the model is not written (the report says why)
+RENDERERS: dict[str, tuple[tuple[str, ...], Callable[[Derivation], str]]] = {
+    "operators.json": (("operators",), _json_of("operators")),
+    "potential.json": (("potential", "real_potential"),
+                       _json_of("potential", lambda d: {"real": d["real_potential"].to_json()})),
+    "snippets/operators.tex": (("operators",), operators_tex),
+    "snippets/potential.tex": (("potential",), potential_tex),
+    "checks.json": (("checks",), _json_of("checks")),
+    "numeric.py": (("codegen",), lambda d: d["codegen"].source),
 }
 
-
-def _report():
-    from symflav.report import render as report_render  # jinja2 is only needed for the report
-
-    return report_render
-
-
-def _snippets(derivation: Derivation) -> dict[str, str]:
-    return _report().snippets(derivation)
-
-
 Drawn = Mapping[str, Callable[[], tuple[dict[str, bytes], float]]]
+Drawers = Mapping[str, Callable[[object], dict[str, bytes]]]
+DRAWERS: Drawers = {"viability": viability.figure_files}  # stage -> figure files of its result
 
 
-def _drawn_files(stage: str, data, drawn: Drawn | None) -> dict[str, bytes]:
+def _drawn_files(stage: str, data, drawn: Drawn | None, drawers: Drawers) -> dict[str, bytes]:
     """The figure files of a stage's result: from ``drawn[stage]`` when they were started early
-    (:func:`symflav.core.background.start` of the module's ``figure_files``), else drawn here."""
+    (:func:`symflav.core.background.start` of the stage's drawer), else drawn here."""
     if drawn and stage in drawn:
         return drawn[stage]()[0]
-    module = importlib.import_module(_DRAWERS[stage])  # matplotlib only when figures are drawn
-    return module.figure_files(data)
+    return drawers[stage](data)
 
 
-def _figures(derivation: Derivation, drawn: Drawn | None = None) -> dict[str, str | bytes]:
-    """figures/figure3.*, figures/figure4.* and claims.json."""
-    data = derivation.results.get("figures")
-    if data is None:
-        return {}
-    files: dict[str, str | bytes] = dict(_drawn_files("figures", data, drawn))
-    files["claims.json"] = dump_json({"_": header_fields(derivation.model), **data.to_json()})
-    return files
-
-
-def _viability(derivation: Derivation, drawn: Drawn | None = None) -> dict[str, str | bytes]:
-    """figures/viability.* and viability.json."""
+def _scans(derivation: Derivation) -> dict[str, str]:
+    """``<scan>.json`` of every viability scan sampled for the report."""
     data = derivation.results.get("viability")
-    if data is None:
+    if data is None or isinstance(data, Unavailable):
         return {}
-    files: dict[str, str | bytes] = dict(_drawn_files("viability", data, drawn))
-    files["viability.json"] = dump_json({"_": header_fields(derivation.model), **data.to_json()})
-    return files
+    return {f"{sample.scan}.json": dump_json({"_": header_fields(derivation.model), **sample.to_json()})
+            for sample in data.scans}
 
 
-MULTI_RENDERERS: list[Callable[..., dict[str, str | bytes]]] = [_snippets, _figures, _viability]
+def _ran(derivation: Derivation, stages: Sequence[str]) -> bool:
+    return all(s in derivation.results and not isinstance(derivation.results[s], Unavailable) for s in stages)
 
 
-def render(derivation: Derivation, drawn: Drawn | None = None, *, report: bool = True) -> dict[str, str]:
-    """Every output file of the stages that ran (``drawn``: figure files started early, by
-    stage name; see :func:`_drawn_files`); ``report=False`` leaves out report.tex."""
-    files = {}
-    for path, renderer in RENDERERS.items():
-        if path == "report.tex" and not report:
-            continue
-        try:
+def render(derivation: Derivation, drawn: Drawn | None = None, *, report: bool = True,
+           sections: Sequence[Section] = (), drawers: Drawers | None = None,
+           extra: Callable[[Derivation], dict[str, str]] | None = None) -> dict[str, str | bytes]:
+    """Every output file of the stages that ran and apply (``drawn``: figure files started early,
+    by stage name; ``drawers``: a study's stage -> figure files, besides :data:`DRAWERS`;
+    ``sections``: a study's report sections; ``extra``: a study's own files); ``report=False``
+    leaves out report.tex."""
+    drawers = {**DRAWERS, **dict(drawers or {})}
+    files: dict[str, str | bytes] = {}
+    for path, (stages, renderer) in RENDERERS.items():
+        if _ran(derivation, stages):
             files[path] = renderer(derivation)
-        except KeyError:
-            continue  # stage not run
-    for renderer in MULTI_RENDERERS:
-        produced = renderer(derivation) if renderer is _snippets else renderer(derivation, drawn)
-        for path, text in produced.items():
+    if report:
+        files["report.tex"] = report_render.report_tex(derivation, sections)
+    produced = [report_render.snippets(derivation, sections), _scans(derivation)]
+    for stage, drawer in drawers.items():
+        data = derivation.results.get(stage)
+        if data is not None and not isinstance(data, Unavailable):
+            produced.append(_drawn_files(stage, data, drawn, drawers))
+    if extra is not None:
+        produced.append(extra(derivation))
+    for more in produced:
+        for path, text in more.items():
             files.setdefault(path, text)
     return files
 
@@ -171,46 +133,6 @@ def loops_tex(derivation: Derivation) -> str:
     return "".join(out)
 
 
-def lepton_latex(lepton: str) -> str:
-    """``mu`` -> ``\\mu`` (Greek lepton names), others unchanged."""
-    return "\\" + lepton if lepton in ("mu", "tau") else lepton
-
-
-def flavor_items(derivation: Derivation) -> list[tuple[str, object, str | None]]:
-    """(lhs, rhs, comment) rows of the FN sector: chains per lepton, m^FN, m^RAD."""
-    rows = []
-    for s in derivation["flavor"].leptons:
-        chains = "; ".join(f"{count} x ({text})" for text, count, _ in s.multiplicities)
-        comment = f"lepton {s.lepton}: {len(s.chains)} chains at order {s.order}: {chains}"
-        ell = lepton_latex(s.lepton)
-        rows.append((f"m_{{{ell}}}^{{\\rm FN}}", s.m_FN, comment))
-        rows.append((f"m_{{{ell}}}^{{\\rm RAD}}", s.m_RAD, None))
-    return rows
-
-
-def observables_items(derivation: Derivation) -> list[tuple[str, object, str | None]]:
-    """(lhs, rhs, equation label) rows of the observables stage."""
-    obs = derivation["observables"]
-    names = {"delta_a_from_C": r"\Delta a_\ell", "d_e_from_C": "d_e",
-             "BR_ratio_from_C": r"\frac{\mathrm{BR}(\ell \to \ell'\gamma)}{\mathrm{BR}(\ell \to \ell'\nu\bar\nu')}",
-             "delta_a_over_m_RAD": r"\frac{\Delta a_\ell}{m_\ell^{\rm RAD}}"}
-    rows = [(names.get(name, name), expr, f"{eq}, derived") for name, eq, expr in obs.relations]
-    if obs.leptons:
-        rows.append((r"\lambda", obs.effective_lambda, "3.6, derived"))
-        for name, eq, expr in obs.paper_form:
-            basis = name.endswith("_mass_basis")
-            parts = (name[: -len("_mass_basis")] if basis else name).split("_")
-            if parts[0] == "m":
-                lhs = f"m_{{{lepton_latex(parts[1])}}}^{{\\rm {parts[2]}}}"
-            else:
-                ell = lepton_latex(parts[2])
-                lhs = f"\\Delta a_{{{ell}}} / m_{{{ell}}}"
-            if basis:
-                lhs += r"\big|_{\rm mass\ basis}"
-            rows.append((lhs, expr, f"{eq}, derived"))
-    return rows
-
-
 def flavor_tex(derivation: Derivation) -> str:
     out = [tex_header(derivation)]
     for lhs, rhs, comment in flavor_items(derivation):
@@ -228,12 +150,12 @@ def observables_tex(derivation: Derivation) -> str:
 
 
 RENDERERS.update({
-    "loops.json": lambda d: dump_json({"_": header_fields(d.model), **d["loops"].to_json()}),
-    "flavor.json": lambda d: dump_json({"_": header_fields(d.model), **d["flavor"].to_json()}),
-    "observables.json": lambda d: dump_json({"_": header_fields(d.model), **d["observables"].to_json()}),
-    "snippets/loops.tex": loops_tex,
-    "snippets/flavor.tex": flavor_tex,
-    "snippets/observables.tex": observables_tex,
+    "loops.json": (("loops",), _json_of("loops")),
+    "flavor.json": (("flavor",), _json_of("flavor")),
+    "observables.json": (("observables",), _json_of("observables")),
+    "snippets/loops.tex": (("loops",), loops_tex),
+    "snippets/flavor.tex": (("flavor",), flavor_tex),
+    "snippets/observables.tex": (("observables",), observables_tex),
 })
 
 
@@ -246,12 +168,13 @@ def _latex_matrix(M) -> str:
 
 
 def tadpoles_tex(derivation: Derivation) -> str:
-    """Eqs. A.2-A.3 as derived: tadpoles, imposed brackets, eliminated mu^2, stationary points."""
-    import sympy as sp
+    """The tadpoles as derived: tadpoles, imposed brackets, eliminated mu^2, stationary points."""
 
     t = derivation["tadpoles"]
     real = derivation["real_potential"]
-    lines = ["% tadpoles T_i = dV/dsigma_i at sigma = varphi = 0 (eq. A.2 normalization)", "\\begin{align}"]
+    model = derivation.model
+    lines = [f"% tadpoles T_i = dV/dsigma_i at sigma = varphi = 0{model.cite('tadpoles', ' (eq. {} normalization)')}",
+             "\\begin{align}"]
     for s, expr in zip(real.sigma, t.general):
         lines.append(f"\\left\\langle \\frac{{\\partial V}}{{\\partial {printer.latex(s)}}} \\right\\rangle "
                      f"&= {printer.latex(sp.factor(expr))} \\\\")
@@ -270,7 +193,7 @@ def tadpoles_tex(derivation: Derivation) -> str:
     lines[-1] = lines[-1].rstrip(" \\")
     lines.append("\\end{align}")
     if t.stationary_points:
-        lines.append("% stationary points of the aligned potential (eq. A.3)")
+        lines.append(f"% stationary points of the aligned potential{model.cite('stationary_points')}")
         lines.append("\\begin{align}")
         for p in t.stationary_points:
             vevs = ",\\ ".join(f"{printer.latex(v**2)} = {printer.latex(X)}" for v, X in p.squares) or \
@@ -290,16 +213,17 @@ def tadpoles_tex(derivation: Derivation) -> str:
 
 
 def mass_matrices_tex(derivation: Derivation) -> str:
-    """Eqs. A.5-A.6 as derived (relations and alignment imposed, mu^2 eliminated)."""
+    """The vacuum mass matrices as derived (relations and alignment imposed, mu^2 eliminated)."""
     m = derivation["mass_matrices"]
+    cite = derivation.model.cite("mass_matrix_factor")
     return (tex_header(derivation)
-            + f"% (M^2)_ij = {m.factor} d^2V/dsigma_i dsigma_j (eq. A.4); basis {', '.join(m.fields)}\n"
+            + f"% (M^2)_ij = {m.factor} d^2V/dsigma_i dsigma_j{cite}; basis {', '.join(m.fields)}\n"
             + "\\begin{equation}\nM_S^2 = " + _latex_matrix(m.M_S2_vacuum) + "\n\\end{equation}\n"
             + "\\begin{equation}\nM_P^2 = " + _latex_matrix(m.M_P2_vacuum) + "\n\\end{equation}\n")
 
 
 def spectrum_tex(derivation: Derivation) -> str:
-    """Eqs. A.10-A.14 as derived: masses^2 through eps^order, U through eps^mixing_order."""
+    """The perturbative spectrum as derived: masses^2 through eps^order, U through eps^mixing_order."""
     s = derivation["spectrum"]
     lines = [f"% {printer.latex(s.epsilon)} = {printer.latex(s.definition)}; "
              + "".join(f"; {k} counted as O({s.epsilon}^{p}) in units of the heavy vev" for k, p in s.counting),
@@ -320,10 +244,10 @@ def spectrum_tex(derivation: Derivation) -> str:
 
 
 RENDERERS.update({
-    "tadpoles.json": lambda d: dump_json({"_": header_fields(d.model), **d["tadpoles"].to_json()}),
-    "mass_matrices.json": lambda d: dump_json({"_": header_fields(d.model), **d["mass_matrices"].to_json()}),
-    "spectrum.json": lambda d: dump_json({"_": header_fields(d.model), **d["spectrum"].to_json()}),
-    "snippets/tadpoles.tex": tadpoles_tex,
-    "snippets/mass_matrices.tex": mass_matrices_tex,
-    "snippets/spectrum.tex": spectrum_tex,
+    "tadpoles.json": (("tadpoles",), _json_of("tadpoles")),
+    "mass_matrices.json": (("mass_matrices",), _json_of("mass_matrices")),
+    "spectrum.json": (("spectrum",), _json_of("spectrum")),
+    "snippets/tadpoles.tex": (("tadpoles", "real_potential"), tadpoles_tex),
+    "snippets/mass_matrices.tex": (("mass_matrices",), mass_matrices_tex),
+    "snippets/spectrum.tex": (("spectrum",), spectrum_tex),
 })

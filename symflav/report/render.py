@@ -6,6 +6,10 @@ names are errors (``StrictUndefined``). Everything a template shows is prepared
 here as plain strings (LaTeX already printed), so templates hold layout only.
 Sections whose stage did not run say so instead of showing anything.
 
+A study adds sections (:class:`symflav.report.sections.Section`); when the derivation differs
+from its printed reference (charges changed on the command line) the report opens with a
+banner saying so, and the study's paper-only sections are left out with one line each.
+
 The report is deterministic (no dates); :func:`symflav.report.pdf.compile_pdf`
 turns it into a PDF when ``pdflatex`` exists.
 """
@@ -13,23 +17,31 @@ turns it into a PDF when ``pdflatex`` exists.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
-import jinja2
 import sympy as sp
 
 from symflav.core import symbols
 from symflav.core.files import header_fields
 from symflav.core.parsing import ParseError, parse_expression
-from symflav.core.stages import Derivation
-from symflav.report import printer
+from symflav.core.printed import load as load_registry
+from symflav.core.stages import Derivation, Unavailable
+from symflav.core import printer
+from symflav.report import bodies
+from symflav.report.sections import Section
+from symflav.verify.checks import point_tables
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
-def environment() -> jinja2.Environment:
+def environment(folder: Path | None = None):
+    """The jinja2 environment of the report's templates (``folder``: another folder of templates,
+    e.g. a study's, searched first)."""
+    import jinja2  # optional dependency: only the report needs it
+
+    folders = ([str(folder)] if folder else []) + [str(TEMPLATES)]
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(folders),
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",
         comment_start_string=r"\#{", comment_end_string="}",
@@ -41,8 +53,8 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def render(template: str, **context) -> str:
-    return environment().get_template(template).render(**context)
+def render(template: str, folder: Path | None = None, **context) -> str:
+    return environment(folder).get_template(template).render(**context)
 
 
 # ---------------------------------------------------------------- sections
@@ -112,7 +124,7 @@ def _stage_items(derivation: Derivation) -> dict[str, list[str] | None]:
     items: dict[str, list[str] | None] = {}
 
     def safe(name, build):
-        if name not in r:
+        if name not in r or isinstance(r[name], Unavailable):
             items[name] = None
             return
         try:
@@ -128,12 +140,10 @@ def _stage_items(derivation: Derivation) -> dict[str, list[str] | None]:
          + [printer.equation(f"m_{{P_{i + 1}}}^2", e) for i, e in enumerate(s.pseudoscalar_masses2)])
     safe("loops", lambda lo: [printer.equation(lo[k].latex + r"(x)", e)
                               for k, e in sorted(lo.closed_forms.items())])
-    from symflav.report import outputs  # the same rows as the snippets
-
-    safe("flavor", lambda f: [item for lhs, rhs, c in outputs.flavor_items(derivation)
+    safe("flavor", lambda f: [item for lhs, rhs, c in bodies.flavor_items(derivation)
                               for item in ([r"\text{" + printer.text(c) + "}"] if c else []) + [printer.equation(lhs, rhs)]])
     safe("observables", lambda o: [printer.equation(lhs, rhs) + f" \\quad \\text{{({printer.text(label)})}}"
-                                   for lhs, rhs, label in outputs.observables_items(derivation)])
+                                   for lhs, rhs, label in bodies.observables_items(derivation)])
     return items
 
 
@@ -175,16 +185,17 @@ STATUS_TEXT = {"agrees": "agrees", "agrees_to_order": "agrees to order", "disagr
 
 def _comparison(derivation: Derivation) -> dict:
     report = derivation.results.get("checks")
-    if report is None:
-        return {"available": False}
+    if report is None or isinstance(report, Unavailable):
+        reason = report.reason if report is not None else "the comparison stage did not run"
+        return {"available": False, "reason": printer.text(reason)}
     names = {str(s): tex for s, tex in symbols.latex_names().items()}
     labels = [eq for eq, _, _ in report.equations]
     registry_eqs = {}
-    from symflav.core.printed import load as load_registry
-
     registry = load_registry(derivation.model)
+    shown_apart = set()
     if registry:
         registry_eqs = {eq.label: eq for eq in registry.equations}
+        shown_apart = {f"Table {label}" for label in point_tables(registry)}
     equations = []
     for label, status, note in report.equations:
         mine = [r for r in report.results if r.equation == label]
@@ -194,8 +205,8 @@ def _comparison(derivation: Derivation) -> dict:
             if r.provider.startswith(("operators.", "model.")) and r.status == "agrees" \
                     and not r.note.startswith("allowed"):
                 continue  # operators and table cells: summarized in the counts
-            if label.startswith("Table"):
-                continue  # shown in the Table 2 section
+            if label in shown_apart:
+                continue  # shown in the point table's own section
             if not r.provider and r.status == "not_checked":
                 continue  # an equation that defines rather than claims: its reason is shown once
             details.append({
@@ -252,14 +263,12 @@ def _counts(results) -> str:
     return ", ".join(f"{n} {STATUS_TEXT[s]}" for s, n in sorted(counts.items()))
 
 
-def _table2(derivation: Derivation) -> list[dict]:
+def _point_table_rows(derivation: Derivation, label: str) -> list[dict]:
     report = derivation.results.get("checks")
-    if report is None:
-        return []
     names = {str(s): tex for s, tex in symbols.latex_names().items()}
     rows = []
     for r in report.results:
-        if r.equation != "Table 2":
+        if r.equation != f"Table {label}":
             continue
         quantity = names.get(r.entry or "", None)
         rows.append({"group": printer.text(r.object),
@@ -272,61 +281,93 @@ def _table2(derivation: Derivation) -> list[dict]:
     return rows
 
 
-_LAST_CONTEXT: list[tuple[Derivation, dict[str, Any]]] = []  # report.tex and the snippets share it
+def _point_tables(derivation: Derivation) -> list[dict]:
+    """The printed point tables of the registry, row by row (when the comparison ran)."""
+    report = derivation.results.get("checks")
+    registry = load_registry(derivation.model)
+    if report is None or isinstance(report, Unavailable) or registry is None:
+        return []
+    return [{"label": label, "rows": _point_table_rows(derivation, label)} for label in point_tables(registry)]
 
 
-def context(derivation: Derivation) -> dict[str, Any]:
+_LAST_CONTEXT: list[tuple[tuple, dict[str, Any]]] = []  # report.tex and the snippets share it
+
+
+def context(derivation: Derivation, sections: Sequence[Section] = ()) -> dict[str, Any]:
     """Everything the templates show, as strings (computed once per derivation object)."""
-    if _LAST_CONTEXT and _LAST_CONTEXT[0][0] is derivation:
+    key = (id(derivation), tuple(s.name for s in sections))
+    if _LAST_CONTEXT and _LAST_CONTEXT[0][0] == key and _LAST_CONTEXT[0][2] is derivation:
         return _LAST_CONTEXT[0][1]
-    _LAST_CONTEXT[:] = [(derivation, _context(derivation))]
+    _LAST_CONTEXT[:] = [(key, _context(derivation, sections), derivation)]
     return _LAST_CONTEXT[0][1]
 
 
-def _context(derivation: Derivation) -> dict[str, Any]:
+def _context(derivation: Derivation, sections: Sequence[Section]) -> dict[str, Any]:
     model = derivation.model
-    from symflav.report.outputs import operators_body, potential_body
-
+    r = derivation.results
+    viability = r.get("viability")
     return {
         "header": header_fields(model),
         "model": {"name": printer.text(model.name), "title": printer.text(model.title),
                   "reference": printer.text(model.reference)},
+        "banner": _banner(model),
         "charges": _charges(derivation),
         "conventions": _conventions(derivation),
         "relations": _relations(derivation),
         "small": (f"{model.vacuum.small_latex} = {printer.latex(model.vacuum.small_value)}"
                   if model.vacuum and model.vacuum.small_value is not None else ""),
-        "operators": operators_body(derivation) if "operators" in derivation.results else "",
-        "potential": potential_body(derivation) if "potential" in derivation.results else "",
+        "operators": bodies.operators_body(derivation) if "operators" in r else "",
+        "potential": bodies.potential_body(derivation) if "potential" in r else "",
         "stages": _stage_items(derivation),
+        "stage_status": {name: printer.text(getattr(r.get(name), "reason", "the stage did not run"))
+                         for name in ("tadpoles", "mass_matrices", "spectrum", "loops", "flavor", "observables")},
         "comparison": _comparison(derivation),
-        "table2": _table2(derivation),
-        "figures": _figures(derivation),
+        "point_tables": _point_tables(derivation),
+        "study": _study_sections(derivation, sections),
         "viability": _viability(derivation),
+        "viability_status": printer.text(getattr(viability, "reason", "the stage did not run")),
     }
 
 
-def _figures(derivation: Derivation) -> dict[str, Any]:
-    """Figures 3 and 4 (files written next to the report) and the claims table."""
-    data = derivation.results.get("figures")
-    if data is None:
-        return {"available": False}
-    rows = [{"where": printer.text(c.where), "statement": printer.text(c.statement), "printed": printer.text(c.printed),
-             "from_printed": printer.text(c.from_printed), "derived": printer.text(c.derived),
-             "note": printer.text(c.note)} for c in data.claims]
-    sign = data.sign_rule
-    return {"available": True, "claims": rows, "points": data.points,
-            "x_range": f"[{data.to_json()['x_phi_range'][0]}, {data.to_json()['x_phi_range'][1]}]",
-            "derived_sign": "+" if sign.get("derived", 1) > 0 else "-",
-            "printed_sign": "+" if sign.get("printed", 1) > 0 else "-"}
+def _banner(model) -> dict | None:
+    changed = model.changed_charges()
+    if not changed:
+        return None
+    latex = {s.name: s.latex for s in model.symmetries}
+    fields = model.all_charged()
+    dropped = "".join(f" {printer.text(note)}." for note in model.notes)
+    return {"charges": [f"${fields[f].latex}$ under ${latex[s]}$: {printer.text(str(a))} $\\to$ {printer.text(str(b))}"
+                        for f, s, a, b in changed],
+            "note": "The comparisons with the printed reference below therefore describe a different model than "
+                    "the printed one, and the sections that belong to the printed model only are left out." + dropped}
 
 
-def _viability(derivation: Derivation) -> dict[str, Any]:
-    """The viability scan's sample: fraction, criteria, ranges, numeric confirmation (strings)."""
+def _study_sections(derivation: Derivation, sections: Sequence[Section]) -> dict[str, list[str]]:
+    """The study's sections by place, rendered; a paper-only one is one line when the derivation
+    differs from its printed reference, and nothing when its data is absent."""
+    differs = bool(derivation.model.changed_charges())
+    out: dict[str, list[str]] = {"after_stages": [], "after_comparison": []}
+    for section in sections:
+        if section.paper_only and differs:
+            out[section.place].append(f"\\section{{{printer.text(section.title)}}}\n"
+                                      "Left out: the derivation differs from its printed reference.\n\n")
+            continue
+        body = section.render(derivation)
+        if body:
+            out[section.place].append(body)
+    return out
+
+
+def _viability(derivation: Derivation) -> list[dict[str, Any]]:
+    """Every viability scan's sample: fraction, criteria, ranges, numeric confirmation (strings)."""
     data = derivation.results.get("viability")
-    if data is None:
-        return {"available": False}
-    s = data.summary
+    if data is None or isinstance(data, Unavailable):
+        return []
+    return [_viability_sample(derivation, sample) for sample in data.scans]
+
+
+def _viability_sample(derivation: Derivation, sample) -> dict[str, Any]:
+    s = sample.summary
     v, check = s["viable"], s["numeric_confirmation"]
     names = {str(k): tex for k, tex in symbols.latex_names().items()}
 
@@ -338,42 +379,57 @@ def _viability(derivation: Derivation) -> dict[str, Any]:
     ranges += [{"name": tex(g), "range": f"[{f['allowed'][0]:g}, {f['allowed'][1]:g}]",
                 "scale": printer.text(f"fixed by {f['from']}")} for g, f in s["fitted"].items()]
     viable = s.get("viable_ranges", {})
-    masses = [{"name": tex(n) if n == "M_chi" else printer.text(n), "range": f"[{lo:.4g}, {hi:.4g}]"}
-              for n, (lo, hi) in viable.items() if n == "M_chi" or n.startswith(("m_S", "m_P"))]
-    return {"available": True, "points": data.points, "seed": data.seed, "count": v["count"],
+    masses = [{"name": tex(n) if n == sample.mediator else printer.text(n), "range": f"[{lo:.4g}, {hi:.4g}]"}
+              for n, (lo, hi) in viable.items() if n == sample.mediator or n.startswith(("m_S", "m_P"))]
+    tadpoles = derivation.results.get("tadpoles")
+    eliminated = ", ".join(f"${printer.latex(mu**2)}$" for mu, _ in getattr(tadpoles, "eliminated", ())) or "nothing"
+    measured = [lepton for lepton, text in s.get("anomalies", {}).items() if text.startswith("within")]
+    lfv = "; ".join(f"{pair}: {text}" for pair, text in s.get("radiative_decays", {}).items()) or "no pair of leptons"
+    return {"name": printer.text(sample.scan), "points": sample.points, "seed": sample.seed, "count": v["count"],
             "fraction": f"{v['fraction']:.3g}" if v["fraction"] is not None else "--",
             "error": f"{v['error']:.2g}" if v["error"] is not None else "--",
             "n_sigma": f"{s['n_sigma']:g}",
+            "eliminated": eliminated,
+            "fitted": ", ".join(tex(g) for g in s["fitted"]),
+            "anomalies": ", ".join(f"$\\Delta a_{{{bodies.lepton_latex(l)}}}$" for l in measured),
             "funnel": [{"after": printer.text(f["after"].replace("_", " ")), "count": f["count"]} for f in s["funnel"]],
             "ranges": ranges, "masses": masses,
             "agree": check["agreement"]["count"], "sample": check["sample"],
             "candidates": check["candidates"], "confirmed": check["candidates_confirmed"],
-            "lfv": printer.text(s["mu_e_gamma"])}
+            "lfv": printer.text(lfv)}
 
 
-def report_tex(derivation: Derivation) -> str:
-    return render("report.tex.j2", **context(derivation))
+def report_tex(derivation: Derivation, sections: Sequence[Section] = ()) -> str:
+    return render("report.tex.j2", **context(derivation, sections))
 
 
 SNIPPETS = {
     "charges": "snippet_charges.tex.j2",
     "comparison": "snippet_comparison.tex.j2",
     "errata": "snippet_errata.tex.j2",
-    "table2": "snippet_table2.tex.j2",
+    "point_table": "snippet_point_table.tex.j2",
     "stages": "snippet_stage.tex.j2",
 }
 
 
-def snippets(derivation: Derivation) -> dict[str, str]:
-    """``snippets/<object>.tex`` for pasting into a paper (objects whose stage ran)."""
-    ctx = context(derivation)
+def snippets(derivation: Derivation, sections: Sequence[Section] = ()) -> dict[str, str]:
+    """``snippets/<object>.tex`` for pasting into a paper (objects whose stage ran; a printed
+    point table as ``snippets/table<label>.tex``; a study section that names a snippet)."""
+    ctx = context(derivation, sections)
     head = "".join(f"% {k}: {v}\n" for k, v in ctx["header"].items())
     files = {"snippets/charges.tex": head + render(SNIPPETS["charges"], **ctx)}
     if ctx["comparison"]["available"]:
         files["snippets/comparison.tex"] = head + render(SNIPPETS["comparison"], **ctx)
         files["snippets/errata.tex"] = head + render(SNIPPETS["errata"], **ctx)
-        files["snippets/table2.tex"] = head + render(SNIPPETS["table2"], **ctx)
+    for table in ctx["point_tables"]:
+        files[f"snippets/table{table['label']}.tex"] = head + render(SNIPPETS["point_table"], rows=table["rows"])
     for name, items in ctx["stages"].items():
         if items is not None:
             files[f"snippets/{name}.tex"] = head + render(SNIPPETS["stages"], items=items)
+    differs = bool(derivation.model.changed_charges())
+    for section in sections:
+        if section.snippet and not (section.paper_only and differs):
+            body = section.render(derivation)
+            if body:
+                files[f"snippets/{section.snippet}.tex"] = head + body
     return files

@@ -6,8 +6,12 @@ compared with, written in the registry's symbols. A provider whose stage did not
 run yields ``not_checked`` with the reason "stage X not available"; a provider
 registered without a function yet yields "provider P not wired yet".
 
-Results follow the DESIGN.md ``check`` contract (``equation, object, entry, status,
-printed, derived, difference, witness, note``, plus a ``summary``). Providers that
+Results follow the README ``check`` contract (``equation, object, entry, status,
+printed, derived, difference, witness, note``, plus a ``summary``). Besides the equations, two
+kinds of printed tables are checked, driven by the registry's data: a *charges table* (one
+entry per symmetry, field -> printed charge) and a *point table* (``point`` names the model's
+point it belongs to: its inputs, the relations and alignment within the printed rounding, the
+masses and the caption's observables at that point). Providers that
 depend on conventions are swept over the model's declared variants; an entry that
 disagrees under the derivation's conventions but agrees under a variant gets status
 ``convention``. Disagreements listed in the derivation's errata file with a one-line
@@ -18,31 +22,33 @@ contradicted -- ``symflav check`` exits 0 exactly then.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 import zlib
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
+import numpy as np
 import sympy as sp
 
-from symflav.verify import compare
-from symflav.verify import variants as variants_mod
-from symflav.verify.compare import Expansion, Outcome
+from symflav.core import symbols
 from symflav.core.errors import SpecError
-from symflav.core.stages import Derivation, Rederive
 from symflav.core.model import Model, Monomial
 from symflav.core.parsing import ParseError, parse_number, parse_operator
 from symflav.core.printed import Equation, Part, Registry
 from symflav.core.printed import load as load_registry
-from symflav.core import symbols
-from symflav.report import printer
-
-
-from symflav.verify.providers import Context, NotAvailable, Provider, select as _select  # noqa: F401 (re-exported)
+from symflav.core.stages import Derivation, Rederive
+from symflav.numerics import observables
+from symflav.physics import potential
+from symflav.core import printer
+from symflav.verify import compare
 from symflav.verify import providers as P
+from symflav.verify import variants as variants_mod
+from symflav.verify.compare import Expansion, Outcome
+from symflav.verify.providers import Context, NotAvailable, Provider, select as _select  # noqa: F401 (re-exported)
 
 
 def _potential_expr(ctx: Context, part: Part):
@@ -50,9 +56,6 @@ def _potential_expr(ctx: Context, part: Part):
 
 
 def _field_expansion(ctx: Context, part: Part):
-    from symflav.physics import potential
-    from symflav.core import symbols
-
     pot = ctx.stage("potential")
     vevs = [v for _, v in ctx.model.vacuum.vevs]
     sigma = [symbols.sigma(label) for label in pot.labels]
@@ -91,60 +94,37 @@ def _numbers(ctx: Context, part: Part):
 
 # law: how the object follows a declared convention variant (symflav.verify.providers.Provider)
 PROVIDERS: dict[str, Provider] = {p.name: p for p in [
-    Provider("potential.expr", "potential", _potential_expr, "rederive", "V(phi, phi^dagger) (eq. 3.3)"),
+    Provider("potential.expr", "potential", _potential_expr, "rederive", "V(phi, phi^dagger)"),
     Provider("potential.field_expansion", "potential", _field_expansion, "rederive",
-             "phi_i in real components around the vacuum (eq. A.1)"),
+             "phi_i in real components around the vacuum"),
     Provider("conventions.mass_matrix_factor", "potential", _mass_matrix_factor, "rederive",
-             "(M^2)_ij / (d^2V/dsigma_i dsigma_j) (eq. A.4)"),
+             "(M^2)_ij / (d^2V/dsigma_i dsigma_j)"),
     Provider("property.orthogonal", None, _orthogonal, None,
-             "U^T U = 1 for any orthogonal diagonalization (A.8, A.9)"),
+             "U^T U = 1 for any orthogonal diagonalization"),
     Provider("tadpoles.general", "tadpoles", _tadpoles_general, "tadpole",
              "dV/dsigma_i at the vacuum, all parameters free"),
     Provider("tadpoles.stationary_points", "tadpoles", P.stationary_points, "points",
-             "closed-form stationary points (v_1^2, v_a^2, V) of the aligned potential (eq. A.3)"),
+             "closed-form stationary points (squared free vevs, V) of the aligned potential"),
     Provider("mass_matrices.M_S2_vacuum", "mass_matrices", _attribute("mass_matrices", "M_S2_vacuum"), "mass2",
              "CP-even mass matrix, relations and alignment imposed, mu^2 eliminated"),
     Provider("mass_matrices.M_P2_vacuum", "mass_matrices", _attribute("mass_matrices", "M_P2_vacuum"), "mass2",
              "CP-odd mass matrix, relations and alignment imposed, mu^2 eliminated"),
     Provider("spectrum.scalar_masses2", "spectrum", P.masses2("even"), "mass2",
-             "perturbative CP-even masses^2, the paper's labels S_1..S_4 (by leading-order content)"),
+             "perturbative CP-even masses^2, in the printed labels (by leading-order content)"),
     Provider("spectrum.pseudoscalar_masses2", "spectrum", P.masses2("odd"), "mass2",
-             "perturbative CP-odd masses^2, the paper's labels P_1..P_4 (by leading-order content)"),
+             "perturbative CP-odd masses^2, in the printed labels (by leading-order content)"),
     Provider("spectrum.U_S", "spectrum", P.mixing("even"), "mixing",
-             "CP-even mixing matrix through O(epsilon), sigma = U_S S, columns in the paper's labels"),
+             "CP-even mixing matrix through the first order, sigma = U_S S, columns in the printed labels"),
     Provider("spectrum.U_P", "spectrum", P.mixing("odd"), "mixing",
-             "CP-odd mixing matrix through O(epsilon), varphi = U_P P, columns in the paper's labels"),
+             "CP-odd mixing matrix through the first order, varphi = U_P P, columns in the printed labels"),
     Provider("spectrum.point", "mass_matrices", _numbers, None,
-             "exact spectrum at the Table 2 inputs, vevs given and mu^2 from the tadpoles (GeV)"),
-    Provider("loops.I_m", "loops", P.loop_function("I_m"), None, "closed form of I_m(x) (eq. A.18), x -> x_phi"),
-    Provider("loops.I_da", "loops", P.loop_function("I_da"), None,
-             "closed form of I_Delta_a(x) (eq. A.18), x -> x_phi"),
-    Provider("loops.I_m_x", "loops", P.loop_function("I_m_x"), None,
-             "closed form of I_m^x(x) (eq. 2.5), x -> x_phi"),
-    Provider("loops.I_da_x", "loops", P.loop_function("I_da_x"), None,
-             "closed form of I_Delta_a^x(x) (eq. 2.7), x -> x_phi"),
-    Provider("flavor.m_FN", "flavor", P.m_fn, None, "tree (FN) mass of a chain with n insertions, paper's phase"),
-    Provider("flavor.m_RAD", "observables", P.m_rad, "couplings",
-             "radiative mass: eq. (2.2)'s closure of the eq. (2.3) chain, or the mass-basis form (A.15)"),
-    Provider("flavor.masses", "observables", P.lepton_mass, "couplings",
-             "m_mu, m_e: FN plus the lambda_1ab-enhanced radiative mass (eqs. 3.7, 3.8), paper's phase"),
-    Provider("flavor.lambda_eff", "observables", P.lambda_eff, "couplings",
-             "the phi_1 phi_1 closure in eq. (2.2)'s normalization (eq. 3.6)"),
-    Provider("observables.delta_a", "observables", P.delta_a, "couplings",
-             "Delta a_l, mass insertion (eqs. 2.6, 3.9, 3.10)"),
-    Provider("observables.delta_a_mass_basis", "observables", P.delta_a_mass_basis, "couplings",
-             "Delta a_l in the flavon mass basis (eq. A.16)"),
-    Provider("observables.delta_a_from_C", "observables", P.delta_a_from_c, None, "Delta a_l from C_ll (eq. 1.4)"),
-    Provider("observables.br_ratio", "observables", P.br_ratio, None,
-             "BR(l -> l' gamma)/BR(l -> l' nu nu) (eq. 1.7)"),
-    Provider("observables.ratio_da_mrad", "observables", P.ratio_da_mrad, None, "Delta a_l / m_l^RAD (eq. 2.9)"),
-    Provider("observables.ratio_fn_rad", "observables", P.ratio_fn_rad, None, "|lambda m_FN/m_RAD| (eq. 2.10)"),
-    Provider("observables.condition_3_11", "observables", P.condition_3_11, "couplings",
-             "bounds and quantity of eq. (3.11)"),
-    Provider("observables.y_phi_l", "flavor", P.y_phi_l, None, "phi_1 coupling to leptons (eq. 4.1)"),
-    Provider("observables.d_e", "observables", P.d_e, None, "electron EDM (eq. 4.5)"),
+             "exact spectrum at the inputs of a point table, vevs given and mu^2 from the tadpoles (GeV)"),
+    Provider("loops.I_m", "loops", P.loop_function("I_m"), None, "closed form of I_m(x)"),
+    Provider("loops.I_da", "loops", P.loop_function("I_da"), None, "closed form of I_Delta_a(x)"),
+    Provider("loops.I_m_x", "loops", P.loop_function("I_m_x"), None, "closed form of I_m^x(x)"),
+    Provider("loops.I_da_x", "loops", P.loop_function("I_da_x"), None, "closed form of I_Delta_a^x(x)"),
     Provider("observables.point", "observables", _numbers, None,
-             "Delta a_mu, Delta a_e, c_e, c_mu at the Table 2 inputs (flavon mass basis)"),
+             "the caption's observables at the inputs of a point table (flavon mass basis)"),
 ]}
 
 
@@ -226,6 +206,7 @@ class CheckReport:
     equations: tuple[tuple[str, str, str], ...]  # (label, overall status, note)
     errata: tuple[ErratumUse, ...]
     variants: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (label, variants under which it all agrees)
+    banner: dict | None = None  # the derivation differs from its printed reference (Model.banner)
 
     @property
     def unexplained(self) -> tuple[CheckResult, ...]:
@@ -259,8 +240,10 @@ class CheckReport:
         }
 
     def to_json(self) -> dict:
+        head = {"differs_from_printed_reference": self.banner} if self.banner else {}
         return {
             "derivation": self.derivation,
+            **head,
             "results": [r.to_json() for r in self.results],
             "equations": [{"equation": e, "status": s, "note": n, "agrees_under_variants": list(dict(self.variants).get(e, ()))}
                           for e, s, n in self.equations],
@@ -298,8 +281,6 @@ class _Variants:
 
     def _light(self, name: str) -> Derivation:
         if name not in self.light:
-            from symflav.physics import potential
-
             base = self.ctx.derivation
             model = base.model.with_conventions(self.conventions(name))
             results = {"operators": base["operators"],
@@ -456,7 +437,7 @@ def check_part(ctx: Context, part: Part, expansion, variants: _Variants | None) 
     Entries that disagree under the derivation's conventions are compared again under every
     declared convention variant; agreement under one gives status ``convention``."""
     registry, model = ctx.registry, ctx.model
-    provider = PROVIDERS.get(part.provider)
+    provider = ctx.providers.get(part.provider)
     printed_latex = part.latex if part.latex else _latex(part.formula)
 
     def not_checked(reason: str) -> list[CheckResult]:
@@ -554,7 +535,7 @@ def _describe_variant(model: Model, name: str) -> str:
 
 
 def _check_operators(ctx: Context, eq: Equation) -> list[CheckResult]:
-    """Eq. (3.3)'s operator list against the invariant operators (invariants stage)."""
+    """A printed list of operators against the invariant operators (invariants stage)."""
     table = ctx.derivation.results.get("operators")
     if table is None:
         return [CheckResult(eq.label, "operators", None, "not_checked", "", None, None, None,
@@ -583,15 +564,33 @@ def _check_operators(ctx: Context, eq: Equation) -> list[CheckResult]:
         dropped = "dropped by the derivation" in note
         results.append(CheckResult(eq.label, "operators", text, "agrees" if dropped else "disagrees", "",
                                    tex(text), None, None,
-                                   ("allowed by Table 1 but not printed; " + note) if dropped else note,
+                                   (f"allowed by {_charges_source(ctx)} but not printed; " + note) if dropped
+                                   else note,
                                    "operators.table"))
     return results
 
 
-def _table1(ctx: Context) -> list[CheckResult]:
-    table = ctx.registry.tables.get("1")
-    if not table:
-        return []
+def charges_tables(registry: Registry, model: Model) -> list[str]:
+    """Labels of the registry's charges tables: tables with an entry per symmetry of the model."""
+    names = {s.name for s in model.symmetries}
+    return [label for label, table in sorted(registry.tables.items()) if names & set(table)]
+
+
+def point_tables(registry: Registry) -> list[str]:
+    """Labels of the registry's point tables: tables that name the model's point they print."""
+    return [label for label, table in sorted(registry.tables.items()) if "point" in table]
+
+
+def _charges_source(ctx: Context) -> str:
+    labels = charges_tables(ctx.registry, ctx.model)
+    return f"Table {labels[0]}" if labels else "the charges"
+
+
+def _charges_table(ctx: Context, label: str) -> list[CheckResult]:
+    """A printed charges table: every printed charge against the model's (Z_N reduced; a mediator
+    family by its set of charges; "±" and "any" for every Z_N value)."""
+    table = ctx.registry.tables[label]
+    equation = f"Table {label}"
     model = ctx.model
     everything = model.all_charged()
     families: dict[str, list] = {}
@@ -607,7 +606,7 @@ def _table1(ctx: Context) -> list[CheckResult]:
             elif family:
                 derived = {m.charge(sym.name) for m in families[family]}
             else:
-                results.append(CheckResult("Table 1", "charges", entry, "disagrees", _tex_cell(printed), None, None, None,
+                results.append(CheckResult(equation, "charges", entry, "disagrees", _tex_cell(printed), None, None, None,
                                            f"{fname} is not a field of the model", "model.charges"))
                 continue
             values = _printed_charges(printed, sym)
@@ -616,12 +615,12 @@ def _table1(ctx: Context) -> list[CheckResult]:
                 status, note = "agrees", ""
             elif values is not None and {abs(q) for q in derived} == values:
                 status = "agrees"
-                note = "the model holds both signs of the printed charges (eq. 3.1 uses chi^(-2), chi^(-6), chi^(-8))"
+                note = "the model holds both signs of the printed charges"
             elif values is None and sym.order and len(derived) == sym.order:
                 status, note = "agrees", "every Z_N value"
             else:
                 status, note = "disagrees", f"model charges: {shown}"
-            results.append(CheckResult("Table 1", "charges", entry, status, _tex_cell(printed), shown, None, None, note,
+            results.append(CheckResult(equation, "charges", entry, status, _tex_cell(printed), shown, None, None, note,
                                        "model.charges"))
     return results
 
@@ -663,28 +662,30 @@ def _half_unit(text: str) -> sp.Rational:
     return sp.Rational(1, 2) * sp.Rational(10) ** (exponent - digits)
 
 
-def _table2(ctx: Context) -> list[CheckResult]:
-    """Table 2: inputs vs the model's point, and vs the model's relations and alignment."""
-    table = ctx.registry.tables.get("2")
-    if not table:
-        return []
+def _point_table(ctx: Context, label: str) -> list[CheckResult]:
+    """A printed point table: inputs vs the model's point, vs the model's relations and alignment
+    (within the rounding of the printed digits), and its masses and caption at that point."""
+    table = ctx.registry.tables[label]
+    equation = f"Table {label}"
     model = ctx.model
     names = model.symbols()
+    point_name = table.get("point")
     printed: dict[str, tuple[str, sp.Rational]] = {}
     for column, text in table.get("inputs", {}).items():
         for name in _expand_pair(column):
             printed[name] = (text, parse_number(text))
-    point = model.point("table2").as_dict() if any(p.name == "table2" for p in model.points) else {}
+    point = model.point(point_name).as_dict() if any(p.name == point_name for p in model.points) else {}
     results = []
     for name, (text, value) in printed.items():
         if name not in point:
-            results.append(CheckResult("Table 2", "input", name, "disagrees", text, None, None, None,
-                                       "not in the model's point table2", "model.point"))
+            results.append(CheckResult(equation, "input", name, "disagrees", text, None, None, None,
+                                       f"not in the model's point {point_name}", "model.point"))
             continue
         ok = point[name] == value
-        results.append(CheckResult("Table 2", "input", name, "agrees" if ok else "disagrees", text,
+        results.append(CheckResult(equation, "input", name, "agrees" if ok else "disagrees", text,
                                    _num(point[name]), None if ok else _num(value - point[name]), None,
-                                   "" if ok else "the model's point table2 differs from the print", "model.point"))
+                                   "" if ok else f"the model's point {point_name} differs from the print",
+                                   "model.point"))
     values = {names[k]: v for k, (_, v) in printed.items() if k in names}
     half = {names[k]: _half_unit(t) for k, (t, _) in printed.items() if k in names}
     checks = list(model.relations) + (list(model.vacuum.alignment) if model.vacuum else [])
@@ -702,51 +703,55 @@ def _table2(ctx: Context) -> list[CheckResult]:
         note = (f"within the rounding of the printed digits (tolerance {_num(tolerance)})" if ok else
                 f"the printed value violates the {kind} {lhs} = {rhs} by {_num(diff)} "
                 f"(rounding allows {_num(tolerance)})")
-        results.append(CheckResult("Table 2", kind, str(lhs), "agrees" if ok else "disagrees",
+        results.append(CheckResult(equation, kind, str(lhs), "agrees" if ok else "disagrees",
                                    printed_text(printed, lhs), printer.latex(rhs) + " = " + _num(predicted),
                                    None if ok else _num(diff), None if ok else witness, note, f"model.{kind}s"))
-    point_name = table.get("point")
-    for group, provider, compute in (("spectrum", "spectrum.point", _table2_spectrum),
-                                     ("caption", "observables.point", _table2_caption)):
-        items = table.get(group, {})
-        if not items:
-            continue
-        stage = PROVIDERS[provider].stage
-        try:
-            if stage not in ctx.derivation.results:
-                raise NotAvailable(f"stage {stage} not available")
-            if not point_name:
-                raise NotAvailable("the table names no point of the model")
-            derived = compute(ctx, point_name, printed)
-        except NotAvailable as exc:
-            for name, text in items.items():
-                results.append(CheckResult("Table 2", group, name, "not_checked", text, None, None, None, str(exc),
-                                           provider))
-            continue
-        for name, text in items.items():
-            if name not in derived:
-                results.append(CheckResult("Table 2", group, name, "not_checked", text, None, None, None,
-                                           f"{name} is not derived", provider))
-                continue
-            value, tolerance, note = derived[name]
-            allowed = float(_half_unit(text)) + float(tolerance)
-            diff = float(parse_number(text)) - float(value)
-            ok = abs(diff) <= allowed
-            witness = {"point": {"point": point_name}, "printed": text, "derived": _num(value),
-                       "difference": _num(diff)}
-            rounding = f"printed digits and input rounding allow {_num(allowed)}"
-            results.append(CheckResult(
-                "Table 2", group, name, "agrees" if ok else "disagrees", text, _num(value),
-                None if ok else _num(diff), None if ok else witness,
-                _join(note, rounding), provider, method="numeric"))
+    for group, provider, compute in (("spectrum", "spectrum.point", _point_spectrum),
+                                     ("caption", "observables.point", _point_caption)):
+        results.extend(_numbers_of(ctx, equation, table.get(group, {}), group, provider, compute, point_name, printed))
     return results
 
 
-def _table2_spectrum(ctx: Context, point: str, printed: dict) -> dict:
-    """m_S1..m_P4 at the Table 2 inputs (mass_matrices stage at the vacuum, exact eigenvalues),
-    each with the spread from rounding the printed inputs (central differences)."""
-    import numpy as np
+def _numbers_of(ctx: Context, equation: str, items: dict, group: str, provider: str, compute, point_name,
+                printed) -> list[CheckResult]:
+    """The printed numbers of one group of a point table against ``compute(ctx, point, printed)``
+    (name -> (value, spread from rounding the inputs, note)), within the printed digits."""
+    if not items:
+        return []
+    results = []
+    stage = ctx.providers[provider].stage
+    try:
+        if stage not in ctx.derivation.results:
+            raise NotAvailable(f"stage {stage} not available")
+        if not point_name:
+            raise NotAvailable("the table names no point of the model")
+        derived = compute(ctx, point_name, printed)
+    except NotAvailable as exc:
+        return [CheckResult(equation, group, name, "not_checked", text, None, None, None, str(exc), provider)
+                for name, text in items.items()]
+    for name, text in items.items():
+        if name not in derived:
+            results.append(CheckResult(equation, group, name, "not_checked", text, None, None, None,
+                                       f"{name} is not derived", provider))
+            continue
+        value, tolerance, note = derived[name]
+        allowed = float(_half_unit(text)) + float(tolerance)
+        diff = float(parse_number(text)) - float(value)
+        ok = abs(diff) <= allowed
+        witness = {"point": {"point": point_name}, "printed": text, "derived": _num(value),
+                   "difference": _num(diff)}
+        rounding = f"printed digits and input rounding allow {_num(allowed)}"
+        results.append(CheckResult(
+            equation, group, name, "agrees" if ok else "disagrees", text, _num(value),
+            None if ok else _num(diff), None if ok else witness,
+            _join(note, rounding), provider, method="numeric"))
+    return results
 
+
+def _point_spectrum(ctx: Context, point: str, printed: dict) -> dict:
+    """m_S1..m_Pn at the inputs of a point table (mass_matrices stage at the vacuum, exact
+    eigenvalues, in the printed labels), each with the spread from rounding the printed inputs
+    (central differences)."""
     values = P.point_values(ctx, point)
     masses = ctx.stage("mass_matrices")
     matrices = (masses.M_S2_vacuum, masses.M_P2_vacuum)
@@ -779,7 +784,7 @@ def _table2_spectrum(ctx: Context, point: str, printed: dict) -> dict:
             spread[k] += np.abs(a - b) / 2
     eliminated = "; ".join(f"{mu}^2 = {_num(e.xreplace(values))} GeV^2 (the point has {_num(values[mu] ** 2)})"
                            for mu, e in ctx.stage("tadpoles").eliminated if mu in values)
-    route = ("exact eigenvalue of the vacuum mass matrix at the printed vevs, relations of appendix A imposed, "
+    route = ("exact eigenvalue of the vacuum mass matrix at the printed vevs, relations of the derivation imposed, "
              f"mu^2 from the tadpoles ({eliminated})")
     out = {}
     for k, prefix in enumerate(("m_S", "m_P")):
@@ -790,24 +795,21 @@ def _table2_spectrum(ctx: Context, point: str, printed: dict) -> dict:
     return out
 
 
-def _table2_caption(ctx: Context, point: str, printed: dict) -> dict:
-    """Delta a_mu, Delta a_e, c_mu, c_e at the Table 2 inputs, flavon mass basis (eqs. A.15-A.17
-    rederived) with the exact spectrum of :func:`_table2_spectrum`'s route."""
-    import numpy as np
-    from symflav.physics import observables
-
+def _point_caption(ctx: Context, point: str, printed: dict) -> dict:
+    """Delta a_l, c_l of every lepton at the inputs of a point table, flavon mass basis, with the
+    exact spectrum of :func:`_point_spectrum`'s route."""
     values = P.point_values(ctx, point)
     spectrum = P.point_spectrum(ctx, values)
     given = {"scalar_masses": spectrum["even"][0], "pseudoscalar_masses": spectrum["odd"][0],
              "U_S": spectrum["even"][1], "U_P": spectrum["odd"][1]}
     if (np.asarray(given["scalar_masses"]) <= 0).any() or (np.asarray(given["pseudoscalar_masses"]) <= 0).any():
         raise NotAvailable("the spectrum at the point has a tachyon: no mass-basis loop")
-    evaluated = observables.evaluate(ctx.derivation, point, spectrum=given)
+    ctx.stage("flavor")
+    evaluated = observables.evaluate(ctx.derivation, values, given, route="printed inputs", point=point)
     basis = evaluated["mass_basis"]
-    note = ("flavon mass basis (exact propagators of the Table 2 spectrum above), every closure, "
+    note = ("flavon mass basis (exact propagators of the spectrum above), every closure, "
             "sign of the lepton mass fixed by m_l > 0")
-    return {key: (float(basis[key]), 0.0, note) for key in ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
-            if key in basis}
+    return {key: (float(basis[key]), 0.0, note) for key in observables.observable_keys(evaluated) if key in basis}
 
 
 def printed_text(printed, symbol) -> str:
@@ -874,10 +876,6 @@ def read_errata(model: Model, registry: Registry) -> tuple[Erratum, ...]:
 def _with_errata_names(registry: Registry, raw: dict, path) -> Registry:
     """The registry plus the names that corrected formulas use and the paper does not print
     (errata.toml ``[symbols]``: name = {kind, latex}; ``[functions]``: name = {latex})."""
-    import dataclasses
-
-    from symflav.core import symbols
-
     names, functions = dict(registry.names), dict(registry.function_map)
     for name, spec in raw.get("symbols", {}).items():
         if not isinstance(spec, dict) or name in names:
@@ -949,7 +947,7 @@ def _apply_errata(ctx: Context, results: list[CheckResult], errata, expansion, p
 
 def _verify_correction(ctx: Context, part: Part, e: Erratum, entries, expansion) -> dict:
     """{entry: (the corrected form agrees, detail)} for the entries the erratum explains."""
-    provider = PROVIDERS[part.provider]
+    provider = ctx.providers[part.provider]
     try:
         derived = derived_object(ctx, provider, part)
     except NotAvailable as exc:
@@ -989,18 +987,20 @@ def _replace(r: CheckResult, **changes) -> CheckResult:
 _ORDER = {"disagrees": 0, "convention": 1, "agrees_to_order": 2, "agrees": 3, "not_checked": 4}
 
 
-def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None = None) -> CheckReport:
-    """Compare every equation of the derivation's printed registry with what was derived.
+def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None = None,
+        providers: Mapping[str, Provider] | None = None) -> CheckReport:
+    """Compare every equation and table of the derivation's printed registry with what was derived.
 
-    ``rederive(model, until)`` runs the stages again for a model under other conventions (the
-    sweep over declared variants needs it when no law maps the derived objects)."""
+    ``providers``: a study's providers, merged over :data:`PROVIDERS`. ``rederive(model, until)``
+    runs the stages again for a model under other conventions (the sweep over declared variants
+    needs it when no law maps the derived objects)."""
     model = derivation.model
     registry = load_registry(model)
     if registry is None:
-        return CheckReport(model.name, (), (), ())
+        return CheckReport(model.name, (), (), (), banner=model.banner())
     compare.forget()
     _LATEX.clear()
-    ctx = Context(derivation, registry)
+    ctx = Context(derivation, registry, providers={**PROVIDERS, **dict(providers or {})})
     expansion = expansion_for(model, registry)
     variants = _Variants(ctx, rederive) if sweep else None
     results: list[CheckResult] = []
@@ -1014,12 +1014,14 @@ def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None
         for part in eq.parts:
             parts[(eq.label, part.object)] = part
             results.extend(check_part(ctx, part, expansion, variants))
-    results.extend(_table1(ctx))
-    results.extend(_table2(ctx))
+    for label in charges_tables(registry, model):
+        results.extend(_charges_table(ctx, label))
+    for label in point_tables(registry):
+        results.extend(_point_table(ctx, label))
     results, uses = _apply_errata(ctx, results, read_errata(model, registry), expansion, parts)
     labels = [eq.label for eq in registry.equations] + [f"Table {t}" for t in registry.tables]
     return CheckReport(model.name, tuple(results), tuple(_overall(label, results) for label in labels), tuple(uses),
-                       tuple((label, _agreeing_variants(label, results)) for label in labels))
+                       tuple((label, _agreeing_variants(label, results)) for label in labels), model.banner())
 
 
 def _agreeing_variants(label: str, results) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ terms -- and through the field normalization and the mass-matrix factor. So, exa
     V_var(phi; p) = V(phi; K p),   V_var(v, sigma, varphi; p) = V(rho v, rho sigma, rho varphi; K p),
 
 with K a rescaling of the couplings (read off the two potentials, operator by operator) and
-rho = norm_var/norm the ratio of the field normalizations (eq. A.1 or phi = (...)/sqrt 2).
+rho = norm_var/norm the ratio of the field normalizations (phi = v + sigma + i varphi or (...)/sqrt 2).
 It follows, with f the mass-matrix factor:
 
 * tadpoles, all parameters free: ``T_var(v; p) = rho T(rho v; K p)``;
@@ -17,7 +17,7 @@ It follows, with f the mass-matrix factor:
 * objects that see the conventions only through the couplings (the flavor closures
   c_ij = d^2V/dphibar dphibar at the vevs, and the observables built on them): ``D(K p)``.
 
-Objects at the vacuum carry the derivation's relations (appendix A). They follow the law
+Objects at the vacuum carry the derivation's relations. They follow the law
 only when K commutes with the relations and rho with the alignment; a variant under which
 the alignment is not a stationary point for generic parameters has no vacuum to compare
 (it is reported as not applicable); otherwise the variant's stages are re-run. The laws are

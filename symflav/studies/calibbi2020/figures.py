@@ -1,8 +1,8 @@
 """Figures 3 and 4 of the paper and its numeric claims of sections 1, 2 and 4.
 
-Everything here is evaluated from *derived* relations -- the ``section2`` and ``relations``
-of the observables stage, with the loop functions of the generated numeric module -- and
-set beside what the paper prints:
+Everything here is evaluated from *derived* relations -- the ``section2`` relations of the
+study's ``paper`` stage and the dipole ``relations`` of the observables stage, with the loop
+functions of the generated numeric module -- and set beside what the paper prints:
 
 * eq. (2.9): Delta a_l / m_l^RAD = ratio(x_phi, m_l, M_chi). With |m^RAD| = c_l m_l (eq. 2.8),
   |Delta a_l| = c_l m_l |ratio|, and ratio scales as 1/M_chi^2, so
@@ -18,7 +18,6 @@ Masses in GeV. ``x_phi = mu_phi1 / M_chi``. Random samples are seeded (reproduci
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
@@ -26,9 +25,11 @@ from typing import Callable, Mapping
 import numpy as np
 import sympy as sp
 
+from symflav.core import printed as printed_registry
+from symflav.core.stages import available
+from symflav.numerics.scan import load_generated
+from symflav.numerics.viability import save_figure
 from symflav.physics import loops
-
-HBAR_C_GEV_CM = 1.973269804e-14  # hbar c in GeV cm (CODATA 2018), for d_e in e cm
 
 LEPTONS = ("mu", "e")
 LEPTON_PARAMETERS = {
@@ -55,7 +56,8 @@ class Constants:
 
     @classmethod
     def from_model(cls, model) -> "Constants":
-        values = {p.name: float(p.default) for p in model.parameters if p.default is not None}
+        values = {c.name: float(c.value) for c in model.constants}
+        values.update({p.name: float(p.default) for p in model.parameters if p.default is not None})
         mass, da, sig = {}, {}, {}
         for lepton, (m, central, sigma) in LEPTON_PARAMETERS.items():
             mass[lepton], da[lepton], sig[lepton] = values[m], values[central], values[sigma]
@@ -232,7 +234,7 @@ def dipole_relations(observables, registry) -> dict[str, dict[str, sp.Expr]]:
     }
     return {
         "derived": {"delta_a": derived["delta_a_from_C"], "br_ratio": derived["BR_ratio_from_C"],
-                    "d_e": derived["d_e_from_C"]},
+                    "d_e": derived["d_from_C"]},
         "printed": printed,
     }
 
@@ -296,11 +298,11 @@ def claims(derived: Relations, printed: Relations, const: Constants, dipole: dic
         cells = [_fmt(const.delta_a[lepton] / numbers[r][lepton]["delta_a_per_ReC"], "GeV^-2") for r, _ in routes]
         out.append(Claim(f"eq. ({eq})", f"Re C_{lepton}{lepton} for the central Delta a_{lepton}", printed_value,
                          *cells, "eq. (1.4) inverted"))
-    bound = 4.2e-13
+    bound = const.values["BR_mu_e_gamma_max"]
     cells = [_fmt(math.sqrt(bound / numbers[r]["mu"]["br_per_C2"]), "GeV^-2") for r, _ in routes]
     out.append(Claim("eq. (1.8)", "|C_emu| (or |C_mue|) for BR(mu -> e gamma) < 4.2e-13", "<~ 1e-10 GeV^-2", *cells,
                      "eq. (1.7), one coefficient at a time"))
-    d_limit = 1.1e-29 / HBAR_C_GEV_CM  # e cm -> e / GeV
+    d_limit = const.values["d_e_max"] / const.values["hbar_c"]  # e cm -> e / GeV
     cells = [_fmt(d_limit / abs(numbers[r]["e"]["d_over_e_per_ImC"]), "GeV^-2") for r, _ in routes]
     out.append(Claim("eq. (4.6)", "|Im C_ee| for d_e < 1.1e-29 e cm", "< 6e-7 GeV^-2", *cells,
                      "eq. (4.5); hbar c = 1.9733e-14 GeV cm"))
@@ -317,8 +319,8 @@ def _figure():
     box on every save, which costs more than drawing the points. ``matplotlib.figure``
     without pyplot: no global figure registry, nothing to close.
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # optional: only drawing needs matplotlib
+    from matplotlib.figure import Figure  # optional: only drawing needs matplotlib
 
     fig = Figure(figsize=(10, 4.2))
     FigureCanvasAgg(fig)
@@ -330,7 +332,7 @@ def _figure():
 
 def _log_x_axis(ax):
     """Log x axis with plain tick labels (0.1, 1) instead of typeset powers of ten."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter  # optional: only drawing needs matplotlib
 
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
@@ -343,10 +345,7 @@ PNG_DPI = 120  # also the resolution of the rasterized points inside the PDF
 
 def _save(fig, fmt: str) -> bytes:
     """PNG or PDF bytes without timestamps or version strings (same input, same bytes)."""
-    buffer = io.BytesIO()
-    metadata = {"Software": None} if fmt == "png" else {"Creator": None, "Producer": None, "CreationDate": None}
-    fig.savefig(buffer, format=fmt, dpi=PNG_DPI, metadata=metadata)
-    return buffer.getvalue()
+    return save_figure(fig, fmt, PNG_DPI)
 
 
 def plot_figure3(samples: Mapping[str, Mapping[str, np.ndarray]], formats=("png", "pdf")) -> dict[str, bytes]:
@@ -418,21 +417,16 @@ class FigureData:
 
 def load_numeric(source: str, name: str = "numeric"):
     """The generated module from its source (symflav's own output, not user input)."""
-    import types
-
-    module = types.ModuleType(name)
-    exec(compile(source, f"<generated {name}>", "exec"), module.__dict__)  # noqa: S102 - generated by us
-    return module
+    return load_generated(source, name)
 
 
 def derive_figures(model, results, points: int = FIGURE_POINTS, seed: int = FIGURE_SEED) -> FigureData | None:
-    """The ``figures`` stage: needs ``observables`` and ``codegen``; None without them."""
-    if "observables" not in results or "codegen" not in results or not results["observables"].section2:
+    """The ``figures`` stage: needs the ``paper`` stage and ``codegen``; None without them."""
+    forms = available(results, "paper")
+    if forms is None or "codegen" not in results or not forms.section2:
         return None
     if "ratio_fn_rad" not in results["codegen"].functions:
         return None
-    from symflav.core import printed as printed_registry
-
     numeric = load_numeric(results["codegen"].source)
     registry = printed_registry.load(model)
     derived = derived_relations(numeric)
