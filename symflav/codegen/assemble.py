@@ -115,7 +115,7 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
                 square_names)
     unit_map = dict(units)
     for name in extra:
-        unit_map[name] = formula_unit(name, declared)
+        unit_map[name] = units[name] if name in units else formula_unit(name, declared)
     for name, square in square_names.items():
         unit_map[square] = square_unit(unit_map[name])
     needed = [n for n in known if n in keywords or n in square_names]
@@ -239,6 +239,8 @@ def _parameter_args(table, symbols, units: Mapping[str, str], declared: Mapping[
         name, p = str(s), info.get(s)
         if p is not None:
             text = f"{name} ({units[name]})." + (f" {_sentence(p.note)}" if p.note else "")
+        elif name in units:  # the small parameter of the expansion
+            text = f"{name} ({units[name]}): the expansion parameter of the perturbative spectrum."
         else:
             unit = formula_unit(name, declared)
             description = declared[name][1]

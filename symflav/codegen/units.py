@@ -178,7 +178,29 @@ def parameter_units(model, table) -> dict[str, str]:
                             "no unit: it enters no potential term, relation or Yukawa coupling that fixes one; "
                             "declare it, e.g. unit = \"GeV^-2\" (unit = \"dimensionless\" for a pure number)")
         out[p.name] = declared.get(p.symbol) or format_unit(units[p.symbol])
+    vacuum = model.vacuum
+    if vacuum is not None and vacuum.small_value is not None:  # the expansion parameter, e.g. v_1/v_a
+        unit = unit_of(vacuum.small_value, units)
+        if unit is None:
+            raise SpecError(model.path, "vacuum.small_parameter.value", "its terms have different units")
+        out[vacuum.small_name] = format_unit(unit)
     return out
+
+
+def unit_of(expr, units: dict):
+    """The unit of ``expr`` (a sum of products of powers of symbols of known ``units``), or None
+    when its terms disagree or a symbol has no unit."""
+    found = set()
+    for term in sp.Add.make_args(sp.expand(sp.sympify(expr))):
+        unit = DIMENSIONLESS
+        for base, exp in term.as_powers_dict().items():
+            if base.is_Number:
+                continue
+            if base not in units or not exp.is_Rational:
+                return None
+            unit = _plus(unit, _scaled(units[base], Fraction(int(exp.p), int(exp.q))))
+        found.add(unit)
+    return found.pop() if len(found) == 1 else (DIMENSIONLESS if not found else None)
 
 
 def formula_unit(name: str, declared: dict) -> str:

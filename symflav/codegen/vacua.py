@@ -167,7 +167,6 @@ def _descend(X, params, scale, rng, max_iter=300):
     K, m = X.shape
     n = m // 2
     f = _values(X, params)
-    fscale = max(1.0, float(np.max(np.abs(f[np.isfinite(f)]), initial=0.0)))
     active = np.isfinite(f)
     converged = np.zeros(K, dtype=bool)
     runaway = np.zeros(K, dtype=bool)
@@ -183,7 +182,9 @@ def _descend(X, params, scale, rng, max_iter=300):
         size = 1.0 + np.linalg.norm(x, axis=1)
         step *= np.minimum(1.0, 0.5 * size / np.maximum(np.linalg.norm(step, axis=1), 1e-300))[:, None]
         slope = np.einsum("ki,ki->k", g, step)
-        done = (np.linalg.norm(step, axis=1) < 1e-10 * size) | (-slope < 1e-13 * (np.abs(fx) + fscale))
+        # round-off of V near x: its largest terms are of the size of |V|, |x||g| and |x|^2 |H|
+        roundoff = 1e-13 * (np.abs(fx) + size * np.linalg.norm(g, axis=1) + size * size * top)
+        done = (np.linalg.norm(step, axis=1) < 1e-10 * size) | (-slope < roundoff)
         moved = np.zeros(len(rows), dtype=bool)
         saddle = np.flatnonzero(done & (w[:, 0] < -1e-7 * top))
         if saddle.size:
@@ -214,7 +215,7 @@ def _descend(X, params, scale, rng, max_iter=300):
         far = np.linalg.norm(x, axis=1) > 1e4 * scale
         runaway[rows[far & ~done]] = True
         active[rows[done | pending | far]] = False
-    return X, f, converged, runaway, fscale
+    return X, f, converged, runaway
 
 
 def _rephased(phi):
@@ -299,7 +300,7 @@ def minimize(*, starts=32, seed=0, guesses=(), **params):
     if not rows:
         raise ValueError("minimize(): no starting point (starts=0, no guesses, no vevs in the parameters)")
     potential(np.zeros(n, dtype=complex), **params)  # parameter errors before any work
-    X, f, converged, runaway, fscale = _descend(np.array(rows, dtype=float), params, scale, rng)
+    X, f, converged, runaway = _descend(np.array(rows, dtype=float), params, scale, rng)
     _, _, H = potential_gradient_hessian(X[:, :n] + 1j * X[:, n:], **params)
     w = np.linalg.eigvalsh(H)
     top = np.maximum(np.max(np.abs(w), axis=1), 1e-300)
@@ -309,7 +310,7 @@ def minimize(*, starts=32, seed=0, guesses=(), **params):
             continue
         phi = X[k, :n] + 1j * X[k, n:]
         for entry in minima:
-            if (abs(entry[1] - f[k]) <= 1e-7 * max(abs(entry[1]), abs(f[k]), 1e-9 * fscale)
+            if (abs(entry[1] - f[k]) <= 1e-7 * max(abs(entry[1]), abs(f[k])) + 1e-12 * scale**4
                     and np.allclose(np.abs(entry[0]), np.abs(phi), rtol=1e-4, atol=1e-6 * scale)):
                 entry[2] += 1
                 break
