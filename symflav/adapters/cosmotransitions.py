@@ -23,7 +23,7 @@ kinetic term is off by a factor 2): this class never does.
 generated Hessian; ``boson_massSq(X, T)`` gives the 2n scalar masses of the field-dependent
 mass matrix plus the leading thermal masses (``thermal_mass_coefficients`` of the module:
 one loop, high-temperature expansion, scalar loops only; 1 degree of freedom and c = 3/2
-each); there are no fermions. ``approxZeroTMin`` and :meth:`minima` use the module's
+each); there are no fermions (a placeholder with no degrees of freedom). ``approxZeroTMin`` and :meth:`minima` use the module's
 ``minimize``. Units: GeV.
 """
 
@@ -113,8 +113,10 @@ class GeneratedPotential(generic_potential.generic_potential):
         return masses, np.ones(self.Ndim), np.full(self.Ndim, 1.5)
 
     def fermion_massSq(self, X):
+        """No fermions: one placeholder of zero mass and zero degrees of freedom (cosmoTransitions'
+        spline of J_f does not take an empty array)."""
         X = np.asarray(X, dtype=float)
-        return np.zeros(X.shape[:-1] + (0,)), np.zeros(0)
+        return np.zeros(X.shape[:-1] + (1,)), np.zeros(1)
 
     # ---------------------------------------------------------------- minima
     def minima(self, **search) -> list[np.ndarray]:

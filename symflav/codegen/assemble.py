@@ -16,7 +16,13 @@ import sympy as sp
 
 from symflav.codegen import series
 from symflav.codegen.contract import check_names, complete_points, points_literal, with_squares
-from symflav.codegen.fieldspace import EXPANSION_FACTOR, field_note, field_space_functions, thermal_function
+from symflav.codegen.fieldspace import (
+    EXPANSION_FACTOR,
+    field_note,
+    field_space_functions,
+    thermal_function,
+    vev_note,
+)
 from symflav.codegen.jax_backend import render_function_jax, render_jax_module, render_loop_function_jax
 from symflav.codegen.module import (
     Argument,
@@ -343,7 +349,7 @@ def tadpole_function(model: Model, vacuum, args) -> Function:
         parameters=args(params),
         results=(Result("tadpoles", exprs, (n,), "dV/dsigma_i in GeV^3 (zero at a stationary point)."),),
         notes=_conventions_note(model) + " All parameters are free: no relation or vacuum alignment "
-        "is imposed.",
+        "is imposed. " + vev_note(model.conventions.field_expansion),
     )
 
 
@@ -365,7 +371,7 @@ def mass_matrix_function(model: Model, vevs, hessian, args) -> Function:
         ),
         notes=_conventions_note(model) + " The matrices are evaluated at the given vevs with all "
         "parameters free; they are the physical mass matrices only at a stationary point "
-        "(tadpoles zero).",
+        "(tadpoles zero). " + vev_note(model.conventions.field_expansion),
     )
 
 
@@ -385,7 +391,7 @@ def combined_vacuum_function(tadpoles: Function, matrices: Function) -> Function
         "results share one block of memory. From RECYCLE_BYTES (32 MiB) on, that block is kept "
         "when all of them are dropped and reused by a later call of the same size, since fresh "
         "memory for hundreds of megabytes costs the operating system more than the evaluation; "
-        "release_memory() frees it. Passing out= buffers avoids new memory altogether.",
+        "release_memory() frees it. Passing out= buffers avoids new memory altogether.\n\n" + matrices.notes,
     )
 
 

@@ -108,6 +108,17 @@ def field_note(expansion: str, canonical: bool) -> str:
             "or finite-temperature code fed (Re w, Im w) as if canonical gets wrong actions and masses.")
 
 
+def vev_note(expansion: str) -> str:
+    """The normalization of the vevs and fluctuations of tadpoles() and mass_matrices()."""
+    if expansion == "canonical":
+        return ("Normalization: v_i, sigma_i, varphi_i of phi_i = (v_i + sigma_i + i varphi_i)/sqrt(2), "
+                "canonically normalized; tadpoles(v) = gradient(v)[:n].")
+    return ("Normalization: v_i, sigma_i, varphi_i of phi_i = v_i + sigma_i + i varphi_i, not canonically "
+            "normalized (canonical real fields are sqrt(2) sigma, sqrt(2) varphi; the mass_matrix_factor "
+            "accounts for it in the mass matrices); tadpoles(v) = gradient(v)[:n] and the canonical "
+            "Hessian is hessian_canonical(sqrt(2) v) = hessian(v)/2.")
+
+
 def _field_argument(form: RealForm, canonical: bool) -> Argument:
     name, what = ("z", "z = sqrt(2) phi") if canonical else ("phi", "w (see Notes)")
     return Argument(name, form.components,
