@@ -93,3 +93,34 @@ def test_generic_potential_pieces(toy):
     np.testing.assert_allclose(m.approxZeroTMin()[0], m.minima()[0])
     with pytest.raises(TypeError, match="np must be a number"):
         GeneratedPotential(module, **{**p, "np": None})
+
+
+def test_readme_example_runs(tmp_path):
+    """The README's cosmoTransitions lines, on the committed built-in module at a point with two
+    minima (the phi_1,3 and phi_a,b sectors repel)."""
+    import re
+    import shutil
+
+    from conftest import REPO
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("**Tunnelling and phase transitions.**"):]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    assert len([line for line in code.splitlines() if line.strip()]) <= 5
+    (tmp_path / "generated" / "calibbi2020").mkdir(parents=True)
+    shutil.copy(REPO / "generated" / "calibbi2020" / "numeric.py", tmp_path / "generated" / "calibbi2020")
+    import os
+
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        from symflav.adapters.cosmotransitions import load_module
+
+        numeric = load_module("generated/calibbi2020/numeric.py")
+        point = {**numeric.POINTS["table2"], "lambda_1a": 20, "lambda_1b": 20, "lambda_3a": 20, "lambda_3b": 20,
+                 "mu_1": 800, "mu_3": 800}
+        scope = {"point": point}
+        exec(code, scope)
+    finally:
+        os.chdir(here)
+    assert scope["action"] > 0 and scope["m"].V0(scope["true"]) < scope["m"].V0(scope["false"])

@@ -493,9 +493,11 @@ def test_readme_example_runs(tmp_path):
     import re
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"## Fast functions for scans.*?```python\n(.*?)```", text, re.S).group(1)
-    script = "import sys\nsys.modules['sympy'] = None\n" + code + (
-        "\nassert T.shape == (1000, 4) and M_S2.shape == M_P2.shape == (1000, 4, 4) and V.shape == (1000,)\n"
+    section = text[text.index("## Fast functions for scans"):]
+    first, vacua = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
+    script = "import sys\nsys.modules['sympy'] = None\n" + first + (
+        "\nassert T.shape == (1000, 4) and M_S2.shape == M_P2.shape == (1000, 4, 4) and V.shape == (1000,)\n") + vacua + (
+        "\nassert q['mu_1_sq'] < 0 and np.allclose(vacuum.vevs, [42, -84, 262, 262]) and vacuum.global_within_search\n"
         "print('ok')\n")
     (tmp_path / "numeric.py").write_bytes((REPO / "generated" / "calibbi2020" / "numeric.py").read_bytes())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -283,3 +283,22 @@ def test_a_toy_model_with_the_canonical_expansion(tmp_path):
             + p["sum"] * abs(phi2) ** 4 + p["start"] * abs(phi1 * phi2) ** 2
             - 2 * p["phi"] ** 2 * (phi1**2).real - 2 * p["phi"] ** 2 / 4 * (phi2**2).real)
     assert toy.potential(w, **p) == pytest.approx(hand, rel=1e-13)
+
+
+def test_readme_jax_example_runs(derivation, canonical, tmp_path, monkeypatch):
+    """The README's jax lines, on a fresh numeric_jax.py: the autodiff gradient is the generated one."""
+    import re
+
+    from conftest import REPO
+
+    pytest.importorskip("jax")
+    (tmp_path / "numeric_jax.py").write_text(
+        numeric_module(derivation.model, derivation.results, backend="jax").source, encoding="utf-8")
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text[text.index("**Autodiff.**"):], re.S).group(1)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(__import__("sys").modules, "numeric_jax", raising=False)
+    scope = {}
+    exec(code, scope)
+    want = canonical.gradient(np.array([42.0, -84, 262, 262]), **canonical.POINTS["table2"])
+    np.testing.assert_allclose(np.concatenate([scope["gx"], scope["gy"]]), want, rtol=1e-12, atol=1e-6)
