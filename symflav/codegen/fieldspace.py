@@ -120,9 +120,9 @@ def vev_note(expansion: str) -> str:
 
 
 def _field_argument(form: RealForm, canonical: bool) -> Argument:
-    name, what = ("z", "z = sqrt(2) phi") if canonical else ("phi", "w (see Notes)")
+    name, what = ("z", "z = sqrt(2) phi") if canonical else ("phi", "w of the model's expansion (see Notes)")
     return Argument(name, form.components,
-                    f"Complex field values {what} (GeV), in the order FIELDS; the derivatives are taken "
+                    f"Complex field values (GeV) in the order FIELDS, {what}; the derivatives are taken "
                     "over the real parts then the imaginary parts.", vector=True, complex=True, split=True,
                     internal=True)
 

@@ -267,9 +267,9 @@ def minimize(*, starts=32, seed=0, guesses=(), **params):
         the potential brings the minimum to real fields (else None); ``V`` (GeV^4); ``masses``
         the signed masses sqrt(m^2) (GeV, negative for m^2 < 0), ascending; ``global_within_search``
         (see Notes); ``phi`` the minimum as a complex field (rephased as far as possible);
-        ``masses2`` (GeV^2) and ``mass_matrix`` (2n x 2n, GeV^2): d^2V over canonical real fields
-        (h, a) = sqrt(2) (Re phi, Im phi) times the expansion factor (see hessian_canonical),
-        whose eigenvalues are the physical masses; ``minima`` every distinct minimum found, as
+        ``mass_matrix`` (2n x 2n, GeV^2): d^2V over canonical real fields (h, a) = (Re z, Im z),
+        z = sqrt(2) phi (for this module _CANONICAL**2 * hessian(phi)), and ``masses2`` its
+        eigenvalues, the physical squared masses; ``minima`` every distinct minimum found, as
         (phi, V, hits) sorted by V; ``starts``, ``converged``, ``runaway`` counts of starts.
 
     Notes
