@@ -11,7 +11,7 @@ generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
 input_sha256: 1bc3559786ce5212eb8e9f8d2ad66a97b5b425874d00790319bcba105f67caaa
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: ec52db25a070f921aa6183b6b70f2f1f30e65fe19ae5c628f85fe3f66ab99f39
+content_sha256: 1a4e78bb5689bdd416a6e38b5d0e78ab21c22866551a7408b740cf57a768b208
 """
 
 import collections
@@ -819,9 +819,9 @@ def minimize(*, starts=32, seed=0, guesses=(), **params):
         the potential brings the minimum to real fields (else None); ``V`` (GeV^4); ``masses``
         the signed masses sqrt(m^2) (GeV, negative for m^2 < 0), ascending; ``global_within_search``
         (see Notes); ``phi`` the minimum as a complex field (rephased as far as possible);
-        ``masses2`` (GeV^2) and ``mass_matrix`` (2n x 2n, GeV^2): d^2V over canonical real fields
-        (h, a) = sqrt(2) (Re phi, Im phi) times the expansion factor (see hessian_canonical),
-        whose eigenvalues are the physical masses; ``minima`` every distinct minimum found, as
+        ``mass_matrix`` (2n x 2n, GeV^2): d^2V over canonical real fields (h, a) = (Re z, Im z),
+        z = sqrt(2) phi (for this module _CANONICAL**2 * hessian(phi)), and ``masses2`` its
+        eigenvalues, the physical squared masses; ``minima`` every distinct minimum found, as
         (phi, V, hits) sorted by V; ``starts``, ``converged``, ``runaway`` counts of starts.
 
     Notes
@@ -1161,8 +1161,8 @@ def gradient(phi, /, *, out=None, **params):
     Parameters
     ----------
     phi : array_like, complex, shape (..., 4)
-        Complex field values w (see Notes) (GeV), in the order FIELDS; the derivatives are
-        taken over the real parts then the imaginary parts.
+        Complex field values (GeV) in the order FIELDS, w of the model's expansion (see
+        Notes); the derivatives are taken over the real parts then the imaginary parts.
     mu_1 or mu_1_sq : array_like, float, keyword
         mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
         only through mu_1^2.
@@ -1295,8 +1295,8 @@ def hessian(phi, /, *, out=None, **params):
     Parameters
     ----------
     phi : array_like, complex, shape (..., 4)
-        Complex field values w (see Notes) (GeV), in the order FIELDS; the derivatives are
-        taken over the real parts then the imaginary parts.
+        Complex field values (GeV) in the order FIELDS, w of the model's expansion (see
+        Notes); the derivatives are taken over the real parts then the imaginary parts.
     mu_1 or mu_1_sq : array_like, float, keyword
         mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
         only through mu_1^2.
@@ -1554,8 +1554,8 @@ def potential_gradient_hessian(phi, /, *, out=None, **params):
     Parameters
     ----------
     phi : array_like, complex, shape (..., 4)
-        Complex field values w (see Notes) (GeV), in the order FIELDS; the derivatives are
-        taken over the real parts then the imaginary parts.
+        Complex field values (GeV) in the order FIELDS, w of the model's expansion (see
+        Notes); the derivatives are taken over the real parts then the imaginary parts.
     mu_1 or mu_1_sq : array_like, float, keyword
         mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
         only through mu_1^2.
