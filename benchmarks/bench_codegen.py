@@ -16,6 +16,10 @@
 4. Import time of the committed module in a fresh interpreter, sympy absent: compiled
    from source at every run, and from the bytecode Python caches after the first import.
 5. ``--backend numba``: the same functions as numba kernels (skipped without numba).
+6. The whole field space: the generated ``hessian`` (all 8 x 8 second derivatives at complex
+   fields) at N = 1e6 against ``lambdify`` of the same matrix, and ``jax.jit`` of the jax
+   module's ``hessian`` against the numpy module (skipped without jax). ``--only field-space``
+   runs this section alone.
 
 Timings are CPU times, the minimum over ``--repeat`` interleaved runs (the machine may
 be shared with other work; CPU time does not count the time the process waits).
@@ -44,6 +48,7 @@ from symflav import pipeline
 from symflav.core import spec  # noqa: E402
 from symflav.studies import study_for  # noqa: E402
 from symflav.codegen import assemble, series  # noqa: E402
+from symflav.codegen.fieldspace import EXPANSION_FACTOR, real_form  # noqa: E402
 from symflav.codegen.module import LoopFunction, render_loop_function, render_module  # noqa: E402
 
 SIZES = (1_000, 100_000, 1_000_000)
@@ -331,6 +336,78 @@ def bench_import(folder, repeat):
     return results
 
 
+# ---------------------------------------------------------------- 6. field space
+
+
+def field_space_inputs(numeric, n, rng):
+    """Complex fields (n, 4) and every parameter of the potential varying per point."""
+    p = numeric.POINTS["table2"]
+    phi = rng.uniform(-300, 300, (n, 4)) + 1j * rng.uniform(-100, 100, (n, 4))
+    names = [a for a in numeric.PARAMETERS if a in p and a in numeric.hessian.__doc__]
+    return phi, {k: p[k] * rng.uniform(0.9, 1.1, n) for k in names}
+
+
+def bench_field_space(derivation, numeric, repeat, folder, sizes=(100_000, 1_000_000)):
+    """(a) numpy hessian vs lambdify of the same 64 entries; (b) jax.jit vs the numpy module."""
+    section("6. the whole field space: hessian(phi) (8 x 8 at complex fields)")
+    model = derivation.model
+    form = real_form(derivation["potential"], EXPANSION_FACTOR[model.conventions.field_expansion])
+    entries = form.hessian()
+    params = sorted(set().union(*(e.free_symbols for e in entries)) - set(form.components), key=str)
+    lam = sp.lambdify(list(form.components) + params, entries, modules="numpy")
+    jitted = fast = None
+    try:
+        import jax
+
+        source = assemble.numeric_module(model, derivation.results, backend="jax").source
+        fast = load(source, "bench_numeric_jax", folder)
+    except ImportError:
+        print("  jax is not installed: (b) skipped")
+    rng = np.random.default_rng(6)
+    ratios = {}
+    print(f"  {'N':>7} | {'generated':>10} {'lambdify':>10} {'ratio':>6} | {'jax.jit':>10} {'ratio':>6}   "
+          "(points per second; ratio = other time / generated time)")
+    for n in sizes:
+        phi, values = field_space_inputs(numeric, n, rng)
+        args = [np.ascontiguousarray(phi[:, i].real) for i in range(4)] + \
+               [np.ascontiguousarray(phi[:, i].imag) for i in range(4)] + [values[str(q)] for q in params]
+        generated = lambda: numeric.hessian(phi, **values)  # noqa: E731
+        lambdified = lambda: np.array(lam(*args))  # noqa: E731  (the (64, N) array of its list)
+        np.testing.assert_allclose(generated()[:3].reshape(3, 64), lambdified()[:, :3].T, rtol=1e-9,
+                                   atol=1e-9 * np.abs(lambdified()[:, :3]).max())
+        times = {"gen": [], "lam": [], "jax": []}
+        if fast is not None:
+            jphi = jax.device_put(phi)
+            jvalues = {k: jax.device_put(v) for k, v in values.items()}
+            jitted = jax.jit(lambda phi, values: fast.hessian(phi, **values))
+            jitted(jphi, jvalues).block_until_ready()  # compile once, outside the timing
+            np.testing.assert_allclose(np.asarray(jitted(jphi, jvalues))[:3], generated()[:3], rtol=1e-11)
+        wall = {"gen": [], "jax": []}
+        for _ in range(repeat):  # interleaved
+            times["gen"].append(best(generated, 1))
+            times["lam"].append(best(lambdified, 1))
+            start = time.perf_counter()
+            generated()
+            wall["gen"].append(time.perf_counter() - start)
+            if fast is not None:
+                times["jax"].append(best(lambda: jitted(jphi, jvalues).block_until_ready(), 1))
+                start = time.perf_counter()
+                jitted(jphi, jvalues).block_until_ready()
+                wall["jax"].append(time.perf_counter() - start)
+        t = {k: min(v) for k, v in times.items() if v}
+        w = {k: min(v) for k, v in wall.items() if v}
+        ratios[n] = (t["lam"] / t["gen"], t["gen"] / t["jax"] if "jax" in t else None)
+        jax_cells = (f"{n / t['jax']:>10.3e} {t['gen'] / t['jax']:>6.2f} (wall {w['gen'] / w['jax']:.2f})"
+                     if "jax" in t else f"{'-':>10} {'-':>6}")
+        print(f"  {n:>7.0e} | {n / t['gen']:>10.3e} {n / t['lam']:>10.3e} {t['lam'] / t['gen']:>6.2f} | {jax_cells}")
+        del phi, values, args
+    print("  CPU time, best of the interleaved rounds; every parameter of V varies per point; lambdify gets")
+    print("  contiguous arrays (its best case) and returns (64, N); the generated hessian returns (N, 8, 8).")
+    print("  jax: the jit-compiled hessian of numeric_jax.py (compiled before timing), ratio = numpy time / jax time")
+    print("  in CPU time (jax may run on both cores) and, in parentheses, in wall time.")
+    return ratios
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -354,6 +431,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("numpy", "numba"), default="numpy")
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--only", choices=("field-space",), default=None, help="run one section alone")
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, sympy {sp.__version__}, "
           f"{os.cpu_count()} cores")
@@ -362,9 +440,18 @@ def main(argv=None):
     targets = []
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
+        numeric = load(assemble.build_numeric_module(derivation), "bench_numeric", folder)
+        field_ratios = bench_field_space(derivation, numeric, min(args.repeat, 3), folder)
+        lam_ratio, jax_ratio = field_ratios[1_000_000]
+        targets.append(("numpy hessian vs lambdify of the same matrix, N = 1e6", f"{lam_ratio:.2f}x", "> 1x",
+                        lam_ratio > 1))
+        if jax_ratio is not None:
+            targets.append(("jax.jit hessian vs the numpy module, N = 1e6", f"{jax_ratio:.2f}x", "", None))
+        if args.only:
+            summary(targets)
+            return 0
         code_only, _ = bench_derive_command(folder, args.repeat)
         targets.append(("derive --code-only, wall", f"{code_only:.2f} s", "< 10 s", code_only < 10))
-        numeric = load(assemble.build_numeric_module(derivation), "bench_numeric", folder)
         section("2. tadpoles + mass matrices vs sympy.lambdify(modules='numpy')")
         rows = bench_vacuum(derivation, numeric, args.repeat)
         for n, goal in ((100_000, 2.0), (1_000_000, 3.0)):

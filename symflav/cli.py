@@ -61,9 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("--code-only", action="store_true",
                         help="derivation and code generation only: numeric.py, the operator and potential files "
                              "and the formula snippets; no paper check, viability scan, figures or report")
-    derive.add_argument("--backend", choices=("numpy", "numba"), default="numpy",
-                        help="numba: also write numeric_numba.py, the same functions as numba.njit kernels "
-                             "(needs numba; numeric.py, which needs only numpy, is written either way)")
+    derive.add_argument("--backend", choices=("numpy", "numba", "jax"), default="numpy",
+                        help="numba: also write numeric_numba.py, the same functions as numba.njit kernels; jax: "
+                             "also write numeric_jax.py, pure jax.numpy functions (jit, grad); each needs its package "
+                             "(numeric.py, which needs only numpy, is written either way)")
+    derive.add_argument("--fields", choices=("model", "canonical"), default="model",
+                        help="canonical: the generated modules also hold potential_canonical, gradient_canonical and "
+                             "hessian_canonical of the canonically normalized fields z = (v + sigma + i varphi) "
+                             "(phi = z/sqrt 2)")
 
     check = sub.add_parser("check", help="compare the paper's printed formulas with the derived ones")
     _common(check, charges=False)
@@ -144,12 +149,12 @@ def format_terms(table) -> str:
 
 def cmd_derive(args) -> int:
     _check_degree(args.degree)
-    if args.backend == "numba":
-        try:
-            import numba  # noqa: F401  (optional dependency: only to know that the kernels can run here)
+    if args.backend != "numpy":
+        try:  # only to know that the generated module can run here (numba or jax: optional)
+            __import__(args.backend)
         except ImportError:
-            raise SpecError("--backend", "numba", "numba is not installed (pip install numba); "
-                            "the default backend, numpy, needs nothing more") from None
+            raise SpecError("--backend", args.backend, f"{args.backend} is not installed (pip install "
+                            f"{args.backend}); the default backend, numpy, needs nothing more") from None
     model = spec.load(args.derivation, charges=args.charge)
     study = study_for(model)
     drawers = {**outputs.DRAWERS, **(dict(study.drawers) if study else {})}
@@ -175,13 +180,13 @@ def cmd_derive(args) -> int:
         for server in drawer:
             server.close()
     numba_line = ""
-    if args.backend == "numba":  # the same functions as njit kernels, beside the numpy module
+    if args.backend != "numpy" or args.fields != "model":  # other backends beside numpy, canonical fields
         start = time.perf_counter()
-        kernels = assemble.numeric_module(derivation.model, pipeline.available_results(derivation.results),
-                                          backend="numba", exports=study.exports if study else ())
-        files["numeric_numba.py"] = kernels.source
-        numba_line = (f"  {'numba':<16} {time.perf_counter() - start:7.3f} s  {kernels.operations:>8} ops  "
-                      "(numeric_numba.py: the functions as numba.njit kernels)")
+        modules = assemble.extra_modules(derivation.model, pipeline.available_results(derivation.results),
+                                         args.backend, args.fields, exports=study.exports if study else ())
+        files.update({name: module.source for name, module in modules.items()})
+        numba_line = (f"  {args.backend + '/' + args.fields:<16} {time.perf_counter() - start:7.3f} s  "
+                      f"{sum(m.operations for m in modules.values()):>8} ops  ({', '.join(modules)})")
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     status, pdf_note = 0, ""
     if "report.tex" in files and not args.no_pdf:

@@ -467,21 +467,24 @@ def test_numba_kernels_run_as_plain_python_and_agree(derivation, tmp_path, monke
     point = plain.POINTS["table2"]
     vevs = np.array([point[v] for v in ("v_1", "v_3", "v_a", "v_b")]) * rng.uniform(0.8, 1.2, (6, 4))
     params = {k: point.get(k, 0.7) * rng.uniform(0.9, 1.1, 6) for k in plain.PARAMETERS}
-    first_argument = {"vevs": vevs, "phi": vevs * np.exp(1j * rng.uniform(0, 0.3, (6, 4))),
-                      "x": rng.uniform(0.2, 5.0, 6)}
+    fields = vevs * np.exp(1j * rng.uniform(0, 0.3, (6, 4)))
+    first_argument = {"vevs": vevs, "phi": fields, "z": np.sqrt(2) * fields, "x": rng.uniform(0.2, 5.0, 6)}
     compared = []
     for name in plain.__all__:
         function = getattr(plain, name)
-        if not callable(function) or name == "release_memory":
+        if not callable(function) or name in ("release_memory", "minimize", "Minimum"):
             continue
         positional = [first_argument[p.name] for p in inspect.signature(function).parameters.values()
-                      if p.kind is p.POSITIONAL_OR_KEYWORD]
+                      if p.kind is p.POSITIONAL_ONLY]
         keywords = {} if positional and positional[0] is first_argument.get("x") else params
         got, want = getattr(kernels, name)(*positional, **keywords), function(*positional, **keywords)
+        if isinstance(got, dict):  # solve_mu2: the parameters with the solved ones
+            got, want = tuple(got.values()), tuple(want.values())
         for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
             np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12 * np.abs(w).max(), err_msg=name)
         compared.append(name)
-    assert {"potential", "tadpoles_and_mass_matrices", "perturbative_masses2", "m_RAD_mu_mass_basis"} <= set(compared)
+    assert {"potential", "tadpoles_and_mass_matrices", "perturbative_masses2", "m_RAD_mu_mass_basis", "hessian",
+            "potential_gradient_hessian", "thermal_mass_coefficients", "solve_mu2"} <= set(compared)
     assert "_kernel(" in kernels_path.read_text(encoding="utf-8")
 
 
@@ -490,9 +493,11 @@ def test_readme_example_runs(tmp_path):
     import re
 
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"## Fast functions for scans.*?```python\n(.*?)```", text, re.S).group(1)
-    script = "import sys\nsys.modules['sympy'] = None\n" + code + (
-        "\nassert T.shape == (1000, 4) and M_S2.shape == M_P2.shape == (1000, 4, 4) and V.shape == (1000,)\n"
+    section = text[text.index("## Fast functions for scans"):]
+    first, vacua = re.findall(r"```python\n(.*?)```", section, re.S)[:2]
+    script = "import sys\nsys.modules['sympy'] = None\n" + first + (
+        "\nassert T.shape == (1000, 4) and M_S2.shape == M_P2.shape == (1000, 4, 4) and V.shape == (1000,)\n") + vacua + (
+        "\nassert q['mu_1_sq'] < 0 and np.allclose(vacuum.vevs, [42, -84, 262, 262]) and vacuum.global_within_search\n"
         "print('ok')\n")
     (tmp_path / "numeric.py").write_bytes((REPO / "generated" / "calibbi2020" / "numeric.py").read_bytes())
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

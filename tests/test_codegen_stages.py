@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from symflav.codegen import CodegenError
 from symflav.codegen.assemble import numeric_module
 
 x = sp.Symbol("x", positive=True)
@@ -57,7 +58,8 @@ def test_stand_in_stages_are_exported(base, model, tmp_path):
     results["loops"] = SimpleNamespace(x=x, closed_forms=closed)
     results["spectrum"] = SimpleNamespace(
         order=2, scalar_masses2=(v_a**2 * lam, v_a**2 * (1 + eps**2)), pseudoscalar_masses2=(eps * v_a**2, v_a**2))
-    results["observables"] = SimpleNamespace(formulas={"toy_dipole": lam * loop_call / (16 * sp.pi**2)})
+    results["observables"] = SimpleNamespace(formulas={"toy_dipole": lam * loop_call / (16 * sp.pi**2)},
+                                             formula_units={"x_phi": ("dimensionless", "a mass ratio")})
     module = numeric_module(model, results)
     numeric = _load(module.source, tmp_path / "stages_under_test.py", "stages_under_test")
     for name in ("I_m", "I_m_x", "I_da", "I_da_x", "perturbative_masses2", "toy_dipole"):
@@ -107,7 +109,8 @@ def test_loop_functions_called_by_formulas_are_exported(base, model, tmp_path):
     calls = {name: sp.Function(name)(x_phi) for name in ("I_da_S", "I_da_S_x")}
     results = dict(base.results)
     results["observables"] = SimpleNamespace(formulas={
-        "scalar_photon_dipole": calls["I_da_S"] - 2 * calls["I_da_S_x"]})
+        "scalar_photon_dipole": calls["I_da_S"] - 2 * calls["I_da_S_x"]},
+        formula_units={"x_phi": ("dimensionless", "a mass ratio")})
     numeric = _load(numeric_module(model, results).source, tmp_path / "calls_under_test.py", "calls_under_test")
     assert {"I_da_S", "I_da_S_x", "I_m", "I_da"} <= set(numeric.__all__)
     xs = np.concatenate([[1.0], 1 + np.logspace(-12, -0.5, 12), 1 - np.logspace(-12, -0.5, 12), np.logspace(-7, 7, 40)])
@@ -122,21 +125,25 @@ def test_loop_functions_called_by_formulas_are_exported(base, model, tmp_path):
 
 def test_formula_parameters_document_declared_units(base, model, tmp_path):
     """Parameters of exported formulas: units from the stage's ``formula_units``, else from
-    the model's parameter kinds, else "unit not declared" (never a guessed "dimensionless")."""
+    the model's units; a symbol with neither is an error at generation time (never a guessed
+    "dimensionless")."""
     m_l, x_phi, w = sp.Symbol("m_l", positive=True), sp.Symbol("x_phi", positive=True), sp.Symbol("w_undeclared")
     M_chi = model.symbols()["M_chi"]
     results = dict(base.results)
-    results["observables"] = SimpleNamespace(
-        formulas={"toy_ratio": m_l * w * sp.Function("I_m_x")(x_phi) / M_chi**2},
-        formula_units={"m_l": ("GeV", "lepton mass"), "x_phi": ("dimensionless", "mu_phi1 / M_chi"),
-                       "toy_ratio": ("GeV^-1", "a toy ratio")})
+    units = {"m_l": ("GeV", "lepton mass"), "x_phi": ("dimensionless", "mu_phi1 / M_chi"),
+             "toy_ratio": ("GeV^-1", "a toy ratio")}
+    results["observables"] = SimpleNamespace(formulas={"toy_ratio": m_l * sp.Function("I_m_x")(x_phi) / M_chi**2},
+                                             formula_units=units)
     numeric = _load(numeric_module(model, results).source, tmp_path / "units_under_test.py", "units_under_test")
     doc = numeric.toy_ratio.__doc__
     assert "m_l : array_like, float, keyword\n        m_l (GeV): lepton mass." in doc
     assert "x_phi (dimensionless): mu_phi1 / M_chi." in doc
-    assert "M_chi (GeV)." in doc
-    assert "w_undeclared (unit not declared)." in doc
+    assert "M_chi (GeV)" in doc and "M_chi_sq" in doc  # M_chi enters only squared: its square is accepted
     assert "toy_ratio (GeV^-1): a toy ratio." in doc
-    assert numeric.UNITS["m_l"] == "GeV" and "w_undeclared" not in numeric.UNITS
-    assert numeric.toy_ratio(m_l=0.1, w_undeclared=2.0, x_phi=1.0, M_chi=10.0) == pytest.approx(
-        0.1 * 2.0 * numeric.I_m_x(1.0) / 100.0, rel=1e-15)
+    assert numeric.UNITS["m_l"] == "GeV" and numeric.UNITS["M_chi_sq"] == "GeV^2"
+    assert numeric.toy_ratio(m_l=0.1, x_phi=1.0, M_chi=10.0) == pytest.approx(
+        0.1 * numeric.I_m_x(1.0) / 100.0, rel=1e-15)
+    assert numeric.toy_ratio(m_l=0.1, x_phi=1.0, M_chi_sq=100.0) == numeric.toy_ratio(m_l=0.1, x_phi=1.0, M_chi=10.0)
+    results["observables"] = SimpleNamespace(formulas={"toy_ratio": w * m_l / M_chi**2}, formula_units=units)
+    with pytest.raises(CodegenError, match="w_undeclared has no declared unit"):
+        numeric_module(model, results)

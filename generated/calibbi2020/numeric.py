@@ -9,11 +9,12 @@ d^2V/dsigma_i dsigma_j.
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: ad8c2e0f1b38fca97ae34277804b4aed54bad61d957508a9f6bcb248f53885a9
+input_sha256: 9f729bb8c7b443a631641b897ccd012937d928725c1610e6385296a904ba30bf
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 2d2335536f10c8c5c7bc763412724175c22b32510cb7c6b0a3280858ffeaf6cc
+content_sha256: 64ce6b181313aa6ba247abd6ace57b0429d5a4d3b65eb9d5bd5a9af002833621
 """
 
+import collections
 import sys
 import threading
 
@@ -22,14 +23,27 @@ import numpy as np
 
 __all__ = [
     'FIELDS',
+    'FIELD_EXPANSION',
     'PARAMETERS',
+    'SQUARES',
+    'INPUTS',
     'UNITS',
     'POINTS',
+    'VEVS',
+    'QUADRATIC',
+    '_POTENTIAL_PARAMETERS',
+    '_CANONICAL',
+    '_REPHASINGS',
+    '_ROTATIONS',
     'I_m',
     'I_m_x',
     'I_da',
     'I_da_x',
     'potential',
+    'gradient',
+    'hessian',
+    'potential_gradient_hessian',
+    'thermal_mass_coefficients',
     'tadpoles',
     'mass_matrices',
     'tadpoles_and_mass_matrices',
@@ -46,6 +60,9 @@ __all__ = [
     'm_FN_e',
     'm_RAD_e_mass_basis',
     'delta_a_over_m_e_mass_basis',
+    'Minimum',
+    'solve_mu2',
+    'minimize',
     'release_memory',
 ]
 
@@ -67,6 +84,10 @@ _SPARE_LOCK = threading.Lock()
 
 #: Complex scalars of the potential, in the order of every vector argument.
 FIELDS = ('phi1', 'phi3', 'phia', 'phib')
+
+
+#: The model's field expansion: 'unnormalized' phi = v + sigma + i varphi, 'canonical' phi = (v + sigma + i varphi)/sqrt(2); field arguments w = v + sigma + i varphi (see gradient()).
+FIELD_EXPANSION = 'unnormalized'
 
 
 #: Names of the parameters (keyword arguments).
@@ -136,7 +157,48 @@ PARAMETERS = (
 )
 
 
-#: Unit of each parameter whose unit is declared (model parameters and the symbols of the observables' formulas).
+#: Parameters that the functions read only through their square -> the keyword of that square, accepted instead (any sign, e.g. a negative mu^2).
+SQUARES = {
+    'mu_1': 'mu_1_sq',
+    'mu_3': 'mu_3_sq',
+    'mu_a': 'mu_a_sq',
+    'mu_b': 'mu_b_sq',
+    'mup_a': 'mup_a_sq',
+    'mup_b': 'mup_b_sq',
+    'M_chi': 'M_chi_sq',
+}
+
+
+#: Keywords of the formula functions that are not parameters of the model (no values in POINTS: results of other calculations, or free inputs).
+INPUTS = (
+    'DeltaI_da_phi1_phi1_same',
+    'DeltaI_da_phi1_phi1_same_r1',
+    'DeltaI_da_phi1_phi3_conj',
+    'DeltaI_da_phi1_phi3_conj_r1',
+    'DeltaI_da_phi1_phi3_same',
+    'DeltaI_da_phi1_phi3_same_r1',
+    'DeltaI_da_phi3_phi3_same',
+    'DeltaI_da_phi3_phi3_same_r1',
+    'DeltaI_m_phi1_phi1_same',
+    'DeltaI_m_phi1_phi1_same_r1',
+    'DeltaI_m_phi1_phi3_conj',
+    'DeltaI_m_phi1_phi3_conj_r1',
+    'DeltaI_m_phi1_phi3_same',
+    'DeltaI_m_phi1_phi3_same_r1',
+    'DeltaI_m_phi3_phi3_same',
+    'DeltaI_m_phi3_phi3_same_r1',
+    'ImC',
+    'ReC',
+    'absC_l2l',
+    'absC_ll2',
+    'e',
+    'lambda_2_2',
+    'm_l',
+    'x_phi',
+)
+
+
+#: Unit of every keyword: GeV for masses and vevs, declared units, units that follow from the operator degrees of the potential (every term in GeV^4), dimensionless Yukawa couplings.
 UNITS = {
     'mu_1': 'GeV',
     'mu_3': 'GeV',
@@ -165,17 +227,17 @@ UNITS = {
     'g_mu': 'dimensionless',
     'v_H': 'GeV',
     'alpha': 'dimensionless',
-    'G_F': 'dimensionless',
+    'G_F': 'GeV^-2',
     'm_e': 'GeV',
     'm_mu': 'GeV',
     'BR_mu_enunu': 'dimensionless',
-    'hbar_c': 'dimensionless',
+    'hbar_c': 'GeV cm',
     'Delta_a_e_exp': 'dimensionless',
     'Delta_a_e_sigma': 'dimensionless',
     'Delta_a_mu_exp': 'dimensionless',
     'Delta_a_mu_sigma': 'dimensionless',
     'BR_mu_e_gamma_max': 'dimensionless',
-    'd_e_max': 'dimensionless',
+    'd_e_max': 'e cm',
     'DeltaI_da_phi1_phi1_same': 'dimensionless',
     'DeltaI_da_phi1_phi1_same_r1': 'dimensionless',
     'DeltaI_da_phi1_phi3_conj': 'dimensionless',
@@ -200,10 +262,17 @@ UNITS = {
     'lambda_2_2': 'dimensionless',
     'm_l': 'GeV',
     'x_phi': 'dimensionless',
+    'mu_1_sq': 'GeV^2',
+    'mu_3_sq': 'GeV^2',
+    'mu_a_sq': 'GeV^2',
+    'mu_b_sq': 'GeV^2',
+    'mup_a_sq': 'GeV^2',
+    'mup_b_sq': 'GeV^2',
+    'M_chi_sq': 'GeV^2',
 }
 
 
-#: Named parameter points of the derivation (GeV), as written in it.
+#: Named parameter points (GeV): the inputs as written in the derivation, plus every parameter a function needs from the defaults and relations. Inputs, not vacua: a point's vevs need not be stationary; solve_mu2() and minimize() construct and find vacua.
 POINTS = {
     'table2': {
         'M_chi': 1658.0,
@@ -231,8 +300,53 @@ POINTS = {
         'mu_b': 1010.0,
         'mup_a': 9.0,
         'mup_b': 9.0,
+        'v_H': 246.22,
+        'alpha': 0.007297352569283801,
+        'G_F': 1.1663787e-05,
     },
 }
+
+
+#: The vev parameters of the model, in the order FIELDS (minimize() starts from them when they are given).
+VEVS = ('v_1', 'v_3', 'v_a', 'v_b')
+
+
+#: Quadratic parameters that solve_mu2() eliminates -> the keyword of the value it returns.
+QUADRATIC = {'mu_1': 'mu_1_sq', 'mu_3': 'mu_3_sq', 'mu_a': 'mu_a_sq', 'mu_b': 'mu_b_sq'}
+
+
+#: Parameters of the potential.
+_POTENTIAL_PARAMETERS = ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13')
+
+
+#: d phi-argument / d canonical field: hessian_canonical = _CANONICAL**2 * hessian.
+_CANONICAL = 0.7071067811865476
+
+
+#: Rephasings (angles) of the fields that leave V invariant (finite part).
+_REPHASINGS = (
+    (0.0, 0.0, 0.0, 0.0, ),
+    (0.0, 0.0, 3.141592653589793, 3.141592653589793, ),
+    (1.5707963267948966, 4.71238898038469, 0.0, 3.141592653589793, ),
+    (1.5707963267948966, 4.71238898038469, 3.141592653589793, 0.0, ),
+    (3.141592653589793, 3.141592653589793, 0.0, 0.0, ),
+    (3.141592653589793, 3.141592653589793, 3.141592653589793, 3.141592653589793, ),
+    (4.71238898038469, 1.5707963267948966, 0.0, 3.141592653589793, ),
+    (4.71238898038469, 1.5707963267948966, 3.141592653589793, 0.0, ),
+)
+
+
+#: Continuous rephasings of V: generators, one row per field.
+_ROTATIONS = (
+    (),
+    (),
+    (),
+    (),
+)
+
+
+#: Every keyword a function of this module accepts.
+_KEYWORDS = frozenset(PARAMETERS) | frozenset(SQUARES.values())
 
 
 # series coefficients of the loop functions
@@ -257,27 +371,75 @@ _I_DA_X_PATCH1 = (
 )
 
 
-def _parameters(function, given, names):
-    """The values of ``names`` from the keyword arguments ``given``."""
-    unknown = sorted(set(given) - set(PARAMETERS))
+def _what(value):
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _number(function, name, value, complex_ok=False):
+    """``value`` as an array of numbers. None, text, bools and other objects are a TypeError
+    naming ``name``, and so is a complex value with a nonzero imaginary part where the
+    function is real (complex input is never truncated to its real part)."""
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "O":
+        items = array.reshape(-1).tolist()
+        if not any(v is None or isinstance(v, (str, bytes, bool, np.bool_)) for v in items):
+            try:
+                array = array.astype(complex)
+                kind = "c"
+            except (TypeError, ValueError):
+                pass
+    if kind not in "iufc":
+        raise TypeError(f"{function}(): {name} must be a number or an array of numbers, got {_what(value)}")
+    if kind == "c":
+        if complex_ok:
+            return array
+        if np.any(array.imag):
+            raise TypeError(f"{function}(): {name} is complex but this function takes real values only "
+                            "(the imaginary part is never dropped)")
+        return array.real
+    return array
+
+
+def _parameters(function, given, names, squared=(), complex_names=()):
+    """The values of ``names`` from the keyword arguments ``given``. A name in ``squared`` is
+    read as its square: from ``name`` (squared here) or from ``name_sq`` (any sign), not both."""
+    unknown = sorted(set(given) - _KEYWORDS)
     if unknown:
         raise TypeError(f"{function}() got unknown parameter(s) {', '.join(unknown)}; "
                         f"known: {', '.join(PARAMETERS)}")
-    missing = [name for name in names if name not in given]
+    values, missing = [], []
+    for name in names:
+        if name in squared:
+            square = name + "_sq"
+            if name in given and square in given:
+                raise ValueError(f"{function}(): give {name} or {square}, not both")
+            if square in given:
+                values.append(_number(function, square, given[square]))
+            elif name in given:
+                value = _number(function, name, given[name])
+                values.append(value * value)
+            else:
+                missing.append(f"{name} (or {square})")
+        elif name in given:
+            values.append(_number(function, name, given[name], name in complex_names))
+        else:
+            missing.append(name)
     if missing:
         raise TypeError(f"{function}() missing parameter(s): {', '.join(missing)}")
-    return [given[name] for name in names]
+    return values
 
 
 def _vector(function, name, value, n, dtype):
     """The components of a vector argument (last axis of length n)."""
-    value = np.asarray(value, dtype=dtype)
+    value = _number(function, name, value, dtype is complex)
     if value.ndim == 0 or value.shape[-1] != n:
         raise ValueError(f"{function}(): {name} must have shape (..., {n}), got {value.shape}")
+    value = value.astype(dtype, copy=False)
     return [value[..., i] for i in range(n)]
 
 
-def _broadcast(function, values, dtypes):
+def _broadcast(function, names, values, dtypes):
     """Common leading shape; arrays flattened to it, 0-d values as Python numbers."""
     arrays = [np.asarray(v, dtype=t) for v, t in zip(values, dtypes)]
     shapes = {a.shape for a in arrays}
@@ -288,7 +450,7 @@ def _broadcast(function, values, dtypes):
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        listed = ", ".join(str(a.shape) for a in arrays)
+        listed = ", ".join(dict.fromkeys(f"{n} {a.shape}" for n, a in zip(names, arrays) if a.shape))
         raise ValueError(f"{function}(): arguments do not broadcast: {listed}") from None
     flat = [a.item() if a.ndim == 0 else np.broadcast_to(a, shape).reshape(-1) for a in arrays]
     return shape, flat
@@ -472,7 +634,7 @@ def _end_patch(x, r, lower, upper, at_zero, valuation, step, table):
 
 def _unary(function, x, out):
     """x as a float array, the result array, and flat views of both."""
-    x = np.asarray(x, dtype=float)
+    x = _number(function, "x", x).astype(float, copy=False)
     if out is None:
         result = np.empty(x.shape)
     else:
@@ -482,7 +644,251 @@ def _unary(function, x, out):
     return x, result, np.ascontiguousarray(x).reshape(-1), result.reshape(-1)
 
 
-def I_m(x, *, out=None):
+#: A minimum of the potential found by minimize(); see its docstring for the fields.
+Minimum = collections.namedtuple(
+    "Minimum", "vevs V masses global_within_search phi masses2 mass_matrix minima starts converged runaway")
+
+
+def solve_mu2(vevs, /, **params):
+    """The parameters with the quadratic ones eliminated by the tadpoles at ``vevs``.
+
+    The tadpoles dV/dsigma_i at real vevs are linear in the coefficients u_k of the hermitian
+    quadratic operators (QUADRATIC: parameter -> keyword of its value, e.g. mu_1 -> mu_1_sq,
+    the signed square, GeV^2). solve_mu2 solves T(vevs) = 0 for them, point by point
+    (broadcasting like every function of the module), and returns ``params`` without those
+    parameters (and without their _sq forms) plus the solved values: pass the result on with
+    ``**`` (tadpoles(vevs, **solve_mu2(vevs, **p)) vanishes to rounding).
+
+    Returns
+    -------
+    dict
+        The parameters; each solved value is GeV^2 (any sign: a negative mu^2 is a maximum of
+        the quadratic term), a float or an array of the broadcast shape. It is NaN where the
+        tadpoles do not determine it (a vanishing vev: its mu^2 enters no tadpole) or where no
+        value solves them (the vevs are then not a stationary point for any mu^2: a
+        constraint of the other parameters is violated).
+
+    Notes
+    -----
+    The vevs are v_i of the model's expansion (as for tadpoles()). Relations between
+    parameters are not imposed: every other parameter is taken as given. The result is a
+    stationary point, not necessarily a minimum: see minimize().
+    """
+    dropped = {key for name, key in QUADRATIC.items()} | set(QUADRATIC)
+    given = {k: v for k, v in params.items() if k not in dropped}
+    A, b = _tadpole_system(vevs, **given)
+    A, b = np.asarray(A, dtype=float), np.asarray(b, dtype=float)
+    u = -np.einsum("...kn,...n->...k", np.linalg.pinv(A), b)
+    size = np.einsum("...nk,...k->...n", np.abs(A), np.abs(u)) + np.abs(b)
+    residual = np.einsum("...nk,...k->...n", A, u) + b
+    inconsistent = np.any(np.abs(residual) > 1e-9 * np.maximum(size, np.max(size, axis=-1, keepdims=True) * 1e-12),
+                          axis=-1)
+    undetermined = np.all(A == 0, axis=-2)
+    u = np.where(undetermined | inconsistent[..., None], np.nan, u)
+    out = dict(given)
+    for k, key in enumerate(QUADRATIC.values()):
+        value = u[..., k]
+        out[key] = float(value) if value.ndim == 0 else value
+    return out
+
+
+def _field_scale(params):
+    """A field scale (GeV) for the random starts: the largest mass of the potential's
+    parameters (|m| for GeV, sqrt|m2| for GeV^2), at least 1 GeV."""
+    scale = 1.0
+    for name in _POTENTIAL_PARAMETERS:
+        for key, power in ((name, 1), (name + "_sq", 2)):
+            if key in params:
+                unit = UNITS.get(key, "")
+                if unit == "GeV" or unit == "GeV^2":
+                    value = float(abs(np.asarray(params[key], dtype=float)))
+                    scale = max(scale, value ** (1.0 / (2 if unit == "GeV^2" else 1)))
+    return scale
+
+
+def _values(X, params):
+    n = X.shape[-1] // 2
+    return potential(X[..., :n] + 1j * X[..., n:], **params)
+
+
+def _descend(X, params, scale, rng, max_iter=300):
+    """Damped Newton from every row of X at once: |eigenvalue| modification, steps capped at
+    half the field size, backtracking line search, escape from saddles along the most negative
+    curvature. A row stops when its step or its predicted decrease is at round-off, when its
+    line search fails, or when it leaves 10^4 times the field scale (V unbounded below)."""
+    K, m = X.shape
+    n = m // 2
+    f = _values(X, params)
+    active = np.isfinite(f)
+    converged = np.zeros(K, dtype=bool)
+    runaway = np.zeros(K, dtype=bool)
+    for _ in range(max_iter):
+        rows = np.flatnonzero(active)
+        if not rows.size:
+            break
+        x, fx = X[rows], f[rows]
+        _, g, H = potential_gradient_hessian(x[:, :n] + 1j * x[:, n:], **params)
+        w, Q = np.linalg.eigh(H)
+        top = np.maximum(np.max(np.abs(w), axis=1), 1e-300)
+        step = -np.einsum("kij,kj->ki", Q, np.einsum("kji,kj->ki", Q, g) / np.maximum(np.abs(w), 1e-10 * top[:, None]))
+        size = 1.0 + np.linalg.norm(x, axis=1)
+        step *= np.minimum(1.0, 0.5 * size / np.maximum(np.linalg.norm(step, axis=1), 1e-300))[:, None]
+        slope = np.einsum("ki,ki->k", g, step)
+        # round-off of V near x: its largest terms are of the size of |V|, |x||g| and |x|^2 |H|
+        roundoff = 1e-13 * (np.abs(fx) + size * np.linalg.norm(g, axis=1) + size * size * top)
+        done = (np.linalg.norm(step, axis=1) < 1e-10 * size) | (-slope < roundoff)
+        moved = np.zeros(len(rows), dtype=bool)
+        saddle = np.flatnonzero(done & (w[:, 0] < -1e-7 * top))
+        if saddle.size:
+            signs = np.where(rng.random(saddle.size) < 0.5, 1.0, -1.0)
+            trial = x[saddle] + Q[saddle, :, 0] * (1e-3 * size[saddle] * signs)[:, None]
+            ft = _values(trial, params)
+            better = ft < fx[saddle]
+            x[saddle[better]], fx[saddle[better]] = trial[better], ft[better]
+            moved[saddle[better]] = True
+            done[saddle[better]] = False
+        take = np.flatnonzero(done)
+        if take.size:
+            x[take] += step[take]
+            fx[take] = _values(x[take], params)
+        pending = ~done & ~moved
+        t = np.ones(len(rows))
+        for _ in range(60):
+            if not pending.any():
+                break
+            trial = x + (t * pending)[:, None] * step
+            ft = np.where(pending, _values(trial, params), fx)
+            ok = pending & (ft <= fx + 1e-4 * t * slope)
+            x[ok], fx[ok] = trial[ok], ft[ok]
+            pending &= ~ok
+            t[pending] *= 0.5
+        X[rows], f[rows] = x, fx
+        converged[rows[done]] = True
+        far = np.linalg.norm(x, axis=1) > 1e4 * scale
+        runaway[rows[far & ~done]] = True
+        active[rows[done | pending | far]] = False
+    return X, f, converged, runaway
+
+
+def _rephased(phi):
+    """phi rephased by a symmetry of the potential as close to real as possible, and the
+    largest |Im phi_i| / max|phi| left."""
+    finite = np.asarray(_REPHASINGS, dtype=float).reshape(-1, len(FIELDS))
+    continuous = np.asarray(_ROTATIONS, dtype=float).reshape(len(FIELDS), -1)
+    scale = max(float(np.max(np.abs(phi))), 1e-300)
+    nonzero = np.abs(phi) > 1e-9 * scale
+    alpha = np.angle(phi)
+    candidates = [(float(np.max(np.abs(phi.imag))) / scale, phi)]
+    for theta in finite:
+        angles = alpha + theta
+        total = theta
+        if continuous.shape[1] and nonzero.any():
+            t = np.zeros(continuous.shape[1])
+            for _ in range(4):
+                target = np.pi * np.round((angles + continuous @ t) / np.pi)
+                t = np.linalg.lstsq(continuous[nonzero], (target - angles)[nonzero], rcond=None)[0]
+            total = theta + continuous @ t
+        candidate = phi * np.exp(1j * total)
+        candidates.append((float(np.max(np.abs(candidate.imag))) / scale, candidate))
+    residual = min(r for r, _ in candidates)
+    near = [c for r, c in candidates if r <= residual + 1e-9]
+    best = max(near, key=lambda c: tuple(np.sign(np.round(c.real / scale, 9))))
+    return (best.real + 0j if residual < 1e-7 else best), residual
+
+
+def minimize(*, starts=32, seed=0, guesses=(), **params):
+    """The lowest minimum of V found by a seeded multi-start search (numpy only).
+
+    Parameters
+    ----------
+    starts : int, keyword
+        Random starting points (normal, on 0.3, 1 and 3 times a field scale taken from the
+        potential's mass parameters), besides ``guesses`` and the vevs in ``params``.
+    seed : int, keyword
+        Seed of numpy.random.default_rng: the same seed gives the same search.
+    guesses : sequence of array_like, keyword
+        Further starting points, each a complex field (n,) like the argument of potential().
+    **params
+        One parameter point (scalars), as for potential(); mu_1_sq and the like are accepted.
+        If it holds every vev of the model (VEVS), that point is a start too.
+
+    Returns
+    -------
+    Minimum
+        A namedtuple: ``vevs`` the real vevs (n,) of the model's expansion when a symmetry of
+        the potential brings the minimum to real fields (else None); ``V`` (GeV^4); ``masses``
+        the signed masses sqrt(m^2) (GeV, negative for m^2 < 0), ascending; ``global_within_search``
+        (see Notes); ``phi`` the minimum as a complex field (rephased as far as possible);
+        ``mass_matrix`` (2n x 2n, GeV^2): d^2V over canonical real fields (h, a) = (Re z, Im z),
+        z = sqrt(2) phi (for this module _CANONICAL**2 * hessian(phi)), and ``masses2`` its
+        eigenvalues, the physical squared masses; ``minima`` every distinct minimum found, as
+        (phi, V, hits) sorted by V; ``starts``, ``converged``, ``runaway`` counts of starts.
+
+    Notes
+    -----
+    Damped Newton over all 2n real components with the generated gradient and Hessian, all
+    starts at once. Minima that a rephasing symmetry relates (equal |phi_i| and V) are one.
+    ``global_within_search`` is True when no start ran off to infinite fields (a sign that V
+    is unbounded below) and the lowest minimum was reached from at least two starts; it is a
+    statement about this search, not a proof.
+    """
+    for name, value in params.items():
+        if np.ndim(value):
+            raise ValueError(f"minimize(): one parameter point at a time; {name} has shape {np.shape(value)}")
+    n = len(FIELDS)
+    if isinstance(starts, bool) or not isinstance(starts, (int, np.integer)) or starts < 0:
+        raise ValueError(f"minimize(): starts must be an integer >= 0, got {starts!r}")
+    rng = np.random.default_rng(seed)
+    scale = _field_scale(params)
+    rows = []
+    for k, guess in enumerate(guesses):
+        guess = _vector("minimize", f"guesses[{k}]", guess, n, complex)
+        rows.append(np.concatenate([np.real(guess), np.imag(guess)]))
+    if all(name in params for name in VEVS):
+        vevs = np.array([float(_number("minimize", name, params[name])) for name in VEVS])
+        rows.append(np.concatenate([vevs, np.zeros(n)]))
+    for k in range(int(starts)):
+        rows.append(rng.normal(size=2 * n) * scale * (0.3, 1.0, 3.0)[k % 3])
+    if not rows:
+        raise ValueError("minimize(): no starting point (starts=0, no guesses, no vevs in the parameters)")
+    potential(np.zeros(n, dtype=complex), **params)  # parameter errors before any work
+    X, f, converged, runaway = _descend(np.array(rows, dtype=float), params, scale, rng)
+    _, _, H = potential_gradient_hessian(X[:, :n] + 1j * X[:, n:], **params)
+    w = np.linalg.eigvalsh(H)
+    top = np.maximum(np.max(np.abs(w), axis=1), 1e-300)
+    minima = []  # [phi, V, hits]
+    for k in np.argsort(f, kind="stable"):
+        if not converged[k] or w[k, 0] < -1e-6 * top[k]:
+            continue
+        phi = X[k, :n] + 1j * X[k, n:]
+        for entry in minima:
+            if (abs(entry[1] - f[k]) <= 1e-7 * max(abs(entry[1]), abs(f[k])) + 1e-12 * scale**4
+                    and np.allclose(np.abs(entry[0]), np.abs(phi), rtol=1e-4, atol=1e-6 * scale)):
+                entry[2] += 1
+                break
+        else:
+            minima.append([phi, float(f[k]), 1])
+    if not minima:
+        raise ValueError("minimize(): no start converged to a minimum (V unbounded below, or too few starts)")
+    phi, residual = _rephased(minima[0][0])
+    M2 = _CANONICAL * _CANONICAL * hessian(phi, **params)
+    masses2 = np.linalg.eigvalsh(M2)
+    return Minimum(
+        vevs=phi.real.copy() if residual < 1e-7 else None,
+        V=minima[0][1],
+        masses=np.sign(masses2) * np.sqrt(np.abs(masses2)),
+        global_within_search=bool(not runaway.any() and minima[0][2] >= 2),
+        phi=phi,
+        masses2=masses2,
+        mass_matrix=M2,
+        minima=tuple((m[0], m[1], m[2]) for m in minima),
+        starts=len(rows),
+        converged=int(converged.sum()),
+        runaway=int(runaway.sum()),
+    )
+
+
+def I_m(x, /, *, out=None):
     """The radiative-mass loop function I_m(x), eq. (A.18), as derived.
 
     Parameters
@@ -521,7 +927,7 @@ def I_m(x, *, out=None):
     return _finish((result,), out, True)
 
 
-def I_m_x(x, *, out=None):
+def I_m_x(x, /, *, out=None):
     """The radiative-mass loop function I_m^x(x) (chirally enhanced diagram), eq. (2.5), as derived.
 
     Parameters
@@ -561,7 +967,7 @@ def I_m_x(x, *, out=None):
     return _finish((result,), out, True)
 
 
-def I_da(x, *, out=None):
+def I_da(x, /, *, out=None):
     """The g-2 loop function I_Delta a(x), eq. (A.18), as derived.
 
     Parameters
@@ -602,7 +1008,7 @@ def I_da(x, *, out=None):
     return _finish((result,), out, True)
 
 
-def I_da_x(x, *, out=None):
+def I_da_x(x, /, *, out=None):
     """The g-2 loop function I_Delta a^x(x) (chirally enhanced diagram), eq. (2.7), as derived.
 
     Parameters
@@ -643,29 +1049,38 @@ def I_da_x(x, *, out=None):
     return _finish((result,), out, True)
 
 
-def potential(phi, *, out=None, **params):
+def potential(phi, /, *, out=None, **params):
     """The scalar potential V(phi) in GeV^4.
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     phi : array_like, complex, shape (..., 4)
-        Complex field values (GeV), in the order FIELDS.
-    mu_1 : array_like, float, keyword
-        mu_1 (GeV).
-    mu_3 : array_like, float, keyword
-        mu_3 (GeV).
-    mu_a : array_like, float, keyword
-        mu_a (GeV).
-    mu_b : array_like, float, keyword
-        mu_b (GeV).
-    mup_a : array_like, float, keyword
-        mup_a (GeV).
-    mup_b : array_like, float, keyword
-        mup_b (GeV).
+        Complex field values w (GeV), in the order FIELDS (see Notes).
+    mu_1 or mu_1_sq : array_like, float, keyword
+        mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
+        only through mu_1^2.
+    mu_3 or mu_3_sq : array_like, float, keyword
+        mu_3 (GeV); or mu_3_sq = mu_3^2 (its square, any sign): the function depends on mu_3
+        only through mu_3^2.
+    mu_a or mu_a_sq : array_like, float, keyword
+        mu_a (GeV); or mu_a_sq = mu_a^2 (its square, any sign): the function depends on mu_a
+        only through mu_a^2.
+    mu_b or mu_b_sq : array_like, float, keyword
+        mu_b (GeV); or mu_b_sq = mu_b^2 (its square, any sign): the function depends on mu_b
+        only through mu_b^2.
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
+    mup_b or mup_b_sq : array_like, float, keyword
+        mup_b (GeV); or mup_b_sq = mup_b^2 (its square, any sign): the function depends on
+        mup_b only through mup_b^2.
     lambda_1 : array_like, float, keyword
         lambda_1 (dimensionless).
     lambda_3 : array_like, float, keyword
@@ -700,57 +1115,928 @@ def potential(phi, *, out=None, **params):
 
     Notes
     -----
-    V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 * (lambda O +
-    h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i dsigma_j.
-    Every operator allowed by the charges and kept by the derivation is included, with
-    phi^dagger = conj(phi).
+    Fields: w_i = phi_i = v_i + sigma_i + i varphi_i, the model's expansion (components (Re
+    w, Im w) = (v + sigma, varphi)); gradient(v)[:n] = tadpoles(v) and the mass matrices are
+    mass_matrix_factor times the Hessian blocks. These components are NOT canonically
+    normalized (kinetic term (d sigma)^2 + (d varphi)^2): canonical real fields are h =
+    sqrt(2) Re w, a = sqrt(2) Im w, i.e. z = sqrt(2) w; then V(z) = potential(z/sqrt(2)),
+    dV/dh = gradient/sqrt(2), d^2V/dh dh = hessian/2 (the squared-mass matrix). A tunnelling
+    or finite-temperature code fed (Re w, Im w) as if canonical gets wrong actions and
+    masses. V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 *
+    (lambda O + h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i
+    dsigma_j. Every operator allowed by the charges and kept by the derivation is included,
+    with phi^dagger = conj(phi).
     """
-    phi = _vector('potential', 'phi', phi, 4, complex)
-    params = _parameters('potential', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13',))
-    shape, flat = _broadcast('potential', [phi[0], phi[1], phi[2], phi[3], params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12], params[13], params[14], params[15], params[16], params[17]], [complex, complex, complex, complex, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
-    results, (_r0,) = _outputs('potential', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (phi_1, phi_3, phi_a, phi_b, mu_1, mu_3, mu_a, mu_b, mup_a, mup_b, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(flat, start, stop)
-        _t0 = np.conjugate(phi_1)
-        _t1 = mup_a*mup_a
-        _t2 = phi_a*phi_a
-        _t3 = mup_b*mup_b
-        _t4 = phi_b*phi_b
-        _t5 = np.conjugate(phi_3)
-        _t6 = np.conjugate(phi_a)
-        _t7 = np.conjugate(phi_b)
-        _t8 = _t6*_t6
-        _t9 = _t7*_t7
-        _r0[0, start:stop] = (phi_1*(_t0*(_t0*lambda_1*phi_1 - mu_1*mu_1 + _t5*lambda_13*phi_3 + _t6*lambda_1a*phi_a + _t7*lambda_1b*phi_b) + phi_1*(_t5*lambdap_13*phi_1 + _t6*_t7*lambda_1ab)) - _t1*_t2 - _t1*_t8 - _t3*_t4 - _t3*_t9 + _t2*_t8*lambda_a + _t4*_t9*lambda_b - _t6*mu_a*mu_a*phi_a - _t7*mu_b*mu_b*phi_b + _t0*_t0*lambda_1ab*phi_a*phi_b + _t6*_t7*lambda_ab*phi_a*phi_b + phi_3*(_t0*_t0*_t0*lambdap_13 + _t5*(_t5*lambda_3*phi_3 - mu_3*mu_3 + _t6*lambda_3a*phi_a + _t7*lambda_3b*phi_b))).real
-        del _t0, _t1, _t2, _t3, _t4, _t5, _t6, _t7, _t8, _t9
-    return _finish(results, out, True)
+    _phi = _vector('potential', 'phi', phi, 4, complex)
+    _p = _parameters('potential', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), frozenset(('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', )))
+    _shape, _flat = _broadcast('potential', ('phi', 'phi', 'phi', 'phi', 'mu_1_sq', 'mu_3_sq', 'mu_a_sq', 'mu_b_sq', 'mup_a_sq', 'mup_b_sq', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), [_phi[0], _phi[1], _phi[2], _phi[3], _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12], _p[13], _p[14], _p[15], _p[16], _p[17]], [complex, complex, complex, complex, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0,) = _outputs('potential', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (_phi_1, _phi_3, _phi_a, _phi_b, mu_1_sq, mu_3_sq, mu_a_sq, mu_b_sq, mup_a_sq, mup_b_sq, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(_flat, _start, _stop)
+        _t0 = _phi_a*_phi_a
+        _t1 = _phi_b*_phi_b
+        _t2 = np.conjugate(_phi_3)
+        _t3 = np.conjugate(_phi_a)
+        _t4 = np.conjugate(_phi_b)
+        _t5 = _t3*_t3
+        _t6 = _t4*_t4
+        _t7 = np.conjugate(_phi_1)
+        _r0[0, _start:_stop] = (_phi_1*(_t7*(_t2*lambda_13*_phi_3 - mu_1_sq + _t3*lambda_1a*_phi_a + _t4*lambda_1b*_phi_b + _t7*lambda_1*_phi_1) + _phi_1*(_t2*lambdap_13*_phi_1 + _t3*_t4*lambda_1ab)) - _t0*mup_a_sq - _t1*mup_b_sq - _t5*mup_a_sq - _t6*mup_b_sq + _t0*_t5*lambda_a + _t1*_t6*lambda_b - _t3*mu_a_sq*_phi_a - _t4*mu_b_sq*_phi_b + _t7*_t7*lambda_1ab*_phi_a*_phi_b + _t3*_t4*lambda_ab*_phi_a*_phi_b + _phi_3*(_t7*_t7*_t7*lambdap_13 + _t2*(_t2*lambda_3*_phi_3 - mu_3_sq + _t3*lambda_3a*_phi_a + _t4*lambda_3b*_phi_b))).real
+        del _t0, _t1, _t2, _t3, _t4, _t5, _t6, _t7
+    return _finish(_results, out, True)
 
 
-def tadpoles(vevs, *, out=None, **params):
+def gradient(phi, /, *, out=None, **params):
+    """The gradient of V over all 8 real field components (GeV^3).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
+
+    Parameters
+    ----------
+    phi : array_like, complex, shape (..., 4)
+        Complex field values (GeV) in the order FIELDS, w of the model's expansion (see
+        Notes); the derivatives are taken over the real parts then the imaginary parts.
+    mu_1 or mu_1_sq : array_like, float, keyword
+        mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
+        only through mu_1^2.
+    mu_3 or mu_3_sq : array_like, float, keyword
+        mu_3 (GeV); or mu_3_sq = mu_3^2 (its square, any sign): the function depends on mu_3
+        only through mu_3^2.
+    mu_a or mu_a_sq : array_like, float, keyword
+        mu_a (GeV); or mu_a_sq = mu_a^2 (its square, any sign): the function depends on mu_a
+        only through mu_a^2.
+    mu_b or mu_b_sq : array_like, float, keyword
+        mu_b (GeV); or mu_b_sq = mu_b^2 (its square, any sign): the function depends on mu_b
+        only through mu_b^2.
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
+    mup_b or mup_b_sq : array_like, float, keyword
+        mup_b (GeV); or mup_b_sq = mup_b^2 (its square, any sign): the function depends on
+        mup_b only through mup_b^2.
+    lambda_1 : array_like, float, keyword
+        lambda_1 (dimensionless).
+    lambda_3 : array_like, float, keyword
+        lambda_3 (dimensionless).
+    lambda_a : array_like, float, keyword
+        lambda_a (dimensionless).
+    lambda_b : array_like, float, keyword
+        lambda_b (dimensionless).
+    lambda_13 : array_like, float, keyword
+        lambda_13 (dimensionless).
+    lambda_1a : array_like, float, keyword
+        lambda_1a (dimensionless).
+    lambda_1b : array_like, float, keyword
+        lambda_1b (dimensionless).
+    lambda_3a : array_like, float, keyword
+        lambda_3a (dimensionless).
+    lambda_3b : array_like, float, keyword
+        lambda_3b (dimensionless).
+    lambda_ab : array_like, float, keyword
+        lambda_ab (dimensionless).
+    lambda_1ab : array_like, float, keyword
+        lambda_1ab (dimensionless).
+    lambdap_13 : array_like, float, keyword
+        lambdap_13 (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    gradient : ndarray, shape (..., 8)
+        dV/dx in GeV^3 over x = (Re phi_1..n, Im phi_1..n).
+
+    Notes
+    -----
+    Fields: w_i = phi_i = v_i + sigma_i + i varphi_i, the model's expansion (components (Re
+    w, Im w) = (v + sigma, varphi)); gradient(v)[:n] = tadpoles(v) and the mass matrices are
+    mass_matrix_factor times the Hessian blocks. These components are NOT canonically
+    normalized (kinetic term (d sigma)^2 + (d varphi)^2): canonical real fields are h =
+    sqrt(2) Re w, a = sqrt(2) Im w, i.e. z = sqrt(2) w; then V(z) = potential(z/sqrt(2)),
+    dV/dh = gradient/sqrt(2), d^2V/dh dh = hessian/2 (the squared-mass matrix). A tunnelling
+    or finite-temperature code fed (Re w, Im w) as if canonical gets wrong actions and
+    masses. V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 *
+    (lambda O + h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i
+    dsigma_j.
+    """
+    _phi = _vector('gradient', 'phi', phi, 4, complex)
+    _p = _parameters('gradient', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), frozenset(('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', )))
+    _shape, _flat = _broadcast('gradient', ('phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'mu_1_sq', 'mu_3_sq', 'mu_a_sq', 'mu_b_sq', 'mup_a_sq', 'mup_b_sq', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), [_phi[0].real, _phi[1].real, _phi[2].real, _phi[3].real, _phi[0].imag, _phi[1].imag, _phi[2].imag, _phi[3].imag, _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12], _p[13], _p[14], _p[15], _p[16], _p[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0,) = _outputs('gradient', out, _shape, [(8, )], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (_re_1, _re_3, _re_a, _re_b, _im_1, _im_3, _im_a, _im_b, mu_1_sq, mu_3_sq, mu_a_sq, mu_b_sq, mup_a_sq, mup_b_sq, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(_flat, _start, _stop)
+        _t0 = 2*lambda_1ab
+        _t1 = _t0*_re_b
+        _t2 = _im_1*_im_a
+        _t3 = _t0*_im_b
+        del _t0
+        _t4 = _t3*_re_a
+        _t5 = _im_1*_im_1
+        _t6 = _t3*_im_a
+        del _t3
+        _t7 = _t1*_re_a
+        _t8 = 3*lambdap_13
+        _t9 = _im_1*lambda_1
+        _t10 = _t8*_im_3
+        _t11 = _im_3*_im_3
+        _t12 = _im_a*_im_a
+        _t13 = _im_b*_im_b
+        _t14 = _re_1*_re_1
+        _t15 = 2*_t14
+        _t16 = _re_3*_re_3
+        _t17 = _re_a*_re_a
+        _t18 = _re_b*_re_b
+        _t19 = _t12*lambda_1a - mu_1_sq + _t13*lambda_1b + _t15*lambda_1 + _t17*lambda_1a + _t18*lambda_1b + lambda_13*(_t11 + _t16)
+        np.multiply(_t1*_t2 + _t4*_im_1 + _re_1*(_t19 - _t6 + _t7 + 2*_im_1*(_t10 + _t9) + _t8*_re_1*_re_3) - 3*_t5*lambdap_13*_re_3, 2, out=_r0[0, _start:_stop])
+        np.multiply(_t10*_t14 + _im_1*(_t19 + _t6 - _t7 + _im_1*(2*_t9 - _t10) - 6*lambdap_13*_re_1*_re_3) + _re_1*(_t4 + _t1*_im_a), 2, out=_r0[4, _start:_stop])
+        del _t1, _t4, _t6, _t7, _t9, _t10, _t19
+        _t20 = _t14 + _t5
+        _t21 = _t12*lambda_3a - mu_3_sq + _t13*lambda_3b + _t17*lambda_3a + _t18*lambda_3b + _t20*lambda_13 + lambda_3*(2*(_t11 + _t16))
+        np.multiply(_t21*_re_3 + lambdap_13*(_re_1*(_re_1*_re_1 - 3*_t5)), 2, out=_r0[1, _start:_stop])
+        np.multiply(_t21*_im_3 + _im_1*(_t14*_t8 - _im_1*_im_1*lambdap_13), 2, out=_r0[5, _start:_stop])
+        del _t8, _t21
+        _t22 = 4*lambda_1ab*_re_1
+        _t23 = _t22*_im_1
+        _t24 = 2*lambda_ab
+        _t25 = 4*_t12*lambda_a + 2*_t13*lambda_ab + 4*_t17*lambda_a + _t18*_t24 + lambda_3a*(2*(_t11 + _t16))
+        np.add(_t23*_im_b + _re_a*(_t25 - 2*(mu_a_sq + 2*mup_a_sq) + 2*_t20*lambda_1a), lambda_1ab*(2*(_re_b*(_t14 - _t5))), out=_r0[2, _start:_stop])
+        _t26 = 2*_t12*lambda_ab + 4*_t13*lambda_b + _t17*_t24 + 4*_t18*lambda_b + lambda_3b*(2*(_t11 + _t16))
+        del _t11, _t12, _t13, _t16, _t17, _t18, _t24
+        np.add(_t2*_t22 + _re_b*(_t26 - 2*(mu_b_sq + 2*mup_b_sq) + 2*_t20*lambda_1b), lambda_1ab*(2*(_re_a*(_t14 - _t5))), out=_r0[3, _start:_stop])
+        del _t2, _t14, _t22
+        _t27 = _t15*lambda_1ab
+        del _t15
+        np.add(_t23*_re_b + _im_a*(_t25 + 2*(2*mup_a_sq - mu_a_sq) + 2*_t20*lambda_1a), _im_b*(2*_t5*lambda_1ab - _t27), out=_r0[6, _start:_stop])
+        del _t25
+        np.add(_t23*_re_a + _im_b*(_t26 + 2*(2*mup_b_sq - mu_b_sq) + 2*_t20*lambda_1b), _im_a*(2*_t5*lambda_1ab - _t27), out=_r0[7, _start:_stop])
+        del _t5, _t20, _t23, _t26, _t27
+    return _finish(_results, out, True)
+
+
+def hessian(phi, /, *, out=None, **params):
+    """The Hessian of V over all 8 real field components (GeV^2).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
+
+    Parameters
+    ----------
+    phi : array_like, complex, shape (..., 4)
+        Complex field values (GeV) in the order FIELDS, w of the model's expansion (see
+        Notes); the derivatives are taken over the real parts then the imaginary parts.
+    mu_1 or mu_1_sq : array_like, float, keyword
+        mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
+        only through mu_1^2.
+    mu_3 or mu_3_sq : array_like, float, keyword
+        mu_3 (GeV); or mu_3_sq = mu_3^2 (its square, any sign): the function depends on mu_3
+        only through mu_3^2.
+    mu_a or mu_a_sq : array_like, float, keyword
+        mu_a (GeV); or mu_a_sq = mu_a^2 (its square, any sign): the function depends on mu_a
+        only through mu_a^2.
+    mu_b or mu_b_sq : array_like, float, keyword
+        mu_b (GeV); or mu_b_sq = mu_b^2 (its square, any sign): the function depends on mu_b
+        only through mu_b^2.
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
+    mup_b or mup_b_sq : array_like, float, keyword
+        mup_b (GeV); or mup_b_sq = mup_b^2 (its square, any sign): the function depends on
+        mup_b only through mup_b^2.
+    lambda_1 : array_like, float, keyword
+        lambda_1 (dimensionless).
+    lambda_3 : array_like, float, keyword
+        lambda_3 (dimensionless).
+    lambda_a : array_like, float, keyword
+        lambda_a (dimensionless).
+    lambda_b : array_like, float, keyword
+        lambda_b (dimensionless).
+    lambda_13 : array_like, float, keyword
+        lambda_13 (dimensionless).
+    lambda_1a : array_like, float, keyword
+        lambda_1a (dimensionless).
+    lambda_1b : array_like, float, keyword
+        lambda_1b (dimensionless).
+    lambda_3a : array_like, float, keyword
+        lambda_3a (dimensionless).
+    lambda_3b : array_like, float, keyword
+        lambda_3b (dimensionless).
+    lambda_ab : array_like, float, keyword
+        lambda_ab (dimensionless).
+    lambda_1ab : array_like, float, keyword
+        lambda_1ab (dimensionless).
+    lambdap_13 : array_like, float, keyword
+        lambdap_13 (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    hessian : ndarray, shape (..., 8, 8)
+        d^2V/dx_i dx_j in GeV^2 over x = (Re phi_1..n, Im phi_1..n), with the CP-even/CP-odd
+        mixing block.
+
+    Notes
+    -----
+    Fields: w_i = phi_i = v_i + sigma_i + i varphi_i, the model's expansion (components (Re
+    w, Im w) = (v + sigma, varphi)); gradient(v)[:n] = tadpoles(v) and the mass matrices are
+    mass_matrix_factor times the Hessian blocks. These components are NOT canonically
+    normalized (kinetic term (d sigma)^2 + (d varphi)^2): canonical real fields are h =
+    sqrt(2) Re w, a = sqrt(2) Im w, i.e. z = sqrt(2) w; then V(z) = potential(z/sqrt(2)),
+    dV/dh = gradient/sqrt(2), d^2V/dh dh = hessian/2 (the squared-mass matrix). A tunnelling
+    or finite-temperature code fed (Re w, Im w) as if canonical gets wrong actions and
+    masses. V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 *
+    (lambda O + h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i
+    dsigma_j.
+    """
+    _phi = _vector('hessian', 'phi', phi, 4, complex)
+    _p = _parameters('hessian', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), frozenset(('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', )))
+    _shape, _flat = _broadcast('hessian', ('phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'mu_1_sq', 'mu_3_sq', 'mu_a_sq', 'mu_b_sq', 'mup_a_sq', 'mup_b_sq', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), [_phi[0].real, _phi[1].real, _phi[2].real, _phi[3].real, _phi[0].imag, _phi[1].imag, _phi[2].imag, _phi[3].imag, _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12], _p[13], _p[14], _p[15], _p[16], _p[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0,) = _outputs('hessian', out, _shape, [(8, 8, )], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (_re_1, _re_3, _re_a, _re_b, _im_1, _im_3, _im_a, _im_b, mu_1_sq, mu_3_sq, mu_a_sq, mu_b_sq, mup_a_sq, mup_b_sq, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(_flat, _start, _stop)
+        np.multiply(8*_im_3*lambda_3, _re_3, out=_r0[13, _start:_stop])
+        np.multiply(8*_im_a*lambda_a, _re_a, out=_r0[22, _start:_stop])
+        np.multiply(8*_im_b*lambda_b, _re_b, out=_r0[31, _start:_stop])
+        _r0[41, _start:_stop] = _r0[13, _start:_stop]
+        _r0[50, _start:_stop] = _r0[22, _start:_stop]
+        _r0[59, _start:_stop] = _r0[31, _start:_stop]
+        _t0 = _re_1*_re_1
+        _t1 = _t0*lambda_1
+        _t2 = _im_b*lambda_1ab
+        _t3 = 2*_t2*_im_a
+        _t4 = lambda_1ab*_re_b
+        _t5 = 2*_t4*_re_a
+        _t6 = 6*lambdap_13*_re_1*_re_3
+        _t7 = _im_1*lambda_1
+        _t8 = _im_3*lambdap_13
+        _t9 = 3*_t8
+        _t10 = _im_3*_im_3
+        _t11 = _im_a*_im_a
+        _t12 = _im_b*_im_b
+        _t13 = _re_3*_re_3
+        _t14 = _re_a*_re_a
+        _t15 = _re_b*_re_b
+        _t16 = _t11*lambda_1a - mu_1_sq + _t12*lambda_1b + _t14*lambda_1a + _t15*lambda_1b + lambda_13*(_t10 + _t13)
+        np.multiply(6*_t1 + _t16 - _t3 + _t5 + _t6 + 2*_im_1*(_t7 + _t9), 2, out=_r0[0, _start:_stop])
+        np.multiply(2*_t1 + _t16 + _t3 - _t5 - _t6 + 6*_im_1*(_t7 - _t8), 2, out=_r0[36, _start:_stop])
+        del _t1, _t3, _t5, _t6, _t7, _t8, _t16
+        _t17 = lambda_13*_re_3
+        _t18 = 2*_re_1
+        _t19 = _t17*_t18
+        _t20 = _im_1*_im_1
+        _t21 = _t20 - _t0
+        _t22 = -_t21
+        np.multiply(_t19 + 3*_t22*lambdap_13, 2, out=_r0[1, _start:_stop])
+        _r0[8, _start:_stop] = _r0[1, _start:_stop]
+        del _t19
+        _t23 = _re_1*_re_a
+        _t24 = _re_1*_re_b
+        _t25 = _t23*lambda_1a + lambda_1ab*(_t24 + _im_1*_im_b)
+        np.multiply(_t25, 4, out=_r0[2, _start:_stop])
+        _r0[16, _start:_stop] = _r0[2, _start:_stop]
+        del _t25
+        _t26 = _t24*lambda_1b + lambda_1ab*(_t23 + _im_1*_im_a)
+        np.multiply(_t26, 4, out=_r0[3, _start:_stop])
+        _r0[24, _start:_stop] = _r0[3, _start:_stop]
+        del _t26
+        _t27 = lambda_1ab*_re_a
+        _t28 = 3*lambdap_13
+        _t29 = _t27*_im_b + _t4*_im_a + _t9*_re_1 + _im_1*(_t18*lambda_1 - _t28*_re_3)
+        del _t9, _t18
+        np.multiply(_t29, 4, out=_r0[4, _start:_stop])
+        _r0[32, _start:_stop] = _r0[4, _start:_stop]
+        del _t29
+        _t30 = _t28*_im_1
+        _t31 = _re_1*(_t30 + _im_3*lambda_13)
+        np.multiply(_t31, 4, out=_r0[5, _start:_stop])
+        _r0[40, _start:_stop] = _r0[5, _start:_stop]
+        del _t31
+        _t32 = _im_a*_re_1
+        _t33 = _im_b*_re_1
+        _t34 = _t32*lambda_1a + lambda_1ab*(_im_1*_re_b - _t33)
+        np.multiply(_t34, 4, out=_r0[6, _start:_stop])
+        _r0[48, _start:_stop] = _r0[6, _start:_stop]
+        del _t34
+        _t35 = _t33*lambda_1b + lambda_1ab*(_im_1*_re_a - _t32)
+        np.multiply(_t35, 4, out=_r0[7, _start:_stop])
+        _r0[56, _start:_stop] = _r0[7, _start:_stop]
+        del _t35
+        _t36 = _t13*lambda_3
+        _t37 = _t0 + _t20
+        del _t20
+        _t38 = _t12*lambda_3b - mu_3_sq + _t15*lambda_3b + _t37*lambda_13 + lambda_3a*(_t11 + _t14)
+        np.multiply(6*_t36 + _t38 + 2*_t10*lambda_3, 2, out=_r0[9, _start:_stop])
+        np.multiply(2*_t36 + _t38 + 6*_t10*lambda_3, 2, out=_r0[45, _start:_stop])
+        del _t36, _t38
+        _t39 = 4*_re_3
+        _t40 = _t39*lambda_3a
+        np.multiply(_t40, _re_a, out=_r0[10, _start:_stop])
+        np.multiply(_t40, _im_a, out=_r0[14, _start:_stop])
+        _r0[17, _start:_stop] = _r0[10, _start:_stop]
+        _r0[49, _start:_stop] = _r0[14, _start:_stop]
+        del _t40
+        _t42 = _t39*lambda_3b
+        del _t39
+        np.multiply(_t42, _re_b, out=_r0[11, _start:_stop])
+        np.multiply(_t42, _im_b, out=_r0[15, _start:_stop])
+        _r0[25, _start:_stop] = _r0[11, _start:_stop]
+        _r0[57, _start:_stop] = _r0[15, _start:_stop]
+        del _t42
+        _t44 = _im_1*(_t17 - _t28*_re_1)
+        del _t17
+        np.multiply(_t44, 4, out=_r0[12, _start:_stop])
+        _r0[33, _start:_stop] = _r0[12, _start:_stop]
+        del _t44
+        _t48 = 2*mup_a_sq
+        _t49 = _t14*lambda_a
+        _t50 = _t12*lambda_ab - mu_a_sq + _t15*lambda_ab + _t37*lambda_1a + lambda_3a*(_t10 + _t13)
+        np.multiply(6*_t49 - _t48 + _t50 + 2*_t11*lambda_a, 2, out=_r0[18, _start:_stop])
+        np.multiply(_t48 + 2*_t49 + _t50 + 6*_t11*lambda_a, 2, out=_r0[54, _start:_stop])
+        del _t48, _t49, _t50
+        _t51 = lambda_ab*_re_a
+        _t52 = _t22*lambda_1ab + 2*_t51*_re_b
+        del _t22
+        np.multiply(_t52, 2, out=_r0[19, _start:_stop])
+        _r0[26, _start:_stop] = _r0[19, _start:_stop]
+        del _t52
+        _t53 = _t33*lambda_1ab + _im_1*(lambda_1a*_re_a - _t4)
+        del _t4, _t33
+        np.multiply(_t53, 4, out=_r0[20, _start:_stop])
+        _r0[34, _start:_stop] = _r0[20, _start:_stop]
+        del _t53
+        _t54 = 4*_im_3
+        _t55 = _t54*lambda_3a
+        np.multiply(_t55, _re_a, out=_r0[21, _start:_stop])
+        _r0[42, _start:_stop] = _r0[21, _start:_stop]
+        np.multiply(_t55, _im_a, out=_r0[46, _start:_stop])
+        _r0[53, _start:_stop] = _r0[46, _start:_stop]
+        del _t55
+        _t58 = _im_1*lambda_1ab*_re_1
+        _t59 = _t58 + _t51*_im_b
+        del _t51
+        np.multiply(_t59, 4, out=_r0[23, _start:_stop])
+        _r0[58, _start:_stop] = _r0[23, _start:_stop]
+        del _t59
+        _t60 = 2*mup_b_sq
+        _t61 = _t15*lambda_b
+        del _t15
+        _t62 = _t11*lambda_ab - mu_b_sq + _t14*lambda_ab + _t37*lambda_1b + lambda_3b*(_t10 + _t13)
+        del _t10, _t11, _t13, _t14, _t37
+        np.multiply(6*_t61 - _t60 + _t62 + 2*_t12*lambda_b, 2, out=_r0[27, _start:_stop])
+        np.multiply(_t60 + 2*_t61 + _t62 + 6*_t12*lambda_b, 2, out=_r0[63, _start:_stop])
+        del _t12, _t60, _t61, _t62
+        _t63 = _t32*lambda_1ab + _im_1*(lambda_1b*_re_b - _t27)
+        del _t27, _t32
+        np.multiply(_t63, 4, out=_r0[28, _start:_stop])
+        _r0[35, _start:_stop] = _r0[28, _start:_stop]
+        del _t63
+        _t64 = _t54*lambda_3b
+        del _t54
+        np.multiply(_t64, _re_b, out=_r0[29, _start:_stop])
+        _r0[43, _start:_stop] = _r0[29, _start:_stop]
+        np.multiply(_t64, _im_b, out=_r0[47, _start:_stop])
+        _r0[61, _start:_stop] = _r0[47, _start:_stop]
+        del _t64
+        _t66 = _im_a*lambda_ab
+        _t67 = _t58 + _t66*_re_b
+        del _t58
+        np.multiply(_t67, 4, out=_r0[30, _start:_stop])
+        _r0[51, _start:_stop] = _r0[30, _start:_stop]
+        del _t67
+        _t69 = _t0*_t28 + _im_1*(2*_im_3*lambda_13 - _t30)
+        del _t0, _t28, _t30
+        np.multiply(_t69, 2, out=_r0[37, _start:_stop])
+        _r0[44, _start:_stop] = _r0[37, _start:_stop]
+        del _t69
+        _t70 = _t24*lambda_1ab + _im_1*(_t2 + _im_a*lambda_1a)
+        del _t2, _t24
+        np.multiply(_t70, 4, out=_r0[38, _start:_stop])
+        _r0[52, _start:_stop] = _r0[38, _start:_stop]
+        del _t70
+        _t71 = _t23*lambda_1ab + _im_1*(_im_a*lambda_1ab + _im_b*lambda_1b)
+        del _t23
+        np.multiply(_t71, 4, out=_r0[39, _start:_stop])
+        _r0[60, _start:_stop] = _r0[39, _start:_stop]
+        del _t71
+        _t74 = _t21*lambda_1ab + 2*_t66*_im_b
+        del _t21, _t66
+        np.multiply(_t74, 2, out=_r0[55, _start:_stop])
+        _r0[62, _start:_stop] = _r0[55, _start:_stop]
+        del _t74
+    return _finish(_results, out, True)
+
+
+def potential_gradient_hessian(phi, /, *, out=None, **params):
+    """V, its gradient and its Hessian in one pass (GeV^4, GeV^3, GeV^2).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
+
+    Parameters
+    ----------
+    phi : array_like, complex, shape (..., 4)
+        Complex field values (GeV) in the order FIELDS, w of the model's expansion (see
+        Notes); the derivatives are taken over the real parts then the imaginary parts.
+    mu_1 or mu_1_sq : array_like, float, keyword
+        mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
+        only through mu_1^2.
+    mu_3 or mu_3_sq : array_like, float, keyword
+        mu_3 (GeV); or mu_3_sq = mu_3^2 (its square, any sign): the function depends on mu_3
+        only through mu_3^2.
+    mu_a or mu_a_sq : array_like, float, keyword
+        mu_a (GeV); or mu_a_sq = mu_a^2 (its square, any sign): the function depends on mu_a
+        only through mu_a^2.
+    mu_b or mu_b_sq : array_like, float, keyword
+        mu_b (GeV); or mu_b_sq = mu_b^2 (its square, any sign): the function depends on mu_b
+        only through mu_b^2.
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
+    mup_b or mup_b_sq : array_like, float, keyword
+        mup_b (GeV); or mup_b_sq = mup_b^2 (its square, any sign): the function depends on
+        mup_b only through mup_b^2.
+    lambda_1 : array_like, float, keyword
+        lambda_1 (dimensionless).
+    lambda_3 : array_like, float, keyword
+        lambda_3 (dimensionless).
+    lambda_a : array_like, float, keyword
+        lambda_a (dimensionless).
+    lambda_b : array_like, float, keyword
+        lambda_b (dimensionless).
+    lambda_13 : array_like, float, keyword
+        lambda_13 (dimensionless).
+    lambda_1a : array_like, float, keyword
+        lambda_1a (dimensionless).
+    lambda_1b : array_like, float, keyword
+        lambda_1b (dimensionless).
+    lambda_3a : array_like, float, keyword
+        lambda_3a (dimensionless).
+    lambda_3b : array_like, float, keyword
+        lambda_3b (dimensionless).
+    lambda_ab : array_like, float, keyword
+        lambda_ab (dimensionless).
+    lambda_1ab : array_like, float, keyword
+        lambda_1ab (dimensionless).
+    lambdap_13 : array_like, float, keyword
+        lambdap_13 (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    V : ndarray, shape (...)
+        V in GeV^4 (real).
+    gradient : ndarray, shape (..., 8)
+        dV/dx in GeV^3 over x = (Re phi_1..n, Im phi_1..n).
+    hessian : ndarray, shape (..., 8, 8)
+        d^2V/dx_i dx_j in GeV^2 over x = (Re phi_1..n, Im phi_1..n), with the CP-even/CP-odd
+        mixing block.
+
+    Notes
+    -----
+    Fields: w_i = phi_i = v_i + sigma_i + i varphi_i, the model's expansion (components (Re
+    w, Im w) = (v + sigma, varphi)); gradient(v)[:n] = tadpoles(v) and the mass matrices are
+    mass_matrix_factor times the Hessian blocks. These components are NOT canonically
+    normalized (kinetic term (d sigma)^2 + (d varphi)^2): canonical real fields are h =
+    sqrt(2) Re w, a = sqrt(2) Im w, i.e. z = sqrt(2) w; then V(z) = potential(z/sqrt(2)),
+    dV/dh = gradient/sqrt(2), d^2V/dh dh = hessian/2 (the squared-mass matrix). A tunnelling
+    or finite-temperature code fed (Re w, Im w) as if canonical gets wrong actions and
+    masses. V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 *
+    (lambda O + h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i
+    dsigma_j. The same numbers as potential(), gradient() and hessian() up to rounding (one
+    common sub-expression elimination over all of them).
+    """
+    _phi = _vector('potential_gradient_hessian', 'phi', phi, 4, complex)
+    _p = _parameters('potential_gradient_hessian', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), frozenset(('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', )))
+    _shape, _flat = _broadcast('potential_gradient_hessian', ('phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'phi', 'mu_1_sq', 'mu_3_sq', 'mu_a_sq', 'mu_b_sq', 'mup_a_sq', 'mup_b_sq', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), [_phi[0].real, _phi[1].real, _phi[2].real, _phi[3].real, _phi[0].imag, _phi[1].imag, _phi[2].imag, _phi[3].imag, _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12], _p[13], _p[14], _p[15], _p[16], _p[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0, _r1, _r2,) = _outputs('potential_gradient_hessian', out, _shape, [(), (8, ), (8, 8, )], [float, float, float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (_re_1, _re_3, _re_a, _re_b, _im_1, _im_3, _im_a, _im_b, mu_1_sq, mu_3_sq, mu_a_sq, mu_b_sq, mup_a_sq, mup_b_sq, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(_flat, _start, _stop)
+        np.multiply(8*_im_3*lambda_3, _re_3, out=_r2[13, _start:_stop])
+        np.multiply(8*_im_a*lambda_a, _re_a, out=_r2[22, _start:_stop])
+        np.multiply(8*_im_b*lambda_b, _re_b, out=_r2[31, _start:_stop])
+        _r2[41, _start:_stop] = _r2[13, _start:_stop]
+        _r2[50, _start:_stop] = _r2[22, _start:_stop]
+        _r2[59, _start:_stop] = _r2[31, _start:_stop]
+        _t0 = _im_3*_im_3
+        _t1 = _im_a*_im_a
+        _t2 = _im_b*_im_b
+        _t3 = _re_1*_re_1
+        _t4 = _re_3*_re_3
+        _t5 = _re_a*_re_a
+        _t6 = _re_b*_re_b
+        _t7 = 2*mup_a_sq
+        _t8 = 2*mup_b_sq
+        _t9 = _t3*_re_1
+        _t10 = _t4*lambda_13
+        _t11 = _t5*lambda_1a
+        _t12 = _t6*lambda_1b
+        _t13 = _t5*lambda_3a
+        _t14 = _t6*lambda_3b
+        _t15 = _t6*lambda_ab
+        _t16 = _im_b*lambda_1ab
+        _t17 = 2*_t16
+        _t18 = _t17*_im_a
+        _t19 = _re_1*_re_b
+        _t20 = _im_a*lambda_1ab
+        _t21 = _re_1*_re_a
+        _t22 = _im_3*lambdap_13
+        _t23 = _im_1*lambda_1
+        _t24 = lambda_1ab*_re_b
+        _t25 = 2*_t24
+        _t26 = _t25*_re_a
+        _t27 = 6*lambdap_13*_re_1*_re_3
+        _t28 = _t3*lambda_1
+        _t29 = _t10 + _t11 + _t12 - mu_1_sq + _t0*lambda_13 + _t1*lambda_1a + _t2*lambda_1b
+        _t30 = 2*_t28 + _t29
+        _t31 = _t18 - _t26 - _t27 + _t30
+        np.subtract(2*_t1*mup_a_sq - _t0*mu_3_sq - _t1*mu_a_sq + _t13*_t4 + _t14*_t4 + _t15*_t5 - _t2*mu_b_sq + 2*_t2*mup_b_sq - _t4*mu_3_sq - _t5*_t7 - _t5*mu_a_sq - _t6*_t8 + _im_1*(4*_t16*_t21 + 4*_t19*_t20 + 6*_t22*_t3 + _im_1*(_t31 + _im_1*(_t23 - 2*_t22))) + (_t0*_im_3*_im_3)*lambda_3 + (_t1*_im_a*_im_a)*lambda_a + (_t2*_im_b*_im_b)*lambda_b + lambda_1*(_t3*_re_1*_re_1) + lambda_3*(_t4*_re_3*_re_3) + lambda_a*(_t5*_re_a*_re_a) + lambda_b*(_t6*_re_b*_re_b) + _t0*_t1*lambda_3a + _t0*_t2*lambda_3b + 2*_t0*_t4*lambda_3 + _t0*_t5*lambda_3a + _t0*_t6*lambda_3b + _t1*_t2*lambda_ab + _t1*_t4*lambda_3a + 2*_t1*_t5*lambda_a + _t1*_t6*lambda_ab + _t2*_t4*lambda_3b + _t2*_t5*lambda_ab + 2*_t2*_t6*lambda_b + 2*_t9*lambdap_13*_re_3 + _t3*(_t10 + _t11 + _t12 - _t18 - mu_1_sq + _t0*lambda_13 + _t1*lambda_1a + _t2*lambda_1b + 2*lambda_1ab*_re_a*_re_b), _t6*mu_b_sq, out=_r0[0, _start:_stop])
+        del _t10, _t11, _t12
+        np.multiply(_t31 + 6*_im_1*(_t23 - _t22), 2, out=_r2[36, _start:_stop])
+        _t32 = _im_1*_im_a
+        _t33 = _im_1*_im_b
+        _t34 = lambda_1ab*_re_a
+        _t35 = _im_1*_im_1
+        _t36 = 3*lambdap_13
+        _t37 = _t36*_re_3
+        _t38 = 3*_t22
+        del _t22
+        _t39 = _t23 + _t38
+        _t40 = _t26 - _t18
+        del _t18, _t26
+        np.multiply(_t25*_t32 + 2*_t33*_t34 + _re_1*(_t30 + _t40 + _t37*_re_1 + 2*_t39*_im_1) - 3*_t35*lambdap_13*_re_3, 2, out=_r1[0, _start:_stop])
+        del _t25, _t30
+        np.multiply(_t27 + 6*_t28 + _t29 + _t40 + 2*_t39*_im_1, 2, out=_r2[0, _start:_stop])
+        del _t27, _t28, _t29, _t39, _t40
+        _t41 = 2*_t4*lambda_3
+        _t42 = -mu_3_sq
+        _t43 = _t1*lambda_3a
+        _t44 = _t2*lambda_3b
+        _t45 = _t3 + _t35
+        _t46 = _t45*lambda_13
+        np.multiply(_t13 + _t14 + _t41 + _t42 + _t43 + _t44 + _t46 + 6*_t0*lambda_3, 2, out=_r2[45, _start:_stop])
+        _t47 = _t13 + _t14 + _t42 + _t43 + _t44 + _t46 + 2*_t0*lambda_3
+        del _t13, _t14, _t42, _t43, _t44, _t46
+        np.multiply(_t47 + 6*_t4*lambda_3, 2, out=_r2[9, _start:_stop])
+        _t48 = _t41 + _t47
+        del _t41, _t47
+        np.multiply(_t48*_re_3 + lambdap_13*(_t9 - 3*_t35*_re_1), 2, out=_r1[1, _start:_stop])
+        del _t9
+        _t49 = lambda_1ab*_re_1
+        _t50 = 4*_t49
+        _t51 = _t4*lambda_3a
+        _t52 = 2*(_t15 + _t51 + _t0*lambda_3a + _t2*lambda_ab + lambda_a*(2*(_t1 + _t5)))
+        np.add(_t33*_t50 + _re_a*(_t52 - 2*(_t7 + mu_a_sq) + 2*_t45*lambda_1a), lambda_1ab*(2*(_re_b*(_t3 - _t35))), out=_r1[2, _start:_stop])
+        _t53 = _t4*lambda_3b
+        del _t4
+        _t54 = _t5*lambda_ab
+        _t55 = 2*(_t53 + _t54 + _t0*lambda_3b + _t1*lambda_ab + lambda_b*(2*(_t2 + _t6)))
+        np.add(_t32*_t50 + _re_b*(_t55 - 2*(_t8 + mu_b_sq) + 2*_t45*lambda_1b), lambda_1ab*(2*(_re_a*(_t3 - _t35))), out=_r1[3, _start:_stop])
+        del _t50
+        _t56 = 2*_t20
+        np.multiply(_t17*_t21 + _t19*_t56 + _t3*_t38 + _im_1*(_t31 + _im_1*(2*_t23 - _t38)), 2, out=_r1[4, _start:_stop])
+        del _t23, _t31
+        _t57 = _t36*_im_1
+        np.multiply(_t3*_t57 + _t48*_im_3 - (_t35*_im_1)*lambdap_13, 2, out=_r1[5, _start:_stop])
+        del _t48
+        _t58 = _t19*lambda_1ab
+        _t59 = 4*_im_1
+        _t60 = -_t7
+        np.subtract(_t58*_t59 + _im_a*(_t52 + 2*(-(_t60 + mu_a_sq)) + 2*_t45*lambda_1a) + 2*_t35*_im_b*lambda_1ab, _t17*_t3, out=_r1[6, _start:_stop])
+        del _t17, _t52
+        _t61 = _t21*lambda_1ab
+        _t62 = -_t8
+        np.subtract(_t59*_t61 + _im_b*(_t55 + 2*(-(_t62 + mu_b_sq)) + 2*_t45*lambda_1b) + 2*_t35*_im_a*lambda_1ab, _t3*_t56, out=_r1[7, _start:_stop])
+        del _t55, _t56, _t59
+        _t63 = lambda_13*_re_3
+        _t64 = 2*_re_1
+        _t65 = _t63*_t64
+        _t66 = _t35 - _t3
+        del _t35
+        _t67 = -_t66
+        np.multiply(_t65 + 3*_t67*lambdap_13, 2, out=_r2[1, _start:_stop])
+        _r2[8, _start:_stop] = _r2[1, _start:_stop]
+        del _t65
+        _t68 = _t21*lambda_1a + lambda_1ab*(_t19 + _t33)
+        del _t33
+        np.multiply(_t68, 4, out=_r2[2, _start:_stop])
+        _r2[16, _start:_stop] = _r2[2, _start:_stop]
+        del _t68
+        _t69 = _t19*lambda_1b + lambda_1ab*(_t21 + _t32)
+        del _t19, _t21, _t32
+        np.multiply(_t69, 4, out=_r2[3, _start:_stop])
+        _r2[24, _start:_stop] = _r2[3, _start:_stop]
+        del _t69
+        _t70 = _t24*_im_a + _t34*_im_b + _t38*_re_1 + _im_1*(_t64*lambda_1 - _t37)
+        del _t37, _t38, _t64
+        np.multiply(_t70, 4, out=_r2[4, _start:_stop])
+        _r2[32, _start:_stop] = _r2[4, _start:_stop]
+        del _t70
+        _t71 = _re_1*(_t57 + _im_3*lambda_13)
+        np.multiply(_t71, 4, out=_r2[5, _start:_stop])
+        _r2[40, _start:_stop] = _r2[5, _start:_stop]
+        del _t71
+        _t72 = _im_a*_re_1
+        _t73 = _im_b*_re_1
+        _t74 = _t72*lambda_1a + lambda_1ab*(_im_1*_re_b - _t73)
+        np.multiply(_t74, 4, out=_r2[6, _start:_stop])
+        _r2[48, _start:_stop] = _r2[6, _start:_stop]
+        del _t74
+        _t75 = _t73*lambda_1b + lambda_1ab*(_im_1*_re_a - _t72)
+        np.multiply(_t75, 4, out=_r2[7, _start:_stop])
+        _r2[56, _start:_stop] = _r2[7, _start:_stop]
+        del _t75
+        _t76 = 4*_re_3
+        _t77 = _t76*lambda_3a
+        np.multiply(_t77, _re_a, out=_r2[10, _start:_stop])
+        np.multiply(_t77, _im_a, out=_r2[14, _start:_stop])
+        _r2[17, _start:_stop] = _r2[10, _start:_stop]
+        _r2[49, _start:_stop] = _r2[14, _start:_stop]
+        del _t77
+        _t79 = _t76*lambda_3b
+        del _t76
+        np.multiply(_t79, _re_b, out=_r2[11, _start:_stop])
+        np.multiply(_t79, _im_b, out=_r2[15, _start:_stop])
+        _r2[25, _start:_stop] = _r2[11, _start:_stop]
+        _r2[57, _start:_stop] = _r2[15, _start:_stop]
+        del _t79
+        _t81 = _im_1*(_t63 - _t36*_re_1)
+        del _t63
+        np.multiply(_t81, 4, out=_r2[12, _start:_stop])
+        _r2[33, _start:_stop] = _r2[12, _start:_stop]
+        del _t81
+        _t85 = _t5*lambda_a
+        del _t5
+        _t86 = _t15 + _t51 - mu_a_sq + _t0*lambda_3a + _t2*lambda_ab + _t45*lambda_1a
+        del _t15, _t51
+        np.multiply(_t60 + 6*_t85 + _t86 + 2*_t1*lambda_a, 2, out=_r2[18, _start:_stop])
+        del _t60
+        np.multiply(_t7 + 2*_t85 + _t86 + 6*_t1*lambda_a, 2, out=_r2[54, _start:_stop])
+        del _t7, _t85, _t86
+        _t87 = lambda_ab*_re_a
+        _t88 = _t67*lambda_1ab + 2*_t87*_re_b
+        del _t67
+        np.multiply(_t88, 2, out=_r2[19, _start:_stop])
+        _r2[26, _start:_stop] = _r2[19, _start:_stop]
+        del _t88
+        _t89 = _t73*lambda_1ab + _im_1*(lambda_1a*_re_a - _t24)
+        del _t24, _t73
+        np.multiply(_t89, 4, out=_r2[20, _start:_stop])
+        _r2[34, _start:_stop] = _r2[20, _start:_stop]
+        del _t89
+        _t90 = 4*_im_3
+        _t91 = _t90*lambda_3a
+        np.multiply(_t91, _re_a, out=_r2[21, _start:_stop])
+        _r2[42, _start:_stop] = _r2[21, _start:_stop]
+        np.multiply(_t91, _im_a, out=_r2[46, _start:_stop])
+        _r2[53, _start:_stop] = _r2[46, _start:_stop]
+        del _t91
+        _t94 = _t49*_im_1
+        del _t49
+        _t95 = _t94 + _t87*_im_b
+        del _t87
+        np.multiply(_t95, 4, out=_r2[23, _start:_stop])
+        _r2[58, _start:_stop] = _r2[23, _start:_stop]
+        del _t95
+        _t96 = _t6*lambda_b
+        del _t6
+        _t97 = _t53 + _t54 - mu_b_sq + _t0*lambda_3b + _t1*lambda_ab + _t45*lambda_1b
+        del _t0, _t1, _t45, _t53, _t54
+        np.multiply(_t62 + 6*_t96 + _t97 + 2*_t2*lambda_b, 2, out=_r2[27, _start:_stop])
+        del _t62
+        np.multiply(_t8 + 2*_t96 + _t97 + 6*_t2*lambda_b, 2, out=_r2[63, _start:_stop])
+        del _t2, _t8, _t96, _t97
+        _t98 = _t72*lambda_1ab + _im_1*(lambda_1b*_re_b - _t34)
+        del _t34, _t72
+        np.multiply(_t98, 4, out=_r2[28, _start:_stop])
+        _r2[35, _start:_stop] = _r2[28, _start:_stop]
+        del _t98
+        _t99 = _t90*lambda_3b
+        del _t90
+        np.multiply(_t99, _re_b, out=_r2[29, _start:_stop])
+        _r2[43, _start:_stop] = _r2[29, _start:_stop]
+        np.multiply(_t99, _im_b, out=_r2[47, _start:_stop])
+        _r2[61, _start:_stop] = _r2[47, _start:_stop]
+        del _t99
+        _t101 = _im_a*lambda_ab
+        _t102 = _t94 + _t101*_re_b
+        del _t94
+        np.multiply(_t102, 4, out=_r2[30, _start:_stop])
+        _r2[51, _start:_stop] = _r2[30, _start:_stop]
+        del _t102
+        _t104 = _t3*_t36 + _im_1*(2*_im_3*lambda_13 - _t57)
+        del _t3, _t36, _t57
+        np.multiply(_t104, 2, out=_r2[37, _start:_stop])
+        _r2[44, _start:_stop] = _r2[37, _start:_stop]
+        del _t104
+        _t105 = _t58 + _im_1*(_t16 + _im_a*lambda_1a)
+        del _t16, _t58
+        np.multiply(_t105, 4, out=_r2[38, _start:_stop])
+        _r2[52, _start:_stop] = _r2[38, _start:_stop]
+        del _t105
+        _t106 = _t61 + _im_1*(_t20 + _im_b*lambda_1b)
+        del _t20, _t61
+        np.multiply(_t106, 4, out=_r2[39, _start:_stop])
+        _r2[60, _start:_stop] = _r2[39, _start:_stop]
+        del _t106
+        _t109 = 2*_t101*_im_b + _t66*lambda_1ab
+        del _t66, _t101
+        np.multiply(_t109, 2, out=_r2[55, _start:_stop])
+        _r2[62, _start:_stop] = _r2[55, _start:_stop]
+        del _t109
+    return _finish(_results, out, False)
+
+
+def thermal_mass_coefficients(z, /, *, out=None, **params):
+    """The leading thermal masses: c_ij with Pi_ij(T) = c_ij T^2 (dimensionless), canonical real fields.
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
+
+    Parameters
+    ----------
+    z : array_like, complex, shape (..., 4)
+        Complex canonical field values z = sqrt(2) phi (GeV), in the order FIELDS (the
+        coefficients depend on them only above degree 4).
+    lambda_1 : array_like, float, keyword
+        lambda_1 (dimensionless).
+    lambda_3 : array_like, float, keyword
+        lambda_3 (dimensionless).
+    lambda_a : array_like, float, keyword
+        lambda_a (dimensionless).
+    lambda_b : array_like, float, keyword
+        lambda_b (dimensionless).
+    lambda_13 : array_like, float, keyword
+        lambda_13 (dimensionless).
+    lambda_1a : array_like, float, keyword
+        lambda_1a (dimensionless).
+    lambda_1b : array_like, float, keyword
+        lambda_1b (dimensionless).
+    lambda_3a : array_like, float, keyword
+        lambda_3a (dimensionless).
+    lambda_3b : array_like, float, keyword
+        lambda_3b (dimensionless).
+    lambda_ab : array_like, float, keyword
+        lambda_ab (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    c : ndarray, shape (..., 8, 8)
+        c_ij over (h_1..n, a_1..n) = (Re z, Im z); the squared-mass matrix at temperature T
+        is hessian_canonical(z) + c T^2.
+
+    Notes
+    -----
+    Convention: real fields, canonical normalization, one loop, leading order of the high-
+    temperature expansion, scalar loops only (the model declares no gauge or light fermion
+    couplings of these scalars): Pi_ij = (T^2/24) sum_k d^4V/dh_i dh_j dh_k dh_k, k over all
+    real components. Only the quartic couplings contribute for a potential of degree 4 (the
+    coefficients are then constant). In the model's expansion w = phi (hessian() over (Re w,
+    Im w)), the matrix to add to hessian(w) is 2 T^2 c: hessian(w) = 2
+    hessian_canonical(sqrt(2) w).
+    """
+    _z = _vector('thermal_mass_coefficients', 'z', z, 4, complex)
+    _p = _parameters('thermal_mass_coefficients', params, ('lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', ))
+    _shape, _flat = _broadcast('thermal_mass_coefficients', ('z', 'z', 'z', 'z', 'z', 'z', 'z', 'z', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', ), [_z[0].real, _z[1].real, _z[2].real, _z[3].real, _z[0].imag, _z[1].imag, _z[2].imag, _z[3].imag, _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0,) = _outputs('thermal_mass_coefficients', out, _shape, [(8, 8, )], [float])
+    _size = _r0.shape[1]
+    _r0[1] = 0
+    _r0[2] = 0
+    _r0[3] = 0
+    _r0[4] = 0
+    _r0[5] = 0
+    _r0[6] = 0
+    _r0[7] = 0
+    _r0[8] = 0
+    _r0[10] = 0
+    _r0[11] = 0
+    _r0[12] = 0
+    _r0[13] = 0
+    _r0[14] = 0
+    _r0[15] = 0
+    _r0[16] = 0
+    _r0[17] = 0
+    _r0[19] = 0
+    _r0[20] = 0
+    _r0[21] = 0
+    _r0[22] = 0
+    _r0[23] = 0
+    _r0[24] = 0
+    _r0[25] = 0
+    _r0[26] = 0
+    _r0[28] = 0
+    _r0[29] = 0
+    _r0[30] = 0
+    _r0[31] = 0
+    _r0[32] = 0
+    _r0[33] = 0
+    _r0[34] = 0
+    _r0[35] = 0
+    _r0[37] = 0
+    _r0[38] = 0
+    _r0[39] = 0
+    _r0[40] = 0
+    _r0[41] = 0
+    _r0[42] = 0
+    _r0[43] = 0
+    _r0[44] = 0
+    _r0[46] = 0
+    _r0[47] = 0
+    _r0[48] = 0
+    _r0[49] = 0
+    _r0[50] = 0
+    _r0[51] = 0
+    _r0[52] = 0
+    _r0[53] = 0
+    _r0[55] = 0
+    _r0[56] = 0
+    _r0[57] = 0
+    _r0[58] = 0
+    _r0[59] = 0
+    _r0[60] = 0
+    _r0[61] = 0
+    _r0[62] = 0
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (_cre_1, _cre_3, _cre_a, _cre_b, _cim_1, _cim_3, _cim_a, _cim_b, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab,) = _chunk(_flat, _start, _stop)
+        _t0 = 4*lambda_1 + lambda_13 + lambda_1a + lambda_1b
+        np.multiply(_t0, 0.08333333333333333, out=_r0[0, _start:_stop])
+        _r0[36, _start:_stop] = _r0[0, _start:_stop]
+        del _t0
+        _t1 = lambda_13 + 4*lambda_3 + lambda_3a + lambda_3b
+        np.multiply(_t1, 0.08333333333333333, out=_r0[9, _start:_stop])
+        _r0[45, _start:_stop] = _r0[9, _start:_stop]
+        del _t1
+        _t2 = lambda_1a + lambda_3a + 4*lambda_a + lambda_ab
+        np.multiply(_t2, 0.08333333333333333, out=_r0[18, _start:_stop])
+        _r0[54, _start:_stop] = _r0[18, _start:_stop]
+        del _t2
+        _t3 = lambda_1b + lambda_3b + lambda_ab + 4*lambda_b
+        np.multiply(_t3, 0.08333333333333333, out=_r0[27, _start:_stop])
+        _r0[63, _start:_stop] = _r0[27, _start:_stop]
+        del _t3
+    return _finish(_results, out, True)
+
+
+def tadpoles(vevs, /, *, out=None, **params):
     """The tadpoles dV/dsigma_i at sigma = varphi = 0 (GeV^3), eq. (A.2) normalization.
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     vevs : array_like, float, shape (..., 4)
         Vacuum expectation values v_i (GeV), in the order FIELDS.
-    mu_1 : array_like, float, keyword
-        mu_1 (GeV).
-    mu_3 : array_like, float, keyword
-        mu_3 (GeV).
-    mu_a : array_like, float, keyword
-        mu_a (GeV).
-    mu_b : array_like, float, keyword
-        mu_b (GeV).
-    mup_a : array_like, float, keyword
-        mup_a (GeV).
-    mup_b : array_like, float, keyword
-        mup_b (GeV).
+    mu_1 or mu_1_sq : array_like, float, keyword
+        mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
+        only through mu_1^2.
+    mu_3 or mu_3_sq : array_like, float, keyword
+        mu_3 (GeV); or mu_3_sq = mu_3^2 (its square, any sign): the function depends on mu_3
+        only through mu_3^2.
+    mu_a or mu_a_sq : array_like, float, keyword
+        mu_a (GeV); or mu_a_sq = mu_a^2 (its square, any sign): the function depends on mu_a
+        only through mu_a^2.
+    mu_b or mu_b_sq : array_like, float, keyword
+        mu_b (GeV); or mu_b_sq = mu_b^2 (its square, any sign): the function depends on mu_b
+        only through mu_b^2.
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
+    mup_b or mup_b_sq : array_like, float, keyword
+        mup_b (GeV); or mup_b_sq = mup_b^2 (its square, any sign): the function depends on
+        mup_b only through mup_b^2.
     lambda_1 : array_like, float, keyword
         lambda_1 (dimensionless).
     lambda_3 : array_like, float, keyword
@@ -787,51 +2073,64 @@ def tadpoles(vevs, *, out=None, **params):
     -----
     V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 * (lambda O +
     h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i dsigma_j. All
-    parameters are free: no relation or vacuum alignment is imposed.
+    parameters are free: no relation or vacuum alignment is imposed. Normalization: v_i,
+    sigma_i, varphi_i of phi_i = v_i + sigma_i + i varphi_i, not canonically normalized
+    (canonical real fields are sqrt(2) sigma, sqrt(2) varphi; the mass_matrix_factor
+    accounts for it in the mass matrices); tadpoles(v) = gradient(v)[:n] and the canonical
+    Hessian is hessian_canonical(sqrt(2) v) = hessian(v)/2.
     """
-    vevs = _vector('tadpoles', 'vevs', vevs, 4, float)
-    params = _parameters('tadpoles', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13',))
-    shape, flat = _broadcast('tadpoles', [vevs[0], vevs[1], vevs[2], vevs[3], params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12], params[13], params[14], params[15], params[16], params[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
-    results, (_r0,) = _outputs('tadpoles', out, shape, [(4, )], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_3, v_a, v_b, mu_1, mu_3, mu_a, mu_b, mup_a, mup_b, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(flat, start, stop)
+    _vevs = _vector('tadpoles', 'vevs', vevs, 4, float)
+    _p = _parameters('tadpoles', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), frozenset(('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', )))
+    _shape, _flat = _broadcast('tadpoles', ('vevs', 'vevs', 'vevs', 'vevs', 'mu_1_sq', 'mu_3_sq', 'mu_a_sq', 'mu_b_sq', 'mup_a_sq', 'mup_b_sq', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), [_vevs[0], _vevs[1], _vevs[2], _vevs[3], _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12], _p[13], _p[14], _p[15], _p[16], _p[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0,) = _outputs('tadpoles', out, _shape, [(4, )], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_3, v_a, v_b, mu_1_sq, mu_3_sq, mu_a_sq, mu_b_sq, mup_a_sq, mup_b_sq, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(_flat, _start, _stop)
         _t0 = v_3*v_3
         _t1 = v_a*v_a
         _t2 = v_b*v_b
-        np.multiply(v_1*(_t0*lambda_13 - mu_1*mu_1 + _t1*lambda_1a + _t2*lambda_1b + v_1*(2*lambda_1*v_1 + 3*lambdap_13*v_3) + 2*lambda_1ab*v_a*v_b), 2, out=_r0[0, start:stop])
+        np.multiply(v_1*(_t0*lambda_13 - mu_1_sq + _t1*lambda_1a + _t2*lambda_1b + v_1*(2*lambda_1*v_1 + 3*lambdap_13*v_3) + 2*lambda_1ab*v_a*v_b), 2, out=_r0[0, _start:_stop])
         _t3 = v_1*v_1
-        np.multiply(lambdap_13*(_t3*v_1) + v_3*(2*_t0*lambda_3 - mu_3*mu_3 + _t1*lambda_3a + _t2*lambda_3b + _t3*lambda_13), 2, out=_r0[1, start:stop])
-        np.multiply(v_a*(_t0*lambda_3a - mu_a*mu_a - 2*mup_a*mup_a + 2*_t1*lambda_a + _t2*lambda_ab + _t3*lambda_1a) + _t3*lambda_1ab*v_b, 2, out=_r0[2, start:stop])
-        np.multiply(v_b*(_t0*lambda_3b - mu_b*mu_b - 2*mup_b*mup_b + _t1*lambda_ab + 2*_t2*lambda_b + _t3*lambda_1b) + _t3*lambda_1ab*v_a, 2, out=_r0[3, start:stop])
+        np.multiply(lambdap_13*(_t3*v_1) + v_3*(2*_t0*lambda_3 - mu_3_sq + _t1*lambda_3a + _t2*lambda_3b + _t3*lambda_13), 2, out=_r0[1, _start:_stop])
+        np.multiply(v_a*(_t0*lambda_3a - mu_a_sq - 2*mup_a_sq + 2*_t1*lambda_a + _t2*lambda_ab + _t3*lambda_1a) + _t3*lambda_1ab*v_b, 2, out=_r0[2, _start:_stop])
+        np.multiply(v_b*(_t0*lambda_3b - mu_b_sq - 2*mup_b_sq + _t1*lambda_ab + 2*_t2*lambda_b + _t3*lambda_1b) + _t3*lambda_1ab*v_a, 2, out=_r0[3, _start:_stop])
         del _t0, _t1, _t2, _t3
-    return _finish(results, out, True)
+    return _finish(_results, out, True)
 
 
-def mass_matrices(vevs, *, out=None, **params):
+def mass_matrices(vevs, /, *, out=None, **params):
     """The CP-even and CP-odd scalar mass matrices (GeV^2) at the vevs.
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     vevs : array_like, float, shape (..., 4)
         Vacuum expectation values v_i (GeV), in the order FIELDS.
-    mu_1 : array_like, float, keyword
-        mu_1 (GeV).
-    mu_3 : array_like, float, keyword
-        mu_3 (GeV).
-    mu_a : array_like, float, keyword
-        mu_a (GeV).
-    mu_b : array_like, float, keyword
-        mu_b (GeV).
-    mup_a : array_like, float, keyword
-        mup_a (GeV).
-    mup_b : array_like, float, keyword
-        mup_b (GeV).
+    mu_1 or mu_1_sq : array_like, float, keyword
+        mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
+        only through mu_1^2.
+    mu_3 or mu_3_sq : array_like, float, keyword
+        mu_3 (GeV); or mu_3_sq = mu_3^2 (its square, any sign): the function depends on mu_3
+        only through mu_3^2.
+    mu_a or mu_a_sq : array_like, float, keyword
+        mu_a (GeV); or mu_a_sq = mu_a^2 (its square, any sign): the function depends on mu_a
+        only through mu_a^2.
+    mu_b or mu_b_sq : array_like, float, keyword
+        mu_b (GeV); or mu_b_sq = mu_b^2 (its square, any sign): the function depends on mu_b
+        only through mu_b^2.
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
+    mup_b or mup_b_sq : array_like, float, keyword
+        mup_b (GeV); or mup_b_sq = mup_b^2 (its square, any sign): the function depends on
+        mup_b only through mup_b^2.
     lambda_1 : array_like, float, keyword
         lambda_1 (dimensionless).
     lambda_3 : array_like, float, keyword
@@ -871,20 +2170,24 @@ def mass_matrices(vevs, *, out=None, **params):
     V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 * (lambda O +
     h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i dsigma_j. The
     matrices are evaluated at the given vevs with all parameters free; they are the physical
-    mass matrices only at a stationary point (tadpoles zero).
+    mass matrices only at a stationary point (tadpoles zero). Normalization: v_i, sigma_i,
+    varphi_i of phi_i = v_i + sigma_i + i varphi_i, not canonically normalized (canonical
+    real fields are sqrt(2) sigma, sqrt(2) varphi; the mass_matrix_factor accounts for it in
+    the mass matrices); tadpoles(v) = gradient(v)[:n] and the canonical Hessian is
+    hessian_canonical(sqrt(2) v) = hessian(v)/2.
     """
-    vevs = _vector('mass_matrices', 'vevs', vevs, 4, float)
-    params = _parameters('mass_matrices', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13',))
-    shape, flat = _broadcast('mass_matrices', [vevs[0], vevs[1], vevs[2], vevs[3], params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12], params[13], params[14], params[15], params[16], params[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
-    results, (_r0, _r1,) = _outputs('mass_matrices', out, shape, [(4, 4, ), (4, 4, )], [float, float])
-    size = _r0.shape[1]
+    _vevs = _vector('mass_matrices', 'vevs', vevs, 4, float)
+    _p = _parameters('mass_matrices', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), frozenset(('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', )))
+    _shape, _flat = _broadcast('mass_matrices', ('vevs', 'vevs', 'vevs', 'vevs', 'mu_1_sq', 'mu_3_sq', 'mu_a_sq', 'mu_b_sq', 'mup_a_sq', 'mup_b_sq', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), [_vevs[0], _vevs[1], _vevs[2], _vevs[3], _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12], _p[13], _p[14], _p[15], _p[16], _p[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0, _r1,) = _outputs('mass_matrices', out, _shape, [(4, 4, ), (4, 4, )], [float, float])
+    _size = _r0.shape[1]
     _r1[6] = 0
     _r1[7] = 0
     _r1[9] = 0
     _r1[13] = 0
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_3, v_a, v_b, mu_1, mu_3, mu_a, mu_b, mup_a, mup_b, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(flat, start, stop)
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_3, v_a, v_b, mu_1_sq, mu_3_sq, mu_a_sq, mu_b_sq, mup_a_sq, mup_b_sq, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(_flat, _start, _stop)
         _t0 = lambda_1ab*v_b
         _t1 = 2*v_a
         _t2 = _t0*_t1
@@ -893,91 +2196,100 @@ def mass_matrices(vevs, *, out=None, **params):
         _t5 = v_3*v_3
         _t6 = v_a*v_a
         _t7 = v_b*v_b
-        _t8 = _t5*lambda_13 - mu_1*mu_1 + _t6*lambda_1a + _t7*lambda_1b
-        np.add(_t2 + _t8, 6*v_1*(_t3 + _t4), out=_r0[0, start:stop])
-        np.subtract(_t8 + 2*v_1*(_t3 - 3*_t4), _t2, out=_r1[0, start:stop])
+        _t8 = _t5*lambda_13 - mu_1_sq + _t6*lambda_1a + _t7*lambda_1b
+        np.add(_t2 + _t8, 6*v_1*(_t3 + _t4), out=_r0[0, _start:_stop])
+        np.subtract(_t8 + 2*v_1*(_t3 - 3*_t4), _t2, out=_r1[0, _start:_stop])
         del _t2, _t3, _t4, _t8
         _t9 = 2*v_3
-        np.multiply(_t9*lambda_3a, v_a, out=_r0[6, start:stop])
-        np.multiply(_t9*lambda_3b, v_b, out=_r0[7, start:stop])
-        _r0[9, start:stop] = _r0[6, start:stop]
-        _r0[13, start:stop] = _r0[7, start:stop]
+        np.multiply(_t9*lambda_3a, v_a, out=_r0[6, _start:_stop])
+        np.multiply(_t9*lambda_3b, v_b, out=_r0[7, _start:_stop])
+        _r0[9, _start:_stop] = _r0[6, _start:_stop]
+        _r0[13, _start:_stop] = _r0[7, _start:_stop]
         _t10 = 3*lambdap_13
-        np.multiply(v_1, _t10*v_1 + _t9*lambda_13, out=_r0[1, start:stop])
-        _r0[4, start:stop] = _r0[1, start:stop]
+        np.multiply(v_1, _t10*v_1 + _t9*lambda_13, out=_r0[1, _start:_stop])
+        _r0[4, _start:_stop] = _r0[1, _start:_stop]
         del _t9
         _t12 = v_1*(_t0 + lambda_1a*v_a)
-        np.multiply(_t12, 2, out=_r0[2, start:stop])
-        _r0[8, start:stop] = _r0[2, start:stop]
+        np.multiply(_t12, 2, out=_r0[2, _start:_stop])
+        _r0[8, _start:_stop] = _r0[2, _start:_stop]
         del _t12
         _t13 = lambda_1ab*v_a
         _t14 = v_1*(_t13 + lambda_1b*v_b)
-        np.multiply(_t14, 2, out=_r0[3, start:stop])
-        _r0[12, start:stop] = _r0[3, start:stop]
+        np.multiply(_t14, 2, out=_r0[3, _start:_stop])
+        _r0[12, _start:_stop] = _r0[3, _start:_stop]
         del _t14
         _t15 = _t5*lambda_3
         _t16 = v_1*v_1
-        np.multiply(_t10, _t16, out=_r1[1, start:stop])
-        _r1[4, start:stop] = _r1[1, start:stop]
+        np.multiply(_t10, _t16, out=_r1[1, _start:_stop])
+        _r1[4, _start:_stop] = _r1[1, _start:_stop]
         del _t10
-        _t17 = _t16*lambda_13 - mu_3*mu_3 + _t6*lambda_3a + _t7*lambda_3b
-        np.add(6*_t15, _t17, out=_r0[5, start:stop])
-        np.add(2*_t15, _t17, out=_r1[5, start:stop])
+        _t17 = _t16*lambda_13 - mu_3_sq + _t6*lambda_3a + _t7*lambda_3b
+        np.add(6*_t15, _t17, out=_r0[5, _start:_stop])
+        np.add(2*_t15, _t17, out=_r1[5, _start:_stop])
         del _t15, _t17
-        _t20 = 2*mup_a*mup_a
+        _t20 = 2*mup_a_sq
         _t21 = _t6*lambda_a
-        _t22 = _t16*lambda_1a - mu_a*mu_a + _t5*lambda_3a + _t7*lambda_ab
-        np.subtract(6*_t21 + _t22, _t20, out=_r0[10, start:stop])
-        np.add(_t20 + 2*_t21, _t22, out=_r1[10, start:stop])
+        _t22 = _t16*lambda_1a - mu_a_sq + _t5*lambda_3a + _t7*lambda_ab
+        np.subtract(6*_t21 + _t22, _t20, out=_r0[10, _start:_stop])
+        np.add(_t20 + 2*_t21, _t22, out=_r1[10, _start:_stop])
         del _t20, _t21, _t22
         _t23 = _t16*lambda_1ab
-        np.add(_t23, _t1*lambda_ab*v_b, out=_r0[11, start:stop])
-        _r0[14, start:stop] = _r0[11, start:stop]
+        np.add(_t23, _t1*lambda_ab*v_b, out=_r0[11, _start:_stop])
+        _r0[14, _start:_stop] = _r0[11, _start:_stop]
         del _t1
-        np.multiply(-1, _t23, out=_r1[11, start:stop])
-        _r1[14, start:stop] = _r1[11, start:stop]
+        np.multiply(-1, _t23, out=_r1[11, _start:_stop])
+        _r1[14, _start:_stop] = _r1[11, _start:_stop]
         del _t23
-        _t25 = 2*mup_b*mup_b
+        _t25 = 2*mup_b_sq
         _t26 = _t7*lambda_b
         del _t7
-        _t27 = _t16*lambda_1b - mu_b*mu_b + _t5*lambda_3b + _t6*lambda_ab
+        _t27 = _t16*lambda_1b - mu_b_sq + _t5*lambda_3b + _t6*lambda_ab
         del _t5, _t6, _t16
-        np.subtract(6*_t26 + _t27, _t25, out=_r0[15, start:stop])
-        np.add(_t25 + 2*_t26, _t27, out=_r1[15, start:stop])
+        np.subtract(6*_t26 + _t27, _t25, out=_r0[15, _start:_stop])
+        np.add(_t25 + 2*_t26, _t27, out=_r1[15, _start:_stop])
         del _t25, _t26, _t27
         _t29 = 2*v_1
-        np.multiply(_t0, _t29, out=_r1[2, start:stop])
-        np.multiply(_t13, _t29, out=_r1[3, start:stop])
-        _r1[8, start:stop] = _r1[2, start:stop]
+        np.multiply(_t0, _t29, out=_r1[2, _start:_stop])
+        np.multiply(_t13, _t29, out=_r1[3, _start:_stop])
+        _r1[8, _start:_stop] = _r1[2, _start:_stop]
         del _t0
-        _r1[12, start:stop] = _r1[3, start:stop]
+        _r1[12, _start:_stop] = _r1[3, _start:_stop]
         del _t13, _t29
-    return _finish(results, out, False)
+    return _finish(_results, out, False)
 
 
-def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
+def tadpoles_and_mass_matrices(vevs, /, *, out=None, **params):
     """tadpoles(vevs) and mass_matrices(vevs) in one pass (GeV^3, GeV^2).
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     vevs : array_like, float, shape (..., 4)
         Vacuum expectation values v_i (GeV), in the order FIELDS.
-    mu_1 : array_like, float, keyword
-        mu_1 (GeV).
-    mu_3 : array_like, float, keyword
-        mu_3 (GeV).
-    mu_a : array_like, float, keyword
-        mu_a (GeV).
-    mu_b : array_like, float, keyword
-        mu_b (GeV).
-    mup_a : array_like, float, keyword
-        mup_a (GeV).
-    mup_b : array_like, float, keyword
-        mup_b (GeV).
+    mu_1 or mu_1_sq : array_like, float, keyword
+        mu_1 (GeV); or mu_1_sq = mu_1^2 (its square, any sign): the function depends on mu_1
+        only through mu_1^2.
+    mu_3 or mu_3_sq : array_like, float, keyword
+        mu_3 (GeV); or mu_3_sq = mu_3^2 (its square, any sign): the function depends on mu_3
+        only through mu_3^2.
+    mu_a or mu_a_sq : array_like, float, keyword
+        mu_a (GeV); or mu_a_sq = mu_a^2 (its square, any sign): the function depends on mu_a
+        only through mu_a^2.
+    mu_b or mu_b_sq : array_like, float, keyword
+        mu_b (GeV); or mu_b_sq = mu_b^2 (its square, any sign): the function depends on mu_b
+        only through mu_b^2.
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
+    mup_b or mup_b_sq : array_like, float, keyword
+        mup_b (GeV); or mup_b_sq = mup_b^2 (its square, any sign): the function depends on
+        mup_b only through mup_b^2.
     lambda_1 : array_like, float, keyword
         lambda_1 (dimensionless).
     lambda_3 : array_like, float, keyword
@@ -1022,19 +2334,28 @@ def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
     of them are dropped and reused by a later call of the same size, since fresh memory for
     hundreds of megabytes costs the operating system more than the evaluation;
     release_memory() frees it. Passing out= buffers avoids new memory altogether.
+
+    V contains -mu^2 phi^dagger phi (and -mu'^2 phi^2 + h.c.). V contains 1 * (lambda O +
+    h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i dsigma_j. The
+    matrices are evaluated at the given vevs with all parameters free; they are the physical
+    mass matrices only at a stationary point (tadpoles zero). Normalization: v_i, sigma_i,
+    varphi_i of phi_i = v_i + sigma_i + i varphi_i, not canonically normalized (canonical
+    real fields are sqrt(2) sigma, sqrt(2) varphi; the mass_matrix_factor accounts for it in
+    the mass matrices); tadpoles(v) = gradient(v)[:n] and the canonical Hessian is
+    hessian_canonical(sqrt(2) v) = hessian(v)/2.
     """
-    vevs = _vector('tadpoles_and_mass_matrices', 'vevs', vevs, 4, float)
-    params = _parameters('tadpoles_and_mass_matrices', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13',))
-    shape, flat = _broadcast('tadpoles_and_mass_matrices', [vevs[0], vevs[1], vevs[2], vevs[3], params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12], params[13], params[14], params[15], params[16], params[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
-    results, (_r0, _r1, _r2,) = _outputs('tadpoles_and_mass_matrices', out, shape, [(4, ), (4, 4, ), (4, 4, )], [float, float, float])
-    size = _r0.shape[1]
+    _vevs = _vector('tadpoles_and_mass_matrices', 'vevs', vevs, 4, float)
+    _p = _parameters('tadpoles_and_mass_matrices', params, ('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), frozenset(('mu_1', 'mu_3', 'mu_a', 'mu_b', 'mup_a', 'mup_b', )))
+    _shape, _flat = _broadcast('tadpoles_and_mass_matrices', ('vevs', 'vevs', 'vevs', 'vevs', 'mu_1_sq', 'mu_3_sq', 'mu_a_sq', 'mu_b_sq', 'mup_a_sq', 'mup_b_sq', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), [_vevs[0], _vevs[1], _vevs[2], _vevs[3], _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12], _p[13], _p[14], _p[15], _p[16], _p[17]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0, _r1, _r2,) = _outputs('tadpoles_and_mass_matrices', out, _shape, [(4, ), (4, 4, ), (4, 4, )], [float, float, float])
+    _size = _r0.shape[1]
     _r2[6] = 0
     _r2[7] = 0
     _r2[9] = 0
     _r2[13] = 0
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_3, v_a, v_b, mu_1, mu_3, mu_a, mu_b, mup_a, mup_b, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(flat, start, stop)
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_3, v_a, v_b, mu_1_sq, mu_3_sq, mu_a_sq, mu_b_sq, mup_a_sq, mup_b_sq, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(_flat, _start, _stop)
         _t0 = lambda_1*v_1
         _t1 = lambdap_13*v_3
         _t2 = 3*_t1
@@ -1044,91 +2365,91 @@ def tadpoles_and_mass_matrices(vevs, *, out=None, **params):
         _t6 = v_3*v_3
         _t7 = v_a*v_a
         _t8 = v_b*v_b
-        _t9 = _t6*lambda_13 - mu_1*mu_1 + _t7*lambda_1a + _t8*lambda_1b
-        np.subtract(_t9 + 2*v_1*(_t0 - _t2), _t5, out=_r2[0, start:stop])
+        _t9 = _t6*lambda_13 - mu_1_sq + _t7*lambda_1a + _t8*lambda_1b
+        np.subtract(_t9 + 2*v_1*(_t0 - _t2), _t5, out=_r2[0, _start:_stop])
         _t10 = _t5 + _t9
         del _t5, _t9
-        np.multiply(v_1*(_t10 + v_1*(2*_t0 + _t2)), 2, out=_r0[0, start:stop])
+        np.multiply(v_1*(_t10 + v_1*(2*_t0 + _t2)), 2, out=_r0[0, _start:_stop])
         del _t2
-        np.add(_t10, 6*v_1*(_t0 + _t1), out=_r1[0, start:stop])
+        np.add(_t10, 6*v_1*(_t0 + _t1), out=_r1[0, _start:_stop])
         del _t0, _t1, _t10
         _t11 = _t6*lambda_3
         _t12 = v_1*v_1
-        _t13 = _t12*lambda_13 - mu_3*mu_3 + _t7*lambda_3a + _t8*lambda_3b
-        np.add(6*_t11, _t13, out=_r1[5, start:stop])
+        _t13 = _t12*lambda_13 - mu_3_sq + _t7*lambda_3a + _t8*lambda_3b
+        np.add(6*_t11, _t13, out=_r1[5, _start:_stop])
         _t14 = 2*_t11 + _t13
         del _t11, _t13
-        np.multiply(_t14*v_3 + lambdap_13*(_t12*v_1), 2, out=_r0[1, start:stop])
-        _r2[5, start:stop] = _t14
+        np.multiply(_t14*v_3 + lambdap_13*(_t12*v_1), 2, out=_r0[1, _start:_stop])
+        _r2[5, _start:_stop] = _t14
         del _t14
         _t15 = _t7*lambda_a
         _t16 = 2*_t15
-        _t17 = -mu_a*mu_a
-        _t18 = 2*mup_a*mup_a
+        _t17 = -mu_a_sq
+        _t18 = 2*mup_a_sq
         _t19 = _t12*lambda_1a
         _t20 = _t6*lambda_3a
         _t21 = _t8*lambda_ab
-        np.add(_t16 + _t17 + _t18 + _t19 + _t20, _t21, out=_r2[10, start:stop])
+        np.add(_t16 + _t17 + _t18 + _t19 + _t20, _t21, out=_r2[10, _start:_stop])
         _t22 = _t17 - _t18 + _t19 + _t20 + _t21
         del _t17, _t18, _t19, _t20, _t21
-        np.multiply(v_a*(_t16 + _t22) + _t12*lambda_1ab*v_b, 2, out=_r0[2, start:stop])
+        np.multiply(v_a*(_t16 + _t22) + _t12*lambda_1ab*v_b, 2, out=_r0[2, _start:_stop])
         del _t16
-        np.add(6*_t15, _t22, out=_r1[10, start:stop])
+        np.add(6*_t15, _t22, out=_r1[10, _start:_stop])
         del _t15, _t22
         _t23 = _t8*lambda_b
         del _t8
         _t24 = 2*_t23
-        _t25 = -mu_b*mu_b
-        _t26 = 2*mup_b*mup_b
+        _t25 = -mu_b_sq
+        _t26 = 2*mup_b_sq
         _t27 = _t12*lambda_1b
         _t28 = _t6*lambda_3b
         del _t6
         _t29 = _t7*lambda_ab
         del _t7
-        np.add(_t24 + _t25 + _t26 + _t27 + _t28, _t29, out=_r2[15, start:stop])
+        np.add(_t24 + _t25 + _t26 + _t27 + _t28, _t29, out=_r2[15, _start:_stop])
         _t30 = _t25 - _t26 + _t27 + _t28 + _t29
         del _t25, _t26, _t27, _t28, _t29
-        np.multiply(v_b*(_t24 + _t30) + _t12*lambda_1ab*v_a, 2, out=_r0[3, start:stop])
+        np.multiply(v_b*(_t24 + _t30) + _t12*lambda_1ab*v_a, 2, out=_r0[3, _start:_stop])
         del _t24
-        np.add(6*_t23, _t30, out=_r1[15, start:stop])
+        np.add(6*_t23, _t30, out=_r1[15, _start:_stop])
         del _t23, _t30
         _t31 = 2*v_3
-        np.multiply(_t31*lambda_3a, v_a, out=_r1[6, start:stop])
-        np.multiply(_t31*lambda_3b, v_b, out=_r1[7, start:stop])
-        _r1[9, start:stop] = _r1[6, start:stop]
-        _r1[13, start:stop] = _r1[7, start:stop]
+        np.multiply(_t31*lambda_3a, v_a, out=_r1[6, _start:_stop])
+        np.multiply(_t31*lambda_3b, v_b, out=_r1[7, _start:_stop])
+        _r1[9, _start:_stop] = _r1[6, _start:_stop]
+        _r1[13, _start:_stop] = _r1[7, _start:_stop]
         _t32 = 3*lambdap_13
-        np.multiply(v_1, _t31*lambda_13 + _t32*v_1, out=_r1[1, start:stop])
-        _r1[4, start:stop] = _r1[1, start:stop]
+        np.multiply(v_1, _t31*lambda_13 + _t32*v_1, out=_r1[1, _start:_stop])
+        _r1[4, _start:_stop] = _r1[1, _start:_stop]
         del _t31
-        np.multiply(_t12, _t32, out=_r2[1, start:stop])
-        _r2[4, start:stop] = _r2[1, start:stop]
+        np.multiply(_t12, _t32, out=_r2[1, _start:_stop])
+        _r2[4, _start:_stop] = _r2[1, _start:_stop]
         del _t32
         _t34 = v_1*(_t3 + lambda_1a*v_a)
-        np.multiply(_t34, 2, out=_r1[2, start:stop])
-        _r1[8, start:stop] = _r1[2, start:stop]
+        np.multiply(_t34, 2, out=_r1[2, _start:_stop])
+        _r1[8, _start:_stop] = _r1[2, _start:_stop]
         del _t34
         _t35 = lambda_1ab*v_a
         _t36 = v_1*(_t35 + lambda_1b*v_b)
-        np.multiply(_t36, 2, out=_r1[3, start:stop])
-        _r1[12, start:stop] = _r1[3, start:stop]
+        np.multiply(_t36, 2, out=_r1[3, _start:_stop])
+        _r1[12, _start:_stop] = _r1[3, _start:_stop]
         del _t36
         _t39 = _t12*lambda_1ab
         del _t12
-        np.add(_t39, _t4*lambda_ab*v_b, out=_r1[11, start:stop])
-        _r1[14, start:stop] = _r1[11, start:stop]
+        np.add(_t39, _t4*lambda_ab*v_b, out=_r1[11, _start:_stop])
+        _r1[14, _start:_stop] = _r1[11, _start:_stop]
         del _t4
-        np.multiply(-1, _t39, out=_r2[11, start:stop])
-        _r2[14, start:stop] = _r2[11, start:stop]
+        np.multiply(-1, _t39, out=_r2[11, _start:_stop])
+        _r2[14, _start:_stop] = _r2[11, _start:_stop]
         del _t39
         _t42 = 2*v_1
-        np.multiply(_t3, _t42, out=_r2[2, start:stop])
-        np.multiply(_t35, _t42, out=_r2[3, start:stop])
-        _r2[8, start:stop] = _r2[2, start:stop]
+        np.multiply(_t3, _t42, out=_r2[2, _start:_stop])
+        np.multiply(_t35, _t42, out=_r2[3, _start:_stop])
+        _r2[8, _start:_stop] = _r2[2, _start:_stop]
         del _t3
-        _r2[12, start:stop] = _r2[3, start:stop]
+        _r2[12, _start:_stop] = _r2[3, _start:_stop]
         del _t35, _t42
-    return _finish(results, out, False)
+    return _finish(_results, out, False)
 
 
 def perturbative_masses2(*, out=None, **params):
@@ -1136,12 +2457,16 @@ def perturbative_masses2(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
-    mup_a : array_like, float, keyword
-        mup_a (GeV).
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
     lambda_1 : array_like, float, keyword
         lambda_1 (dimensionless).
     lambda_a : array_like, float, keyword
@@ -1176,36 +2501,36 @@ def perturbative_masses2(*, out=None, **params):
     h.c.). phi_i = v_i + sigma_i + i varphi_i. (M^2)_ij = 1/2 * d^2V/dsigma_i dsigma_j.
     Expanded to order 2 in the small parameter.
     """
-    params = _parameters('perturbative_masses2', params, ('mup_a', 'lambda_1', 'lambda_a', 'lambda_13', 'lambda_1a', 'lambda_ab', 'lambda_1ab', 'lambdap_13', 'v_1', 'v_a',))
-    shape, flat = _broadcast('perturbative_masses2', [params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9]], [float, float, float, float, float, float, float, float, float, float])
-    results, (_r0, _r1,) = _outputs('perturbative_masses2', out, shape, [(4, ), (4, )], [float, float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (mup_a, lambda_1, lambda_a, lambda_13, lambda_1a, lambda_ab, lambda_1ab, lambdap_13, v_1, v_a,) = _chunk(flat, start, stop)
-        np.multiply(4, mup_a*mup_a, out=_r1[1, start:stop])
-        _r1[2, start:stop] = _r1[1, start:stop]
+    _p = _parameters('perturbative_masses2', params, ('mup_a', 'lambda_1', 'lambda_a', 'lambda_13', 'lambda_1a', 'lambda_ab', 'lambda_1ab', 'lambdap_13', 'v_1', 'v_a', ), frozenset(('mup_a', )))
+    _shape, _flat = _broadcast('perturbative_masses2', ('mup_a_sq', 'lambda_1', 'lambda_a', 'lambda_13', 'lambda_1a', 'lambda_ab', 'lambda_1ab', 'lambdap_13', 'v_1', 'v_a', ), [_p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9]], [float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0, _r1,) = _outputs('perturbative_masses2', out, _shape, [(4, ), (4, )], [float, float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (mup_a_sq, lambda_1, lambda_a, lambda_13, lambda_1a, lambda_ab, lambda_1ab, lambdap_13, v_1, v_a,) = _chunk(_flat, _start, _stop)
+        np.multiply(4, mup_a_sq, out=_r1[1, _start:_stop])
+        _r1[2, _start:_stop] = _r1[1, _start:_stop]
         _t0 = 9*lambdap_13
         _t1 = v_1*v_1
         _t2 = 0.5*_t1
-        np.multiply(_t2, 8*lambda_1 - _t0 - 4*lambda_13, out=_r0[0, start:stop])
-        np.multiply(_t2, lambdap_13, out=_r1[0, start:stop])
+        np.multiply(_t2, 8*lambda_1 - _t0 - 4*lambda_13, out=_r0[0, _start:_stop])
+        np.multiply(_t2, lambdap_13, out=_r1[0, _start:_stop])
         del _t2
         _t3 = 3*lambdap_13
         _t4 = 2*lambda_a
         _t5 = _t4 + lambda_ab
         _t6 = _t1/_t5
-        np.multiply(4*_t6, 2*lambda_a*(lambda_1 - _t3 + 2*lambda_13) - 5*lambda_1a*lambda_1a - 5*lambda_1ab*lambda_1ab - 10*lambda_1a*lambda_1ab + lambda_ab*(lambda_1 - _t3 + 2*lambda_13), out=_r0[1, start:stop])
+        np.multiply(4*_t6, 2*lambda_a*(lambda_1 - _t3 + 2*lambda_13) - 5*lambda_1a*lambda_1a - 5*lambda_1ab*lambda_1ab - 10*lambda_1a*lambda_1ab + lambda_ab*(lambda_1 - _t3 + 2*lambda_13), out=_r0[1, _start:_stop])
         del _t3
         _t7 = v_a*v_a
-        np.multiply(_t7*(_t4 - lambda_ab) - _t1*lambda_1ab, 2, out=_r0[3, start:stop])
+        np.multiply(_t7*(_t4 - lambda_ab) - _t1*lambda_1ab, 2, out=_r0[3, _start:_stop])
         del _t4
-        np.multiply(_t1*(lambda_1ab - _t0) + 2*_t7*lambda_1ab, -2, out=_r1[3, start:stop])
+        np.multiply(_t1*(lambda_1ab - _t0) + 2*_t7*lambda_1ab, -2, out=_r1[3, _start:_stop])
         del _t0, _t1
         _t9 = lambda_1a + lambda_1ab
-        np.multiply(_t5*_t7 + 10*_t6*_t9*_t9, 2, out=_r0[2, start:stop])
+        np.multiply(_t5*_t7 + 10*_t6*_t9*_t9, 2, out=_r0[2, _start:_stop])
         del _t5, _t6, _t7, _t9
-    return _finish(results, out, False)
+    return _finish(_results, out, False)
 
 
 def ratio_da_mrad(*, out=None, **params):
@@ -1213,12 +2538,16 @@ def ratio_da_mrad(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
-    M_chi : array_like, float, keyword
-        M_chi (GeV): mass M_chi.
+    M_chi or M_chi_sq : array_like, float, keyword
+        M_chi (GeV); or M_chi_sq = M_chi^2 (its square, any sign): the function depends on
+        M_chi only through M_chi^2.
     m_l : array_like, float, keyword
         m_l (GeV): lepton mass.
     x_phi : array_like, float, keyword
@@ -1232,15 +2561,15 @@ def ratio_da_mrad(*, out=None, **params):
     ratio_da_mrad : ndarray, shape (...)
         ratio_da_mrad.
     """
-    params = _parameters('ratio_da_mrad', params, ('M_chi', 'm_l', 'x_phi',))
-    shape, flat = _broadcast('ratio_da_mrad', [params[0], params[1], params[2]], [float, float, float])
-    results, (_r0,) = _outputs('ratio_da_mrad', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (M_chi, m_l, x_phi,) = _chunk(flat, start, stop)
-        _r0[0, start:stop] = -2*m_l*I_da_x(x_phi)/(M_chi*M_chi*I_m_x(x_phi))
-    return _finish(results, out, True)
+    _p = _parameters('ratio_da_mrad', params, ('M_chi', 'm_l', 'x_phi', ), frozenset(('M_chi', )))
+    _shape, _flat = _broadcast('ratio_da_mrad', ('M_chi_sq', 'm_l', 'x_phi', ), [_p[0], _p[1], _p[2]], [float, float, float])
+    _results, (_r0,) = _outputs('ratio_da_mrad', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (M_chi_sq, m_l, x_phi,) = _chunk(_flat, _start, _stop)
+        _r0[0, _start:_stop] = -2*m_l*I_da_x(x_phi)/(M_chi_sq*I_m_x(x_phi))
+    return _finish(_results, out, True)
 
 
 def m_rad_over_m_fn(*, out=None, **params):
@@ -1248,14 +2577,17 @@ def m_rad_over_m_fn(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     v_1 : array_like, float, keyword
-        v_1 (GeV): vev v_1.
+        v_1 (GeV).
     v_a : array_like, float, keyword
-        v_a (GeV): vev v_a.
+        v_a (GeV).
     lambda_2_2 : array_like, float, keyword
         lambda_2_2 (dimensionless): the quartic lambda of eq. (2.2), lambda (phi_a^dagger
         phi_1)^2 + h.c.
@@ -1270,15 +2602,15 @@ def m_rad_over_m_fn(*, out=None, **params):
     m_rad_over_m_fn : ndarray, shape (...)
         m_rad_over_m_fn.
     """
-    params = _parameters('m_rad_over_m_fn', params, ('v_1', 'v_a', 'lambda_2_2', 'x_phi',))
-    shape, flat = _broadcast('m_rad_over_m_fn', [params[0], params[1], params[2], params[3]], [float, float, float, float])
-    results, (_r0,) = _outputs('m_rad_over_m_fn', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_a, lambda_2_2, x_phi,) = _chunk(flat, start, stop)
-        _r0[0, start:stop] = 0.125*lambda_2_2*v_a*v_a*I_m_x(x_phi)/(3.141592653589793*3.141592653589793*v_1*v_1)
-    return _finish(results, out, True)
+    _p = _parameters('m_rad_over_m_fn', params, ('v_1', 'v_a', 'lambda_2_2', 'x_phi', ))
+    _shape, _flat = _broadcast('m_rad_over_m_fn', ('v_1', 'v_a', 'lambda_2_2', 'x_phi', ), [_p[0], _p[1], _p[2], _p[3]], [float, float, float, float])
+    _results, (_r0,) = _outputs('m_rad_over_m_fn', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_a, lambda_2_2, x_phi,) = _chunk(_flat, _start, _stop)
+        _r0[0, _start:_stop] = 0.125*lambda_2_2*v_a*v_a*I_m_x(x_phi)/(3.141592653589793*3.141592653589793*v_1*v_1)
+    return _finish(_results, out, True)
 
 
 def ratio_fn_rad(*, out=None, **params):
@@ -1286,14 +2618,17 @@ def ratio_fn_rad(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     v_1 : array_like, float, keyword
-        v_1 (GeV): vev v_1.
+        v_1 (GeV).
     v_a : array_like, float, keyword
-        v_a (GeV): vev v_a.
+        v_a (GeV).
     x_phi : array_like, float, keyword
         x_phi (dimensionless): mu_phi1/M_chi: the bilinear mass of the flavon in the loop
         over the mediator mass.
@@ -1305,15 +2640,15 @@ def ratio_fn_rad(*, out=None, **params):
     ratio_fn_rad : ndarray, shape (...)
         ratio_fn_rad.
     """
-    params = _parameters('ratio_fn_rad', params, ('v_1', 'v_a', 'x_phi',))
-    shape, flat = _broadcast('ratio_fn_rad', [params[0], params[1], params[2]], [float, float, float])
-    results, (_r0,) = _outputs('ratio_fn_rad', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_a, x_phi,) = _chunk(flat, start, stop)
-        _r0[0, start:stop] = 8*3.141592653589793*3.141592653589793*v_1*v_1/(v_a*v_a*np.abs(I_m_x(x_phi)))
-    return _finish(results, out, True)
+    _p = _parameters('ratio_fn_rad', params, ('v_1', 'v_a', 'x_phi', ))
+    _shape, _flat = _broadcast('ratio_fn_rad', ('v_1', 'v_a', 'x_phi', ), [_p[0], _p[1], _p[2]], [float, float, float])
+    _results, (_r0,) = _outputs('ratio_fn_rad', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_a, x_phi,) = _chunk(_flat, _start, _stop)
+        _r0[0, _start:_stop] = 8*3.141592653589793*3.141592653589793*v_1*v_1/(v_a*v_a*np.abs(I_m_x(x_phi)))
+    return _finish(_results, out, True)
 
 
 def delta_a_from_C(*, out=None, **params):
@@ -1321,7 +2656,10 @@ def delta_a_from_C(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
@@ -1337,15 +2675,15 @@ def delta_a_from_C(*, out=None, **params):
     delta_a_from_C : ndarray, shape (...)
         delta_a_from_C.
     """
-    params = _parameters('delta_a_from_C', params, ('ReC', 'm_l',))
-    shape, flat = _broadcast('delta_a_from_C', [params[0], params[1]], [float, float])
-    results, (_r0,) = _outputs('delta_a_from_C', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (ReC, m_l,) = _chunk(flat, start, stop)
-        _r0[0, start:stop] = 0.5*ReC*m_l*m_l/(3.141592653589793*3.141592653589793)
-    return _finish(results, out, True)
+    _p = _parameters('delta_a_from_C', params, ('ReC', 'm_l', ))
+    _shape, _flat = _broadcast('delta_a_from_C', ('ReC', 'm_l', ), [_p[0], _p[1]], [float, float])
+    _results, (_r0,) = _outputs('delta_a_from_C', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (ReC, m_l,) = _chunk(_flat, _start, _stop)
+        _r0[0, _start:_stop] = 0.5*ReC*m_l*m_l/(3.141592653589793*3.141592653589793)
+    return _finish(_results, out, True)
 
 
 def d_from_C(*, out=None, **params):
@@ -1353,7 +2691,10 @@ def d_from_C(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
@@ -1371,15 +2712,15 @@ def d_from_C(*, out=None, **params):
     d_from_C : ndarray, shape (...)
         d_from_C.
     """
-    params = _parameters('d_from_C', params, ('ImC', 'e', 'm_l',))
-    shape, flat = _broadcast('d_from_C', [params[0], params[1], params[2]], [float, float, float])
-    results, (_r0,) = _outputs('d_from_C', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (ImC, e, m_l,) = _chunk(flat, start, stop)
-        _r0[0, start:stop] = -0.25*ImC*e*m_l/(3.141592653589793*3.141592653589793)
-    return _finish(results, out, True)
+    _p = _parameters('d_from_C', params, ('ImC', 'e', 'm_l', ))
+    _shape, _flat = _broadcast('d_from_C', ('ImC', 'e', 'm_l', ), [_p[0], _p[1], _p[2]], [float, float, float])
+    _results, (_r0,) = _outputs('d_from_C', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (ImC, e, m_l,) = _chunk(_flat, _start, _stop)
+        _r0[0, _start:_stop] = -0.25*ImC*e*m_l/(3.141592653589793*3.141592653589793)
+    return _finish(_results, out, True)
 
 
 def BR_ratio_from_C(*, out=None, **params):
@@ -1387,18 +2728,21 @@ def BR_ratio_from_C(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     G_F : array_like, float, keyword
-        G_F (GeV^-2): Fermi constant, PDG 2020.
+        G_F (GeV^-2): the expansion parameter of the perturbative spectrum.
     absC_l2l : array_like, float, keyword
         absC_l2l (GeV^-2): |C_l'l|, dipole coefficient of l -> l' gamma.
     absC_ll2 : array_like, float, keyword
         absC_ll2 (GeV^-2): |C_ll'|, dipole coefficient of l -> l' gamma.
     alpha : array_like, float, keyword
-        alpha (dimensionless): fine-structure constant alpha(0) = 1/137.035999084, PDG 2020.
+        alpha (dimensionless): the expansion parameter of the perturbative spectrum.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1407,15 +2751,15 @@ def BR_ratio_from_C(*, out=None, **params):
     BR_ratio_from_C : ndarray, shape (...)
         BR_ratio_from_C.
     """
-    params = _parameters('BR_ratio_from_C', params, ('G_F', 'absC_l2l', 'absC_ll2', 'alpha',))
-    shape, flat = _broadcast('BR_ratio_from_C', [params[0], params[1], params[2], params[3]], [float, float, float, float])
-    results, (_r0,) = _outputs('BR_ratio_from_C', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (G_F, absC_l2l, absC_ll2, alpha,) = _chunk(flat, start, stop)
-        _r0[0, start:stop] = 3*alpha*(absC_l2l*absC_l2l + absC_ll2*absC_ll2)/(3.141592653589793*G_F*G_F)
-    return _finish(results, out, True)
+    _p = _parameters('BR_ratio_from_C', params, ('G_F', 'absC_l2l', 'absC_ll2', 'alpha', ))
+    _shape, _flat = _broadcast('BR_ratio_from_C', ('G_F', 'absC_l2l', 'absC_ll2', 'alpha', ), [_p[0], _p[1], _p[2], _p[3]], [float, float, float, float])
+    _results, (_r0,) = _outputs('BR_ratio_from_C', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (G_F, absC_l2l, absC_ll2, alpha,) = _chunk(_flat, _start, _stop)
+        _r0[0, _start:_stop] = 3*alpha*(absC_l2l*absC_l2l + absC_ll2*absC_ll2)/(3.141592653589793*G_F*G_F)
+    return _finish(_results, out, True)
 
 
 def m_FN_mu(*, out=None, **params):
@@ -1423,20 +2767,24 @@ def m_FN_mu(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     v_1 : array_like, float, keyword
-        v_1 (GeV): vev v_1.
+        v_1 (GeV).
     v_3 : array_like, float, keyword
-        v_3 (GeV): vev v_3.
-    M_chi : array_like, float, keyword
-        M_chi (GeV): mass M_chi.
+        v_3 (GeV).
+    M_chi or M_chi_sq : array_like, float, keyword
+        M_chi (GeV); or M_chi_sq = M_chi^2 (its square, any sign): the function depends on
+        M_chi only through M_chi^2.
     g_mu : array_like, float, keyword
-        g_mu (dimensionless): coupling g_mu.
+        g_mu (dimensionless).
     v_H : array_like, float, keyword
-        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1445,15 +2793,15 @@ def m_FN_mu(*, out=None, **params):
     m_FN_mu : ndarray, shape (...)
         m_FN_mu.
     """
-    params = _parameters('m_FN_mu', params, ('v_1', 'v_3', 'M_chi', 'g_mu', 'v_H',))
-    shape, flat = _broadcast('m_FN_mu', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
-    results, (_r0,) = _outputs('m_FN_mu', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_3, M_chi, g_mu, v_H,) = _chunk(flat, start, stop)
-        _r0[0, start:stop] = -0.5*v_1*v_H*np.sqrt(2)*g_mu*g_mu*g_mu*(v_1 + 2*v_3)/(M_chi*M_chi)
-    return _finish(results, out, True)
+    _p = _parameters('m_FN_mu', params, ('v_1', 'v_3', 'M_chi', 'g_mu', 'v_H', ), frozenset(('M_chi', )))
+    _shape, _flat = _broadcast('m_FN_mu', ('v_1', 'v_3', 'M_chi_sq', 'g_mu', 'v_H', ), [_p[0], _p[1], _p[2], _p[3], _p[4]], [float, float, float, float, float])
+    _results, (_r0,) = _outputs('m_FN_mu', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_3, M_chi_sq, g_mu, v_H,) = _chunk(_flat, _start, _stop)
+        _r0[0, _start:_stop] = -0.5*v_1*v_H*np.sqrt(2)*g_mu*g_mu*g_mu*(v_1 + 2*v_3)/M_chi_sq
+    return _finish(_results, out, True)
 
 
 def m_RAD_mu_mass_basis(*, out=None, **params):
@@ -1461,14 +2809,17 @@ def m_RAD_mu_mass_basis(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     g_mu : array_like, float, keyword
-        g_mu (dimensionless): coupling g_mu.
+        g_mu (dimensionless).
     v_H : array_like, float, keyword
-        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
     DeltaI_m_phi1_phi1_same : array_like, float, keyword
         DeltaI_m_phi1_phi1_same (dimensionless): sum_k [U_S,phi1k U_S,phi1k I_m(m_Sk/M_chi)
         - U_P,phi1k U_P,phi1k I_m(m_Pk/M_chi)] (eq. A.17 generalized).
@@ -1483,15 +2834,15 @@ def m_RAD_mu_mass_basis(*, out=None, **params):
     m_RAD_mu_mass_basis : ndarray, shape (...)
         m_RAD_mu_mass_basis.
     """
-    params = _parameters('m_RAD_mu_mass_basis', params, ('g_mu', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi3_conj',))
-    shape, flat = _broadcast('m_RAD_mu_mass_basis', [params[0], params[1], params[2], params[3]], [float, float, float, float])
-    results, (_r0,) = _outputs('m_RAD_mu_mass_basis', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (g_mu, v_H, DeltaI_m_phi1_phi1_same, DeltaI_m_phi1_phi3_conj,) = _chunk(flat, start, stop)
-        np.multiply(-0.015625, np.sqrt(2)*((g_mu*(g_mu*(g_mu*(v_H*(DeltaI_m_phi1_phi1_same + 2*DeltaI_m_phi1_phi3_conj)))))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
-    return _finish(results, out, True)
+    _p = _parameters('m_RAD_mu_mass_basis', params, ('g_mu', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi3_conj', ))
+    _shape, _flat = _broadcast('m_RAD_mu_mass_basis', ('g_mu', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi3_conj', ), [_p[0], _p[1], _p[2], _p[3]], [float, float, float, float])
+    _results, (_r0,) = _outputs('m_RAD_mu_mass_basis', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (g_mu, v_H, DeltaI_m_phi1_phi1_same, DeltaI_m_phi1_phi3_conj,) = _chunk(_flat, _start, _stop)
+        np.multiply(-0.015625, np.sqrt(2)*((g_mu*(g_mu*(g_mu*(v_H*(DeltaI_m_phi1_phi1_same + 2*DeltaI_m_phi1_phi3_conj)))))/(3.141592653589793*3.141592653589793)), out=_r0[0, _start:_stop])
+    return _finish(_results, out, True)
 
 
 def delta_a_over_m_mu_mass_basis(*, out=None, **params):
@@ -1499,16 +2850,20 @@ def delta_a_over_m_mu_mass_basis(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
-    M_chi : array_like, float, keyword
-        M_chi (GeV): mass M_chi.
+    M_chi or M_chi_sq : array_like, float, keyword
+        M_chi (GeV); or M_chi_sq = M_chi^2 (its square, any sign): the function depends on
+        M_chi only through M_chi^2.
     g_mu : array_like, float, keyword
-        g_mu (dimensionless): coupling g_mu.
+        g_mu (dimensionless).
     v_H : array_like, float, keyword
-        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
     DeltaI_da_phi1_phi1_same : array_like, float, keyword
         DeltaI_da_phi1_phi1_same (dimensionless): sum_k [U_S,phi1k U_S,phi1k
         I_da(m_Sk/M_chi) - U_P,phi1k U_P,phi1k I_da(m_Pk/M_chi)] (eq. A.17 generalized).
@@ -1523,15 +2878,15 @@ def delta_a_over_m_mu_mass_basis(*, out=None, **params):
     delta_a_over_m_mu_mass_basis : ndarray, shape (...)
         delta_a_over_m_mu_mass_basis.
     """
-    params = _parameters('delta_a_over_m_mu_mass_basis', params, ('M_chi', 'g_mu', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi3_conj',))
-    shape, flat = _broadcast('delta_a_over_m_mu_mass_basis', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
-    results, (_r0,) = _outputs('delta_a_over_m_mu_mass_basis', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (M_chi, g_mu, v_H, DeltaI_da_phi1_phi1_same, DeltaI_da_phi1_phi3_conj,) = _chunk(flat, start, stop)
-        np.multiply(0.03125, np.sqrt(2)*(((g_mu*(g_mu*(g_mu*(v_H*(DeltaI_da_phi1_phi1_same + 2*DeltaI_da_phi1_phi3_conj)))))/(M_chi*M_chi))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
-    return _finish(results, out, True)
+    _p = _parameters('delta_a_over_m_mu_mass_basis', params, ('M_chi', 'g_mu', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi3_conj', ), frozenset(('M_chi', )))
+    _shape, _flat = _broadcast('delta_a_over_m_mu_mass_basis', ('M_chi_sq', 'g_mu', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi3_conj', ), [_p[0], _p[1], _p[2], _p[3], _p[4]], [float, float, float, float, float])
+    _results, (_r0,) = _outputs('delta_a_over_m_mu_mass_basis', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (M_chi_sq, g_mu, v_H, DeltaI_da_phi1_phi1_same, DeltaI_da_phi1_phi3_conj,) = _chunk(_flat, _start, _stop)
+        np.multiply(0.03125, np.sqrt(2)*(((g_mu*(g_mu*(g_mu*(v_H*(DeltaI_da_phi1_phi1_same + 2*DeltaI_da_phi1_phi3_conj)))))/M_chi_sq)/(3.141592653589793*3.141592653589793)), out=_r0[0, _start:_stop])
+    return _finish(_results, out, True)
 
 
 def m_FN_e(*, out=None, **params):
@@ -1539,20 +2894,23 @@ def m_FN_e(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     v_1 : array_like, float, keyword
-        v_1 (GeV): vev v_1.
+        v_1 (GeV).
     v_3 : array_like, float, keyword
-        v_3 (GeV): vev v_3.
+        v_3 (GeV).
     M_chi : array_like, float, keyword
-        M_chi (GeV): mass M_chi.
+        M_chi (GeV).
     g_e : array_like, float, keyword
-        g_e (dimensionless): coupling g_e.
+        g_e (dimensionless).
     v_H : array_like, float, keyword
-        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
     out : ndarray or tuple of ndarray, optional
         C-contiguous float arrays of the result shapes to write into (returned as given).
 
@@ -1561,15 +2919,15 @@ def m_FN_e(*, out=None, **params):
     m_FN_e : ndarray, shape (...)
         m_FN_e.
     """
-    params = _parameters('m_FN_e', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H',))
-    shape, flat = _broadcast('m_FN_e', [params[0], params[1], params[2], params[3], params[4]], [float, float, float, float, float])
-    results, (_r0,) = _outputs('m_FN_e', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_3, M_chi, g_e, v_H,) = _chunk(flat, start, stop)
-        _r0[0, start:stop] = -0.5*v_1*v_3*v_H*np.sqrt(2)*g_e*g_e*g_e*g_e*(3*v_1 + 2*v_3)/(M_chi*M_chi*M_chi)
-    return _finish(results, out, True)
+    _p = _parameters('m_FN_e', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', ))
+    _shape, _flat = _broadcast('m_FN_e', ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', ), [_p[0], _p[1], _p[2], _p[3], _p[4]], [float, float, float, float, float])
+    _results, (_r0,) = _outputs('m_FN_e', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_3, M_chi, g_e, v_H,) = _chunk(_flat, _start, _stop)
+        _r0[0, _start:_stop] = -0.5*v_1*v_3*v_H*np.sqrt(2)*g_e*g_e*g_e*g_e*(3*v_1 + 2*v_3)/(M_chi*M_chi*M_chi)
+    return _finish(_results, out, True)
 
 
 def m_RAD_e_mass_basis(*, out=None, **params):
@@ -1577,20 +2935,23 @@ def m_RAD_e_mass_basis(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     v_1 : array_like, float, keyword
-        v_1 (GeV): vev v_1.
+        v_1 (GeV).
     v_3 : array_like, float, keyword
-        v_3 (GeV): vev v_3.
+        v_3 (GeV).
     M_chi : array_like, float, keyword
-        M_chi (GeV): mass M_chi.
+        M_chi (GeV).
     g_e : array_like, float, keyword
-        g_e (dimensionless): coupling g_e.
+        g_e (dimensionless).
     v_H : array_like, float, keyword
-        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
     DeltaI_m_phi1_phi1_same : array_like, float, keyword
         DeltaI_m_phi1_phi1_same (dimensionless): sum_k [U_S,phi1k U_S,phi1k I_m(m_Sk/M_chi)
         - U_P,phi1k U_P,phi1k I_m(m_Pk/M_chi)] (eq. A.17 generalized).
@@ -1627,15 +2988,15 @@ def m_RAD_e_mass_basis(*, out=None, **params):
     m_RAD_e_mass_basis : ndarray, shape (...)
         m_RAD_e_mass_basis.
     """
-    params = _parameters('m_RAD_e_mass_basis', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi1_same_r1', 'DeltaI_m_phi1_phi3_conj', 'DeltaI_m_phi1_phi3_conj_r1', 'DeltaI_m_phi1_phi3_same', 'DeltaI_m_phi1_phi3_same_r1', 'DeltaI_m_phi3_phi3_same', 'DeltaI_m_phi3_phi3_same_r1',))
-    shape, flat = _broadcast('m_RAD_e_mass_basis', [params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12]], [float, float, float, float, float, float, float, float, float, float, float, float, float])
-    results, (_r0,) = _outputs('m_RAD_e_mass_basis', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_3, M_chi, g_e, v_H, DeltaI_m_phi1_phi1_same, DeltaI_m_phi1_phi1_same_r1, DeltaI_m_phi1_phi3_conj, DeltaI_m_phi1_phi3_conj_r1, DeltaI_m_phi1_phi3_same, DeltaI_m_phi1_phi3_same_r1, DeltaI_m_phi3_phi3_same, DeltaI_m_phi3_phi3_same_r1,) = _chunk(flat, start, stop)
-        np.multiply(-0.015625, np.sqrt(2)*(((g_e*(g_e*(g_e*(g_e*(v_H*(v_1*(4*DeltaI_m_phi1_phi3_same + 2*DeltaI_m_phi1_phi3_same_r1 + DeltaI_m_phi3_phi3_same + DeltaI_m_phi3_phi3_same_r1) + v_3*(2*DeltaI_m_phi1_phi1_same + DeltaI_m_phi1_phi1_same_r1 + 3*DeltaI_m_phi1_phi3_conj + DeltaI_m_phi1_phi3_conj_r1)))))))/M_chi)/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
-    return _finish(results, out, True)
+    _p = _parameters('m_RAD_e_mass_basis', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi1_same_r1', 'DeltaI_m_phi1_phi3_conj', 'DeltaI_m_phi1_phi3_conj_r1', 'DeltaI_m_phi1_phi3_same', 'DeltaI_m_phi1_phi3_same_r1', 'DeltaI_m_phi3_phi3_same', 'DeltaI_m_phi3_phi3_same_r1', ))
+    _shape, _flat = _broadcast('m_RAD_e_mass_basis', ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_m_phi1_phi1_same', 'DeltaI_m_phi1_phi1_same_r1', 'DeltaI_m_phi1_phi3_conj', 'DeltaI_m_phi1_phi3_conj_r1', 'DeltaI_m_phi1_phi3_same', 'DeltaI_m_phi1_phi3_same_r1', 'DeltaI_m_phi3_phi3_same', 'DeltaI_m_phi3_phi3_same_r1', ), [_p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12]], [float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0,) = _outputs('m_RAD_e_mass_basis', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_3, M_chi, g_e, v_H, DeltaI_m_phi1_phi1_same, DeltaI_m_phi1_phi1_same_r1, DeltaI_m_phi1_phi3_conj, DeltaI_m_phi1_phi3_conj_r1, DeltaI_m_phi1_phi3_same, DeltaI_m_phi1_phi3_same_r1, DeltaI_m_phi3_phi3_same, DeltaI_m_phi3_phi3_same_r1,) = _chunk(_flat, _start, _stop)
+        np.multiply(-0.015625, np.sqrt(2)*(((g_e*(g_e*(g_e*(g_e*(v_H*(v_1*(4*DeltaI_m_phi1_phi3_same + 2*DeltaI_m_phi1_phi3_same_r1 + DeltaI_m_phi3_phi3_same + DeltaI_m_phi3_phi3_same_r1) + v_3*(2*DeltaI_m_phi1_phi1_same + DeltaI_m_phi1_phi1_same_r1 + 3*DeltaI_m_phi1_phi3_conj + DeltaI_m_phi1_phi3_conj_r1)))))))/M_chi)/(3.141592653589793*3.141592653589793)), out=_r0[0, _start:_stop])
+    return _finish(_results, out, True)
 
 
 def delta_a_over_m_e_mass_basis(*, out=None, **params):
@@ -1643,20 +3004,23 @@ def delta_a_over_m_e_mass_basis(*, out=None, **params):
 
     Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
     (a dict of named values such as POINTS['name'] may be passed with **; entries this
-    function does not use are ignored).
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
 
     Parameters
     ----------
     v_1 : array_like, float, keyword
-        v_1 (GeV): vev v_1.
+        v_1 (GeV).
     v_3 : array_like, float, keyword
-        v_3 (GeV): vev v_3.
+        v_3 (GeV).
     M_chi : array_like, float, keyword
-        M_chi (GeV): mass M_chi.
+        M_chi (GeV).
     g_e : array_like, float, keyword
-        g_e (dimensionless): coupling g_e.
+        g_e (dimensionless).
     v_H : array_like, float, keyword
-        v_H (GeV): electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
+        v_H (GeV). electroweak vev (sqrt(2) G_F)^(-1/2); not given in the paper.
     DeltaI_da_phi1_phi1_same : array_like, float, keyword
         DeltaI_da_phi1_phi1_same (dimensionless): sum_k [U_S,phi1k U_S,phi1k
         I_da(m_Sk/M_chi) - U_P,phi1k U_P,phi1k I_da(m_Pk/M_chi)] (eq. A.17 generalized).
@@ -1693,12 +3057,105 @@ def delta_a_over_m_e_mass_basis(*, out=None, **params):
     delta_a_over_m_e_mass_basis : ndarray, shape (...)
         delta_a_over_m_e_mass_basis.
     """
-    params = _parameters('delta_a_over_m_e_mass_basis', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi1_same_r1', 'DeltaI_da_phi1_phi3_conj', 'DeltaI_da_phi1_phi3_conj_r1', 'DeltaI_da_phi1_phi3_same', 'DeltaI_da_phi1_phi3_same_r1', 'DeltaI_da_phi3_phi3_same', 'DeltaI_da_phi3_phi3_same_r1',))
-    shape, flat = _broadcast('delta_a_over_m_e_mass_basis', [params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7], params[8], params[9], params[10], params[11], params[12]], [float, float, float, float, float, float, float, float, float, float, float, float, float])
-    results, (_r0,) = _outputs('delta_a_over_m_e_mass_basis', out, shape, [()], [float])
-    size = _r0.shape[1]
-    for start in range(0, size, CHUNK_SIZE):
-        stop = min(start + CHUNK_SIZE, size)
-        (v_1, v_3, M_chi, g_e, v_H, DeltaI_da_phi1_phi1_same, DeltaI_da_phi1_phi1_same_r1, DeltaI_da_phi1_phi3_conj, DeltaI_da_phi1_phi3_conj_r1, DeltaI_da_phi1_phi3_same, DeltaI_da_phi1_phi3_same_r1, DeltaI_da_phi3_phi3_same, DeltaI_da_phi3_phi3_same_r1,) = _chunk(flat, start, stop)
-        np.multiply(0.03125, np.sqrt(2)*(((g_e*(g_e*(g_e*(g_e*(v_H*(v_1*(4*DeltaI_da_phi1_phi3_same + 2*DeltaI_da_phi1_phi3_same_r1 + DeltaI_da_phi3_phi3_same + DeltaI_da_phi3_phi3_same_r1) + v_3*(2*DeltaI_da_phi1_phi1_same + DeltaI_da_phi1_phi1_same_r1 + 3*DeltaI_da_phi1_phi3_conj + DeltaI_da_phi1_phi3_conj_r1)))))))/(M_chi*M_chi*M_chi))/(3.141592653589793*3.141592653589793)), out=_r0[0, start:stop])
-    return _finish(results, out, True)
+    _p = _parameters('delta_a_over_m_e_mass_basis', params, ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi1_same_r1', 'DeltaI_da_phi1_phi3_conj', 'DeltaI_da_phi1_phi3_conj_r1', 'DeltaI_da_phi1_phi3_same', 'DeltaI_da_phi1_phi3_same_r1', 'DeltaI_da_phi3_phi3_same', 'DeltaI_da_phi3_phi3_same_r1', ))
+    _shape, _flat = _broadcast('delta_a_over_m_e_mass_basis', ('v_1', 'v_3', 'M_chi', 'g_e', 'v_H', 'DeltaI_da_phi1_phi1_same', 'DeltaI_da_phi1_phi1_same_r1', 'DeltaI_da_phi1_phi3_conj', 'DeltaI_da_phi1_phi3_conj_r1', 'DeltaI_da_phi1_phi3_same', 'DeltaI_da_phi1_phi3_same_r1', 'DeltaI_da_phi3_phi3_same', 'DeltaI_da_phi3_phi3_same_r1', ), [_p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12]], [float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0,) = _outputs('delta_a_over_m_e_mass_basis', out, _shape, [()], [float])
+    _size = _r0.shape[1]
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_3, M_chi, g_e, v_H, DeltaI_da_phi1_phi1_same, DeltaI_da_phi1_phi1_same_r1, DeltaI_da_phi1_phi3_conj, DeltaI_da_phi1_phi3_conj_r1, DeltaI_da_phi1_phi3_same, DeltaI_da_phi1_phi3_same_r1, DeltaI_da_phi3_phi3_same, DeltaI_da_phi3_phi3_same_r1,) = _chunk(_flat, _start, _stop)
+        np.multiply(0.03125, np.sqrt(2)*(((g_e*(g_e*(g_e*(g_e*(v_H*(v_1*(4*DeltaI_da_phi1_phi3_same + 2*DeltaI_da_phi1_phi3_same_r1 + DeltaI_da_phi3_phi3_same + DeltaI_da_phi3_phi3_same_r1) + v_3*(2*DeltaI_da_phi1_phi1_same + DeltaI_da_phi1_phi1_same_r1 + 3*DeltaI_da_phi1_phi3_conj + DeltaI_da_phi1_phi3_conj_r1)))))))/(M_chi*M_chi*M_chi))/(3.141592653589793*3.141592653589793)), out=_r0[0, _start:_stop])
+    return _finish(_results, out, True)
+
+
+def _tadpole_system(vevs, /, *, out=None, **params):
+    """The tadpoles as A u + b, linear in the quadratic coefficients u (for solve_mu2).
+
+    Every argument broadcasts over the leading axes '...'; parameters are keyword arguments
+    (a dict of named values such as POINTS['name'] may be passed with **; entries this
+    function does not use are ignored). A missing or unknown parameter, None or text is a
+    TypeError naming it, and so is a complex value where a real one is needed; a wrong shape
+    is a ValueError. NaN and inf in the inputs propagate to the results as IEEE arithmetic
+    gives them (numpy may warn); they are not errors.
+
+    Parameters
+    ----------
+    vevs : array_like, float, shape (..., 4)
+        Vacuum expectation values v_i (GeV), in the order FIELDS.
+    mup_a or mup_a_sq : array_like, float, keyword
+        mup_a (GeV); or mup_a_sq = mup_a^2 (its square, any sign): the function depends on
+        mup_a only through mup_a^2.
+    mup_b or mup_b_sq : array_like, float, keyword
+        mup_b (GeV); or mup_b_sq = mup_b^2 (its square, any sign): the function depends on
+        mup_b only through mup_b^2.
+    lambda_1 : array_like, float, keyword
+        lambda_1 (dimensionless).
+    lambda_3 : array_like, float, keyword
+        lambda_3 (dimensionless).
+    lambda_a : array_like, float, keyword
+        lambda_a (dimensionless).
+    lambda_b : array_like, float, keyword
+        lambda_b (dimensionless).
+    lambda_13 : array_like, float, keyword
+        lambda_13 (dimensionless).
+    lambda_1a : array_like, float, keyword
+        lambda_1a (dimensionless).
+    lambda_1b : array_like, float, keyword
+        lambda_1b (dimensionless).
+    lambda_3a : array_like, float, keyword
+        lambda_3a (dimensionless).
+    lambda_3b : array_like, float, keyword
+        lambda_3b (dimensionless).
+    lambda_ab : array_like, float, keyword
+        lambda_ab (dimensionless).
+    lambda_1ab : array_like, float, keyword
+        lambda_1ab (dimensionless).
+    lambdap_13 : array_like, float, keyword
+        lambdap_13 (dimensionless).
+    out : ndarray or tuple of ndarray, optional
+        C-contiguous float arrays of the result shapes to write into (returned as given).
+
+    Returns
+    -------
+    A : ndarray, shape (..., 4, 4)
+        dT_i/du_k (GeV).
+    b : ndarray, shape (..., 4)
+        T_i at u = 0 (GeV^3).
+    """
+    _vevs = _vector('solve_mu2', 'vevs', vevs, 4, float)
+    _p = _parameters('solve_mu2', params, ('mup_a', 'mup_b', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), frozenset(('mup_a', 'mup_b', )))
+    _shape, _flat = _broadcast('solve_mu2', ('vevs', 'vevs', 'vevs', 'vevs', 'mup_a_sq', 'mup_b_sq', 'lambda_1', 'lambda_3', 'lambda_a', 'lambda_b', 'lambda_13', 'lambda_1a', 'lambda_1b', 'lambda_3a', 'lambda_3b', 'lambda_ab', 'lambda_1ab', 'lambdap_13', ), [_vevs[0], _vevs[1], _vevs[2], _vevs[3], _p[0], _p[1], _p[2], _p[3], _p[4], _p[5], _p[6], _p[7], _p[8], _p[9], _p[10], _p[11], _p[12], _p[13]], [float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float, float])
+    _results, (_r0, _r1,) = _outputs('solve_mu2', out, _shape, [(4, 4, ), (4, )], [float, float])
+    _size = _r0.shape[1]
+    _r0[1] = 0
+    _r0[2] = 0
+    _r0[3] = 0
+    _r0[4] = 0
+    _r0[6] = 0
+    _r0[7] = 0
+    _r0[8] = 0
+    _r0[9] = 0
+    _r0[11] = 0
+    _r0[12] = 0
+    _r0[13] = 0
+    _r0[14] = 0
+    for _start in range(0, _size, CHUNK_SIZE):
+        _stop = min(_start + CHUNK_SIZE, _size)
+        (v_1, v_3, v_a, v_b, mup_a_sq, mup_b_sq, lambda_1, lambda_3, lambda_a, lambda_b, lambda_13, lambda_1a, lambda_1b, lambda_3a, lambda_3b, lambda_ab, lambda_1ab, lambdap_13,) = _chunk(_flat, _start, _stop)
+        np.multiply(-2, v_3, out=_r0[5, _start:_stop])
+        np.multiply(-2, v_b, out=_r0[15, _start:_stop])
+        _t0 = 2*v_1
+        np.multiply(-1, _t0, out=_r0[0, _start:_stop])
+        _t1 = 2*v_a
+        np.multiply(-1, _t1, out=_r0[10, _start:_stop])
+        _t2 = v_3*v_3
+        _t3 = v_a*v_a
+        _t4 = v_b*v_b
+        np.multiply(v_1*(_t2*lambda_13 + _t3*lambda_1a + _t4*lambda_1b + v_1*(_t0*lambda_1 + 3*lambdap_13*v_3) + _t1*lambda_1ab*v_b), 2, out=_r1[0, _start:_stop])
+        del _t0, _t1
+        _t5 = v_1*v_1
+        np.multiply(lambdap_13*(_t5*v_1) + v_3*(2*_t2*lambda_3 + _t3*lambda_3a + _t4*lambda_3b + _t5*lambda_13), 2, out=_r1[1, _start:_stop])
+        np.multiply(v_a*(_t2*lambda_3a - 2*mup_a_sq + 2*_t3*lambda_a + _t4*lambda_ab + _t5*lambda_1a) + _t5*lambda_1ab*v_b, 2, out=_r1[2, _start:_stop])
+        np.multiply(v_b*(_t2*lambda_3b - 2*mup_b_sq + _t3*lambda_ab + 2*_t4*lambda_b + _t5*lambda_1b) + _t5*lambda_1ab*v_a, 2, out=_r1[3, _start:_stop])
+        del _t2, _t3, _t4, _t5
+    return _finish(_results, out, False)

@@ -16,6 +16,15 @@ from typing import Any, Mapping
 import sympy as sp
 
 from symflav.codegen import series
+from symflav.codegen.contract import check_names, complete_points, points_literal, with_squares
+from symflav.codegen.fieldspace import (
+    EXPANSION_FACTOR,
+    field_note,
+    field_space_functions,
+    thermal_function,
+    vev_note,
+)
+from symflav.codegen.jax_backend import render_function_jax, render_jax_module, render_loop_function_jax
 from symflav.codegen.module import (
     Argument,
     Function,
@@ -26,6 +35,9 @@ from symflav.codegen.module import (
     render_loop_function,
     render_module,
 )
+from symflav.codegen.printer import CodegenError
+from symflav.codegen.units import formula_unit, parameter_units, square_unit
+from symflav.codegen.vacua import VACUUM_HELPERS, quadratic_unknowns, tadpole_system, vacuum_constants
 from symflav.core.files import header_fields
 from symflav.core.model import Model
 from symflav.core.stages import Unavailable
@@ -39,8 +51,6 @@ LOOP_FUNCTIONS = {
     "I_da_x": "g-2 loop function I_Delta a^x(x) (chirally enhanced diagram)",
 }
 
-UNIT_NAMES = {"mass": "GeV", "vev": "GeV", "coupling": "dimensionless"}
-
 
 @dataclass(frozen=True)
 class NumericModule:
@@ -52,110 +62,204 @@ class NumericModule:
     stitched: tuple[tuple[str, series.Stitched], ...] = ()
 
 
-def build_numeric_module(derivation, backend: str = "numpy") -> str:
+def build_numeric_module(derivation, backend: str = "numpy", fields: str = "model") -> str:
     """Source of ``numeric.py`` for a :class:`~symflav.pipeline.Derivation`."""
-    return numeric_module(derivation.model, derivation.results, backend).source
+    return numeric_module(derivation.model, derivation.results, backend, fields).source
+
+
+FIELDS_OPTIONS = ("model", "canonical")
+MODULE_FILES = {"numba": "numeric_numba.py", "jax": "numeric_jax.py"}
+
+
+def extra_modules(model: Model, results: Mapping[str, Any], backend: str, fields: str,
+                  exports: tuple[str, ...] = ()) -> dict[str, NumericModule]:
+    """File name -> module that ``derive --backend/--fields`` writes besides (or instead of)
+    the pipeline's numeric.py: with ``fields="canonical"`` numeric.py again, with the
+    canonical functions; with a backend other than numpy its module too."""
+    out = {}
+    if fields != "model":
+        out["numeric.py"] = numeric_module(model, results, "numpy", fields, exports)
+    if backend in MODULE_FILES:
+        out[MODULE_FILES[backend]] = numeric_module(model, results, backend, fields, exports)
+    return out
 
 
 def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "numpy",
-                   exports: tuple[str, ...] = ()) -> NumericModule:
-    """Every function the results allow, rendered into one module (``exports``: names of further
-    stages whose ``formulas`` are exported, before those of ``observables``)."""
+                   fields: str = "model", exports: tuple[str, ...] = ()) -> NumericModule:
+    """Every function the results allow, rendered into one module (``backend`` numpy, numba
+    or jax; ``fields="canonical"`` adds the functions of canonically normalized fields;
+    ``exports``: names of further stages whose ``formulas`` are exported, before those of
+    ``observables``)."""
+    if fields not in FIELDS_OPTIONS:
+        raise CodegenError(f"unknown field option {fields!r}; known: {', '.join(FIELDS_OPTIONS)}")
     conv = model.conventions
-    rendered: list[Rendered] = []
-    stitched = []
-    loop_names: dict[str, str] = {}
+    table = results["operators"]
     results = {k: v for k, v in results.items() if not isinstance(v, Unavailable)}  # stages that do not apply
-
     sources = [results[name] for name in exports if name in results]
-    observables = results.get("observables")
-    if observables is not None:
-        sources.append(observables)
+    if results.get("observables") is not None:
+        sources.append(results["observables"])
     formulas = {name: expr for source in sources for name, expr in formulas_of(source).items()}
-    units = dict(sorted({name: unit for source in sources for name, unit in _declared_units(source).items()}.items()))
+    declared = dict(sorted({n: u for source in sources for n, u in _declared_units(source).items()}.items()))
+    units = parameter_units(model, table)
+    loop_parts, stitched, loop_names = _loop_parts(model, results, formulas, backend)
+
+    def args(symbols, documented=None):
+        return _parameter_args(table, symbols, units, documented if documented is not None else declared)
+
+    functions, vacuum_ready = _field_functions(model, results, args, fields)
+    if "spectrum" in results:
+        functions.append(perturbative_function(model, results["spectrum"], args))
+    functions += observable_functions(formulas, declared, args)
+    masses = {p.symbol for p in table.parameters if p.kind == "mass"}
+    functions, squares = with_squares(functions, masses)
+    unknowns = quadratic_unknowns(table, squares) if vacuum_ready else []
+    eliminated = {m: q for m, q in squares.items() if q in {u for _, u, _ in unknowns}}
+    system = tadpole_system(model, results["tadpoles"], unknowns, args, eliminated) if unknowns else None
+    if system is not None:
+        (system,), more = with_squares([system], masses)
+        squares.update(more)
+        functions.append(system)
+    vacuum_ready = system is not None
+
+    known = [p.name for p in table.parameters]
+    keywords = {a.name: (a.symbols[0], a) for f in functions for a in f.parameters}
+    extra = sorted(set(keywords) - set(known))
+    square_names = {str(m): str(q) for m, q in sorted(squares.items(), key=lambda kv: known.index(str(kv[0])))}
+    check_names(model, {**{n: f"parameters.{n}" for n in known}, **{n: f"formula symbol {n}" for n in extra}},
+                square_names)
+    unit_map = dict(units)
+    for name in extra:
+        unit_map[name] = units[name] if name in units else formula_unit(name, declared)
+    for name, square in square_names.items():
+        unit_map[square] = square_unit(unit_map[name])
+    needed = [n for n in known if n in keywords or n in square_names]
+    points = complete_points(model, table, needed)
+    constants = [
+        ("FIELDS", repr(model.scalar_names), "Complex scalars of the potential, in the order of every vector argument."),
+        ("FIELD_EXPANSION", repr(conv.field_expansion),
+         "The model's field expansion: 'unnormalized' phi = v + sigma + i varphi, 'canonical' "
+         "phi = (v + sigma + i varphi)/sqrt(2); field arguments w = v + sigma + i varphi (see gradient())."),
+        ("PARAMETERS", _tuple_literal(known + extra), "Names of the parameters (keyword arguments)."),
+        ("SQUARES", _dict_literal(square_names),
+         "Parameters that the functions read only through their square -> the keyword of that square, "
+         "accepted instead (any sign, e.g. a negative mu^2)."),
+        ("INPUTS", _tuple_literal(extra), "Keywords of the formula functions that are not parameters of the model "
+                                          "(no values in POINTS: results of other calculations, or free inputs)."),
+        ("UNITS", _dict_literal({n: unit_map[n] for n in known + extra + list(square_names.values())}),
+         "Unit of every keyword: GeV for masses and vevs, declared units, units that follow from the operator "
+         "degrees of the potential (every term in GeV^4), dimensionless Yukawa couplings."),
+        ("POINTS", points_literal(points),
+         "Named parameter points (GeV): the inputs as written in the derivation, plus every parameter a "
+         "function needs from the defaults and relations. Inputs, not vacua: a point's vevs need not be "
+         "stationary; solve_mu2() and minimize() construct and find vacua."),
+    ]
+    helpers, exported = (), ()
+    if vacuum_ready and backend != "jax":
+        constants += vacuum_constants(model, table, unknowns, _potential_parameters(functions),
+                                      1 / (sp.sqrt(2) * EXPANSION_FACTOR[conv.field_expansion]))
+        helpers, exported = (VACUUM_HELPERS,), ("Minimum", "solve_mu2", "minimize")
+    reserved = frozenset(name for name, _, _ in constants) | {f.name for f in functions} | set(exported) | \
+        set(loop_names.values()) | {"Minimum", "release_memory", "collections"}
+    rendered = list(loop_parts)
+    for f in functions:
+        if backend == "jax":
+            rendered.append(render_function_jax(f, loop_names, reserved))
+        else:
+            rendered.append(render_function(f, loop_names, backend, reserved))
+    _check_unique(rendered, constants, exported)
+    description = (
+        f"{model.title}. {model.reference}. Numeric functions generated by symflav from the derivation "
+        f"'{model.name}'; "
+        + {"numpy": "they need only numpy and the Python standard library",
+           "numba": "they import numpy and numba (njit kernels, compiled at the first call of each function)",
+           "jax": "pure jax.numpy functions (jit- and grad-compatible; importing this module enables "
+                  "jax_enable_x64)"}[backend]
+        + ". Units: GeV. Conventions: "
+        + "; ".join(conv.describe().values()) + "."
+    )
+    header = header_fields(model)
+    title = f"{model.name}: numeric functions (generated by symflav; do not edit)."
+    if backend == "jax":
+        source = render_jax_module(title, header, description, constants, rendered)
+    else:
+        source = render_module(title, header, description, constants, rendered, backend, helpers, exported)
+    return NumericModule(
+        source,
+        tuple(r.name for r in rendered if not r.name.startswith("_")) + tuple(exported),
+        sum(r.operations for r in rendered),
+        tuple(stitched),
+    )
+
+
+def _loop_parts(model, results, formulas, backend):
+    rendered, stitched, loop_names = [], [], {}
     loops = results.get("loops")
     if loops is not None:
         for name, closed_form, summary in loop_functions_to_export(loops, formulas.values(), model):
             st = series.stitch(closed_form, loops.x)
             stitched.append((name, st))
             loop_names[name] = name
-            rendered.append(render_loop_function(LoopFunction(
-                name, summary, st, notes="Argument x = m/M: the scalar mass over the mediator mass.",
-            )))
+            lf = LoopFunction(name, summary, st, notes="Argument x = m/M: the scalar mass over the mediator mass.")
+            rendered.append(render_loop_function_jax(lf) if backend == "jax" else render_loop_function(lf))
+    return rendered, stitched, loop_names
 
-    functions: list[Function] = [potential_function(model, results["potential"])]
+
+def _field_functions(model, results, args, fields):
+    """potential, the field-space functions, thermal masses, tadpoles and mass matrices;
+    whether the vacuum helpers can be written (they need the field-space functions and the
+    tadpoles)."""
+    pot = results["potential"]
+    functions = [potential_function(model, pot, args)]
+    functions += field_space_functions(model, pot, args)
+    if fields == "canonical":
+        functions += field_space_functions(model, pot, args, canonical=True)
+    functions.append(thermal_function(model, pot, args))
     vacuum = results.get("tadpoles")
     hessian = results.get("mass_matrices")
-    tadpole_fn = tadpole_function(model, vacuum) if vacuum is not None else None
-    matrix_fn = (mass_matrix_function(model, vacuum.vevs if vacuum else _vevs(model), hessian)
+    tadpole_fn = tadpole_function(model, vacuum, args) if vacuum is not None else None
+    matrix_fn = (mass_matrix_function(model, vacuum.vevs if vacuum else _vevs(model), hessian, args)
                  if hessian is not None else None)
     functions += [f for f in (tadpole_fn, matrix_fn) if f is not None]
     if tadpole_fn is not None and matrix_fn is not None:
         functions.append(combined_vacuum_function(tadpole_fn, matrix_fn))
-    if "spectrum" in results:
-        functions.append(perturbative_function(model, results["spectrum"]))
-    functions += observable_functions(model, formulas, units)
+    return functions, vacuum is not None and model.vacuum is not None
 
-    known = [p.name for p in model.parameters]
-    extra = sorted({str(s) for f in functions for a in f.parameters for s in a.symbols} - set(known))
-    for f in functions:
-        rendered.append(render_function(f, loop_names, backend))
 
-    units_of = {p.name: UNIT_NAMES[p.kind] for p in model.parameters}
-    units_of.update({name: unit for name, (unit, _) in units.items() if name in extra})
-    constants = [
-        ("FIELDS", repr(model.scalar_names), "Complex scalars of the potential, in the order of every vector argument."),
-        ("PARAMETERS", _tuple_literal(known + extra), "Names of the parameters (keyword arguments)."),
-        ("UNITS", _dict_literal(units_of), "Unit of each parameter whose unit is declared (model parameters and "
-                                        "the symbols of the observables' formulas)."),
-        ("POINTS", _points_literal(model), "Named parameter points of the derivation (GeV), as written in it."),
-    ]
-    description = (
-        f"{model.title}. {model.reference}. Numeric functions generated by symflav from the derivation "
-        f"'{model.name}'; "
-        + ("they need only numpy and the Python standard library" if backend == "numpy" else
-           "they import numpy and numba (njit kernels, compiled at the first call of each function)")
-        + ". Units: GeV. Conventions: "
-        + "; ".join(conv.describe().values()) + "."
-    )
-    header = header_fields(model)
-    source = render_module(
-        f"{model.name}: numeric functions (generated by symflav; do not edit).",
-        header, description, constants, rendered, backend,
-    )
-    return NumericModule(
-        source,
-        tuple(r.name for r in rendered),
-        sum(r.operations for r in rendered),
-        tuple(stitched),
-    )
+def _potential_parameters(functions) -> list[str]:
+    return [a.name for f in functions if f.name == "potential" for a in f.parameters]
+
+
+def _check_unique(rendered, constants, exported):
+    names = [r.name for r in rendered] + [c for c, _, _ in constants] + list(exported)
+    clashes = sorted({n for n in names if names.count(n) > 1})
+    if clashes:
+        raise CodegenError(f"two objects of the generated module would be named {', '.join(clashes)}")
 
 
 # ---------------------------------------------------------------- specs
 
 
-def _parameter_args(model: Model, symbols, declared: Mapping[str, tuple[str, str]] | None = None
+def _parameter_args(table, symbols, units: Mapping[str, str], declared: Mapping[str, tuple[str, str]]
                     ) -> tuple[Argument, ...]:
-    """Keyword arguments for ``symbols``, in the model's parameter order, then by name.
-
-    Units and descriptions: ``declared`` (name -> (unit, description), e.g. the
-    observables' ``formula_units``) first, then the model's parameter kinds; a symbol
-    with neither is documented as "unit not declared" (never guessed).
-    """
-    declared = declared or {}
-    order = {p.symbol: i for i, p in enumerate(model.parameters)}
-    info = {p.symbol: p for p in model.parameters}
+    """Keyword arguments for ``symbols``, in the order of the model's parameters (generated
+    couplings after them), then by name. Units: the model's (``units``, derived and checked
+    by :mod:`symflav.codegen.units`), else the unit the observables stage declares for a
+    formula symbol; a symbol with neither is an error (a unit is never guessed)."""
+    parameters = table.parameters
+    order = {p.symbol: i for i, p in enumerate(parameters)}
+    info = {p.symbol: p for p in parameters}
     args = []
     for s in sorted(symbols, key=lambda s: (order.get(s, len(order)), str(s))):
         name, p = str(s), info.get(s)
-        if name in declared:
-            unit, description = declared[name]
-            text = f"{name} ({unit})" + (f": {_sentence(description)}" if description else ".")
-        elif p:
-            text = f"{name} ({UNIT_NAMES[p.kind]})." + (f" {_sentence(p.note)}" if p.note else "")
+        if p is not None:
+            text = f"{name} ({units[name]})." + (f" {_sentence(p.note)}" if p.note else "")
+        elif name in units:  # the small parameter of the expansion
+            text = f"{name} ({units[name]}): the expansion parameter of the perturbative spectrum."
         else:
-            text = f"{name} (unit not declared)."
-        args.append(Argument(_py(name), (s,), text))
+            unit = formula_unit(name, declared)
+            description = declared[name][1]
+            text = f"{name} ({unit})" + (f": {_sentence(description)}" if description else ".")
+        args.append(Argument(name, (s,), text))
     return tuple(args)
 
 
@@ -216,25 +320,29 @@ def _conventions_note(model: Model) -> str:
     return " ".join(f"{v}." for v in model.conventions.describe().values())
 
 
-def potential_function(model: Model, pot) -> Function:
-    """V(phi, phi^dagger) with phi^dagger = conj(phi)."""
+def potential_function(model: Model, pot, args) -> Function:
+    """V(w) with phi = c w (c from the model's expansion) and phi^dagger = conj(phi)."""
+    factor = EXPANSION_FACTOR[model.conventions.field_expansion]
     expr = pot.expr
     subs = tuple((pb, sp.conjugate(p)) for p, pb in zip(pot.phi, pot.phibar))
+    if factor != 1:
+        expr = expr.xreplace({p: factor * p for p in pot.phi + pot.phibar})
     params = expr.free_symbols - set(pot.phi) - set(pot.phibar)
     return Function(
         name="potential",
         summary="The scalar potential V(phi) in GeV^4.",
-        arguments=(Argument("phi", tuple(pot.phi), "Complex field values (GeV), in the order FIELDS.",
-                            vector=True, complex=True),),
-        parameters=_parameter_args(model, params),
+        arguments=(Argument("phi", tuple(pot.phi), "Complex field values w (GeV), in the order FIELDS (see Notes).",
+                            vector=True, complex=True, internal=True),),
+        parameters=args(params),
         results=(Result("V", (expr,), (), "V in GeV^4 (real)."),),
-        notes=_conventions_note(model) + " Every operator allowed by the charges and kept by the "
-        "derivation is included, with phi^dagger = conj(phi).",
+        notes=field_note(model.conventions.field_expansion, False) + " " + _conventions_note(model)
+        + " Every operator allowed by the charges and kept by the derivation is included, with "
+        "phi^dagger = conj(phi).",
         substitutions=subs,
     )
 
 
-def tadpole_function(model: Model, vacuum) -> Function:
+def tadpole_function(model: Model, vacuum, args) -> Function:
     """dV/dsigma_i at the vacuum, all parameters free."""
     vevs = tuple(vacuum.vevs)
     exprs = tuple(vacuum.general)
@@ -246,14 +354,14 @@ def tadpole_function(model: Model, vacuum) -> Function:
                 + model.cite("tadpoles", ", eq. ({}) normalization") + ".",
         arguments=(Argument("vevs", vevs, "Vacuum expectation values v_i (GeV), in the order FIELDS.",
                             vector=True),),
-        parameters=_parameter_args(model, params),
+        parameters=args(params),
         results=(Result("tadpoles", exprs, (n,), "dV/dsigma_i in GeV^3 (zero at a stationary point)."),),
         notes=_conventions_note(model) + " All parameters are free: no relation or vacuum alignment "
-        "is imposed.",
+        "is imposed. " + vev_note(model.conventions.field_expansion),
     )
 
 
-def mass_matrix_function(model: Model, vevs, hessian) -> Function:
+def mass_matrix_function(model: Model, vevs, hessian, args) -> Function:
     """M_S^2, M_P^2 at generic vevs, all parameters free."""
     vevs = tuple(vevs)
     ms, mp = sp.Matrix(hessian.M_S2), sp.Matrix(hessian.M_P2)
@@ -264,14 +372,14 @@ def mass_matrix_function(model: Model, vevs, hessian) -> Function:
         summary="The CP-even and CP-odd scalar mass matrices (GeV^2) at the vevs.",
         arguments=(Argument("vevs", vevs, "Vacuum expectation values v_i (GeV), in the order FIELDS.",
                             vector=True),),
-        parameters=_parameter_args(model, params),
+        parameters=args(params),
         results=(
             Result("M_S2", tuple(ms), (n, n), "CP-even mass matrix (GeV^2) in the basis sigma_i."),
             Result("M_P2", tuple(mp), (n, n), "CP-odd mass matrix (GeV^2) in the basis varphi_i."),
         ),
         notes=_conventions_note(model) + " The matrices are evaluated at the given vevs with all "
         "parameters free; they are the physical mass matrices only at a stationary point "
-        "(tadpoles zero).",
+        "(tadpoles zero). " + vev_note(model.conventions.field_expansion),
     )
 
 
@@ -291,11 +399,11 @@ def combined_vacuum_function(tadpoles: Function, matrices: Function) -> Function
         "results share one block of memory. From RECYCLE_BYTES (32 MiB) on, that block is kept "
         "when all of them are dropped and reused by a later call of the same size, since fresh "
         "memory for hundreds of megabytes costs the operating system more than the evaluation; "
-        "release_memory() frees it. Passing out= buffers avoids new memory altogether.",
+        "release_memory() frees it. Passing out= buffers avoids new memory altogether.\n\n" + matrices.notes,
     )
 
 
-def perturbative_function(model: Model, spectrum) -> Function:
+def perturbative_function(model: Model, spectrum, args) -> Function:
     """Perturbative squared masses of the ``spectrum`` stage."""
     scalar = tuple(spectrum.scalar_masses2)
     pseudo = tuple(spectrum.pseudoscalar_masses2)
@@ -305,7 +413,7 @@ def perturbative_function(model: Model, spectrum) -> Function:
         name="perturbative_masses2",
         summary="Perturbative squared masses of the CP-even and CP-odd scalars (GeV^2).",
         arguments=(),
-        parameters=_parameter_args(model, params),
+        parameters=args(params),
         results=(
             Result("scalar_masses2", scalar, (len(scalar),), "CP-even squared masses (GeV^2)."),
             Result("pseudoscalar_masses2", pseudo, (len(pseudo),), "CP-odd squared masses (GeV^2)."),
@@ -315,8 +423,8 @@ def perturbative_function(model: Model, spectrum) -> Function:
     )
 
 
-def observable_functions(model: Model, formulas: Mapping[str, sp.Expr],
-                         declared: Mapping[str, tuple[str, str]]) -> list[Function]:
+def observable_functions(formulas: Mapping[str, sp.Expr], declared: Mapping[str, tuple[str, str]],
+                         args) -> list[Function]:
     """One function per named formula (the ``formulas`` of ``observables`` and of the exported
     stages); parameters documented from ``declared`` (their ``formula_units``)."""
     functions = []
@@ -331,7 +439,7 @@ def observable_functions(model: Model, formulas: Mapping[str, sp.Expr],
             name=_py(name),
             summary=f"The observable {name} (derived formula).",
             arguments=(),
-            parameters=_parameter_args(model, params, declared),
+            parameters=args(params, declared),
             results=(Result(name, (expr,), (), result),),
         ))
     return functions
@@ -341,21 +449,12 @@ def observable_functions(model: Model, formulas: Mapping[str, sp.Expr],
 
 
 def _tuple_literal(names) -> str:
+    if not names:
+        return "()"
     return "(\n" + "".join(f"    {n!r},\n" for n in names) + ")"
 
 
 def _dict_literal(d: dict) -> str:
     return "{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in d.items()) + "}"
-
-
-def _points_literal(model: Model) -> str:
-    lines = ["{"]
-    for point in model.points:
-        lines.append(f"    {point.name!r}: {{")
-        for name, value in point.values:
-            lines.append(f"        {name!r}: {float(value)!r},")
-        lines.append("    },")
-    lines.append("}")
-    return "\n".join(lines)
 
 

@@ -9,7 +9,14 @@ code that
 * evaluates in chunks of ``CHUNK_SIZE`` points, so that the temporaries of the
   straight-line code (one CSE over all outputs) stay in cache;
 * writes into caller-supplied ``out=`` buffers when given (no allocation);
-* keeps scalar inputs as Python numbers inside a chunk (cheap arithmetic).
+* keeps scalar inputs as Python numbers inside a chunk (cheap arithmetic);
+* checks every input before any work: a parameter that is missing, unknown, None, text or
+  complex where the function is real raises a TypeError naming it, a wrong shape a
+  ValueError naming it; NaN and inf propagate (IEEE arithmetic);
+* keeps its own names out of the users' way: every local of its own starts with an
+  underscore (model names cannot), positional arguments are positional-only, and a model
+  name that is a Python keyword, a builtin or a module-level name of the generated module
+  is read into a local ``_p_<name>`` (keyword arguments keep the model's names).
 
 :class:`LoopFunction` is a one-variable function with series patches
 (:mod:`symflav.codegen.series`). :func:`render_module` puts functions, constants and
@@ -22,6 +29,7 @@ points (optional; that module imports numba).
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import textwrap
 from dataclasses import dataclass, field
@@ -29,28 +37,52 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from symflav.codegen.cse import Block, straight_line
-from symflav.codegen.printer import CodegenError, NumpyPrinter, is_identifier
+from symflav.codegen.printer import CodegenError, NumpyPrinter, finite_literal, is_identifier
 from symflav.codegen.series import Stitched
 
 CHUNK_SIZE = 8192
 BACKENDS = ("numpy", "numba")
 
+#: Names every generated function body may use besides its own underscore-prefixed locals:
+#: a model name equal to one of them (or to a keyword, a builtin or a module-level name)
+#: is read into a local ``_p_<name>``.
+BODY_GLOBALS = frozenset({"np", "sys", "threading", "numba", "math", "CHUNK_SIZE", "RECYCLE_BYTES",
+                          "SPARE_BLOCKS"})
+
 
 @dataclass(frozen=True)
 class Argument:
-    """An input: one symbol per point, or (``vector``) one symbol per last-axis entry."""
+    """An input: one symbol per point, or (``vector``) one symbol per last-axis entry.
+
+    * ``complex``: complex values are accepted (else a complex value is an error);
+    * ``split``: a complex vector of n components read as its real parts then its imaginary
+      parts (``symbols`` has 2n entries; the arithmetic is real);
+    * ``internal``: the symbols are the generator's own (fields, their components), read into
+      locals ``_<symbol>``; otherwise they are model names (vevs, parameters);
+    * ``squared``: a keyword parameter m that the function reads as its square, from ``m`` or
+      from ``m_sq`` (``symbols`` holds the symbol of the square).
+    """
 
     name: str
     symbols: tuple[sp.Symbol, ...]
     description: str
     vector: bool = False
     complex: bool = False
+    split: bool = False
+    internal: bool = False
+    squared: bool = False
 
     def __post_init__(self):
-        if not is_identifier(self.name):
+        if not self.name.isidentifier():
             raise CodegenError(f"argument name {self.name!r} is not a Python identifier")
         if not self.vector and len(self.symbols) != 1:
             raise CodegenError(f"scalar argument {self.name} must have one symbol")
+        if self.split and (not self.vector or len(self.symbols) % 2):
+            raise CodegenError(f"split argument {self.name} needs 2n symbols")
+
+    @property
+    def components(self) -> int:
+        return len(self.symbols) // 2 if self.split else len(self.symbols)
 
 
 @dataclass(frozen=True)
@@ -83,10 +115,18 @@ class Function:
     substitutions: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()  # e.g. phibar -> conjugate(phi)
     factor: bool = True
     examples: str = ""
+    label: str = ""  # the name its error messages give (default: name)
 
     def __post_init__(self):
         if not is_identifier(self.name):
             raise CodegenError(f"function name {self.name!r} is not a Python identifier")
+        for a in self.arguments:
+            if not is_identifier(a.name):
+                raise CodegenError(f"{self.name}: positional argument {a.name!r} is a Python keyword")
+
+    @property
+    def called(self) -> str:
+        return self.label or self.name
 
 
 @dataclass(frozen=True)
@@ -113,27 +153,75 @@ class Rendered:
 # ====================================================================== helpers in the module
 
 HELPERS = '''
-def _parameters(function, given, names):
-    """The values of ``names`` from the keyword arguments ``given``."""
-    unknown = sorted(set(given) - set(PARAMETERS))
+def _what(value):
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
+def _number(function, name, value, complex_ok=False):
+    """``value`` as an array of numbers. None, text, bools and other objects are a TypeError
+    naming ``name``, and so is a complex value with a nonzero imaginary part where the
+    function is real (complex input is never truncated to its real part)."""
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "O":
+        items = array.reshape(-1).tolist()
+        if not any(v is None or isinstance(v, (str, bytes, bool, np.bool_)) for v in items):
+            try:
+                array = array.astype(complex)
+                kind = "c"
+            except (TypeError, ValueError):
+                pass
+    if kind not in "iufc":
+        raise TypeError(f"{function}(): {name} must be a number or an array of numbers, got {_what(value)}")
+    if kind == "c":
+        if complex_ok:
+            return array
+        if np.any(array.imag):
+            raise TypeError(f"{function}(): {name} is complex but this function takes real values only "
+                            "(the imaginary part is never dropped)")
+        return array.real
+    return array
+
+
+def _parameters(function, given, names, squared=(), complex_names=()):
+    """The values of ``names`` from the keyword arguments ``given``. A name in ``squared`` is
+    read as its square: from ``name`` (squared here) or from ``name_sq`` (any sign), not both."""
+    unknown = sorted(set(given) - _KEYWORDS)
     if unknown:
         raise TypeError(f"{function}() got unknown parameter(s) {', '.join(unknown)}; "
                         f"known: {', '.join(PARAMETERS)}")
-    missing = [name for name in names if name not in given]
+    values, missing = [], []
+    for name in names:
+        if name in squared:
+            square = name + "_sq"
+            if name in given and square in given:
+                raise ValueError(f"{function}(): give {name} or {square}, not both")
+            if square in given:
+                values.append(_number(function, square, given[square]))
+            elif name in given:
+                value = _number(function, name, given[name])
+                values.append(value * value)
+            else:
+                missing.append(f"{name} (or {square})")
+        elif name in given:
+            values.append(_number(function, name, given[name], name in complex_names))
+        else:
+            missing.append(name)
     if missing:
         raise TypeError(f"{function}() missing parameter(s): {', '.join(missing)}")
-    return [given[name] for name in names]
+    return values
 
 
 def _vector(function, name, value, n, dtype):
     """The components of a vector argument (last axis of length n)."""
-    value = np.asarray(value, dtype=dtype)
+    value = _number(function, name, value, dtype is complex)
     if value.ndim == 0 or value.shape[-1] != n:
         raise ValueError(f"{function}(): {name} must have shape (..., {n}), got {value.shape}")
+    value = value.astype(dtype, copy=False)
     return [value[..., i] for i in range(n)]
 
 
-def _broadcast(function, values, dtypes):
+def _broadcast(function, names, values, dtypes):
     """Common leading shape; arrays flattened to it, 0-d values as Python numbers."""
     arrays = [np.asarray(v, dtype=t) for v, t in zip(values, dtypes)]
     shapes = {a.shape for a in arrays}
@@ -144,7 +232,7 @@ def _broadcast(function, values, dtypes):
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays))
     except ValueError:
-        listed = ", ".join(str(a.shape) for a in arrays)
+        listed = ", ".join(dict.fromkeys(f"{n} {a.shape}" for n, a in zip(names, arrays) if a.shape))
         raise ValueError(f"{function}(): arguments do not broadcast: {listed}") from None
     flat = [a.item() if a.ndim == 0 else np.broadcast_to(a, shape).reshape(-1) for a in arrays]
     return shape, flat
@@ -328,7 +416,7 @@ def _end_patch(x, r, lower, upper, at_zero, valuation, step, table):
 
 def _unary(function, x, out):
     """x as a float array, the result array, and flat views of both."""
-    x = np.asarray(x, dtype=float)
+    x = _number(function, "x", x).astype(float, copy=False)
     if out is None:
         result = np.empty(x.shape)
     else:
@@ -342,8 +430,30 @@ def _unary(function, x, out):
 # ====================================================================== functions
 
 
-def _local_name(sym_name: str) -> str:
-    return sym_name if is_identifier(sym_name) else sym_name + "_"
+def local_names(fn: Function, reserved=frozenset()) -> dict:
+    """Python local of every input symbol of ``fn``: ``_<name>`` for the generator's own
+    symbols (fields and their components), the model's name for a model name unless that
+    is a keyword, a builtin, or in ``reserved`` (names the module defines) or
+    :data:`BODY_GLOBALS`: then ``_p_<name>``. Model names never start with an underscore,
+    so no local of the generated code can take a model name's place."""
+    names = {}
+    for a in fn.arguments + fn.parameters:
+        for s in a.symbols:
+            text = str(s)
+            if a.internal:
+                names[s] = "_" + text
+            elif (not is_identifier(text) or text in _BUILTINS or text in BODY_GLOBALS or text in reserved
+                  or text.startswith("_")):
+                names[s] = "_p_" + text
+            else:
+                names[s] = text
+    for s, text in names.items():
+        if not text.isidentifier():
+            raise CodegenError(f"{fn.name}: {s} has no Python name")
+    return names
+
+
+_BUILTINS = frozenset(dir(builtins))
 
 
 def _numpydoc(summary, parameters, returns, notes="", examples="", extended="") -> str:
@@ -373,10 +483,24 @@ def _trailing(shape) -> str:
     return "".join(f", {n}" for n in shape)
 
 
-def render_function(fn: Function, functions: dict | None = None, backend: str = "numpy") -> Rendered:
-    """Source of ``fn`` (see the module docstring)."""
+def render_function(fn: Function, functions: dict | None = None, backend: str = "numpy",
+                    reserved=frozenset()) -> Rendered:
+    """Source of ``fn`` (see the module docstring); ``reserved``: module-level names of the
+    generated module that its body must not shadow."""
     if backend not in BACKENDS:
         raise CodegenError(f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}")
+    block, names, inputs, is_complex = prepare(fn, functions, reserved)
+    printer = NumpyPrinter(names, functions)
+    if backend == "numba":
+        source = _render_numba(fn, block, printer, names, inputs, is_complex)
+    else:
+        source = _render_numpy(fn, block, printer, names, inputs, is_complex)
+    return Rendered(fn.name, source, block.operations)
+
+
+def prepare(fn: Function, functions=None, reserved=frozenset()):
+    """The straight-line block of ``fn``, its locals, its input symbols in order, and
+    whether it computes in complex arithmetic (shared by every backend)."""
     inputs = [s for a in fn.arguments + fn.parameters for s in a.symbols]
     if len(set(inputs)) != len(inputs):
         raise CodegenError(f"{fn.name}: a symbol is read from two arguments")
@@ -388,30 +512,30 @@ def render_function(fn: Function, functions: dict | None = None, backend: str = 
         if extra:
             raise CodegenError(f"{fn.name}: {sorted(map(str, extra))} are not inputs of the function")
     block = straight_line(exprs, prefix="_t", factor=fn.factor)
-    names = {s: _local_name(str(s)) for s in inputs}
+    names = local_names(fn, reserved | set((functions or {}).values()))
     for sym, _ in block.assignments:
         names[sym] = str(sym)
     if len(set(names.values())) != len(names):
         raise CodegenError(f"{fn.name}: two inputs print to the same Python name")
-    printer = NumpyPrinter(names, functions)
-    is_complex = any(a.complex for a in fn.arguments + fn.parameters)
-    if backend == "numba":
-        source = _render_numba(fn, block, printer, names, inputs, is_complex)
-    else:
-        source = _render_numpy(fn, block, printer, names, inputs, is_complex)
-    return Rendered(fn.name, source, block.operations)
+    is_complex = any(a.complex and not a.split for a in fn.arguments + fn.parameters)
+    return block, names, inputs, is_complex
+
+
+NAN_NOTE = ("NaN and inf in the inputs propagate to the results as IEEE arithmetic gives them "
+            "(numpy may warn); they are not errors.")
 
 
 def _signature_and_doc(fn: Function) -> tuple[str, str]:
     args = ", ".join(a.name for a in fn.arguments)
-    signature = f"def {fn.name}({args}{', ' if args else ''}*, out=None, **params):"
+    signature = f"def {fn.name}({args}{', /, ' if args else ''}*, out=None, **params):"
     params = []
     for a in fn.arguments:
         kind = ("array_like, " + ("complex" if a.complex else "float")
-                + (f", shape (..., {len(a.symbols)})" if a.vector else ""))
+                + (f", shape (..., {a.components})" if a.vector else ""))
         params.append((a.name, kind, a.description))
     for a in fn.parameters:
-        params.append((a.name, "array_like, float, keyword", a.description))
+        params.append((a.name + (f" or {a.name}_sq" if a.squared else ""),
+                       "array_like, " + ("complex" if a.complex else "float") + ", keyword", a.description))
     params.append((
         "out", "ndarray or tuple of ndarray, optional",
         "C-contiguous float arrays of the result shapes to write into (returned as given).",
@@ -423,7 +547,9 @@ def _signature_and_doc(fn: Function) -> tuple[str, str]:
     extended = (
         "Every argument broadcasts over the leading axes '...'; parameters are keyword "
         "arguments (a dict of named values such as POINTS['name'] may be passed with **; "
-        "entries this function does not use are ignored)."
+        "entries this function does not use are ignored). A missing or unknown parameter, "
+        "None or text is a TypeError naming it, and so is a complex value where a real one "
+        "is needed; a wrong shape is a ValueError. " + NAN_NOTE
     )
     doc = _numpydoc(fn.summary, params, returns, fn.notes, fn.examples, extended)
     return signature, doc
@@ -453,38 +579,55 @@ def _argument_prologue(fn: Function, complex_parameters: bool) -> tuple[list[str
     """Lines that check a function's arguments and keyword parameters, the flat input names
     they give (one per symbol) and each input's dtype. The numba kernels take real parameters
     (``complex_parameters=False``)."""
-    lines, flat_names, dtypes = [], [], []
+    lines, flat_names, dtypes, labels = [], [], [], []
+    called = fn.called
     for a in fn.arguments:
         dtype = "complex" if a.complex else "float"
         if a.vector:
-            lines.append(f"    {a.name} = _vector({fn.name!r}, {a.name!r}, {a.name}, {len(a.symbols)}, {dtype})")
-            flat_names += [f"{a.name}[{i}]" for i in range(len(a.symbols))]
+            lines.append(f"    _{a.name} = _vector({called!r}, {a.name!r}, {a.name}, {a.components}, {dtype})")
+            if a.split:
+                flat_names += [f"_{a.name}[{i}].real" for i in range(a.components)]
+                flat_names += [f"_{a.name}[{i}].imag" for i in range(a.components)]
+            else:
+                flat_names += [f"_{a.name}[{i}]" for i in range(a.components)]
         else:
-            flat_names.append(a.name)
-        dtypes += [dtype] * len(a.symbols)
+            lines.append(f"    _{a.name} = _number({called!r}, {a.name!r}, {a.name}, {a.complex})")
+            flat_names.append(f"_{a.name}")
+        dtypes += ["float" if a.split else dtype] * len(a.symbols)
+        labels += [a.name] * len(a.symbols)
     if fn.parameters:
-        pnames = ", ".join(repr(str(a.symbols[0])) for a in fn.parameters)
-        lines.append(f"    params = _parameters({fn.name!r}, params, ({pnames},))")
-        flat_names += [f"params[{i}]" for i in range(len(fn.parameters))]
+        pnames = "".join(f"{a.name!r}, " for a in fn.parameters)
+        extra = ""
+        squared = "".join(f"{a.name!r}, " for a in fn.parameters if a.squared)
+        complex_names = "".join(f"{a.name!r}, " for a in fn.parameters if a.complex and complex_parameters)
+        if squared or complex_names:
+            extra += f", frozenset(({squared}))"
+        if complex_names:
+            extra += f", frozenset(({complex_names}))"
+        lines.append(f"    _p = _parameters({called!r}, params, ({pnames}){extra})")
+        flat_names += [f"_p[{i}]" for i in range(len(fn.parameters))]
         dtypes += ["complex" if a.complex and complex_parameters else "float" for a in fn.parameters]
+        labels += [a.name + ("_sq" if a.squared else "") for a in fn.parameters]
     else:
-        lines.append(f"    _parameters({fn.name!r}, params, ())")
+        lines.append(f"    _parameters({called!r}, params, ())")
+    label_text = "(" + "".join(f"{n!r}, " for n in labels) + ")"
+    lines.append(f"    _shape, _flat = _broadcast({called!r}, {label_text}, [{', '.join(flat_names)}], "
+                 f"[{', '.join(dtypes)}])")
     return lines, flat_names, dtypes
 
 
 def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
     block = _inline_output_temporaries(block)
     signature, doc = _signature_and_doc(fn)
-    prologue, flat_names, dtypes = _argument_prologue(fn, complex_parameters=True)
+    prologue, _, _ = _argument_prologue(fn, complex_parameters=True)
     lines = [signature, doc, *prologue]
-    lines.append(f"    shape, flat = _broadcast({fn.name!r}, [{', '.join(flat_names)}], [{', '.join(dtypes)}])")
     trailing = ", ".join("(" + "".join(f"{n}, " for n in r.shape) + ")" for r in fn.results)
     result_vars = [f"_r{i}" for i in range(len(fn.results))]
     lines.append(
-        f"    results, ({', '.join(result_vars)},) = _outputs({fn.name!r}, out, shape, [{trailing}], "
+        f"    _results, ({', '.join(result_vars)},) = _outputs({fn.called!r}, out, _shape, [{trailing}], "
         f"[{', '.join('float' for _ in fn.results)}])"
     )
-    lines.append("    size = _r0.shape[1]")
+    lines.append("    _size = _r0.shape[1]")
     # targets of every output entry
     targets = []
     for var, r in zip(result_vars, fn.results):
@@ -494,7 +637,7 @@ def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
     first_seen: dict = {}
     for (var, k), expr in zip(targets, block.outputs):
         tgt_full = f"{var}[{k or 0}]"
-        tgt = f"{var}[{k or 0}, start:stop]"
+        tgt = f"{var}[{k or 0}, _start:_stop]"
         if expr.is_Number:
             constants.append(f"    {tgt_full} = {printer.doprint(sp.re(expr))}")
             continue
@@ -507,12 +650,12 @@ def _render_numpy(fn, block: Block, printer, names, inputs, is_complex) -> str:
     input_names = ", ".join(names[s] for s in inputs)
     body = _schedule(block.assignments, outputs, printer, names)
     if inputs or body:  # constant results (no input, e.g. a lepton without closures) need no loop
-        lines.append("    for start in range(0, size, CHUNK_SIZE):")
-        lines.append("        stop = min(start + CHUNK_SIZE, size)")
+        lines.append("    for _start in range(0, _size, CHUNK_SIZE):")
+        lines.append("        _stop = min(_start + CHUNK_SIZE, _size)")
         if inputs:
-            lines.append(f"        ({input_names},) = _chunk(flat, start, stop)")
+            lines.append(f"        ({input_names},) = _chunk(_flat, _start, _stop)")
         lines += body or ["        pass"]
-    lines.append(f"    return _finish(results, out, {len(fn.results) == 1})")
+    lines.append(f"    return _finish(_results, out, {len(fn.results) == 1})")
     return "\n".join(lines) + "\n"
 
 
@@ -595,7 +738,7 @@ def _kernel_body(assignments, stores, arrays, printer, names) -> list[str]:
     lines, loaded = [], set()
     for expr, line in _interleaved(assignments, stores, printer, names):
         for s in sorted((expr.free_symbols & order.keys()) - loaded, key=order.get):
-            lines.append(f"        {names[s]} = {arrays[s]}[i]")
+            lines.append(f"        {names[s]} = {arrays[s]}[_i]")
             loaded.add(s)
         lines.append(line)
     return lines
@@ -608,7 +751,7 @@ def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
     arrays = [f"_a{i}" for i in range(len(inputs))]
     outs = [f"_o{i}" for i in range(len(fn.results))]
     k_lines = ["@numba.njit(cache=False, nogil=True)", f"def {kernel}({', '.join(arrays + outs)}):"]
-    k_lines.append(f"    for i in range({outs[0]}.shape[0]):")
+    k_lines.append(f"    for _i in range({outs[0]}.shape[0]):")
     stores = []
     k = 0
     for o, r in zip(outs, fn.results):
@@ -616,21 +759,21 @@ def _render_numba(fn, block: Block, printer, names, inputs, is_complex) -> str:
             text = printer.doprint(block.outputs[k])
             if is_complex:
                 text = f"({text}).real"
-            stores.append((block.outputs[k], f"        {o}[i, {j}] = {text}"))
+            stores.append((block.outputs[k], f"        {o}[_i, {j}] = {text}"))
             k += 1
     k_lines += _kernel_body(block.assignments, stores, dict(zip(inputs, arrays)), printer, names)
-    prologue, flat_names, dtypes = _argument_prologue(fn, complex_parameters=False)
+    prologue, _, _ = _argument_prologue(fn, complex_parameters=False)
     lines = [signature, doc, *prologue]
-    lines.append(f"    shape, flat = _broadcast({fn.name!r}, [{', '.join(flat_names)}], [{', '.join(dtypes)}])")
     trailing = ", ".join("(" + "".join(f"{n}, " for n in r.shape) + ")" for r in fn.results)
     lines.append(
-        f"    results, targets = _outputs({fn.name!r}, out, shape, [{trailing}], "
+        f"    _results, _targets = _outputs({fn.called!r}, out, _shape, [{trailing}], "
         f"[{', '.join('float' for _ in fn.results)}], point_major=True)"
     )
-    lines.append("    size = targets[0].shape[0]")
-    lines.append("    arrays = [a if isinstance(a, np.ndarray) else np.broadcast_to(np.asarray(a), (size,)) for a in flat]")
-    lines.append(f"    {kernel}(*arrays, *targets)")
-    lines.append(f"    return _finish(results, out, {len(fn.results) == 1})")
+    lines.append("    _size = _targets[0].shape[0]")
+    lines.append("    _arrays = [a if isinstance(a, np.ndarray) else np.broadcast_to(np.asarray(a), (_size,)) "
+                 "for a in _flat]")
+    lines.append(f"    {kernel}(*_arrays, *_targets)")
+    lines.append(f"    return _finish(_results, out, {len(fn.results) == 1})")
     return "\n".join(k_lines) + "\n\n\n" + "\n".join(lines) + "\n"
 
 
@@ -682,7 +825,7 @@ def render_loop_function(lf: LoopFunction, functions: dict | None = None) -> Ren
         [(lf.name, "ndarray or float", "The function at x, same shape as x.")],
         notes,
     )
-    lines = [f"def {lf.name}(x, *, out=None):", doc]
+    lines = [f"def {lf.name}(x, /, *, out=None):", doc]
     lines.append(f"    x_in, result, flat_x, flat_r = _unary({lf.name!r}, x, out)")
     lines.append('    with np.errstate(all="ignore"):  # patched points are overwritten below')
     lines.append("        for start in range(0, flat_x.shape[0], CHUNK_SIZE):")
@@ -699,7 +842,7 @@ def render_loop_function(lf: LoopFunction, functions: dict | None = None) -> Ren
 
 
 def _float_tuple(values) -> str:
-    return "(" + ", ".join(repr(float(v)) for v in values) + ("," if len(values) == 1 else "") + ")"
+    return "(" + ", ".join(finite_literal(v, "a series coefficient") for v in values) + ("," if len(values) == 1 else "") + ")"
 
 
 # ====================================================================== the module
@@ -712,14 +855,16 @@ def render_module(
     constants: list[tuple[str, str, str]],
     functions: list[Rendered],
     backend: str = "numpy",
+    helpers: tuple[str, ...] = (),
+    exported: tuple[str, ...] = (),
 ) -> str:
     """The whole module. ``constants`` are (name, Python literal, comment); ``header`` are
-    provenance fields (no timestamps). A ``content_sha256`` of everything below the
-    header is added, so that an edit of the body is detectable."""
-    parts = []
-    parts.append("import sys\nimport threading\n\nimport numpy as np\n" + ("import numba\n" if backend == "numba" else ""))
-    exported = [name for name, _, _ in constants] + [f.name for f in functions] + ["release_memory"]
-    parts.append("__all__ = [\n" + "".join(f"    {name!r},\n" for name in exported) + "]\n")
+    provenance fields (no timestamps); ``helpers``: more module-level code after the shared
+    helpers, defining the names ``exported`` (added to ``__all__``). A ``content_sha256`` of
+    everything below the header is added, so that an edit of the body is detectable."""
+    parts = ["import collections\nimport sys\nimport threading\n\nimport numpy as np\n"
+             + ("import numba\n" if backend == "numba" else "")]
+    parts.append(all_literal(constants, functions, tuple(exported) + ("release_memory",)))
     parts.append(f"#: Points per chunk of the vectorized evaluation (cache locality).\nCHUNK_SIZE = {CHUNK_SIZE}\n")
     parts.append(
         "#: New results of at least this many bytes reuse the memory of dropped earlier results\n"
@@ -727,14 +872,32 @@ def render_module(
         "#: How many such blocks are kept for reuse (the most recently used).\nSPARE_BLOCKS = 4\n\n"
         "_SPARE = []\n_SPARE_LOCK = threading.Lock()\n"
     )
-    for name, literal, comment in constants:
-        parts.append(f"#: {comment}\n{name} = {literal}\n")
+    parts += constant_parts(constants, functions)
+    parts.append(HELPERS + "\n")
+    parts += [h + "\n" for h in helpers]
+    parts += [f.source for f in functions]
+    return module_source(title, header, description, parts)
+
+
+def all_literal(constants, functions, exported=()) -> str:
+    """``__all__``: the constants, the public functions, then ``exported``."""
+    names = [name for name, _, _ in constants] + [f.name for f in functions if not f.name.startswith("_")]
+    return "__all__ = [\n" + "".join(f"    {name!r},\n" for name in names + list(exported)) + "]\n"
+
+
+def constant_parts(constants, functions) -> list[str]:
+    """The constants with their comments, the keyword set, the series coefficients."""
+    parts = [f"#: {comment}\n{name} = {literal}\n" for name, literal, comment in constants]
+    squares = " | frozenset(SQUARES.values())" if any(name == "SQUARES" for name, _, _ in constants) else ""
+    parts.append(f"#: Every keyword a function of this module accepts.\n_KEYWORDS = frozenset(PARAMETERS){squares}\n")
     helper_constants = [c for f in functions for c in f.constants]
     if helper_constants:
         parts.append("# series coefficients of the loop functions\n" + "\n".join(helper_constants) + "\n")
-    parts.append(HELPERS + "\n")
-    for f in functions:
-        parts.append(f.source)
+    return parts
+
+
+def module_source(title: str, header: dict, description: str, parts: list[str]) -> str:
+    """The module docstring (title, description, provenance, content hash) and the body."""
     body = "\n\n\n".join(p.strip("\n") for p in parts) + "\n"
     digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
     head_lines = [title, ""]

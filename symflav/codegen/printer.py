@@ -36,6 +36,22 @@ class CodegenError(ValueError):
     """An expression cannot be turned into the requested code."""
 
 
+class NonFiniteError(CodegenError):
+    """A number that is not a finite double (inf, nan, zoo) would be written into code."""
+
+
+def finite_literal(value, what: str = "a number") -> str:
+    """``repr(float(value))``, or :class:`NonFiniteError` when that is not finite (a generated
+    file never holds inf or nan: they are not even Python literals)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise NonFiniteError(f"{what} is not a finite real number: {value}") from None
+    if not math.isfinite(number):
+        raise NonFiniteError(f"{what} does not fit a double: {value}")
+    return repr(number)
+
+
 def is_identifier(name: str) -> bool:
     return name.isidentifier() and not keyword.iskeyword(name)
 
@@ -50,6 +66,9 @@ class NumpyPrinter(_SympyNumPyPrinter):
         "names": None,
         "functions": None,
     }
+
+    #: The name the generated module gives numpy (``jnp`` for jax.numpy).
+    prefix = "np"
 
     def __init__(self, names: dict | None = None, functions: dict | None = None):
         super().__init__({"names": names or {}, "functions": functions or {}})
@@ -68,7 +87,7 @@ class NumpyPrinter(_SympyNumPyPrinter):
 
     def _module_format(self, fqn, register=True):
         if fqn.startswith("numpy."):
-            return "np." + fqn[len("numpy."):]
+            return f"{self.prefix}." + fqn[len("numpy."):]
         raise CodegenError(f"the generated module imports only numpy, not {fqn}")
 
     # ------------------------------------------------------------ atoms
@@ -82,16 +101,20 @@ class NumpyPrinter(_SympyNumPyPrinter):
 
     def _print_Integer(self, expr):
         value = int(expr)
-        return str(value) if abs(value) < 2**53 else repr(float(value))
+        return str(value) if abs(value) < 2**53 else finite_literal(value, f"the integer {expr}")
 
     def _print_Rational(self, expr):
-        value = float(expr)
-        if not math.isfinite(value):
-            raise CodegenError(f"rational {expr} does not fit a double")
-        return repr(value)
+        return finite_literal(expr, f"the rational {expr}")
 
     def _print_Float(self, expr):
-        return repr(float(expr))
+        return finite_literal(expr, f"the number {expr}")
+
+    def _print_Infinity(self, expr):
+        raise NonFiniteError(f"{expr} cannot be written into code")
+
+    _print_NegativeInfinity = _print_Infinity
+    _print_ComplexInfinity = _print_Infinity
+    _print_NaN = _print_Infinity
 
     def _print_Half(self, expr):
         return "0.5"
@@ -165,12 +188,12 @@ class NumpyPrinter(_SympyNumPyPrinter):
                 return product
             return "1/" + (product if abs(exp) == 1 and not _needs_parentheses_as_divisor(base) else f"({product})")
         if exp == sp.S.Half:
-            return f"np.sqrt({self._print(base)})"
+            return f"{self.prefix}.sqrt({self._print(base)})"
         if exp == -sp.S.Half:
-            return f"1/np.sqrt({self._print(base)})"
+            return f"1/{self.prefix}.sqrt({self._print(base)})"
         if exp.is_Integer:
             return f"{self.parenthesize(base, PRECEDENCE['Pow'], strict=True)}**{int(exp)}"
-        return f"np.power({self._print(base)}, {self._print(exp)})"
+        return f"{self.prefix}.power({self._print(base)}, {self._print(exp)})"
 
     # ------------------------------------------------------------ functions
     def _print_Function(self, expr):
@@ -180,24 +203,24 @@ class NumpyPrinter(_SympyNumPyPrinter):
         return super()._print_Function(expr)
 
     def _print_conjugate(self, expr):
-        return f"np.conjugate({self._print(expr.args[0])})"
+        return f"{self.prefix}.conjugate({self._print(expr.args[0])})"
 
     def _print_Abs(self, expr):
-        return f"np.abs({self._print(expr.args[0])})"
+        return f"{self.prefix}.abs({self._print(expr.args[0])})"
 
     def _print_re(self, expr):
-        return f"np.real({self._print(expr.args[0])})"
+        return f"{self.prefix}.real({self._print(expr.args[0])})"
 
     def _print_im(self, expr):
-        return f"np.imag({self._print(expr.args[0])})"
+        return f"{self.prefix}.imag({self._print(expr.args[0])})"
 
     def _print_exp(self, expr):
-        return f"np.exp({self._print(expr.args[0])})"
+        return f"{self.prefix}.exp({self._print(expr.args[0])})"
 
     def _print_log(self, expr):
         if len(expr.args) != 1:
             raise CodegenError(f"log with a base: {expr}")
-        return f"np.log({self._print(expr.args[0])})"
+        return f"{self.prefix}.log({self._print(expr.args[0])})"
 
     def _print_not_supported(self, expr):
         raise CodegenError(f"no numpy code for {_describe(expr)}")
