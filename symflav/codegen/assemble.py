@@ -121,7 +121,7 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
         functions.append(system)
     vacuum_ready = system is not None
 
-    known = [p.name for p in table.parameters]
+    known = [p.name for p in table.parameters if p.name in units]
     keywords = {a.name: (a.symbols[0], a) for f in functions for a in f.parameters}
     extra = sorted(set(keywords) - set(known))
     square_names = {str(m): str(q) for m, q in sorted(squares.items(), key=lambda kv: known.index(str(kv[0])))}
@@ -133,7 +133,7 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
     for name, square in square_names.items():
         unit_map[square] = square_unit(unit_map[name])
     needed = [n for n in known if n in keywords or n in square_names]
-    points = complete_points(model, table, needed)
+    points = complete_points(model, table, needed, square_names, results.get("tadpoles"))
     constants = [
         ("FIELDS", repr(model.scalar_names), "Complex scalars of the potential, in the order of every vector argument."),
         ("FIELD_EXPANSION", repr(conv.field_expansion),
@@ -150,8 +150,10 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
          "degrees of the potential (every term in GeV^4), dimensionless Yukawa couplings."),
         ("POINTS", points_literal(points),
          "Named parameter points (GeV): the inputs as written in the derivation, plus every parameter a "
-         "function needs from the defaults and relations. Inputs, not vacua: a point's vevs need not be "
-         "stationary; solve_mu2() and minimize() construct and find vacua."),
+         "function needs from the defaults and relations; a mu the point does not give is eliminated with "
+         "the tadpoles at the point's vevs and written as its signed square (the _sq keyword). Otherwise "
+         "inputs, not vacua: a point's vevs need not be stationary; solve_mu2() and minimize() construct "
+         "and find vacua."),
     ]
     helpers, exported = (), ()
     if vacuum_ready and backend != "jax":

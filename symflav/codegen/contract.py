@@ -108,9 +108,37 @@ def check_names(model, keywords: dict[str, str], squares: dict[str, str]):
             raise SpecError(model.path, keywords.get(name, name), f"{square!r} is reserved by the generated module")
 
 
-def complete_points(model, table, needed) -> dict[str, dict[str, float]]:
+def _eliminated_squares(tadpoles, exact: dict, squares: dict[str, str]) -> dict[str, sp.Expr]:
+    """Signed squares of the mu that a point does not give, eliminated with the tadpoles.
+
+    At the point's free vevs (and the alignment's vevs that follow from them), each mu^2 that the
+    tadpoles fix (``tadpoles.eliminated``) is evaluated with the point's values; it is returned
+    under its ``_sq`` keyword (``squares``: parameter name -> keyword), so the point becomes a
+    stationary point of V. Empty when the point does not give every free vev."""
+    if not hasattr(tadpoles, "eliminated") or not all(v in exact for v in tadpoles.free_vevs):
+        return {}
+    vevs = {v: exact[v] for v in tadpoles.free_vevs}
+    for sym, expr in tadpoles.alignment:
+        vevs.setdefault(sym, expr.xreplace(vevs))
+    out = {}
+    for mu, expr in tadpoles.eliminated:
+        if mu in exact or mu.name not in squares:
+            continue
+        value = sp.expand(expr.xreplace({**exact, **vevs}))
+        if not value.free_symbols:
+            out[squares[mu.name]] = value
+    return out
+
+
+def complete_points(model, table, needed, squares=None, tadpoles=None) -> dict[str, dict[str, float]]:
     """Every point: its values as written, then every parameter in ``needed`` (names the
-    generated functions read) from the defaults and the relations; floats, all finite."""
+    generated functions read) from the defaults and the relations; floats, all finite.
+
+    A mu that the point does not give, read only through its square (``squares``: name ->
+    ``_sq`` keyword), is eliminated with the tadpoles (``tadpoles``, the tadpoles stage) at the
+    point's vevs and written as its signed square (e.g. ``mu_1_sq``): the point is then a
+    stationary point, and a negative mu^2 is written as it is."""
+    squares = squares or {}
     symbols = {p.name: p.symbol for p in table.parameters}
     defaults = {p.symbol: p.default for p in table.parameters if p.default is not None}
     out = {}
@@ -126,12 +154,13 @@ def complete_points(model, table, needed) -> dict[str, dict[str, float]]:
                     added = True
             if not added:
                 break
+        solved = _eliminated_squares(tadpoles, exact, squares)
         values = {}
-        for name, value in list(point.values) + [(str(s), v) for s, v in exact.items()]:
-            if name in values or (name not in dict(point.values) and name not in needed):
+        for name, value in list(point.values) + [(str(s), v) for s, v in exact.items()] + list(solved.items()):
+            if name in values or (name not in dict(point.values) and name not in needed and name not in solved):
                 continue
             values[name] = _finite(model, f"points.{point.name}.{name}", value)
-        missing = [name for name in needed if name not in values]
+        missing = [name for name in needed if name not in values and squares.get(name) not in values]
         if missing:
             generated = {p.name: p for p in table.generated}
             hint = ("; it is the coupling generated for " + generated[missing[0]].note.removeprefix("generated for ")
@@ -140,6 +169,7 @@ def complete_points(model, table, needed) -> dict[str, dict[str, float]]:
             raise SpecError(model.path, f"points.{point.name}",
                             f"no value for {', '.join(missing)}, which the generated functions need{hint}")
         order = {name: i for i, name in enumerate(needed)}
+        order.update({squares[n]: order[n] for n in needed if n in squares})
         written = [k for k, _ in point.values]
         out[point.name] = {k: values[k] for k in written + sorted(set(values) - set(written), key=order.get)}
     return out

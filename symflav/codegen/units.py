@@ -138,7 +138,11 @@ class _Solver:
 
 
 def parameter_units(model, table) -> dict[str, str]:
-    """Unit of every parameter of the model and of the generated couplings (see module doc)."""
+    """Unit of every parameter of the model and of the generated couplings (see module doc).
+
+    A parameter that enters no potential term, relation, alignment, mediator mass or Yukawa
+    coupling (e.g. a coupling the charges forbid after ``--charge``) is left out, unless it
+    declares its unit: the generated functions do not read it."""
     known, declared = {}, {}
     for p in model.parameters:
         if p.kind in ("mass", "vev"):
@@ -171,8 +175,11 @@ def parameter_units(model, table) -> dict[str, str]:
         for lepton, coupling in model.yukawa.couplings:
             solver.require(coupling, DIMENSIONLESS, f"yukawa.couplings.{lepton}")
     units = solver.solve()
+    used = set().union(*(sp.sympify(term).free_symbols for term, _, _ in solver.claims))
     out = {}
     for p in tuple(model.parameters) + tuple(table.generated):
+        if p.symbol not in units and p.symbol not in used:
+            continue  # enters nothing (e.g. a coupling the charges forbid): no unit, not in the module
         if p.symbol not in units:
             raise SpecError(model.path, f"parameters.{p.name}",
                             "no unit: it enters no potential term, relation or Yukawa coupling that fixes one; "
