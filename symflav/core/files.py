@@ -229,12 +229,14 @@ def replace_folder(staging: Path, target: Path) -> None:
     to ``target``, backup removed); call it holding :func:`output_lock`."""
     target, stem = _names(target)
     backup = target.parent / f"{stem}{_BACKUP}{os.getpid()}-{secrets.token_hex(4)}"
-    with _signals_held():
-        if os.path.lexists(target):
-            os.rename(target, backup)
-        os.rename(staging, target)
-        _fsync_dir(target.parent)
-    shutil.rmtree(backup, ignore_errors=True)
+    try:
+        with _signals_held():  # a SIGINT that came during the renames is raised after them
+            if os.path.lexists(target):
+                os.rename(target, backup)
+            os.rename(staging, target)
+            _fsync_dir(target.parent)
+    finally:
+        shutil.rmtree(backup, ignore_errors=True)
 
 
 def publish_tree(target: str | Path, files: Mapping[str, str | bytes], *, force: bool = False,
