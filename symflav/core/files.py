@@ -168,15 +168,24 @@ def clean_leftovers(target: str | Path) -> None:
                 tmp.unlink(missing_ok=True)
 
 
+def _earlier_symflav_output(target: Path) -> bool:
+    """A folder written by a symflav from before manifest.json: its operators.json says so."""
+    try:
+        head = json.loads((target / "operators.json").read_text(encoding="utf-8"))["_"]
+        return str(head["generated_by"]).startswith("symflav ")
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
 def check_replaceable(target: str | Path, force: bool = False, option: str = "--output") -> None:
-    """Refuse (:class:`SpecError`) to replace ``target`` unless it is missing, an empty folder or
-    a folder with a symflav ``manifest.json`` (or ``force``)."""
+    """Refuse (:class:`SpecError`) to replace ``target`` unless it is missing, an empty folder, a
+    folder with a ``manifest.json`` or one written by an earlier symflav (or ``force``)."""
     target, _ = _names(target)
     if force or not os.path.lexists(target):
         return
     if not target.is_dir() or target.is_symlink():
         raise SpecError(option, str(target), "exists and is not a folder")
-    if (target / MANIFEST).is_file() or not any(target.iterdir()):
+    if (target / MANIFEST).is_file() or not any(target.iterdir()) or _earlier_symflav_output(target):
         return
     raise SpecError(option, str(target), f"is not empty and has no symflav {MANIFEST}: symflav replaces "
                     "its output folder as a whole; choose another folder or pass --force")
