@@ -174,6 +174,15 @@ def test_a_non_empty_folder_without_manifest_is_refused_unless_forced(tmp_path, 
     assert tree(foreign) == NEW
 
 
+def test_a_folder_of_an_earlier_symflav_without_manifest_is_replaced(tmp_path):
+    earlier = tmp_path / "generated"
+    earlier.mkdir()
+    (earlier / "operators.json").write_text('{"_": {"generated_by": "symflav 0.1.0 (sympy 1.14.0)"}}\n')
+    (earlier / "report.tex").write_text("old\n")
+    files.publish_tree(earlier, NEW)
+    assert tree(earlier) == NEW
+
+
 def test_only_the_kept_folders_of_an_earlier_tree_are_carried_over(tmp_path):
     target = tmp_path / "out"
     files.publish_tree(target, {**OLD, "scans/viability.csv": "x\n1\n"})
@@ -259,3 +268,14 @@ def test_a_derive_killed_during_the_swap_leaves_the_old_output(full_output, tmp_
     assert not out.exists()
     next_run_cleanup(out)
     assert sha256_of(out) == before and siblings(out) == []
+
+
+def test_single_files_are_replaced_and_dead_temporaries_removed(tmp_path):
+    """``symflav scan``'s writer: its two files replaced, the other files of the folder kept, a
+    temporary file of an ended process (pid 2^22 + 1 is above Linux's pid_max) removed."""
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "other.csv").write_text("kept\n")
+    (folder / f".v.csv.symflav-tmp-{2**22 + 1}-abcd0123").write_text("partial")
+    files.publish_files(folder, {"v.csv": "x\n1\n", "v.json": "{}\n"})
+    assert tree(folder) == {"other.csv": "kept\n", "v.csv": "x\n1\n", "v.json": "{}\n"}

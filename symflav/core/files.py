@@ -277,10 +277,12 @@ def publish_tree(target: str | Path, files: Mapping[str, str | bytes], *, force:
     return [target / rel for rel in sorted(files)]
 
 
-def publish_files(folder: str | Path, files: Mapping[str, str | bytes]) -> list[Path]:
+def publish_files(folder: str | Path, files: Mapping[str, str | bytes], lock: str | Path | None = None) -> list[Path]:
     """Write ``files`` (names -> content) into ``folder``, each atomically (a temporary file
     ``.<name>.symflav-tmp-<pid>-<random>`` beside it, then :func:`os.replace`), the replacements
-    under :func:`output_lock` of the folder. Other files of the folder are left as they are."""
+    under :func:`output_lock` of ``lock`` (default: the folder; the folder of ``symflav derive``
+    when ``folder`` lies in it, so that a derive does not swap it away meanwhile). Other files of
+    the folder stay; temporary files of ended processes are removed."""
     folder = Path(os.path.abspath(folder))
     folder.mkdir(parents=True, exist_ok=True)
     temporary = {}
@@ -288,7 +290,7 @@ def publish_files(folder: str | Path, files: Mapping[str, str | bytes]) -> list[
         for name in sorted(files):
             temporary[name] = folder / f".{name}{_TMP}{os.getpid()}-{secrets.token_hex(4)}"
             _write(temporary[name], _bytes(files[name]))
-        with output_lock(folder), _signals_held():
+        with output_lock(folder if lock is None else lock), _signals_held():
             clean_leftovers(folder)
             for name in sorted(files):
                 os.replace(temporary[name], folder / name)
