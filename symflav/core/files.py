@@ -184,7 +184,7 @@ def check_replaceable(target: str | Path, force: bool = False, option: str = "--
     if force or not os.path.lexists(target):
         return
     if not target.is_dir() or target.is_symlink():
-        raise SpecError(option, str(target), "exists and is not a folder")
+        raise SpecError(option, str(target), "exists and is not a folder (or is a symbolic link)")
     if (target / MANIFEST).is_file() or not any(target.iterdir()) or _earlier_symflav_output(target):
         return
     raise SpecError(option, str(target), f"is not empty and has no symflav {MANIFEST}: symflav replaces "
