@@ -105,7 +105,7 @@ MOMENTS = [
 def test_an_interrupt_leaves_the_whole_old_or_the_whole_new_tree(tmp_path, signum, marker, count, expected):
     target = tmp_path / "out"
     files.publish_tree(target, OLD)
-    process = child(target, NEW, delay=0.4)
+    process = child(target, NEW, delay=0.25)
     try:
         wait_for(process, marker, count)
         process.send_signal(signum)
@@ -125,7 +125,7 @@ def test_an_interrupt_leaves_the_whole_old_or_the_whole_new_tree(tmp_path, signu
 def test_a_killed_run_between_the_renames_is_restored_by_the_next_run_itself(tmp_path):
     target = tmp_path / "out"
     files.publish_tree(target, OLD)
-    process = child(target, NEW, delay=0.4)
+    process = child(target, NEW, delay=0.25)
     wait_for(process, "rename", 2)
     process.kill()
     process.communicate()
@@ -138,7 +138,7 @@ def test_a_killed_run_between_the_renames_is_restored_by_the_next_run_itself(tmp
 def test_a_staging_folder_of_a_running_writer_survives_another_runs_cleanup(tmp_path):
     target = tmp_path / "out"
     files.publish_tree(target, OLD)
-    process = child(target, NEW, delay=0.4)
+    process = child(target, NEW, delay=0.25)
     try:
         wait_for(process, "write", 1)
         next_run_cleanup(target)  # the child holds the flock of its staging folder
