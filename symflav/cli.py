@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ from symflav import __version__, pipeline
 from symflav.codegen import assemble
 from symflav.core import background, spec
 from symflav.core.errors import SpecError
-from symflav.core.files import write_tree
+from symflav.core.files import MANIFEST, check_replaceable, manifest_text, publish_files, publish_tree
 from symflav.core.parsing import ParseError, parse_number
 from symflav.numerics import points, viability
 from symflav.numerics import scan as scans
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="canonical: the generated modules also hold potential_canonical, gradient_canonical and "
                              "hessian_canonical of the canonically normalized fields z = (v + sigma + i varphi) "
                              "(phi = z/sqrt 2)")
+    derive.add_argument("--force", action="store_true",
+                        help="replace DIR even when it is not empty and holds no symflav manifest.json")
 
     check = sub.add_parser("check", help="compare the paper's printed formulas with the derived ones")
     _common(check, charges=False)
@@ -156,6 +159,8 @@ def cmd_derive(args) -> int:
             raise SpecError("--backend", args.backend, f"{args.backend} is not installed (pip install "
                             f"{args.backend}); the default backend, numpy, needs nothing more") from None
     model = spec.load(args.derivation, charges=args.charge)
+    out_dir = Path(args.output) if args.output else Path("generated") / model.name
+    check_replaceable(out_dir, args.force)  # before the derivation; again under the lock
     study = study_for(model)
     drawers = {**outputs.DRAWERS, **(dict(study.drawers) if study else {})}
     drawing, drawer = {}, []
@@ -187,17 +192,18 @@ def cmd_derive(args) -> int:
         files.update({name: module.source for name, module in modules.items()})
         numba_line = (f"  {args.backend + '/' + args.fields:<16} {time.perf_counter() - start:7.3f} s  "
                       f"{sum(m.operations for m in modules.values()):>8} ops  ({', '.join(modules)})")
-    out_dir = Path(args.output) if args.output else Path("generated") / model.name
-    status, pdf_note = 0, ""
+    pdf_note = ""
     if "report.tex" in files and not args.no_pdf:
         if pdf.pdflatex() is None:
             pdf_note = "pdflatex not found: report.pdf not written"
-        else:
+        else:  # before anything is replaced: a failure leaves the previous output as it was
             try:
                 files["report.pdf"] = pdf.compile_report(files)
-            except pdf.LatexError as exc:
-                status, pdf_note = 1, f"pdflatex failed, report.pdf not written: {exc}"
-    written = write_tree(out_dir, files)
+            except (pdf.LatexError, subprocess.TimeoutExpired) as exc:
+                raise SpecError("report.tex", None, f"pdflatex failed, {out_dir} left as it was: "
+                                f"{exc}") from None
+    files[MANIFEST] = manifest_text(files, model, derive_command(args, model))
+    written = publish_tree(out_dir, files, force=args.force, keep=("scans",))
     total = sum(r.seconds for r in derivation.reports)
     wall = time.perf_counter() - begin
     rest = "writing" if args.code_only else "rendering and pdflatex"
@@ -209,7 +215,19 @@ def cmd_derive(args) -> int:
         print(numba_line)
     if pdf_note:
         print(f"symflav derive: {pdf_note}", file=sys.stderr)
-    return status
+    return 0
+
+
+def derive_command(args, model) -> list[str]:
+    """The options of a derive that decide its files, for manifest.json: the derivation by name,
+    no output folder (the same run into two folders gives the same manifest)."""
+    command = ["symflav", "derive", model.name]
+    command += [f"--charge={c}" for c in args.charge]
+    command += [f"--degree={args.degree}"] if args.degree is not None else []
+    command += [flag for flag, on in (("--code-only", args.code_only), ("--no-pdf", args.no_pdf)) if on]
+    command += [f"--backend={args.backend}"] if args.backend != "numpy" else []
+    command += [f"--fields={args.fields}"] if args.fields != "model" else []
+    return command
 
 
 def _prepare_drawing() -> None:
@@ -325,8 +343,9 @@ def cmd_scan(args) -> int:
     summary = scans.summary(result)
     if hasattr(evaluator, "summary"):
         summary[args.scan] = evaluator.summary(result.columns)
-    write_tree(out.parent, {out.name: scans.to_csv(result.columns),
-                            out.with_suffix(".json").name: json.dumps(summary, indent=1) + "\n"})
+    publish_files(out.parent, {out.name: scans.to_csv(result.columns),
+                               out.with_suffix(".json").name: json.dumps(summary, indent=1) + "\n"},
+                  lock=None if args.output else out.parent.parent)
     rate = result.n / result.seconds if result.seconds else float("inf")
     print(f"symflav scan: {args.scan}: {result.n} points in {result.seconds:.2f} s ({rate:.3g} points/s, "
           f"{result.backend}) -> {out}")
