@@ -70,7 +70,7 @@ MAX_SEED = 2**32 - 1
 MAX_STARTS = 10_000
 MAX_WORKERS = 256
 
-LARGEST = 10**MAX_DECIMAL_EXPONENT
+LARGEST = 10.0**MAX_DECIMAL_EXPONENT
 SMALLEST_NONZERO_EXPONENT = -MAX_DECIMAL_EXPONENT
 
 
@@ -145,7 +145,8 @@ def check_depth(depth: int, what: str = "formula") -> None:
 def check_power(exponent, what: str = "power") -> None:
     """``exponent``: a sympy number; its absolute value is at most :data:`MAX_POWER`."""
     if abs(exponent) > MAX_POWER:
-        raise LimitError(f"{what} {exponent} is too large (at most {MAX_POWER} in absolute value)")
+        shown = str(exponent) if len(str(exponent)) <= 20 else "of more than 20 digits"
+        raise LimitError(f"{what} {shown} is too large (at most {MAX_POWER} in absolute value)")
 
 
 def power_terms(terms: int, exponent: int) -> int:

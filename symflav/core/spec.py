@@ -146,7 +146,7 @@ class _Reader:
 
     def formula(self, value, key: str, names: dict[str, sp.Expr]) -> sp.Expr:
         try:
-            return parse_expression(value, names)
+            return parse_expression(value, names, real=True)
         except ParseError as exc:
             self.fail(key, str(exc))
 
