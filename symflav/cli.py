@@ -282,7 +282,7 @@ def cmd_derive(args) -> int:
             try:
                 files["report.pdf"] = pdf.compile_report(files)
             except pdf.LatexError as exc:
-                status, pdf_note = 1, f"pdflatex failed, report.pdf not written: {exc}"
+                status, pdf_note = 1, f"pdflatex failed, report.pdf not written: {exc}{pdf.culprit(str(exc), latex_fields(model))}"
     written = write_tree(out_dir, files)
     total = sum(r.seconds for r in derivation.reports)
     wall = time.perf_counter() - begin
@@ -296,6 +296,18 @@ def cmd_derive(args) -> int:
     if pdf_note:
         print(f"symflav derive: {pdf_note}", file=sys.stderr)
     return status
+
+
+def latex_fields(model) -> dict[str, str]:
+    """Every LaTeX name of the model file by its key (to name the field a pdflatex error points at)."""
+    fields = {f"symmetries.{s.name}.latex": s.latex for s in model.symmetries}
+    for table, items in (("scalars", model.scalars), ("spectators", model.spectators), ("fermions", model.fermions)):
+        fields.update({f"{table}[{i}].latex": item.latex for i, item in enumerate(items)})
+    fields.update({f"mediators ({m.family}).latex": m.latex for m in model.mediators})
+    fields.update({f"parameters.{p.name}.latex": p.latex for p in model.parameters if not p.generated})
+    if model.vacuum is not None:
+        fields["vacuum.small_parameter.latex"] = model.vacuum.small_latex
+    return fields
 
 
 def _prepare_drawing() -> None:

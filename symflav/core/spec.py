@@ -24,6 +24,7 @@ import sympy as sp
 from symflav.core import constants as builtin_constants
 from symflav.core import limits, symbols
 from symflav.core.errors import SpecError
+from symflav.core.latex_parse import check_latex_name
 from symflav.core.model import (
     Conventions,
     Drop,
@@ -145,6 +146,15 @@ class _Reader:
             return check(*args)
         except limits.LimitError as exc:
             self.fail(key, str(exc))
+
+    def latex(self, value, key: str) -> str:
+        """A LaTeX name that is safe to typeset (:func:`~symflav.core.latex_parse.check_latex_name`)."""
+        text = self.string(value, key)
+        try:
+            check_latex_name(text)
+        except ParseError as exc:
+            self.fail(key, str(exc))
+        return text
 
     def rational(self, value, key: str) -> sp.Rational:
         try:
@@ -298,7 +308,7 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
         if label in labels:
             reader.fail(f"{key}.label", f"label {label!r} already used by {labels[label]}")
         labels[label] = sname
-        latex = reader.string(raw.get("latex", sname), f"{key}.latex")
+        latex = reader.latex(raw.get("latex", sname), f"{key}.latex")
         scalars.append(Scalar(sname, latex, tuple(charges_of(raw["charges"], f"{key}.charges")), label=label))
     if not scalars:
         reader.fail("scalars", "at least one scalar is needed")
@@ -315,7 +325,7 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
         kind = raw.get("kind", "coupling")
         if kind not in symbols.PARAMETER_KINDS:
             reader.fail(f"{key}.kind", f"{kind!r} is not one of {', '.join(symbols.PARAMETER_KINDS)}")
-        latex = reader.string(raw.get("latex", _default_latex(pname)), f"{key}.latex")
+        latex = reader.latex(raw["latex"], f"{key}.latex") if "latex" in raw else _default_latex(pname)
         default = reader.rational(raw["default"], f"{key}.default") if "default" in raw else None
         note = reader.string(raw.get("note", ""), f"{key}.note")
         unit = reader.string(raw.get("unit", ""), f"{key}.unit")
@@ -335,7 +345,7 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
         claim(sname, key)
         vev = reader.formula(raw.get("vev", 0), f"{key}.vev", names)
         spectators.append(
-            Spectator(sname, reader.string(raw.get("latex", sname), f"{key}.latex"),
+            Spectator(sname, reader.latex(raw.get("latex", sname), f"{key}.latex"),
                       tuple(charges_of(raw["charges"], f"{key}.charges")), vev=vev,
                       reason=reader.string(raw["reason"], f"{key}.reason"))
         )
@@ -351,7 +361,7 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
         if chirality not in ("L", "R"):
             reader.fail(f"{key}.chirality", f"{chirality!r} must be \"L\" or \"R\"")
         fermions.append(
-            Fermion(fname, reader.string(raw.get("latex", fname), f"{key}.latex"),
+            Fermion(fname, reader.latex(raw.get("latex", fname), f"{key}.latex"),
                     tuple(charges_of(raw["charges"], f"{key}.charges")), chirality=chirality,
                     lepton=reader.name(raw["lepton"], f"{key}.lepton"))
         )
@@ -370,7 +380,7 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
         if like not in ("L", "R"):
             reader.fail(f"{key}.like", f"{like!r} must be \"L\" or \"R\"")
         mass = reader.formula(raw["mass"], f"{key}.mass", names)
-        latex = reader.string(raw.get("latex", family), f"{key}.latex")
+        latex = reader.latex(raw.get("latex", family), f"{key}.latex")
         charge_lists = charges_of(raw["charges"], f"{key}.charges", allow_lists=True)
         reader.limit(f"{key}.charges", limits.check_species, [len(values) for _, values in charge_lists])
         for combo in _product([values for _, values in charge_lists]):
@@ -502,7 +512,7 @@ def _read_symmetries(reader: _Reader, raw, claim) -> list[Symmetry]:
             if not match:
                 reader.fail(f"{key}.group", f"{group!r} is not \"U1\" or \"Z<N>\" with N >= 2")
             order = reader.limit(f"{key}.group", limits.check_zn_order, match.group(1))
-        result.append(Symmetry(sname, order, reader.string(spec.get("latex", sname), f"{key}.latex")))
+        result.append(Symmetry(sname, order, reader.latex(spec.get("latex", sname), f"{key}.latex")))
     if not result:
         reader.fail("symmetries", "declare at least one symmetry")
     return result
@@ -615,7 +625,7 @@ def _read_vacuum(reader: _Reader, raw, scalars, names, parameters: list[Paramete
         tuple(vevs),
         tuple(alignment),
         reader.name(small.get("name", "epsilon"), "vacuum.small_parameter.name"),
-        reader.string(small.get("latex", r"\epsilon"), "vacuum.small_parameter.latex"),
+        reader.latex(small.get("latex", r"\epsilon"), "vacuum.small_parameter.latex"),
         small_value,
     )
 
