@@ -124,7 +124,7 @@ def parse_expression(
         limits.check_formula_text(text)
         # '^' means power, with the precedence of '**' (Python would read it as xor,
         # binding more loosely than '*': "4*pi^2" must be 4*pi**2, not (4*pi)**2).
-        source = text.strip().replace("^", "**")
+        source = " ".join(text.split()).replace("^", "**")  # one line: segments by column
         if not source:
             raise ParseError("empty formula")
         try:
@@ -133,7 +133,7 @@ def parse_expression(
             raise ParseError(f"{_short(text)} is not a formula ({exc.msg})") from None
         except (RecursionError, MemoryError):  # the parser's own stack: nesting far above the limit
             limits.check_depth(limits.MAX_NESTING_DEPTH + 1)
-        limits.check_depth(_depth(tree.body))
+        limits.check_depth(max(_depth(tree.body), _parentheses(source)))
         allowed = dict(FUNCTIONS)
         if functions:
             allowed.update(functions)
@@ -148,16 +148,42 @@ def _short(text: str) -> str:
 
 
 def _depth(node: ast.AST) -> int:
-    """Nesting depth of an expression tree, counted without recursion."""
+    """Nesting depth of an expression tree, counted without recursion. A chain of sums
+    (``a + b - c``) or of products (``a * b / c``) is one level, however long."""
     deepest, stack = 0, [(node, 1)]
     while stack:
         item, depth = stack.pop()
         deepest = max(deepest, depth)
         if deepest > limits.MAX_NESTING_DEPTH:
             break
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(item)
-                     if not isinstance(child, (ast.operator, ast.unaryop, ast.expr_context)))
+        for child in ast.iter_child_nodes(item):
+            if isinstance(child, (ast.operator, ast.unaryop, ast.expr_context)):
+                continue
+            same_chain = child is getattr(item, "left", None) and _chain(item) and _chain(child) == _chain(item)
+            stack.append((child, depth if same_chain else depth + 1))
     return deepest
+
+
+def _parentheses(text: str) -> int:
+    """Deepest nesting of parentheses in ``text``."""
+    depth = deepest = 0
+    for char in text:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
+def _chain(node: ast.AST) -> str | None:
+    """``"sum"`` or ``"product"`` for a binary node of that kind, else None."""
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, (ast.Add, ast.Sub)):
+            return "sum"
+        if isinstance(node.op, (ast.Mult, ast.Div)):
+            return "product"
+    return None
 
 
 _BINOPS = {
@@ -182,10 +208,15 @@ class _Builder:
     def __init__(self, names: Mapping[str, sp.Expr], source: str, functions, real: bool, text: str):
         self.names, self.source, self.functions, self.real = names, source, functions, real
         self.text = text  # as written, for messages
+        self.encoded = source.encode("utf-8")  # ast's columns count UTF-8 bytes
 
     def build(self, node: ast.AST) -> tuple[sp.Expr, int]:
         expr, terms = self._node(node)
         return self._checked(expr, node), terms
+
+    def segment(self, node: ast.AST) -> str:
+        """The text of ``node`` (``ast.get_source_segment`` is linear in the text: too slow here)."""
+        return self.encoded[node.col_offset:node.end_col_offset].decode("utf-8", "replace")
 
     def _node(self, node: ast.AST) -> tuple[sp.Expr, int]:
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
@@ -207,7 +238,20 @@ class _Builder:
         raise ParseError(f"{kind} is not allowed in a formula {_short(self.text)}")
 
     def _binop(self, node: ast.BinOp) -> tuple[sp.Expr, int]:
-        left, left_terms = self.build(node.left)
+        kind = _chain(node)
+        if kind is None:
+            left, left_terms = self.build(node.left)
+            return self._combine(node, left, left_terms)
+        spine = [node]  # a long sum or product is walked as a list, not by recursion
+        while _chain(spine[-1].left) == kind:
+            spine.append(spine[-1].left)
+        value, terms = self.build(spine[-1].left)
+        for link in reversed(spine):
+            value, terms = self._combine(link, value, terms)
+            value = self._checked(value, link)
+        return value, terms
+
+    def _combine(self, node: ast.BinOp, left: sp.Expr, left_terms: int) -> tuple[sp.Expr, int]:
         right, right_terms = self.build(node.right)
         if isinstance(node.op, ast.Div) and right == 0:
             raise ParseError(f"division by zero in {_short(self.text)}")
@@ -230,7 +274,7 @@ class _Builder:
     def _constant(self, node: ast.Constant) -> sp.Expr:
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ParseError(f"{node.value!r} is not allowed in a formula")
-        segment = ast.get_source_segment(self.source, node) or repr(node.value)
+        segment = self.segment(node) or repr(node.value)
         return parse_number(segment)
 
     def _call(self, node: ast.Call) -> tuple[sp.Expr, int]:
@@ -256,7 +300,7 @@ class _Builder:
         """``expr`` holds no infinity or NaN; a constant is a bounded (and, if asked, real) number;
         no exponent exceeds ``MAX_POWER`` after sympy joined repeated powers."""
         if isinstance(expr, sp.Basic) and expr.has(*_NOT_FINITE):
-            raise ParseError(f"{_short(ast.get_source_segment(self.source, node) or self.text)} is not a finite "
+            raise ParseError(f"{_short(self.segment(node) or self.text)} is not a finite "
                              "number (a division by zero or a logarithm of zero)")
         if isinstance(expr, sp.Rational):
             for part in (expr.p, expr.q):
@@ -269,7 +313,7 @@ class _Builder:
             value = _value(expr)
             if self.real and abs(value.imag) > 0 and not expr.has(*(v for v in self.names.values()
                                                                      if isinstance(v, sp.Basic))):
-                raise ParseError(f"{_short(ast.get_source_segment(self.source, node) or self.text)} is not a real "
+                raise ParseError(f"{_short(self.segment(node) or self.text)} is not a real "
                                  "number")
             for part in (value.real, value.imag):
                 limits.check_magnitude(float(part) if abs(part) < 1e308 else float("inf"), "a number in the formula")
@@ -279,18 +323,16 @@ class _Builder:
 def _value(expr: sp.Expr) -> complex:
     """The value of a constant expression (whose parts were bounded when they were built)."""
     try:
-        value = sp.N(expr, _EVAL_DIGITS)
-        real, imag = value.as_real_imag()
-        return complex(_finite(real), _finite(imag))
+        real, imag = (float(part) for part in sp.N(expr, _EVAL_DIGITS).as_real_imag())
     except (TypeError, ValueError, OverflowError, ZeroDivisionError):
         raise LimitError("a number in the formula cannot be evaluated to a finite value") from None
-
-
-def _finite(part) -> float:
-    number = float(part)
-    if number != number or number in (float("inf"), float("-inf")):
-        raise LimitError("a number in the formula is not finite (it would overflow)")
-    return number
+    for part in (real, imag):
+        if part != part:
+            raise LimitError("a number in the formula is not a number (NaN)")
+        if part in (float("inf"), float("-inf")):
+            raise LimitError(f"a number in the formula is larger than 1e{limits.MAX_DECIMAL_EXPONENT} in magnitude "
+                             "(it would overflow)")
+    return complex(real, imag)
 
 
 # ---------------------------------------------------------------- operators
