@@ -67,8 +67,10 @@ def compile_report(files, **options) -> bytes:
 def culprit(error: str, fields: Mapping[str, str]) -> str:
     """The fields (key -> LaTeX text, e.g. ``"scalars[0].latex"``) whose LaTeX appears in
     pdflatex's ``error`` (its first error and context line), as "; check KEY, KEY" or ""."""
-    context = " ".join(error.split())
-    keys = [key for key, latex in fields.items() if latex and len(latex) > 1 and " ".join(latex.split()) in context]
+    # TeX breaks the context line where it stopped ("l.12 ...$a^b^" / "c$"): compare without spaces
+    context = "".join(error.split(" l.", 1)[-1].split())
+    keys = [key for key, latex in fields.items() if len("".join(latex.split())) > 1
+            and "".join(latex.split()) in context]
     return f"; check {', '.join(keys[:3])}" if keys else ""
 
 
