@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import sys
@@ -57,6 +58,9 @@ def _common(parser: argparse.ArgumentParser, charges: bool = True):
                         help="on an internal error, show the traceback")
     parser.add_argument("--allow-outside-paths", action="store_true",
                         help="allow the files a model names (printed registry) outside its folder")
+    parser.add_argument("--force", action="store_true",
+                        help=f"derive even when the estimated symbolic work exceeds {limits.MAX_POTENTIAL_SECONDS:.0f} s "
+                             f"or {limits.MAX_CANDIDATES:,} enumerated monomials (core/limits.py)")
     if charges:
         parser.add_argument(
             "--charge", action="append", default=[], metavar="FIELD=Q",
@@ -79,9 +83,6 @@ def build_parser() -> argparse.ArgumentParser:
     _common(derive)
     derive.add_argument("-o", "--output", default=None, metavar="DIR", help="output folder (default: generated/<name>)")
     derive.add_argument("--degree", type=ascii_int, default=None, help="highest operator degree (default: the model's)")
-    derive.add_argument("--force", action="store_true",
-                        help=f"derive even when the estimated symbolic work exceeds {limits.MAX_POTENTIAL_SECONDS:.0f} s "
-                             f"or {limits.MAX_CANDIDATES:,} enumerated monomials")
     derive.add_argument("--no-pdf", action="store_true", help="do not compile report.pdf even if pdflatex exists")
     derive.add_argument("--code-only", action="store_true",
                         help="derivation and code generation only: numeric.py, the operator and potential files "
@@ -198,7 +199,7 @@ def cmd_terms(args) -> int:
     model = spec.load(args.derivation, charges=args.charge, allow_outside_paths=args.allow_outside_paths)
     table = pipeline.run(model, study=study_for(model), degree=args.degree, until="operators")["operators"]
     if args.json:
-        print(json.dumps(table.to_json(), indent=1, ensure_ascii=False))
+        print(dumps_finite(table.to_json(), indent=1, ensure_ascii=False))
         return 0
     print(format_terms(table))
     for note in table.model.notes:  # relations and point entries a --charge change left out
@@ -319,6 +320,7 @@ def _prepare_drawing() -> None:
 
 def cmd_check(args) -> int:
     model = spec.load(args.derivation, allow_outside_paths=args.allow_outside_paths)
+    check_work(model, None, args.force)
     study = study_for(model)
     if not model.printed_path:
         raise SpecError(model.path, "derivation.printed", "this derivation has no printed registry to check against")
@@ -330,7 +332,7 @@ def cmd_check(args) -> int:
         derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
         report = checks.run(derivation, rederive=pipeline.rederive_for(study), providers=providers)
     if args.json:
-        print(json.dumps(report.to_json(), indent=1, ensure_ascii=False))
+        print(dumps_finite(report.to_json(), indent=1, ensure_ascii=False))
     else:
         print(format_check(report))
     return 0 if report.ok else 1
@@ -377,6 +379,7 @@ def cmd_spectrum(args) -> int:
         raise SpecError("--starts", str(args.starts), f"must be between 0 and {limits.MAX_STARTS}")
     _check_range("--seed", args.seed, limits.check_seed)
     model = spec.load(args.derivation, charges=args.charge, allow_outside_paths=args.allow_outside_paths)
+    check_work(model, None, args.force)
     study = study_for(model)
     model = pipeline.bind(model, study)  # the generated couplings, which --set may name
     points.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
@@ -384,7 +387,7 @@ def cmd_spectrum(args) -> int:
     result = points.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed,
                              statement=study.spectrum_statement if study else None)
     if args.json:
-        print(json.dumps(result, indent=1, ensure_ascii=False))
+        print(dumps_finite(result, indent=1, ensure_ascii=False))
     else:
         print(points.format_text(result))
     return 0
@@ -407,6 +410,7 @@ def cmd_scan(args) -> int:
     if args.output:
         check_output_file("--output", args.output, ".csv")
     model = spec.load(args.derivation, allow_outside_paths=args.allow_outside_paths)
+    check_work(model, None, args.force)
     study = study_for(model)
     known = scan_names(model, study)
     if args.scan not in known:
@@ -471,6 +475,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"symflav: internal error (a bug, please report it): {type(exc).__name__}: "
               f"{_one_line(str(exc))[:300]}; rerun with --debug for the traceback", file=sys.stderr)
         return 1
+
+
+def dumps_finite(data, **options) -> str:
+    """JSON text of ``data`` in which a non-finite float (a numeric stage gave NaN or inf) is the
+    string ``"nan"``, ``"inf"`` or ``"-inf"``: reported as such, never written as a number
+    (``NaN`` and ``Infinity`` are not JSON)."""
+    return json.dumps(_finite_json(data), allow_nan=False, **options)
+
+
+def _finite_json(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    return value
 
 
 def _one_line(text: str) -> str:

@@ -7,6 +7,7 @@ time-out names the field. The CLI runs in-process on small toy models."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -230,3 +231,19 @@ def test_a_pdflatex_failure_names_the_model_field_whose_latex_it_stopped_at():
         pdf.compile_pdf(tex, timeout=60)
     fields = {"scalars[0].latex": name, "scalars[1].latex": "\\phi_1"}
     assert pdf.culprit(str(info.value), fields) == "; check scalars[0].latex"
+
+
+def test_eight_neutral_fields_are_refused_by_the_work_estimate_unless_forced(tmp_path, capsys):
+    lines = ["[derivation]", 'name = "eight"', "degree = 4", "[symmetries.U]", 'group = "U1"']
+    for i in range(8):
+        lines += ["[[scalars]]", f'name = "s{i}"', f'label = "{i}"', "charges = { U = 0 }"]
+    (tmp_path / "model.toml").write_text("\n".join(lines) + "\n")
+    err = refused(["derive", tmp_path, "-o", tmp_path / "out"], capsys, "derivation.degree", "--force")
+    assert "2444 operators" in err and not (tmp_path / "out").exists()
+
+
+def test_non_finite_numbers_in_json_output_are_named_not_written_as_numbers():
+    data = {"mass": float("nan"), "masses": [1.5, float("inf"), -float("inf")], "ok": 2}
+    text = cli.dumps_finite(data)
+    assert json.loads(text) == {"mass": "nan", "masses": [1.5, "inf", "-inf"], "ok": 2}
+    assert "NaN" not in text and "Infinity" not in text
