@@ -18,6 +18,7 @@ integer power with ``^n`` or ``**n``; parenthesised products may be raised too.
 from __future__ import annotations
 
 import ast
+import math
 import re
 from fractions import Fraction
 from typing import Callable, Mapping
@@ -41,6 +42,7 @@ _NOT_FINITE = (sp.zoo, sp.oo, -sp.oo, sp.nan)
 # a numeric subexpression is judged by its value at this precision (digits): enough to tell
 # 1e300 from 1e301, cheap because every number is bounded as soon as it is built
 _EVAL_DIGITS = 20
+_LARGEST_EXP = limits.MAX_DECIMAL_EXPONENT * math.log(10)  # exp(x) <= 1e300
 _MAX_RATIONAL_BITS = 4 * limits.MAX_DECIMAL_EXPONENT * 4  # numerator, denominator of exact numbers
 
 
@@ -291,7 +293,7 @@ class _Builder:
                 raise ParseError(f"log of {'zero' if value == 0 else 'a negative number'} in {_short(self.text)}")
             if name == "sqrt" and self.real and value.real < 0 and value.imag == 0:
                 raise ParseError(f"sqrt of a negative number in {_short(self.text)}")
-        if argument.is_number and name == "exp" and _value(argument).real > limits.MAX_DECIMAL_EXPONENT * 2.31:
+        if argument.is_number and name == "exp" and _value(argument).real > _LARGEST_EXP:
             raise LimitError(f"exp of {float(_value(argument).real):.4g} is larger than "
                              f"1e{limits.MAX_DECIMAL_EXPONENT} (it would overflow)")
         return self.functions[name](argument), terms
@@ -311,12 +313,10 @@ class _Builder:
         if isinstance(expr, sp.Basic) and expr.is_number and not isinstance(expr, sp.Integer) or (
                 isinstance(expr, sp.Integer) and abs(int(expr)).bit_length() > 900):
             value = _value(expr)
-            if self.real and abs(value.imag) > 0 and not expr.has(*(v for v in self.names.values()
-                                                                     if isinstance(v, sp.Basic))):
-                raise ParseError(f"{_short(self.segment(node) or self.text)} is not a real "
-                                 "number")
+            if self.real and value.imag != 0:
+                raise ParseError(f"{_short(self.segment(node) or self.text)} is not a real number")
             for part in (value.real, value.imag):
-                limits.check_magnitude(float(part) if abs(part) < 1e308 else float("inf"), "a number in the formula")
+                limits.check_magnitude(part, "a number in the formula")
         return expr
 
 
