@@ -8,14 +8,17 @@ time-out names the field. The CLI runs in-process on small toy models."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from symflav import cli
-from symflav.core import limits, spec
+from symflav.core import limits, printed, spec
+from symflav.core.errors import SpecError
 from symflav.report import pdf
+from symflav.verify import checks
 
 TOY = """
 [derivation]
@@ -170,10 +173,10 @@ def test_values_that_are_not_finite_real_numbers_are_refused_with_their_key(tmp_
 # ------------------------------------------------------------------ named files stay inside the folder
 
 
-@pytest.mark.parametrize("printed", ["/etc/passwd", "../x.toml", "sub/../../x.toml"])
-def test_a_printed_registry_outside_the_folder_is_refused(tmp_path, capsys, printed):
+@pytest.mark.parametrize("path", ["/etc/passwd", "../x.toml", "sub/../../x.toml"])
+def test_a_printed_registry_outside_the_folder_is_refused(tmp_path, capsys, path):
     (tmp_path / "x.toml").write_text("[symbols]\n")
-    refused(["terms", toy(tmp_path, printed=f"printed = {printed!r}")], capsys, "derivation.printed", "outside",
+    refused(["terms", toy(tmp_path, printed=f"printed = {path!r}")], capsys, "derivation.printed", "outside",
             "--allow-outside-paths")
 
 
@@ -246,3 +249,24 @@ def test_non_finite_numbers_in_json_output_are_named_not_written_as_numbers():
     text = cli.dumps_finite(data)
     assert json.loads(text) == {"mass": "nan", "masses": [1.5, "inf", "-inf"], "ok": 2}
     assert "NaN" not in text and "Infinity" not in text
+
+
+@pytest.mark.parametrize("formula,words", [("0^(-1)", "division by zero"), ("-" * 1990 + "x", "nested too deeply"),
+                                           ("log(0)", "log of zero"), ("1e99999999", "larger than 1e300")])
+def test_the_printed_registry_and_the_errata_refuse_what_a_model_refuses(tmp_path, formula, words):
+    folder = tmp_path / "c"
+    shutil.copytree(Path(spec.builtin_root()) / "calibbi2020", folder)
+    errata = (folder / "errata.toml").read_text()
+    first = errata.index('corrected = "') + len('corrected = "')
+    (folder / "errata.toml").write_text(errata[:first] + formula + errata[errata.index('"', first):])
+    model = spec.load(str(folder))
+    registry = printed.load(model)
+    with pytest.raises(SpecError, match=words) as info:
+        checks.read_errata(model, registry)
+    assert info.value.where.endswith("errata.toml") and info.value.key.startswith("errata[")
+    text = (folder / "printed.toml").read_text()
+    first = text.index('\nformula = "') + len('\nformula = "')
+    (folder / "printed.toml").write_text(text[:first] + formula + text[text.index('"', first):])
+    with pytest.raises(SpecError, match=words) as info:
+        printed.load(spec.load(str(folder)))
+    assert info.value.where.endswith("printed.toml") and info.value.key.endswith(".formula")
