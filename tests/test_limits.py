@@ -223,7 +223,8 @@ def test_candidate_count_is_the_number_of_monomials_and_force_lifts_its_bound():
 
 def test_estimated_symbolic_time_is_accepted_at_the_bound_and_refused_above_unless_forced():
     quartic = (4, True)  # 3^4 = 81 terms of the real potential
-    below = int(limits.MAX_POTENTIAL_SECONDS / limits.SECONDS_PER_TERM) // 81
+    # n operators of 81 terms: estimate c * n * 81 n; the largest n within the bound
+    below = int((limits.MAX_POTENTIAL_SECONDS / (limits.SECONDS_PER_TERM_OPERATOR * 81)) ** 0.5)
     assert limits.potential_estimate([quartic] * below)[1] <= limits.MAX_POTENTIAL_SECONDS
     limits.check_potential([quartic] * below, force=False)
     with pytest.raises(limits.LimitError, match="--force"):
