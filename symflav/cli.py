@@ -153,7 +153,7 @@ def check_work(model, degree: int | None, force: bool) -> None:
 def check_output_dir(option: str, value: str) -> Path:
     """An output folder that can be made here: not an existing file (``/dev/null``), no file
     on its way, and its nearest existing ancestor writable."""
-    path = Path(value)
+    path = _path(option, value)
     if path.exists() and not path.is_dir():
         raise SpecError(option, value, "exists and is not a folder")
     _check_writable_ancestor(option, value, path)
@@ -163,7 +163,7 @@ def check_output_dir(option: str, value: str) -> Path:
 def check_output_file(option: str, value: str, suffix: str) -> Path:
     """An output file that can be written: the right suffix, not a folder or a device, and
     a folder for it that exists or can be made."""
-    path = Path(value)
+    path = _path(option, value)
     if path.suffix != suffix:
         raise SpecError(option, value, f"the columns file must end in {suffix}")
     if path.exists() and not path.is_file():
@@ -172,6 +172,12 @@ def check_output_file(option: str, value: str, suffix: str) -> Path:
         raise SpecError(option, value, f"{path.parent} is not a folder")
     _check_writable_ancestor(option, value, path.parent)
     return path
+
+
+def _path(option: str, value: str) -> Path:
+    if not value or "\x00" in value:
+        raise SpecError(option, repr(value), "not a usable path")
+    return Path(value)
 
 
 def _check_writable_ancestor(option: str, value: str, path: Path) -> None:
@@ -233,7 +239,7 @@ def format_terms(table) -> str:
 
 def cmd_derive(args) -> int:
     _check_degree(args.degree)
-    if args.output:
+    if args.output is not None:
         check_output_dir("--output", args.output)
     if args.backend != "numpy":
         try:  # only to know that the generated module can run here (numba or jax: optional)
@@ -407,7 +413,7 @@ def cmd_scan(args) -> int:
     _check_range("--seed", args.seed, limits.check_seed)
     if args.workers > limits.MAX_WORKERS:
         raise SpecError("--workers", str(args.workers), f"must be at most {limits.MAX_WORKERS}")
-    if args.output:
+    if args.output is not None:
         check_output_file("--output", args.output, ".csv")
     model = spec.load(args.derivation, allow_outside_paths=args.allow_outside_paths)
     check_work(model, None, args.force)

@@ -86,12 +86,14 @@ def test_the_toy_model_loads(tmp_path, capsys):
     ("afile/below", "is a file, not a folder"),
     ("/dev/null", "exists and is not a folder"),
     ("/proc/no/such/place", "cannot write in /proc"),
+    ("", "not a usable path"),
+    ("a\x00b", "not a usable path"),
 ])
 def test_derive_output_that_cannot_be_a_folder_is_refused_before_deriving(tmp_path, capsys, target, words,
                                                                          monkeypatch):
     (tmp_path / "afile").write_text("keep me")
     monkeypatch.setattr(spec, "load", lambda *a, **k: pytest.fail("the model was read before -o was checked"))
-    refused(["derive", toy(tmp_path), "-o", tmp_path / target if not target.startswith("/") else target],
+    refused(["derive", toy(tmp_path), "-o", tmp_path / target if target.startswith("afile") else target],
             capsys, "--output", words)
     assert (tmp_path / "afile").read_text() == "keep me"
     assert not list(tmp_path.glob(".symflav-probe-*")) and not list(Path("/tmp").glob(".symflav-probe-*x"))
