@@ -135,6 +135,11 @@ def corpus() -> list[tuple[str, str]]:
         ("scalars-17", valid(charges=[{"U": 0}] * 17).text()),
         ("toml-deep", valid().text() + "[points.deep]\nx = " + "[" * 10_000 + "]" * 10_000 + "\n"),
         ("toml-bigint", valid().text() + "[points.big]\np2 = " + "9" * 5000 + "\n"),
+        ("scan-nan", valid().text() + "[scans.s]\nranges = { p2 = { low = nan, high = 1 } }\n"),
+        ("scan-inf", valid().text() + "[scans.s]\nranges = { p2 = { low = 0, high = inf } }\n"),
+        ("scan-overflow", valid().text() + '[scans.s]\nranges = { p2 = { low = 0, high = "1e400" } }\n'),
+        ("scan-seed", valid().text() + "[scans.s]\nseed = -1\nranges = { p2 = { low = 0, high = 1 } }\n"),
+        ("scan-points", valid().text() + "[scans.s]\npoints = 1000000000\nranges = { p2 = { low = 0, high = 1 } }\n"),
         ("not-utf8", "[derivation]\nname = \"\xff\"\n"),
         ("malformed", "[derivation\n"),
     ]
