@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 
 
 def generated(count: int, seed: int) -> list[str]:
-    """``count`` model texts from the strategy, reproducible from ``seed``."""
+    """``count`` model texts from the strategy, the same for the same ``seed``."""
     texts: list[str] = []
 
-    @settings(max_examples=count, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=count, derandomize=False, database=None, deadline=None,
               suppress_health_check=list(HealthCheck))
     @given(model=fuzzcases.models())
     def collect(model):
