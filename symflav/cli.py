@@ -1,26 +1,32 @@
 """The ``symflav`` command (also ``python -m symflav``).
 
 Bad input -- a malformed derivation file, an unknown field, a bad option -- prints
-one line on stderr naming the file or option and the problem, and exits with 2.
+one line on stderr naming the file or option and the problem, and exits with 2; the
+options are checked before any derivation starts, and nothing is written. Any other
+failure is a bug: one line saying so, exit 1; ``--debug`` shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from symflav import __version__, pipeline
 from symflav.codegen import assemble
-from symflav.core import background, spec
+from symflav.core import background, limits, spec
 from symflav.core.errors import SpecError
 from symflav.core.files import MANIFEST, check_replaceable, manifest_text, publish_files, publish_tree
 from symflav.core.parsing import ParseError, parse_number
 from symflav.numerics import points, viability
+from symflav.physics import invariants
 from symflav.numerics import scan as scans
 from symflav.report import outputs, pdf
 from symflav.studies import study_for
@@ -32,11 +38,31 @@ class _Parser(argparse.ArgumentParser):
         raise SpecError("command line", None, message)
 
 
+def ascii_int(text: str) -> int:
+    """An integer option written in ASCII digits (``int`` would also take ``"٣"``), at most
+    ``MAX_NUMBER_DIGITS`` of them."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text.strip(), re.ASCII):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer (ASCII digits)")
+    try:
+        limits.check_digits(text.strip().lstrip("+-"))
+    except limits.LimitError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return int(text)
+
+
 def _common(parser: argparse.ArgumentParser, charges: bool = True):
     parser.add_argument(
         "derivation", nargs="?", default=None,
         help="folder, model file or built-in name (default: calibbi2020)",
     )
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="on an internal error, show the traceback")
+    parser.add_argument("--allow-outside-paths", action="store_true",
+                        help="allow the files a model names (printed registry) outside its folder")
+    parser.add_argument("--force", action="store_true",
+                        help=f"derive even when the estimated symbolic work exceeds {limits.MAX_POTENTIAL_SECONDS:.0f} s "
+                             f"or {limits.MAX_CANDIDATES:,} enumerated monomials (core/limits.py); derive: also "
+                             "replace an output folder that is not empty and holds no symflav manifest.json")
     if charges:
         parser.add_argument(
             "--charge", action="append", default=[], metavar="FIELD=Q",
@@ -47,17 +73,18 @@ def _common(parser: argparse.ArgumentParser, charges: bool = True):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="symflav", description="Derive, verify and compile the formulas of a flavor model.")
     parser.add_argument("--version", action="version", version=f"symflav {__version__}")
+    parser.add_argument("--debug", action="store_true", help="on an internal error, show the traceback")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     terms = sub.add_parser("terms", help="the invariant operators of the potential")
     _common(terms)
-    terms.add_argument("--degree", type=int, default=None, help="highest operator degree (default: the model's)")
+    terms.add_argument("--degree", type=ascii_int, default=None, help="highest operator degree (default: the model's)")
     terms.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
 
     derive = sub.add_parser("derive", help="run the whole pipeline and write generated/<name>/")
     _common(derive)
     derive.add_argument("-o", "--output", default=None, metavar="DIR", help="output folder (default: generated/<name>)")
-    derive.add_argument("--degree", type=int, default=None, help="highest operator degree (default: the model's)")
+    derive.add_argument("--degree", type=ascii_int, default=None, help="highest operator degree (default: the model's)")
     derive.add_argument("--no-pdf", action="store_true", help="do not compile report.pdf even if pdflatex exists")
     derive.add_argument("--code-only", action="store_true",
                         help="derivation and code generation only: numeric.py, the operator and potential files "
@@ -70,8 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="canonical: the generated modules also hold potential_canonical, gradient_canonical and "
                              "hessian_canonical of the canonically normalized fields z = (v + sigma + i varphi) "
                              "(phi = z/sqrt 2)")
-    derive.add_argument("--force", action="store_true",
-                        help="replace DIR even when it is not empty and holds no symflav manifest.json")
 
     check = sub.add_parser("check", help="compare the paper's printed formulas with the derived ones")
     _common(check, charges=False)
@@ -83,28 +108,92 @@ def build_parser() -> argparse.ArgumentParser:
     spectrum.add_argument("--point", default=None, metavar="NAME", help="named parameter point (default: the first)")
     spectrum.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE",
                           help="override a parameter of the point (repeatable; exact decimals or p/q)")
-    spectrum.add_argument("--starts", type=int, default=32, help="random starts of the minimum search (default 32)")
-    spectrum.add_argument("--seed", type=int, default=20200316, help="seed of the minimum search")
+    spectrum.add_argument("--starts", type=ascii_int, default=32, help="random starts of the minimum search (default 32)")
+    spectrum.add_argument("--seed", type=ascii_int, default=20200316, help="seed of the minimum search")
     spectrum.add_argument("--json", action="store_true", help="JSON output (DESIGN.md contract)")
     scan = sub.add_parser("scan", help="parameter scans with the generated functions")
     _common(scan, charges=False)
     scan.add_argument("--scan", required=True, metavar="NAME",
                       help="a [scans.NAME] of the model file, or a scan of its study")
-    scan.add_argument("--points", type=int, default=100_000, help="number of points (default 1e5)")
+    scan.add_argument("--points", type=ascii_int, default=100_000, help="number of points (default 1e5)")
     scan.add_argument("--grid", action="store_true", help="a grid of about POINTS points instead of random points")
-    scan.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    scan.add_argument("--chunk", type=int, default=50_000, help="points per chunk (default 5e4)")
+    scan.add_argument("--seed", type=ascii_int, default=0, help="random seed (default 0)")
+    scan.add_argument("--chunk", type=ascii_int, default=50_000, help="points per chunk (default 5e4)")
     scan.add_argument("-o", "--output", default=None, metavar="FILE.csv",
                       help="columns file (default generated/<name>/scans/<scan>.csv); a .json summary is written beside it")
     scan.add_argument("--dask", nargs="?", const="local", default=None, metavar="ADDRESS",
                       help="run on dask.distributed: a local cluster, or the scheduler at ADDRESS")
-    scan.add_argument("--workers", type=int, default=2, help="workers of the local Dask cluster (default 2)")
+    scan.add_argument("--workers", type=ascii_int, default=2, help="workers of the local Dask cluster (default 2)")
     return parser
 
 
 def _check_degree(degree):
-    if degree is not None and not 1 <= degree <= 8:
-        raise SpecError("--degree", str(degree), "must be between 1 and 8")
+    if degree is not None and not 1 <= degree <= limits.MAX_DEGREE:
+        raise SpecError("--degree", str(degree), f"must be between 1 and {limits.MAX_DEGREE}")
+
+
+def _check_range(option: str, value: int, check) -> None:
+    try:
+        check(value)
+    except limits.LimitError as exc:
+        raise SpecError(option, str(value), str(exc)) from None
+
+
+def check_work(model, degree: int | None, force: bool) -> None:
+    """Refuse (unless ``force``) a derivation whose operator enumeration or symbolic stages
+    would exceed the bounds of :mod:`symflav.core.limits` (an estimate from the operator count)."""
+    degree = degree or model.degree
+    try:
+        limits.check_candidates(len(model.scalars), degree, force)
+        table = invariants.operator_table(model, degree)
+        limits.check_potential([(op.monomial.degree, op.monomial.is_hermitian) for op in table.in_potential],
+                               force)
+    except limits.LimitError as exc:
+        raise SpecError(model.path, "derivation.degree" if degree == model.degree else "--degree", str(exc)) from None
+
+
+def check_output_dir(option: str, value: str) -> Path:
+    """An output folder that can be made here: not an existing file (``/dev/null``), no file
+    on its way, and its nearest existing ancestor writable."""
+    path = _path(option, value)
+    if path.exists() and not path.is_dir():
+        raise SpecError(option, value, "exists and is not a folder")
+    _check_writable_ancestor(option, value, path)
+    return path
+
+
+def check_output_file(option: str, value: str, suffix: str) -> Path:
+    """An output file that can be written: the right suffix, not a folder or a device, and
+    a folder for it that exists or can be made."""
+    path = _path(option, value)
+    if path.suffix != suffix:
+        raise SpecError(option, value, f"the columns file must end in {suffix}")
+    if path.exists() and not path.is_file():
+        raise SpecError(option, value, "exists and is not a regular file")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise SpecError(option, value, f"{path.parent} is not a folder")
+    _check_writable_ancestor(option, value, path.parent)
+    return path
+
+
+def _path(option: str, value: str) -> Path:
+    if not value or "\x00" in value:
+        raise SpecError(option, repr(value), "not a usable path")
+    return Path(value)
+
+
+def _check_writable_ancestor(option: str, value: str, path: Path) -> None:
+    ancestor = path
+    while not ancestor.exists():
+        if ancestor.parent == ancestor:
+            break
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise SpecError(option, value, f"{ancestor} is a file, not a folder")
+    try:  # os.access says yes to root everywhere (even /proc): a probe folder, removed at once
+        os.rmdir(tempfile.mkdtemp(prefix=".symflav-probe-", dir=ancestor))
+    except OSError as exc:
+        raise SpecError(option, value, f"cannot write in {ancestor} ({exc.strerror or exc})") from None
 
 
 def _progress(report: pipeline.StageReport, i: int, n: int):
@@ -115,10 +204,10 @@ def _progress(report: pipeline.StageReport, i: int, n: int):
 
 def cmd_terms(args) -> int:
     _check_degree(args.degree)
-    model = spec.load(args.derivation, charges=args.charge)
+    model = spec.load(args.derivation, charges=args.charge, allow_outside_paths=args.allow_outside_paths)
     table = pipeline.run(model, study=study_for(model), degree=args.degree, until="operators")["operators"]
     if args.json:
-        print(json.dumps(table.to_json(), indent=1, ensure_ascii=False))
+        print(dumps_finite(table.to_json(), indent=1, ensure_ascii=False))
         return 0
     print(format_terms(table))
     for note in table.model.notes:  # relations and point entries a --charge change left out
@@ -152,13 +241,16 @@ def format_terms(table) -> str:
 
 def cmd_derive(args) -> int:
     _check_degree(args.degree)
+    if args.output is not None:
+        check_output_dir("--output", args.output)
     if args.backend != "numpy":
         try:  # only to know that the generated module can run here (numba or jax: optional)
             __import__(args.backend)
         except ImportError:
             raise SpecError("--backend", args.backend, f"{args.backend} is not installed (pip install "
                             f"{args.backend}); the default backend, numpy, needs nothing more") from None
-    model = spec.load(args.derivation, charges=args.charge)
+    model = spec.load(args.derivation, charges=args.charge, allow_outside_paths=args.allow_outside_paths)
+    check_work(model, args.degree, args.force)
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     check_replaceable(out_dir, args.force)  # before the derivation; again under the lock
     study = study_for(model)
@@ -201,7 +293,7 @@ def cmd_derive(args) -> int:
                 files["report.pdf"] = pdf.compile_report(files)
             except (pdf.LatexError, subprocess.TimeoutExpired) as exc:
                 raise SpecError("report.tex", None, f"pdflatex failed, {out_dir} left as it was: "
-                                f"{exc}") from None
+                                f"{exc}{pdf.culprit(str(exc), latex_fields(model))}") from None
     files[MANIFEST] = manifest_text(files, model, derive_command(args, model))
     written = publish_tree(out_dir, files, force=args.force, keep=("scans",))
     total = sum(r.seconds for r in derivation.reports)
@@ -230,6 +322,18 @@ def derive_command(args, model) -> list[str]:
     return command
 
 
+def latex_fields(model) -> dict[str, str]:
+    """Every LaTeX name of the model file by its key (to name the field a pdflatex error points at)."""
+    fields = {f"symmetries.{s.name}.latex": s.latex for s in model.symmetries}
+    for table, items in (("scalars", model.scalars), ("spectators", model.spectators), ("fermions", model.fermions)):
+        fields.update({f"{table}[{i}].latex": item.latex for i, item in enumerate(items)})
+    fields.update({f"mediators ({m.family}).latex": m.latex for m in model.mediators})
+    fields.update({f"parameters.{p.name}.latex": p.latex for p in model.parameters if not p.generated})
+    if model.vacuum is not None:
+        fields["vacuum.small_parameter.latex"] = model.vacuum.small_latex
+    return fields
+
+
 def _prepare_drawing() -> None:
     """What drawing the figures imports (about a second), done ahead by the drawing process."""
     import matplotlib.backends.backend_agg  # noqa: F401  (optional dependency, imported ahead)
@@ -238,7 +342,8 @@ def _prepare_drawing() -> None:
 
 
 def cmd_check(args) -> int:
-    model = spec.load(args.derivation)
+    model = spec.load(args.derivation, allow_outside_paths=args.allow_outside_paths)
+    check_work(model, None, args.force)
     study = study_for(model)
     if not model.printed_path:
         raise SpecError(model.path, "derivation.printed", "this derivation has no printed registry to check against")
@@ -250,7 +355,7 @@ def cmd_check(args) -> int:
         derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
         report = checks.run(derivation, rederive=pipeline.rederive_for(study), providers=providers)
     if args.json:
-        print(json.dumps(report.to_json(), indent=1, ensure_ascii=False))
+        print(dumps_finite(report.to_json(), indent=1, ensure_ascii=False))
     else:
         print(format_check(report))
     return 0 if report.ok else 1
@@ -293,9 +398,11 @@ def cmd_spectrum(args) -> int:
             overrides[key] = parse_number(value)
         except ParseError as exc:
             raise SpecError("--set", item, str(exc)) from None
-    if not 0 <= args.starts <= 10000:
-        raise SpecError("--starts", str(args.starts), "must be between 0 and 10000")
-    model = spec.load(args.derivation, charges=args.charge)
+    if not 0 <= args.starts <= limits.MAX_STARTS:
+        raise SpecError("--starts", str(args.starts), f"must be between 0 and {limits.MAX_STARTS}")
+    _check_range("--seed", args.seed, limits.check_seed)
+    model = spec.load(args.derivation, charges=args.charge, allow_outside_paths=args.allow_outside_paths)
+    check_work(model, None, args.force)
     study = study_for(model)
     model = pipeline.bind(model, study)  # the generated couplings, which --set may name
     points.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
@@ -303,7 +410,7 @@ def cmd_spectrum(args) -> int:
     result = points.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed,
                              statement=study.spectrum_statement if study else None)
     if args.json:
-        print(json.dumps(result, indent=1, ensure_ascii=False))
+        print(dumps_finite(result, indent=1, ensure_ascii=False))
     else:
         print(points.format_text(result))
     return 0
@@ -319,7 +426,14 @@ def cmd_scan(args) -> int:
     for option, value, low in (("--points", args.points, 1), ("--chunk", args.chunk, 1), ("--workers", args.workers, 1)):
         if value < low:
             raise SpecError(option, str(value), f"must be at least {low}")
-    model = spec.load(args.derivation)
+    _check_range("--points", args.points, limits.check_scan_points)
+    _check_range("--seed", args.seed, limits.check_seed)
+    if args.workers > limits.MAX_WORKERS:
+        raise SpecError("--workers", str(args.workers), f"must be at most {limits.MAX_WORKERS}")
+    if args.output is not None:
+        check_output_file("--output", args.output, ".csv")
+    model = spec.load(args.derivation, allow_outside_paths=args.allow_outside_paths)
+    check_work(model, None, args.force)
     study = study_for(model)
     known = scan_names(model, study)
     if args.scan not in known:
@@ -363,17 +477,49 @@ COMMANDS = {"terms": cmd_terms, "derive": cmd_derive, "check": cmd_check, "spect
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command: 0 on success (1 when ``check`` finds unexplained disagreements or
+    pdflatex fails), 2 with one line on bad input, 1 with one line on an internal error
+    (a bug; ``--debug`` re-raises it, so the traceback shows), 130 on an interrupt."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except SpecError as exc:
-        print(f"symflav: error: {exc.line()}", file=sys.stderr)
+        print(f"symflav: error: {_one_line(exc.line())}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("symflav: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # noqa: BLE001  (a bug: one line, the traceback only with --debug)
+        if debug:
+            raise
+        print(f"symflav: internal error (a bug, please report it): {type(exc).__name__}: "
+              f"{_one_line(str(exc))[:300]}; rerun with --debug for the traceback", file=sys.stderr)
+        return 1
+
+
+def dumps_finite(data, **options) -> str:
+    """JSON text of ``data`` in which a non-finite float (a numeric stage gave NaN or inf) is the
+    string ``"nan"``, ``"inf"`` or ``"-inf"``: reported as such, never written as a number
+    (``NaN`` and ``Infinity`` are not JSON)."""
+    return json.dumps(_finite_json(data), allow_nan=False, **options)
+
+
+def _finite_json(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    return value
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def console() -> None:

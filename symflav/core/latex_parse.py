@@ -26,6 +26,7 @@ from typing import Callable, Mapping
 
 import sympy as sp
 
+from symflav.core import limits
 from symflav.core.parsing import ParseError
 
 _TOKEN = re.compile(
@@ -452,3 +453,59 @@ def parse_latex(
     if parser.pos != len(tokens):
         raise ParseError(f"unexpected {tokens[parser.pos][1]!r} in LaTeX")
     return value
+
+
+# ---------------------------------------------------------------- LaTeX names typeset in reports
+
+MAX_LATEX_NAME = 200
+_NAME_COMMANDS = _GREEK | {
+    "varpi", "varrho", "varsigma", "varphi", "Upsilon", "hbar", "imath", "jmath", "prime", "dagger", "ddagger",
+    "ast", "star", "times", "cdot", "pm", "mp", "to", "rightarrow", "leftarrow", "infty", "partial", "nabla",
+    "sim", "simeq", "approx", "le", "leq", "ge", "geq", "neq", "in", "langle", "rangle", "quad", "qquad",
+    # accents and fonts (each takes an argument in braces or one token)
+    "bar", "hat", "tilde", "check", "breve", "dot", "ddot", "vec", "overline", "underline", "widetilde",
+    "widehat", "mathrm", "mathit", "mathbf", "mathsf", "mathtt", "mathcal", "mathbb", "mathfrak",
+    "boldsymbol", "text", "textrm", "textit", "textbf", "rm", "it", "bf", "operatorname",
+    "frac", "sqrt", "left", "right", "big", "Big", "log", "exp", "ln", "sin", "cos", "min", "max",
+}
+_NAME_TOKEN = re.compile(r"\\([A-Za-z]+)|\\[,;:! {}_|]|[A-Za-z0-9 _^{}',.+\-()\[\]|/*=<>!:;]", re.ASCII)
+
+
+def check_latex_name(text: str) -> None:
+    """A LaTeX name from a model file is safe to typeset; else :class:`ParseError`.
+
+    Whitelist: ASCII letters, digits, spaces, ``_ ^ { } ' , . + - ( ) [ ] | / * = < > ! : ;``,
+    the spacing and escaped characters ``\\, \\; \\: \\! \\ \\{ \\} \\_ \\|`` and the control words of
+    :data:`_NAME_COMMANDS` (Greek letters, accents, fonts, a few symbols). Braces must balance
+    (at most ``MAX_NESTING_DEPTH`` deep), ``^^`` (TeX's character-code escape) is refused, and
+    the name is at most :data:`MAX_LATEX_NAME` characters. So no file or definition primitive
+    (``\\input``, ``\\write``, ``\\def``, ``\\catcode``, ``\\csname``, ...) can reach pdflatex, and
+    no ``% # $ & ~`` or line break can change what the rest of the report means."""
+    if not isinstance(text, str):
+        raise ParseError(f"expected a LaTeX string, got {type(text).__name__}")
+    if len(text) > MAX_LATEX_NAME:
+        raise ParseError(f"LaTeX name is too long ({len(text)} characters, at most {MAX_LATEX_NAME})")
+    if "^^" in text:
+        raise ParseError("'^^' (a TeX character-code escape) is not allowed in a LaTeX name")
+    depth, pos = 0, 0
+    while pos < len(text):
+        match = _NAME_TOKEN.match(text, pos)
+        if not match:
+            shown = text[pos] if text[pos] != "\\" else text[pos:pos + 2]
+            raise ParseError(f"{shown!r} is not allowed in a LaTeX name (letters, digits, Greek letters, "
+                             "accents, fonts, sub- and superscripts)")
+        word = match.group(1)
+        if word is not None and word not in _NAME_COMMANDS:
+            raise ParseError(f"\\{word} is not allowed in a LaTeX name (not a symbol, accent or font)")
+        token = match.group(0)
+        if token == "{":
+            depth += 1
+            if depth > limits.MAX_NESTING_DEPTH:
+                raise ParseError("braces are nested too deeply in a LaTeX name")
+        elif token == "}":
+            depth -= 1
+            if depth < 0:
+                raise ParseError("unbalanced braces in a LaTeX name (a '}' without its '{')")
+        pos = match.end()
+    if depth:
+        raise ParseError("unbalanced braces in a LaTeX name (a '{' without its '}')")

@@ -22,8 +22,9 @@ from typing import Any
 import sympy as sp
 
 from symflav.core import constants as builtin_constants
-from symflav.core import symbols
+from symflav.core import limits, symbols
 from symflav.core.errors import SpecError
+from symflav.core.latex_parse import check_latex_name
 from symflav.core.model import (
     Conventions,
     Drop,
@@ -134,9 +135,26 @@ class _Reader:
     def integer(self, value, key: str, minimum: int | None = None) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             self.fail(key, f"expected an integer, got {value!r}")
+        self.limit(key, limits.check_integer_size, value)
         if minimum is not None and value < minimum:
             self.fail(key, f"must be at least {minimum}")
         return value
+
+    def limit(self, key: str, check, *args):
+        """``check(*args)`` from :mod:`symflav.core.limits`; a :class:`LimitError` names ``key``."""
+        try:
+            return check(*args)
+        except limits.LimitError as exc:
+            self.fail(key, str(exc))
+
+    def latex(self, value, key: str) -> str:
+        """A LaTeX name that is safe to typeset (:func:`~symflav.core.latex_parse.check_latex_name`)."""
+        text = self.string(value, key)
+        try:
+            check_latex_name(text)
+        except ParseError as exc:
+            self.fail(key, str(exc))
+        return text
 
     def rational(self, value, key: str) -> sp.Rational:
         try:
@@ -146,7 +164,7 @@ class _Reader:
 
     def formula(self, value, key: str, names: dict[str, sp.Expr]) -> sp.Expr:
         try:
-            return parse_expression(value, names)
+            return parse_expression(value, names, real=True)
         except ParseError as exc:
             self.fail(key, str(exc))
 
@@ -164,27 +182,65 @@ class _Reader:
 # ------------------------------------------------------------------ the reader
 
 
-def load(derivation: str | None = None, *, charges: list[str] | tuple[str, ...] = ()) -> Model:
-    """Read and validate a derivation; apply ``--charge`` overrides (``FIELD[.SYM]=Q``)."""
+def load(derivation: str | None = None, *, charges: list[str] | tuple[str, ...] = (),
+         allow_outside_paths: bool = False) -> Model:
+    """Read and validate a derivation; apply ``--charge`` overrides (``FIELD[.SYM]=Q``).
+
+    Files the model names (``derivation.printed``) must lie inside the model's folder
+    unless ``allow_outside_paths``."""
     path = locate(derivation)
-    model = read_model(path)
+    model = read_model(path, allow_outside_paths=allow_outside_paths)
     if charges:
         model = model.with_charges(parse_charge_overrides(model, charges))
     return model
 
 
-def read_model(path: Path) -> Model:
-    reader = _Reader(path)
+def read_toml(path: Path) -> tuple[dict, bytes]:
+    """Parsed TOML and the bytes of ``path``, within the file-size and nesting limits of
+    :mod:`symflav.core.limits`; any failure is a :class:`SpecError` naming the file."""
     try:
+        size = path.stat().st_size
+        limits.check_file_size(size)
         raw_bytes = path.read_bytes()
     except OSError as exc:
-        reader.fail(None, f"cannot read ({exc.strerror})")
+        raise SpecError(str(path), None, f"cannot read ({exc.strerror or exc})") from None
+    except limits.LimitError as exc:
+        raise SpecError(str(path), None, str(exc)) from None
     try:
         data = tomllib.loads(raw_bytes.decode("utf-8"))
     except UnicodeDecodeError:
-        reader.fail(None, "not UTF-8 text")
+        raise SpecError(str(path), None, "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        reader.fail(None, f"malformed TOML ({exc})")
+        raise SpecError(str(path), None, f"malformed TOML ({exc})") from None
+    except ValueError as exc:  # an integer beyond Python's int-string limit, and the like
+        raise SpecError(str(path), None, f"malformed TOML ({str(exc).splitlines()[0]})") from None
+    except (RecursionError, MemoryError):
+        raise SpecError(str(path), None, f"tables and arrays are nested more than {limits.MAX_TOML_DEPTH} "
+                                         "levels deep") from None
+    try:
+        limits.check_toml_depth(data)
+    except limits.LimitError as exc:
+        raise SpecError(str(path), None, str(exc)) from None
+    return data, raw_bytes
+
+
+def confined(base: Path, name: str, allow_outside: bool) -> Path:
+    """``base / name``, which must lie inside the folder ``base`` (after resolving links and
+    ``..``) unless ``allow_outside``; raises :class:`ValueError` with the reason."""
+    target = base / name
+    if allow_outside:
+        return target
+    inside = base.resolve()
+    resolved = target.resolve()
+    if resolved != inside and inside not in resolved.parents:
+        raise ValueError(f"{name!r} lies outside the derivation's folder (pass --allow-outside-paths "
+                         "to allow it)")
+    return target
+
+
+def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
+    reader = _Reader(path)
+    data, raw_bytes = read_toml(path)
     reader.keys(data, "", TOP_KEYS, {"derivation", "symmetries", "scalars"})
 
     head = reader.table(data["derivation"], "derivation")
@@ -192,11 +248,14 @@ def read_model(path: Path) -> Model:
     name = reader.name(head["name"], "derivation.name")
     study = reader.name(head["study"], "derivation.study") if "study" in head else None
     degree = reader.integer(head.get("degree", 4), "derivation.degree", minimum=1)
-    if degree > 8:
-        reader.fail("derivation.degree", "degrees above 8 are not supported")
+    reader.limit("derivation.degree", limits.check_degree, degree)
     printed_path = None
     if "printed" in head:
-        printed_file = path.parent / reader.string(head["printed"], "derivation.printed")
+        try:
+            printed_file = confined(path.parent, reader.string(head["printed"], "derivation.printed"),
+                                    allow_outside_paths)
+        except ValueError as exc:
+            reader.fail("derivation.printed", str(exc))
         if not printed_file.is_file():
             reader.fail("derivation.printed", f"file {printed_file.name!r} not found next to the model")
         printed_path = str(printed_file)
@@ -225,7 +284,9 @@ def read_model(path: Path) -> Model:
             if allow_lists and value == "any":
                 if sym.is_u1:
                     reader.fail(f"{key}.{sym.name}", "'any' is only allowed for Z_N charges")
-                values = list(range(sym.order))
+                values = range(sym.order)
+            if allow_lists:
+                reader.limit(f"{key}.{sym.name}", limits.check_charge_list, len(values))
             parsed = [_charge(reader, v, f"{key}.{sym.name}", sym) for v in values]
             if not parsed:
                 reader.fail(f"{key}.{sym.name}", "empty list of charges")
@@ -247,10 +308,11 @@ def read_model(path: Path) -> Model:
         if label in labels:
             reader.fail(f"{key}.label", f"label {label!r} already used by {labels[label]}")
         labels[label] = sname
-        latex = reader.string(raw.get("latex", sname), f"{key}.latex")
+        latex = reader.latex(raw.get("latex", sname), f"{key}.latex")
         scalars.append(Scalar(sname, latex, tuple(charges_of(raw["charges"], f"{key}.charges")), label=label))
     if not scalars:
         reader.fail("scalars", "at least one scalar is needed")
+    reader.limit("scalars", limits.check_scalars, len(scalars))
 
     # -- parameters (declared before anything that uses formulas)
     parameters = []
@@ -263,7 +325,7 @@ def read_model(path: Path) -> Model:
         kind = raw.get("kind", "coupling")
         if kind not in symbols.PARAMETER_KINDS:
             reader.fail(f"{key}.kind", f"{kind!r} is not one of {', '.join(symbols.PARAMETER_KINDS)}")
-        latex = reader.string(raw.get("latex", _default_latex(pname)), f"{key}.latex")
+        latex = reader.latex(raw["latex"], f"{key}.latex") if "latex" in raw else _default_latex(pname)
         default = reader.rational(raw["default"], f"{key}.default") if "default" in raw else None
         note = reader.string(raw.get("note", ""), f"{key}.note")
         unit = reader.string(raw.get("unit", ""), f"{key}.unit")
@@ -283,7 +345,7 @@ def read_model(path: Path) -> Model:
         claim(sname, key)
         vev = reader.formula(raw.get("vev", 0), f"{key}.vev", names)
         spectators.append(
-            Spectator(sname, reader.string(raw.get("latex", sname), f"{key}.latex"),
+            Spectator(sname, reader.latex(raw.get("latex", sname), f"{key}.latex"),
                       tuple(charges_of(raw["charges"], f"{key}.charges")), vev=vev,
                       reason=reader.string(raw["reason"], f"{key}.reason"))
         )
@@ -299,7 +361,7 @@ def read_model(path: Path) -> Model:
         if chirality not in ("L", "R"):
             reader.fail(f"{key}.chirality", f"{chirality!r} must be \"L\" or \"R\"")
         fermions.append(
-            Fermion(fname, reader.string(raw.get("latex", fname), f"{key}.latex"),
+            Fermion(fname, reader.latex(raw.get("latex", fname), f"{key}.latex"),
                     tuple(charges_of(raw["charges"], f"{key}.charges")), chirality=chirality,
                     lepton=reader.name(raw["lepton"], f"{key}.lepton"))
         )
@@ -318,8 +380,9 @@ def read_model(path: Path) -> Model:
         if like not in ("L", "R"):
             reader.fail(f"{key}.like", f"{like!r} must be \"L\" or \"R\"")
         mass = reader.formula(raw["mass"], f"{key}.mass", names)
-        latex = reader.string(raw.get("latex", family), f"{key}.latex")
+        latex = reader.latex(raw.get("latex", family), f"{key}.latex")
         charge_lists = charges_of(raw["charges"], f"{key}.charges", allow_lists=True)
+        reader.limit(f"{key}.charges", limits.check_species, [len(values) for _, values in charge_lists])
         for combo in _product([values for _, values in charge_lists]):
             charges = tuple((sname, q) for (sname, _), q in zip(charge_lists, combo))
             species = family + "(" + ",".join(_charge_text(q) for q in combo) + ")"
@@ -445,11 +508,11 @@ def _read_symmetries(reader: _Reader, raw, claim) -> list[Symmetry]:
         if group == "U1":
             order = None
         else:
-            match = re.fullmatch(r"Z(\d+)", group)
-            if not match or int(match.group(1)) < 2:
+            match = re.fullmatch(r"Z([0-9]+)", group)
+            if not match:
                 reader.fail(f"{key}.group", f"{group!r} is not \"U1\" or \"Z<N>\" with N >= 2")
-            order = int(match.group(1))
-        result.append(Symmetry(sname, order, reader.string(spec.get("latex", sname), f"{key}.latex")))
+            order = reader.limit(f"{key}.group", limits.check_zn_order, match.group(1))
+        result.append(Symmetry(sname, order, reader.latex(spec.get("latex", sname), f"{key}.latex")))
     if not result:
         reader.fail("symmetries", "declare at least one symmetry")
     return result
@@ -562,7 +625,7 @@ def _read_vacuum(reader: _Reader, raw, scalars, names, parameters: list[Paramete
         tuple(vevs),
         tuple(alignment),
         reader.name(small.get("name", "epsilon"), "vacuum.small_parameter.name"),
-        reader.string(small.get("latex", r"\epsilon"), "vacuum.small_parameter.latex"),
+        reader.latex(small.get("latex", r"\epsilon"), "vacuum.small_parameter.latex"),
         small_value,
     )
 
@@ -687,6 +750,10 @@ def _read_scans(reader: _Reader, raw, parameters, relations, vacuum, fermions, c
         points = reader.integer(table.get("points", 20000), f"{key}.points", minimum=1)
         seed = reader.integer(table.get("seed", 0), f"{key}.seed", minimum=0)
         confirm = reader.integer(table.get("confirm", 16), f"{key}.confirm", minimum=0)
+        reader.limit(f"{key}.points", limits.check_scan_points, points, limits.MAX_SCAN_POINTS * limits.SCAN_BYTES_PER_POINT)
+        reader.limit(f"{key}.seed", limits.check_seed, seed)
+        if confirm > limits.MAX_STARTS:
+            reader.fail(f"{key}.confirm", f"at most {limits.MAX_STARTS}")
         n_sigma = float(reader.rational(table.get("n_sigma", 2), f"{key}.n_sigma"))
         if n_sigma <= 0:
             reader.fail(f"{key}.n_sigma", "must be positive")
@@ -737,10 +804,4 @@ def read_printed(model: Model) -> dict[str, Any]:
     """The printed registry (raw TOML tables) of a derivation, or {} if it has none."""
     if not model.printed_path:
         return {}
-    path = Path(model.printed_path)
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), None, f"cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(str(path), None, f"malformed TOML ({exc})") from None
+    return read_toml(Path(model.printed_path))[0]

@@ -13,12 +13,13 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Mapping
 
 PASSES = 2  # the report has a cross-reference (\ref) and longtables
 
 
 class LatexError(RuntimeError):
-    """pdflatex failed; the message holds the first error of its log."""
+    """pdflatex failed or timed out; the message (one line) holds the first error of its log."""
 
 
 def pdflatex() -> str | None:
@@ -43,10 +44,15 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report", extra
             target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
         for number in range(PASSES):
             draft = ["-draftmode"] if number < PASSES - 1 else []  # earlier passes only write the .aux
-            result = subprocess.run(
-                [program, *draft, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape", f"{name}.tex"],
-                cwd=folder, env=env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
-            )
+            try:
+                result = subprocess.run(
+                    [program, *draft, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
+                     f"{name}.tex"],
+                    cwd=folder, env=env, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                )
+            except subprocess.TimeoutExpired:
+                raise LatexError(f"pdflatex did not finish in {timeout:.0f} s "
+                                 f"({first_error(folder / f'{name}.log', '')})") from None
             if result.returncode != 0:
                 raise LatexError(first_error(folder / f"{name}.log", result.stdout.decode("utf-8", "replace")))
         return (folder / f"{name}.pdf").read_bytes()
@@ -58,10 +64,20 @@ def compile_report(files, **options) -> bytes:
     return compile_pdf(files["report.tex"], extra_files=figures, **options)
 
 
+def culprit(error: str, fields: Mapping[str, str]) -> str:
+    """The fields (key -> LaTeX text, e.g. ``"scalars[0].latex"``) whose LaTeX appears in
+    pdflatex's ``error`` (its first error and context line), as "; check KEY, KEY" or ""."""
+    # TeX breaks the context line where it stopped ("l.12 ...$a^b^" / "c$"): compare without spaces
+    context = "".join(error.split(" l.", 1)[-1].split())
+    keys = [key for key, latex in fields.items() if len("".join(latex.split())) > 1
+            and "".join(latex.split()) in context]
+    return f"; check {', '.join(keys[:3])}" if keys else ""
+
+
 def first_error(log: Path, stdout: str) -> str:
     text = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else stdout
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if line.startswith("!"):
             return " ".join(x.strip() for x in lines[i:i + 3])
-    return lines[-1] if lines else "pdflatex failed"
+    return " ".join(lines[-1].split()) if lines else "pdflatex failed"

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 import zlib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,6 +39,7 @@ from symflav.core.model import Model, Monomial
 from symflav.core.parsing import ParseError, parse_number, parse_operator
 from symflav.core.printed import Equation, Part, Registry
 from symflav.core.printed import load as load_registry
+from symflav.core.spec import read_toml
 from symflav.core.stages import Derivation, Rederive
 from symflav.numerics import observables
 from symflav.physics import potential
@@ -827,12 +827,7 @@ def read_errata(model: Model, registry: Registry) -> tuple[Erratum, ...]:
     path = errata_path(model)
     if path is None:
         return ()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError(str(path), None, f"cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(str(path), None, f"malformed TOML ({exc})") from None
+    raw = read_toml(path)[0]
     unknown = set(raw) - {"errata", "symbols", "functions"}
     if unknown:
         raise SpecError(str(path), None, f"unknown tables {sorted(unknown)} (expected errata, symbols, functions)")
