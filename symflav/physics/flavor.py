@@ -181,7 +181,9 @@ CONVENTIONS = {
     "mediator_yukawa": "Dirac scalar coupling g chibar' chi S (both chiralities, equal couplings)",
     "tree_mass": "m^FN = -g^(n+1) (v_H/sqrt2) prod<S_i>/prod M (the overall sign, common to all terms, follows from L_Y = +g(...))",
     "closure": "pair <S_i><S_j> -> c_ij Lambda/(16 pi^2), c_ij = d^2V/dSbar_i dSbar_j at the vacuum",
-    "field_expansion": "phi_a = v_a + sigma_a + i varphi_a; <phi_a> = v_a real",
+    "field_expansion": "<phi_a> = v_a (unnormalized: phi_a = v_a + sigma_a + i varphi_a) or v_a/sqrt2 (canonical: "
+                       "phi_a = (v_a + sigma_a + i varphi_a)/sqrt2), v_a real; every vev of a chain, closure and "
+                       "flavon coupling is <phi_a>",
     "dipole": "Delta a = -(m_l/(8 pi^2 M^2)) m_C c_ij Lambda_da/(<S_i><S_j>), m_l the signed total mass",
 }
 
@@ -259,8 +261,24 @@ def enumerate_chains(model: Model, right, left, n: int) -> list[Chain]:
 # ------------------------------------------------------------------ masses
 
 
+def expansion_factor(model: Model) -> sp.Expr:
+    """<phi> per unit of the vev parameter v_a: 1 for the "unnormalized" expansion
+    (phi = v + sigma + i varphi), 1/sqrt 2 for the "canonical" one (phi = (v + sigma + i varphi)/sqrt 2).
+
+    The Yukawa vertices and the potential are polynomials in the complex field phi itself, so every
+    vev that enters a chain, a closure coefficient or a flavon coupling is <phi> = factor * v.
+    """
+    return sp.S.One if model.conventions.field_expansion == "unnormalized" else 1 / sp.sqrt(2)
+
+
+def field_value(model: Model, scalar: str) -> sp.Expr:
+    """<phi> of a flavon at the vacuum, in the model's field expansion (GeV)."""
+    return expansion_factor(model) * model.vacuum.vev(scalar)
+
+
 def vev_of(model: Model, ins: Insertion) -> sp.Expr:
-    v = model.vacuum.vev(ins.scalar)
+    """<S> of an insertion: <phi> or <phi^dagger> = conj(<phi>), in the model's field expansion."""
+    v = field_value(model, ins.scalar)
     return sp.conjugate(v) if ins.conjugate else v
 
 
@@ -287,7 +305,7 @@ def closure_coefficient(model: Model, potential, pair: tuple[Insertion, Insertio
     a, b = (_holomorphic(potential, ins) for ins in pair)
     vacuum = {}
     for name, p, pb in zip(potential.fields, potential.phi, potential.phibar):
-        v = model.vacuum.vev(name)
+        v = field_value(model, name)
         vacuum[p] = v
         vacuum[pb] = sp.conjugate(v)
     parts = []
@@ -352,18 +370,20 @@ def closures_of(model: Model, potential, chain_index: int, chain: Chain, m_chain
 
 def field_couplings(model: Model, lepton_chains, coupling):
     """d m^FN/d sigma_a and d m^FN/d varphi_a at the vacuum: the couplings of the flavon
-    components to lbar_L l_R."""
+    components to lbar_L l_R, with phi_a = factor (v_a + sigma_a + i varphi_a) of the model's
+    field expansion (factor 1 or 1/sqrt 2, :func:`expansion_factor`)."""
     sig = {s.name: symbols.sigma(s.label) for s in model.scalars}
     vphi = {s.name: symbols.varphi(s.label) for s in model.scalars}
     higgs = {s.name: s for s in model.spectators}[model.yukawa.higgs]
     masses = {m.name: m.mass for m in model.mediators}
     total = sp.S.Zero
+    factor = expansion_factor(model)
     for chain in lepton_chains:
         value = -coupling ** (chain.order + 1) * higgs.vev
         for ins in chain.insertions:
             v = model.vacuum.vev(ins.scalar)
             sign = -1 if ins.conjugate else 1
-            value *= v + sig[ins.scalar] + sign * sp.I * vphi[ins.scalar]
+            value *= factor * (v + sig[ins.scalar] + sign * sp.I * vphi[ins.scalar])
         for med in chain.mediators:
             value /= masses[med]
         total += value
