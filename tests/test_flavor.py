@@ -177,16 +177,16 @@ def test_closures_of_a_canonical_model_follow_the_real_potential(example):
         sign = -1 if ins.conjugate else 1  # S closes with d/dSbar: dphibar for S = phi, dphi for S = phi^dagger
         return (sp.diff(expr, real.sigma[k]) + sign * sp.I * sp.diff(expr, real.varphi[k])) / (2 * f)
 
-    checked = 0
+    checked, by_pair = 0, {}
     for sector in fl.leptons:
         for cl in sector.closures:
-            from_real = derivative(derivative(real.expr, cl.pair[0]), cl.pair[1]).xreplace(zero)
-            assert sp.expand(cl.coefficient - from_real) == 0, (sector.lepton, cl.pair)
+            if cl.pair not in by_pair:
+                by_pair[cl.pair] = sp.expand(derivative(derivative(real.expr, cl.pair[0]), cl.pair[1]).xreplace(zero))
+            assert sp.expand(cl.coefficient - by_pair[cl.pair]) == 0, (sector.lepton, cl.pair)
             chain = sector.chains[cl.chain]
             vevs = sp.Mul(*[model.vacuum.vev(i.scalar) for i in cl.pair])
             m_chain = flavor.tree_mass(model, sector.coupling, chain)
-            assert sp.simplify(cl.mass_term * 16 * sp.pi**2 * f**2 * vevs
-                               / (m_chain * cl.coefficient)) == flavor.loop_factor(
-                "m", cl.between, *(dict(fl.x)[i.scalar] for i in cl.pair))
+            lam = flavor.loop_factor("m", cl.between, *(dict(fl.x)[i.scalar] for i in cl.pair))
+            assert sp.expand(cl.mass_term * 16 * sp.pi**2 * f**2 * vevs - m_chain * cl.coefficient * lam) == 0
             checked += 1
     assert checked > 0

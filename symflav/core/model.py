@@ -283,7 +283,8 @@ class Vertex:
     ``[[mediators]]`` expands them, e.g. ``chi(-1,1)``) or a mediator family (e.g. ``chi``:
     every species of the family for which the vertex is invariant, the sum over charges of a
     Lagrangian such as sum_q chibar^(q) chi^(q+1) phi), or a lepton field. ``coupling``: the
-    vertex's coupling, or None for the coupling of the chain's lepton ([yukawa] couplings)."""
+    vertex's coupling, or None for the coupling of the chain's lepton ([yukawa] couplings);
+    couplings are taken real (the h.c. carries the same value)."""
 
     kind: str
     bar: str

@@ -8,6 +8,12 @@ Conventions (stated, not assumed by the paper):
   ``g chibar_L l_R S``, ``g chibar' chi S`` (both chiralities, a Dirac scalar coupling),
   ``g lbar_L chi_R H`` -- S any flavon or its conjugate, H the Higgs; ``+ h.c.``.
   No bare ``chibar_L l_R`` mass mixing (removed by a rotation of the R fields).
+* Vertex modes: "all_allowed" (above: every vertex the charges allow) or a declared set of
+  ``[yukawa.vertex_sets]`` (:class:`symflav.core.model.Vertex`): then the chains run only
+  through the declared vertices, each with its own coupling (the lepton's when none is
+  given), and the closures and Delta a below are those of these chains.
+* Vevs: ``<phi> = v`` for the "unnormalized" field expansion, ``v/sqrt 2`` for the
+  "canonical" one (:func:`expansion_factor`); the Higgs vev is the spectator's own.
 * Lepton mass term ``L ⊃ -m lbar_L l_R + h.c.``: the chain runs from l_R to l_L and
   the operator ``lbar_L H l_R prod S_i`` carries the flavon charges, so
   q(l_L) = q(l_R) + q(H) + sum_i q(S_i) for every symmetry.
