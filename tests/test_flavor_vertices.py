@@ -264,3 +264,15 @@ def test_bad_vertices_get_one_error_naming_the_vertex(tmp_path, old, new, key, p
         toy_model(tmp_path, replace=[(old, new)])
     message = str(info.value)
     assert key in message and problem in message
+
+
+def test_a_charge_change_leaves_out_the_declared_vertices_it_breaks(tmp_path):
+    """--charge l_R=1: chibar(1) l_R phi1 is no longer invariant (it would need F(2)); the minimal
+    set then has no entry vertex for l_R, so no chain, and the stage says why."""
+    model = toy_model(tmp_path, mode="minimal")
+    folder = next(tmp_path.iterdir())
+    changed = spec.load(str(folder), charges=["l_R=1"])
+    fl = flavor.derive_flavor(changed, pipeline.run(changed, until="potential"))
+    assert fl.lepton("l").chains == () and fl.lepton("l").order == -1
+    assert any("F(1)bar l_R phi1" in note and "not invariant" in note for note in fl.notes)
+    assert model.yukawa.declared.vertices[0].kind == "lepton_R"
