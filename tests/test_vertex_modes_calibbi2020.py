@@ -65,3 +65,13 @@ def test_closures_under_eq3_1_are_those_of_its_chains(model, derivation):
     every = derivation["flavor"].lepton("mu")
     same = next(cl for cl in every.closures if [i.text for i in cl.pair] == ["phi1†", "phi1†"])
     assert mu.closures[0].mass_term == same.mass_term and mu.closures[0].coefficient == same.coefficient
+
+
+def test_table2_g2_signs_are_reported_against_the_caption(derivation, modes):
+    """Printed comparison: the caption's Delta a_mu > 0 > Delta a_e; each mode says whether its
+    mass-insertion signs at the printed inputs agree."""
+    caption = derivation["vertex_modes"].printed_caption
+    for mode in modes.values():
+        t = mode.table2
+        assert t["delta_a_mu_sign_as_printed"] == ((t["delta_a_mu"] > 0) == (caption["delta_a_mu"] > 0))
+        assert t["delta_a_e_sign_as_printed"] == ((t["delta_a_e"] > 0) == (caption["delta_a_e"] > 0))

@@ -85,17 +85,19 @@ def vertex_modes_section(derivation: Derivation) -> str | None:
     for mode in data.modes:
         lines.append(f"\\item \\texttt{{{printer.text(mode.mode)}}}:")
         for lepton, row in mode.leptons.items():
-            weights = ", ".join(f"{k}: {v}" for k, v in row["weights"].items())
-            printed = ", ".join(f"{k}: {v}" for k, v in (row["printed_weights"] or {}).items())
-            lines.append(f"  ${lepton_latex(lepton)}$: {len(row['chains'])} chains, weights {printer.text(weights)} "
-                         f"(printed {printer.text(printed)}; {'equal' if row['follows_print'] else 'different'}); "
+            derived, printed = mode.polynomials[lepton]
+            shown = "?" if printed is None else f"${printer.latex(printed)}$"
+            lines.append(f"  ${lepton_latex(lepton)}$: {len(row['chains'])} chain(s), weights ${printer.latex(derived)}$ "
+                         f"(printed {shown}; {'equal' if row['follows_print'] else 'different'}); "
                          f"(2.3) factor {printer.text(str(row['factor_2_3']))} (printed "
                          f"{printer.text(str(row['printed_factor_2_3']))});")
         t = mode.table2
         if t:
             lines.append("  Table 2: " + printer.text(
                 f"Delta a_mu = {t.get('delta_a_mu', float('nan')):.3g}, Delta a_e = {t.get('delta_a_e', float('nan')):.3g}, "
-                f"c_mu = {t.get('c_mu', float('nan')):.3g}, c_e = {t.get('c_e', float('nan')):.3g}") + ".")
+                f"c_mu = {t.get('c_mu', float('nan')):.3g}, c_e = {t.get('c_e', float('nan')):.3g}; signs of "
+                f"Delta a_mu, Delta a_e as printed: {t.get('delta_a_mu_sign_as_printed')}, "
+                f"{t.get('delta_a_e_sign_as_printed')}") + ".")
     caption = data.printed_caption
     lines.append("\\end{itemize}")
     lines.append("Printed (Table 2 caption): " + printer.text(", ".join(f"{k} = {v}" for k, v in caption.items())) + ". "

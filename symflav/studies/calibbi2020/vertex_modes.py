@@ -41,6 +41,7 @@ class ModeResult:
     vertices: tuple[str, ...]
     leptons: dict  # lepton -> {"order", "chains", "weights", "printed_weights", "follows_print", "factor_2_3"}
     table2: dict  # delta_a_mu, delta_a_e, c_mu, c_e (mass insertion at the printed inputs)
+    polynomials: dict = None  # lepton -> (derived, printed) weight polynomials in the vevs (for the report)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ def _table2(model, results, fl, point: str = "table2") -> dict:
 def _mode(model, results, registry, mode: str) -> ModeResult:
     variant = flavor.with_vertex_set(model, mode)
     fl = flavor.derive_flavor(variant, results)
-    leptons = {}
+    leptons, polynomials = {}, {}
     for sector in fl.leptons:
         vevs = [model.vacuum.vev(s.name) for s in model.scalars]
         unit = _tree_normalization(model, sector) if sector.chains else None
@@ -154,6 +155,8 @@ def _mode(model, results, registry, mode: str) -> ModeResult:
             if printed is not None:
                 tree = -unit * sum((k * v for k, v in printed.items()), sp.S.Zero)
                 printed_factor = _factor_2_3(model, registry, sector, tree)
+        polynomials[sector.lepton] = tuple(None if w is None else sum((k * v for k, v in w.items()), sp.S.Zero)
+                                           for w in (derived, printed))
         leptons[sector.lepton] = {
             "order": sector.order,
             "chains": [c.text for c in sector.chains],
@@ -163,7 +166,7 @@ def _mode(model, results, registry, mode: str) -> ModeResult:
             "factor_2_3": None if factor is None else str(factor),
             "printed_factor_2_3": None if printed_factor is None else str(printed_factor),
         }
-    return ModeResult(mode, fl.vertices, leptons, _table2(variant, results, fl))
+    return ModeResult(mode, fl.vertices, leptons, _table2(variant, results, fl), polynomials)
 
 
 def derive_vertex_modes(model, results):
@@ -176,4 +179,9 @@ def derive_vertex_modes(model, results):
     registry = printed_registry.load(model)
     modes = tuple(_mode(model, results, registry, mode) for mode in model.yukawa.modes)
     follows = {lepton: [m.mode for m in modes if m.leptons[lepton]["follows_print"]] for lepton in modes[0].leptons}
-    return VertexModes(modes, printed_table2(model), follows)
+    caption = printed_table2(model)
+    for m in modes:  # the g-2 statement of Table 2: the sign of each Delta a_l as printed?
+        for key in ("delta_a_mu", "delta_a_e"):
+            if key in m.table2 and isinstance(caption.get(key), float):
+                m.table2[f"{key}_sign_as_printed"] = (m.table2[key] > 0) == (caption[key] > 0)
+    return VertexModes(modes, caption, follows)
