@@ -313,7 +313,6 @@ def test_tree_masses_scale_as_the_flavon_insertions(example):
         assert sp.simplify(ratio - per_insertion**n) == 0, lepton
 
 
-@GENERIC
 def test_tree_masses_use_the_canonical_vev(example):
     """With phi = (v + sigma + i varphi)/sqrt(2), <phi> = v/sqrt(2) and <H> = v_H/sqrt(2):
     m^FN = -g^(n+1) <H> sum over chains prod <S_i> / M_F^n (L contains -m lbar_L l_R)."""

@@ -156,3 +156,37 @@ def test_a_mediator_set_that_reproduces_the_printed_multiplicities(tmp_path):
     assert derived == {"mu": {"v_1**2": 1, "v_1*v_3": 1}, "e": {"v_1**2*v_3": 1, "v_1*v_3**2": 2}}
     phi1_pairs = {s.lepton: sum(1 for c in s.closures if {i.scalar for i in c.pair} == {"phi1"}) for s in fl.leptons}
     assert phi1_pairs == {"mu": 1, "e": 1}
+
+
+def test_closures_of_a_canonical_model_follow_the_real_potential(example):
+    """With phi = (v + sigma + i varphi)/sqrt 2 (the example's "canonical" expansion):
+    d/dphibar = (d/dsigma + i d/dvarphi)/(2 f) with f = 1/sqrt 2, so each closure coefficient
+    c = d^2V/dSbar_i dSbar_j follows from the real potential (derived there with its own field
+    substitution); the vevs the closure replaces are <S_i><S_j> = f^2 v_i v_j, and each chain's
+    tree mass carries f per insertion (f^n in m^FN)."""
+    d = example("u1z3_three_leptons", until="flavor")
+    real, fl = d["real_potential"], d["flavor"]
+    model = spec.load(str(spec.builtin_root() / "u1z3_three_leptons"))
+    f = 1 / sp.sqrt(2)
+    assert flavor.expansion_factor(model) == f
+    index = {name: k for k, name in enumerate(model.scalar_names)}
+    zero = {c: 0 for c in real.components}
+
+    def derivative(expr, ins):
+        k = index[ins.scalar]
+        sign = -1 if ins.conjugate else 1  # S closes with d/dSbar: dphibar for S = phi, dphi for S = phi^dagger
+        return (sp.diff(expr, real.sigma[k]) + sign * sp.I * sp.diff(expr, real.varphi[k])) / (2 * f)
+
+    checked, by_pair = 0, {}
+    for sector in fl.leptons:
+        for cl in sector.closures:
+            if cl.pair not in by_pair:
+                by_pair[cl.pair] = sp.expand(derivative(derivative(real.expr, cl.pair[0]), cl.pair[1]).xreplace(zero))
+            assert sp.expand(cl.coefficient - by_pair[cl.pair]) == 0, (sector.lepton, cl.pair)
+            chain = sector.chains[cl.chain]
+            vevs = sp.Mul(*[model.vacuum.vev(i.scalar) for i in cl.pair])
+            m_chain = flavor.tree_mass(model, sector.coupling, chain)
+            lam = flavor.loop_factor("m", cl.between, *(dict(fl.x)[i.scalar] for i in cl.pair))
+            assert sp.expand(cl.mass_term * 16 * sp.pi**2 * f**2 * vevs - m_chain * cl.coefficient * lam) == 0
+            checked += 1
+    assert checked > 0

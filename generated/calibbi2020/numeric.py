@@ -9,7 +9,7 @@ d^2V/dsigma_i dsigma_j.
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: 9f729bb8c7b443a631641b897ccd012937d928725c1610e6385296a904ba30bf
+input_sha256: b97897f281b2e02f299667c61c1706d23834d8f0a459459aa7dbe16f9c0765ec
 warning: generated file: do not edit; rerun `symflav derive`
 content_sha256: 64ce6b181313aa6ba247abd6ace57b0429d5a4d3b65eb9d5bd5a9af002833621
 """

@@ -273,12 +273,87 @@ def parameter_value(name: str, value) -> tuple[str, sp.Expr]:
 
 
 @dataclass(frozen=True)
+class Vertex:
+    """One declared Yukawa vertex ``coupling * fbar field S + h.c.`` of the FN sector.
+
+    ``kind``: "lepton_R" (``chibar_L l_R S``: a mediator and a right-handed lepton, S a flavon
+    or its conjugate), "mediator" (``chibar' chi S``, a Dirac scalar coupling of two mediators;
+    its h.c. ``chibar chi' S^dagger`` is the same vertex read backwards) or "lepton_L"
+    (``lbar_L chi_R H``, H the Higgs). ``bar`` and ``field`` name a mediator species (as
+    ``[[mediators]]`` expands them, e.g. ``chi(-1,1)``) or a mediator family (e.g. ``chi``:
+    every species of the family for which the vertex is invariant, the sum over charges of a
+    Lagrangian such as sum_q chibar^(q) chi^(q+1) phi), or a lepton field. ``coupling``: the
+    vertex's coupling, or None for the coupling of the chain's lepton ([yukawa] couplings);
+    couplings are taken real (the h.c. carries the same value)."""
+
+    kind: str
+    bar: str
+    field: str
+    scalar: str
+    conjugate: bool
+    coupling: sp.Expr | None
+    text: str
+
+
+@dataclass(frozen=True)
+class VertexSet:
+    """A named set of declared vertices (``[yukawa.vertex_sets.NAME]``)."""
+
+    name: str
+    vertices: tuple[Vertex, ...]
+    description: str = ""
+
+
+ALL_ALLOWED = "all_allowed"  # the vertex mode with every vertex the charges allow
+
+
+def vertex_fields(model: "Model", name: str) -> tuple[Charged, ...]:
+    """The fields a vertex slot names: a lepton field, a mediator species, or every species
+    of a mediator family."""
+    for group in (model.fermions, model.mediators):
+        for item in group:
+            if item.name == name:
+                return (item,)
+    return tuple(m for m in model.mediators if m.family == name)
+
+
+def vertex_instances(model: "Model", vertex: Vertex) -> tuple[tuple[str, str], ...]:
+    """(bar, field) pairs of fields for which ``bar^dagger field S`` is invariant under every
+    symmetry: q(field) + q(S) = q(bar) (mod N for Z_N), with q(S) = -q(phi) for S = phi^dagger."""
+    scalars = {s.name: s for s in model.scalars + model.spectators}
+    sign = -1 if vertex.conjugate else 1
+    out = []
+    for bar in vertex_fields(model, vertex.bar):
+        for fld in vertex_fields(model, vertex.field):
+            if bar.name == fld.name:
+                continue
+            if all(sym.reduce(fld.charge(sym.name) + sign * scalars[vertex.scalar].charge(sym.name)
+                              - bar.charge(sym.name)) == 0 for sym in model.symmetries):
+                out.append((bar.name, fld.name))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Yukawa:
-    """Froggatt-Nielsen sector: Higgs name, per-lepton coupling, extra insertions."""
+    """Froggatt-Nielsen sector: Higgs name, per-lepton coupling, extra insertions, and the
+    vertex mode: ``vertex_set`` is ALL_ALLOWED (every vertex the charges allow, each with the
+    lepton's coupling) or the name of one of ``vertex_sets``."""
 
     higgs: str
     couplings: tuple[tuple[str, sp.Expr], ...]
     extra_insertions: int = 0
+    vertex_sets: tuple[VertexSet, ...] = ()
+    vertex_set: str = ALL_ALLOWED
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """Every vertex mode the model can run: ALL_ALLOWED and each declared set."""
+        return (ALL_ALLOWED,) + tuple(v.name for v in self.vertex_sets)
+
+    @property
+    def declared(self) -> VertexSet | None:
+        """The active declared vertex set, None in the all-allowed mode."""
+        return {v.name: v for v in self.vertex_sets}.get(self.vertex_set)
 
 
 @dataclass(frozen=True)

@@ -41,8 +41,13 @@ from symflav.core.model import (
     Spectator,
     Symmetry,
     Term,
+    ALL_ALLOWED,
     Vacuum,
+    Vertex,
+    VertexSet,
     Yukawa,
+    vertex_fields,
+    vertex_instances,
 )
 from symflav.core.parsing import ParseError, parse_expression, parse_number, parse_operator
 
@@ -431,12 +436,12 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
     relations = _read_relations(reader, data.get("relations", {}), names)
     vacuum = _read_vacuum(reader, data.get("vacuum"), scalars, names, parameters)
     names = {p.name: p.symbol for p in parameters}
-    yukawa = _read_yukawa(reader, data.get("yukawa"), spectators, fermions, names)
+    yukawa = _read_yukawa(reader, data.get("yukawa"), spectators, fermions, names, scalars)
     points = _read_points(reader, data.get("points", {}), names)
     constants = tuple(c for n, c in sorted(builtin_constants.load().items()) if n not in names)
     scans = _read_scans(reader, data.get("scans", {}), parameters, relations, vacuum, fermions, constants)
 
-    return Model(
+    model = Model(
         name=name,
         title=reader.string(head.get("title", name), "derivation.title"),
         reference=reader.string(head.get("reference", ""), "derivation.reference"),
@@ -462,6 +467,7 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
         study=study,
         constants=constants,
     )
+    return _check_vertices(reader, model)
 
 
 def _product(lists):
@@ -630,11 +636,15 @@ def _read_vacuum(reader: _Reader, raw, scalars, names, parameters: list[Paramete
     )
 
 
-def _read_yukawa(reader: _Reader, raw, spectators, fermions, names) -> Yukawa | None:
+def _read_yukawa(reader: _Reader, raw, spectators, fermions, names, scalars) -> Yukawa | None:
+    """``[yukawa]``: the Higgs, one coupling per lepton, extra insertions, the declared vertex
+    sets (``[yukawa.vertex_sets.NAME]``) and the active mode (``vertex_set``: "all_allowed",
+    the default, or the name of a declared set)."""
     if raw is None:
         return None
     raw = reader.table(raw, "yukawa")
-    reader.keys(raw, "yukawa", {"higgs", "couplings", "extra_insertions"}, {"higgs", "couplings"})
+    reader.keys(raw, "yukawa", {"higgs", "couplings", "extra_insertions", "vertex_sets", "vertex_set"},
+                {"higgs", "couplings"})
     higgs = reader.string(raw["higgs"], "yukawa.higgs")
     if higgs not in {s.name for s in spectators}:
         reader.fail("yukawa.higgs", f"{higgs!r} is not a declared spectator scalar")
@@ -652,7 +662,93 @@ def _read_yukawa(reader: _Reader, raw, spectators, fermions, names) -> Yukawa | 
     extra = reader.integer(raw.get("extra_insertions", 0), "yukawa.extra_insertions", minimum=0)
     if extra > 4:
         reader.fail("yukawa.extra_insertions", "at most 4 extra insertions")
-    return Yukawa(higgs, tuple(couplings), extra)
+    sets = []
+    for set_name, body in reader.table(raw.get("vertex_sets", {}), "yukawa.vertex_sets").items():
+        key = f"yukawa.vertex_sets.{set_name}"
+        reader.name(set_name, key)
+        if set_name == ALL_ALLOWED:
+            reader.fail(key, f"{ALL_ALLOWED!r} is the mode of every allowed vertex; choose another name")
+        body = reader.table(body, key)
+        reader.keys(body, key, {"description", "vertices"}, {"vertices"})
+        items = reader.array(body["vertices"], f"{key}.vertices")
+        if not items:
+            reader.fail(f"{key}.vertices", "a vertex set needs at least one vertex")
+        vertices = tuple(_read_vertex(reader, item, f"{key}.vertices[{k}]", names, scalars, higgs)
+                         for k, item in enumerate(items))
+        sets.append(VertexSet(set_name, vertices, reader.string(body.get("description", ""), f"{key}.description")))
+    mode = reader.string(raw.get("vertex_set", ALL_ALLOWED), "yukawa.vertex_set")
+    if mode not in {ALL_ALLOWED} | {v.name for v in sets}:
+        reader.fail("yukawa.vertex_set", f"{mode!r} is neither {ALL_ALLOWED!r} nor a set of [yukawa.vertex_sets]")
+    return Yukawa(higgs, tuple(couplings), extra, tuple(sets), mode)
+
+
+def _read_vertex(reader: _Reader, raw, key: str, names, scalars, higgs) -> Vertex:
+    """One vertex ``{ bar = ..., field = ..., scalar = ..., coupling = ... }``: the Lagrangian term
+    ``coupling * bar^dagger field scalar + h.c.``; ``scalar`` one flavon, its conjugate
+    (``"phi1†"``) or the Higgs, parsed with the operator whitelist; ``coupling`` optional (the
+    lepton's coupling of [yukawa] couplings). Which kind of vertex it is follows from the fields
+    (checked with the model in :func:`_check_vertices`)."""
+    raw = reader.table(raw, key)
+    reader.keys(raw, key, {"bar", "field", "scalar", "coupling"}, {"bar", "field", "scalar"})
+    bar = reader.string(raw["bar"], f"{key}.bar")
+    fld = reader.string(raw["field"], f"{key}.field")
+    text = reader.string(raw["scalar"], f"{key}.scalar")
+    fields = [s.name for s in scalars] + [higgs]
+    powers = reader.operator(text, f"{key}.scalar", fields).powers
+    if sum(n + m for n, m in powers) != 1:
+        reader.fail(f"{key}.scalar", f"{text!r}: one scalar (or its conjugate) per vertex")
+    index = next(i for i, (n, m) in enumerate(powers) if n or m)
+    conjugate = bool(powers[index][1])
+    coupling = reader.formula(raw["coupling"], f"{key}.coupling", names) if "coupling" in raw else None
+    shown = f"{bar}bar {fld} {text}" + (f" ({raw['coupling']})" if "coupling" in raw else "")
+    return Vertex("", bar, fld, fields[index], conjugate, coupling, shown)
+
+
+def _vertex_kind(reader: _Reader, model: Model, vertex: Vertex, key: str) -> str:
+    """lepton_R, mediator or lepton_L from the fields of the vertex (SpecError if none fits)."""
+    fermions = {f.name: f for f in model.fermions}
+    for slot, name in (("bar", vertex.bar), ("field", vertex.field)):
+        if not vertex_fields(model, name):
+            reader.fail(f"{key}.{slot}", f"{name!r} is neither a lepton of [[fermions]] nor a mediator species or family")
+    bar, fld = fermions.get(vertex.bar), fermions.get(vertex.field)
+    is_higgs = vertex.scalar == model.yukawa.higgs
+    if bar is None and fld is not None and fld.chirality == "R" and not is_higgs:
+        return "lepton_R"
+    if bar is None and fld is None and not is_higgs:
+        return "mediator"
+    if bar is not None and bar.chirality == "L" and fld is None and is_higgs and not vertex.conjugate:
+        return "lepton_L"
+    reader.fail(key, f"vertex {vertex.text!r}: expected chibar l_R S, chibar' chi S (S a flavon or its "
+                     f"conjugate) or lbar_L chi H (H = {model.yukawa.higgs})")
+
+
+def _check_vertices(reader: _Reader, model: Model) -> Model:
+    """Every declared vertex: its kind, its invariance under every symmetry (a family: at least
+    one species), and no vertex declared twice in one set (the h.c. of chibar' chi S is
+    chibar chi' S^dagger, the same vertex)."""
+    if model.yukawa is None or not model.yukawa.vertex_sets:
+        return model
+    sets = []
+    for vset in model.yukawa.vertex_sets:
+        seen: dict = {}
+        vertices = []
+        for k, vertex in enumerate(vset.vertices):
+            key = f"yukawa.vertex_sets.{vset.name}.vertices[{k}]"
+            vertex = dataclasses.replace(vertex, kind=_vertex_kind(reader, model, vertex, key))
+            instances = vertex_instances(model, vertex)
+            if not instances:
+                symmetries = ", ".join(s.name for s in model.symmetries)
+                reader.fail(key, f"vertex {vertex.text!r} is not invariant under {symmetries}"
+                                 + (" for any species of the family" if len(vertex_fields(model, vertex.bar))
+                                    + len(vertex_fields(model, vertex.field)) > 2 else ""))
+            for bar, fld in instances:
+                same = frozenset({(bar, fld, vertex.scalar, vertex.conjugate), (fld, bar, vertex.scalar, not vertex.conjugate)})
+                if same in seen:
+                    reader.fail(key, f"vertex {vertex.text!r} repeats {seen[same]!r} ({bar}bar {fld})")
+                seen[same] = vertex.text
+            vertices.append(vertex)
+        sets.append(dataclasses.replace(vset, vertices=tuple(vertices)))
+    return dataclasses.replace(model, yukawa=dataclasses.replace(model.yukawa, vertex_sets=tuple(sets)))
 
 
 def _read_points(reader: _Reader, raw, names) -> list[Point]:

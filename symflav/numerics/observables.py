@@ -114,7 +114,7 @@ def unperturbed_masses(model, results, values, choice: str = "bilinear") -> dict
         else:
             vac = {}
             for n2, q, qb in zip(pot.fields, pot.phi, pot.phibar):
-                vac[q] = vac[qb] = model.vacuum.vev(n2)
+                vac[q] = vac[qb] = flavor.field_value(model, n2)
             coeff = sp.diff(pot.expr, p, pb).xreplace(vac)
         masses[name] = float(np.sqrt(abs(numeric(coeff, values))))
     return masses

@@ -54,7 +54,8 @@ def flavor_items(derivation: Derivation) -> list[tuple[str, object, str | None]]
     rows = []
     for s in derivation["flavor"].leptons:
         chains = "; ".join(f"{count} x ({text})" for text, count, _ in s.multiplicities)
-        comment = f"lepton {s.lepton}: {len(s.chains)} chains at order {s.order}: {chains}"
+        comment = (f"lepton {s.lepton}: {len(s.chains)} chains at order {s.order} "
+                   f"({derivation['flavor'].vertex_mode} vertices): {chains}")
         ell = lepton_latex(s.lepton)
         rows.append((f"m_{{{ell}}}^{{\\rm FN}}", s.m_FN, comment))
         rows.append((f"m_{{{ell}}}^{{\\rm RAD}}", s.m_RAD, None))

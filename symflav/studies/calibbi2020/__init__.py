@@ -4,6 +4,8 @@ What exists only for this paper, registered through the hooks of :class:`symflav
 
 * the ``paper`` stage (:mod:`.paper`): the section-2 relations, the forms of eqs. (3.6)-(3.11),
   (A.15)-(A.16), the sign rule -- exported to the generated module (the section-2 relations);
+* the ``vertex_modes`` stage (:mod:`.vertex_modes`): eqs. (2.3), (3.7), (3.8) and Table 2's
+  g-2 statement under each Yukawa vertex mode (all allowed; eqs. 3.1-3.2 as written);
 * the ``figures`` stage (:mod:`.figures`): figures 3 and 4 and the numeric claims;
 * the providers of its printed registry (:mod:`.providers`);
 * the scans ``figure3-mu``, ``figure3-e``, ``figure4-mu``, ``figure4-e`` (:mod:`.scans`);
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from symflav.core.stages import Stage, Unavailable
 from symflav.pipeline import Study
-from symflav.studies.calibbi2020 import figures, paper, providers, report, scans
+from symflav.studies.calibbi2020 import figures, paper, providers, report, scans, vertex_modes
 
 
 def _figures(model, results):
@@ -28,6 +30,9 @@ def _figures(model, results):
 STAGES = (
     Stage("paper", paper.derive_paper_forms, lambda forms: len(forms.paper_form) if hasattr(forms, "paper_form") else 0,
           "the paper's forms (section 2, eqs. 3.6-3.11)"),
+    Stage("vertex_modes", vertex_modes.derive_vertex_modes,
+          lambda data: len(data.modes) if hasattr(data, "modes") else 0,
+          "eqs. (2.3), (3.7), (3.8) and Table 2's g-2 statement under each Yukawa vertex mode"),
     Stage("figures", _figures, lambda data: 0 if isinstance(data, Unavailable) else 4,
           "figures 3 and 4, the paper's numeric claims", final=True),
 )

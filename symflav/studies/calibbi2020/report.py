@@ -3,7 +3,8 @@
 * "Figures 3 and 4 and the paper's numeric claims" (after the derived stages);
 * "The paper's forms": eq. (3.6)'s lambda and the forms of eqs. (3.7)-(3.10) and (A.15)-(A.16),
   as the study's ``paper`` stage derives them (also ``snippets/paper_forms.tex``);
-* ``claims.json`` (the figures stage) and ``paper.json`` (the paper stage).
+* "Vertex modes": eqs. (2.3), (3.7), (3.8) and Table 2 under each Yukawa vertex mode;
+* ``claims.json`` (the figures stage), ``paper.json`` (the paper stage) and ``vertex_modes.json``.
 """
 
 from __future__ import annotations
@@ -69,8 +70,45 @@ def paper_forms_section(derivation: Derivation) -> str | None:
             + render.render("snippet_stage.tex.j2", items=items).strip("\n") + "\n\n")
 
 
+def vertex_modes_section(derivation: Derivation) -> str | None:
+    """The tree weights, the eq. (2.3) factor and the Table 2 numbers under each vertex mode."""
+    data = available(derivation.results, "vertex_modes")
+    if data is None:
+        return None
+    lines = ["\\section{Vertex modes: eqs. (2.3), (3.7), (3.8) and Table 2}",
+             "Each Yukawa vertex mode of the model (all vertices the charges allow; the vertices of eqs.",
+             "(3.1)--(3.2) as written) gives its own chains. Weights: coefficient of each vev monomial in",
+             "$m^{\\rm FN}/(g^{n+1}\\langle H\\rangle/M_\\chi^n)$ (the number of chains), derived and printed;",
+             "(2.3) factor: $m^{\\rm FN}$ over eq. (2.3) at $\\varepsilon = v_1/M_\\chi$ on the aligned vacuum",
+             "(paper's phase); Table 2: mass insertion at the printed inputs.", "",
+             "\\begin{itemize}"]
+    for mode in data.modes:
+        lines.append(f"\\item \\texttt{{{printer.text(mode.mode)}}}:")
+        for lepton, row in mode.leptons.items():
+            derived, printed = mode.polynomials[lepton]
+            shown = "?" if printed is None else f"${printer.latex(printed)}$"
+            lines.append(f"  ${lepton_latex(lepton)}$: {len(row['chains'])} chain(s), weights ${printer.latex(derived)}$ "
+                         f"(printed {shown}; {'equal' if row['follows_print'] else 'different'}); "
+                         f"(2.3) factor {printer.text(str(row['factor_2_3']))} (printed "
+                         f"{printer.text(str(row['printed_factor_2_3']))});")
+        t = mode.table2
+        if t:
+            lines.append("  Table 2: " + printer.text(
+                f"Delta a_mu = {t.get('delta_a_mu', float('nan')):.3g}, Delta a_e = {t.get('delta_a_e', float('nan')):.3g}, "
+                f"c_mu = {t.get('c_mu', float('nan')):.3g}, c_e = {t.get('c_e', float('nan')):.3g}; signs of "
+                f"Delta a_mu, Delta a_e as printed: {t.get('delta_a_mu_sign_as_printed')}, "
+                f"{t.get('delta_a_e_sign_as_printed')}") + ".")
+    caption = data.printed_caption
+    lines.append("\\end{itemize}")
+    lines.append("Printed (Table 2 caption): " + printer.text(", ".join(f"{k} = {v}" for k, v in caption.items())) + ". "
+                 + "Modes whose tree weights equal the printed ones: "
+                 + printer.text("; ".join(f"{l}: {', '.join(m) or 'none'}" for l, m in data.follows.items())) + ".")
+    return "\n".join(lines) + "\n\n"
+
+
 SECTIONS = (
     Section("paper_forms", "The paper's forms of the lepton masses", paper_forms_section, snippet="paper_forms"),
+    Section("vertex_modes", "Vertex modes: eqs. (2.3), (3.7), (3.8) and Table 2", vertex_modes_section),
     Section("figures", "Figures 3 and 4 and the paper's numeric claims", figures_section),
 )
 
@@ -82,6 +120,9 @@ def outputs(derivation: Derivation) -> dict[str, str]:
     forms = available(derivation.results, "paper")
     if forms is not None:
         files["paper.json"] = dump_json({**head, **forms.to_json()})
+    modes = available(derivation.results, "vertex_modes")
+    if modes is not None:
+        files["vertex_modes.json"] = dump_json({**head, **modes.to_json()})
     figures = available(derivation.results, "figures")
     if figures is not None:
         files["claims.json"] = dump_json({**head, **figures.to_json()})
