@@ -248,6 +248,7 @@ def format_check(report) -> str:
         lines.append(f"  {label:<8} {status:<16} {note}{also}".rstrip())
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["by_status"].items() if n)
     lines.append(f"entries: {counts}; {s['explained_disagreements']} disagreements explained by errata")
+    lines.extend(format_causes(report))
     for use in report.errata:
         e = use.erratum
         lines.append(f"erratum ({use.state}): eq. {e.equation} {e.object or ''}: {e.explanation}")
@@ -263,6 +264,30 @@ def format_check(report) -> str:
     return "\n".join(lines)
 
 
+
+
+def format_causes(report) -> list[str]:
+    """The inferred conventions, then every root cause with the entries it explains."""
+    lines = []
+    inferred = report.inferred
+    if inferred:
+        changes = "; ".join(inferred["changes"]) or "the derivation's own"
+        lines.append(f"inferred conventions: {changes} ({inferred['entries']} entries compared under "
+                     f"{inferred['assignments_tried']} assignments in {inferred['seconds']:.1f} s; "
+                     f"{inferred['agree_under_derivation']} agree under the derivation's conventions, "
+                     f"{inferred['agree_under_inferred']} under the inferred ones)")
+    if report.root_causes:
+        total = sum(c.entries for c in report.root_causes)
+        lines.append(f"{len(report.root_causes)} root causes explain {total} disagreements")
+        by_cause: dict = {}
+        for r in report.results:
+            if r.root_cause:
+                by_cause.setdefault(r.root_cause, []).append(r)
+        for cause in report.root_causes:
+            lines.append(f"  [{cause.entries}] {cause.id}: {cause.explanation}")
+            for r in by_cause.get(cause.id, []):
+                lines.append(f"      {r.equation} {r.object}" + (f" [{r.entry}]" if r.entry else "") + f" ({r.status})")
+    return lines
 
 
 def cmd_spectrum(args) -> int:
