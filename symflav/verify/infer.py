@@ -228,7 +228,11 @@ class Inference:
         return [self.space.describe(s, v) for s, v in self.changes(assignment)]
 
     def to_json(self) -> dict:
-        return {"changes": self.describe(), "assignments_tried": self.tried, "seconds": round(self.seconds, 3),
+        factors = {self.space.couplings[self.space.factor_symbols.index(sym)].name: str(value)
+                   for sym, value in self.changes() if sym in self.space.factor_symbols}
+        globals_ = {("field_normalization" if sym == RHO else "mass_matrix_factor"): str(value)
+                    for sym, value in self.changes() if sym not in self.space.factor_symbols}
+        return {"changes": self.describe(), "factors": factors, **globals_, "assignments_tried": self.tried, "seconds": round(self.seconds, 3),
                 "entries": len(self.entries), "agree_under_derivation": self.identity_score,
                 "agree_under_inferred": self.score,
                 "space": {"couplings": [c.name for c in self.space.couplings],
