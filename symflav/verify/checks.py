@@ -1104,6 +1104,28 @@ def _infer(ctx: Context, parts, expansion, results):
     return inference, entries
 
 
+def infer_conventions(derivation: Derivation, providers: Mapping[str, Provider] | None = None) -> dict | None:
+    """The paper's inferred conventions alone (:meth:`infer.Inference.to_json`), without the rest
+    of the check: only the parts whose objects follow the conventions are compared (for the
+    column signs the comparison chooses) and compiled. None without a printed registry."""
+    model = derivation.model
+    registry = load_registry(model)
+    if registry is None:
+        return None
+    ctx = Context(derivation, registry, providers={**PROVIDERS, **dict(providers or {})})
+    expansion = expansion_for(model, registry)
+    parts, results = [], []
+    for eq in registry.equations:
+        for part in eq.parts:
+            provider = ctx.providers.get(part.provider)
+            if provider is not None and (provider.law in _INFER_KINDS or part.provider == "potential.expr"):
+                parts.append(part)
+                if part.column_signs == "free":
+                    results.extend(check_part(ctx, part, expansion, None))
+    inference, _ = _infer(ctx, parts, expansion, results)
+    return inference.to_json() if inference is not None else None
+
+
 def _apply_inference(results: list[CheckResult], inference, entries: dict) -> list[CheckResult]:
     """Entries that disagree under the derivation's conventions and agree under the inferred
     ones become ``convention`` (root cause: the inferred conventions); entries that agree only

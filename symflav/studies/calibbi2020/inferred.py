@@ -20,8 +20,7 @@ OBSERVABLES = ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
 
 def inferred_conventions(derivation) -> dict | None:
     """The check's inferred conventions (infer.Inference.to_json), or None without a registry."""
-    report = checks.run(derivation, providers=providers.PROVIDERS)
-    return report.inferred
+    return checks.infer_conventions(derivation, providers.PROVIDERS)
 
 
 def benchmark(derivation, point: str, inferred: dict, *, starts: int = 8, seed: int = 20200316) -> dict | None:
