@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from symflav.studies.calibbi2020 import inferred
 from symflav.verify import checks
 from symflav.core import printed
 
@@ -514,3 +515,23 @@ def test_table2_caption_follows_the_printed_mass_insertion_formulas(registry, re
     derived = {r.entry: float(r.derived) for r in report.results if r.equation == "Table 2" and r.object == "caption"}
     assert derived["delta_a_mu"] == pytest.approx(2.05e-9, rel=0.01)
     assert derived["delta_a_e"] == pytest.approx(-9.05e-13, rel=0.01) and derived["c_e"] == pytest.approx(15.0, rel=0.01)
+
+
+@pytest.mark.slow
+def test_table2_under_the_inferred_conventions_by_the_printed_potential(model, registry, derivation):
+    """The spectrum's Table 2 under the inferred conventions (lambda_1ab's operator with 1/2):
+    the same masses as mpmath's eigenvalues of the printed potential's Hessian at the printed
+    inputs with that normalization (lambda_3a re-solved), and the printed Table 2 CP-even masses
+    to within their rounding."""
+    conventions = inferred.inferred_conventions(derivation)
+    assert conventions["factors"] == {"lambda_1ab": "1/2"}
+    data = inferred.benchmark(derivation, "table2", conventions)
+    table = dict(v_1=42, v_3=-84, v_a=262, v_b=262, lambda_1="5.93", lambda_13="6.08", lambdap_13="0.65",
+                 lambda_a="6.54", lambda_ab="1.82", lambda_1a="0.97", lambda_1ab="-1.25", mup_a=9)
+    (_, even, _), (_, odd, _) = _spectrum(model, registry, table, digits=30)
+    exact = sorted(float(mp.sqrt(w)) for w in even) + sorted(float(mp.sign(w) * mp.sqrt(abs(w))) for w in odd)
+    derived = sorted(data["masses"][k] for k in ("S1", "S2", "S3", "S4")) + \
+        sorted(data["masses"][k] for k in ("P1", "P2", "P3", "P4"))
+    assert np.allclose(derived, exact, rtol=1e-8)
+    for label, printed_mass in (("S1", 123), ("S2", 337), ("S3", 1245), ("S4", 1430)):
+        assert abs(data["masses"][label] - printed_mass) < 0.5 + 1e-3 * printed_mass
