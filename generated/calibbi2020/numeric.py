@@ -9,7 +9,7 @@ d^2V/dsigma_i dsigma_j.
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: 9f729bb8c7b443a631641b897ccd012937d928725c1610e6385296a904ba30bf
+input_sha256: 44eec832934a3e7522da10fed6dd048fd7e86e989bed1f4a3f0a0c406b27eafb
 warning: generated file: do not edit; rerun `symflav derive`
 content_sha256: 64ce6b181313aa6ba247abd6ace57b0429d5a4d3b65eb9d5bd5a9af002833621
 """
