@@ -232,7 +232,10 @@ def cmd_check(args) -> int:
         derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
         report = checks.run(derivation, rederive=pipeline.rederive_for(study), providers=providers)
     if args.json:
-        print(json.dumps(report.to_json(), indent=1, ensure_ascii=False))
+        data = report.to_json()
+        if data.get("inferred_conventions"):
+            data["inferred_conventions"]["seconds"] = round(report.inference_seconds, 3)
+        print(json.dumps(data, indent=1, ensure_ascii=False))
     else:
         print(format_check(report))
     return 0 if report.ok else 1
@@ -273,7 +276,7 @@ def format_causes(report) -> list[str]:
     if inferred:
         changes = "; ".join(inferred["changes"]) or "the derivation's own"
         lines.append(f"inferred conventions: {changes} ({inferred['entries']} entries compared under "
-                     f"{inferred['assignments_tried']} assignments in {inferred['seconds']:.1f} s; "
+                     f"{inferred['assignments_tried']} assignments in {report.inference_seconds:.1f} s; "
                      f"{inferred['agree_under_derivation']} agree under the derivation's conventions, "
                      f"{inferred['agree_under_inferred']} under the inferred ones)")
     if report.root_causes:

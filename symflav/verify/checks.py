@@ -228,6 +228,7 @@ class CheckReport:
     banner: dict | None = None  # the derivation differs from its printed reference (Model.banner)
     inferred: dict | None = None  # infer.Inference.to_json(): the paper's inferred conventions
     root_causes: tuple[RootCause, ...] = ()
+    inference_seconds: float = 0.0  # wall time of the inference (not in to_json: outputs are deterministic)
 
     @property
     def unexplained(self) -> tuple[CheckResult, ...]:
@@ -1246,7 +1247,8 @@ def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None
     labels = [eq.label for eq in registry.equations] + [f"Table {t}" for t in registry.tables]
     return CheckReport(model.name, tuple(results), tuple(_overall(label, results) for label in labels), tuple(uses),
                        tuple((label, _agreeing_variants(label, results)) for label in labels), model.banner(),
-                       inference.to_json() if inference is not None else None, causes)
+                       inference.to_json() if inference is not None else None, causes,
+                       inference.seconds if inference is not None else 0.0)
 
 
 def _agreeing_variants(label: str, results) -> tuple[str, ...]:

@@ -232,7 +232,7 @@ class Inference:
                    for sym, value in self.changes() if sym in self.space.factor_symbols}
         globals_ = {("field_normalization" if sym == RHO else "mass_matrix_factor"): str(value)
                     for sym, value in self.changes() if sym not in self.space.factor_symbols}
-        return {"changes": self.describe(), "factors": factors, **globals_, "assignments_tried": self.tried, "seconds": round(self.seconds, 3),
+        return {"changes": self.describe(), "factors": factors, **globals_, "assignments_tried": self.tried,
                 "entries": len(self.entries), "agree_under_derivation": self.identity_score,
                 "agree_under_inferred": self.score,
                 "space": {"couplings": [c.name for c in self.space.couplings],
