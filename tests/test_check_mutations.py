@@ -95,8 +95,9 @@ def _part(label, index, obj, provider, formula, select=None):
 def _paper(derivation, *, couplings=None, rho=1, matrix=1, slips=()) -> Registry:
     """A synthetic paper: the derivation's tadpoles (eq. T), M_S^2 (eq. S) and M_P^2 (eq. P),
     printed under ``couplings`` (name -> factor of its operator; for a mu^2 term, of mu^2), the
-    field normalization ``rho`` (phi_paper = phi/rho... i.e. vevs v -> rho v) and the mass-matrix
-    factor ``matrix``; ``slips``: (equation, entry or None, factor) multiplies one printed entry."""
+    ratio ``rho`` of the field normalizations (vevs v -> rho v; the tadpoles carry one more rho,
+    the mass matrices rho^2) and the ratio ``matrix`` of the mass-matrix factors; ``slips``:
+    (equation, entry, factor) multiplies one printed entry (a matrix entry and its mirror)."""
     names = {p.symbol.name: p.symbol for p in derivation["operators"].parameters}
     squared = {sp.sympify(op.coefficient).base for op, _ in derivation["potential"].contributions
                if sp.sympify(op.coefficient).is_Pow}
