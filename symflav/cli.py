@@ -355,7 +355,10 @@ def cmd_check(args) -> int:
         derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
         report = checks.run(derivation, rederive=pipeline.rederive_for(study), providers=providers)
     if args.json:
-        print(dumps_finite(report.to_json(), indent=1, ensure_ascii=False))
+        data = report.to_json()
+        if data.get("inferred_conventions"):
+            data["inferred_conventions"]["seconds"] = round(report.inference_seconds, 3)
+        print(dumps_finite(data, indent=1, ensure_ascii=False))
     else:
         print(format_check(report))
     return 0 if report.ok else 1
@@ -371,6 +374,7 @@ def format_check(report) -> str:
         lines.append(f"  {label:<8} {status:<16} {note}{also}".rstrip())
     counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in s["by_status"].items() if n)
     lines.append(f"entries: {counts}; {s['explained_disagreements']} disagreements explained by errata")
+    lines.extend(format_causes(report))
     for use in report.errata:
         e = use.erratum
         lines.append(f"erratum ({use.state}): eq. {e.equation} {e.object or ''}: {e.explanation}")
@@ -386,6 +390,30 @@ def format_check(report) -> str:
     return "\n".join(lines)
 
 
+
+
+def format_causes(report) -> list[str]:
+    """The inferred conventions, then every root cause with the entries it explains."""
+    lines = []
+    inferred = report.inferred
+    if inferred:
+        changes = "; ".join(inferred["changes"]) or "the derivation's own"
+        lines.append(f"inferred conventions: {changes} ({inferred['entries']} entries compared under "
+                     f"{inferred['assignments_tried']} assignments in {report.inference_seconds:.1f} s; "
+                     f"{inferred['agree_under_derivation']} agree under the derivation's conventions, "
+                     f"{inferred['agree_under_inferred']} under the inferred ones)")
+    if report.root_causes:
+        total = sum(c.entries for c in report.root_causes)
+        lines.append(f"{len(report.root_causes)} root causes explain {total} disagreements")
+        by_cause: dict = {}
+        for r in report.results:
+            if r.root_cause:
+                by_cause.setdefault(r.root_cause, []).append(r)
+        for cause in report.root_causes:
+            lines.append(f"  [{cause.entries}] {cause.id}: {cause.explanation}")
+            for r in by_cause.get(cause.id, []):
+                lines.append(f"      {r.equation} {r.object}" + (f" [{r.entry}]" if r.entry else "") + f" ({r.status})")
+    return lines
 
 
 def cmd_spectrum(args) -> int:

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 from test_printed_registry import LISTED
 
-STATUSES = {"agrees", "agrees_to_order", "disagrees", "convention", "not_checked"}
+STATUSES = {"agrees", "agrees_to_order", "disagrees", "convention", "incomplete", "not_checked"}
 KEYS = {"equation", "object", "entry", "status", "printed", "derived", "difference", "witness", "note"}
 
 

@@ -180,7 +180,8 @@ def _value(text: str) -> str:
 
 
 STATUS_TEXT = {"agrees": "agrees", "agrees_to_order": "agrees to order", "disagrees": "disagrees",
-               "convention": "convention", "not_checked": "not checked", "erratum": "erratum"}
+               "convention": "convention", "incomplete": "incomplete", "not_checked": "not checked",
+               "erratum": "erratum"}
 
 
 def _comparison(derivation: Derivation) -> dict:

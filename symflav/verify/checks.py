@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import time
 import zlib
 from dataclasses import dataclass
 from fractions import Fraction
@@ -45,6 +46,7 @@ from symflav.numerics import observables
 from symflav.physics import potential
 from symflav.core import printer
 from symflav.verify import compare
+from symflav.verify import infer as infer_mod
 from symflav.verify import providers as P
 from symflav.verify import variants as variants_mod
 from symflav.verify.compare import Expansion, Outcome
@@ -152,6 +154,7 @@ class CheckResult:
     variants: tuple[tuple[str, str], ...] = ()
     erratum: str | None = None
     explained: bool = False
+    root_cause: str | None = None
 
     @property
     def unexplained(self) -> bool:
@@ -164,7 +167,7 @@ class CheckResult:
             "witness": self.witness, "note": self.note, "provider": self.provider,
             "relation": self.relation, "order": self.order, "order_found": self.order_found,
             "method": self.method, "variants": dict(self.variants), "erratum": self.erratum,
-            "explained": self.explained,
+            "explained": self.explained, "root_cause": self.root_cause,
         }
 
 
@@ -179,6 +182,7 @@ class Erratum:
     corrected: Any = None  # sympy Expr/Matrix in registry symbols, or None
     definitions: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
     key: str = ""
+    cause: str = ""  # the root cause it names (errata.toml ``cause``, described under ``[causes]``)
 
     def matches(self, result: CheckResult) -> bool:
         return (self.equation == result.equation
@@ -189,14 +193,29 @@ class Erratum:
 @dataclass(frozen=True)
 class ErratumUse:
     erratum: Erratum
-    state: str  # "explains", "unconfirmed" (its entry was not checked), "contradicted", "stale"
+    state: str  # "explains", "unconfirmed" (its entry was not checked), "contradicted", "stale",
+    #             "redundant" (the inferred conventions already explain what it explains)
     note: str = ""
 
     def to_json(self) -> dict:
         e = self.erratum
         return {"equation": e.equation, "object": e.object, "entry": list(e.entry) if e.entry else None,
-                "explanation": e.explanation,
+                "explanation": e.explanation, "root_cause": e.cause or None,
                 "state": self.state, "note": self.note}
+
+
+@dataclass(frozen=True)
+class RootCause:
+    """One reason that explains one or more disagreements."""
+
+    id: str
+    explanation: str
+    equations: tuple[str, ...]
+    entries: int
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "explanation": self.explanation, "equations": list(self.equations),
+                "disagreements": self.entries}
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,9 @@ class CheckReport:
     errata: tuple[ErratumUse, ...]
     variants: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (label, variants under which it all agrees)
     banner: dict | None = None  # the derivation differs from its printed reference (Model.banner)
+    inferred: dict | None = None  # infer.Inference.to_json(): the paper's inferred conventions
+    root_causes: tuple[RootCause, ...] = ()
+    inference_seconds: float = 0.0  # wall time of the inference (not in to_json: outputs are deterministic)
 
     @property
     def unexplained(self) -> tuple[CheckResult, ...]:
@@ -214,7 +236,7 @@ class CheckReport:
 
     @property
     def problems(self) -> tuple[ErratumUse, ...]:
-        return tuple(u for u in self.errata if u.state in ("stale", "contradicted"))
+        return tuple(u for u in self.errata if u.state in ("stale", "contradicted", "redundant"))
 
     @property
     def ok(self) -> bool:
@@ -235,7 +257,9 @@ class CheckReport:
             "equations": len(self.equations),
             "equations_by_status": dict(sorted(per_equation.items())),
             "errata": {state: sum(1 for u in self.errata if u.state == state)
-                       for state in ("explains", "unconfirmed", "contradicted", "stale")},
+                       for state in ("explains", "unconfirmed", "contradicted", "stale", "redundant")},
+            "root_causes": len(self.root_causes),
+            "disagreements_with_root_cause": sum(c.entries for c in self.root_causes),
             "ok": self.ok,
         }
 
@@ -248,6 +272,8 @@ class CheckReport:
             "equations": [{"equation": e, "status": s, "note": n, "agrees_under_variants": list(dict(self.variants).get(e, ()))}
                           for e, s, n in self.equations],
             "errata": [u.to_json() for u in self.errata],
+            "inferred_conventions": self.inferred,
+            "root_causes": [c.to_json() for c in self.root_causes],
             "summary": self.summary(),
         }
 
@@ -324,7 +350,7 @@ def derived_object(ctx: Context, provider: Provider, part: Part):
 def expansion_for(model: Model, registry: Registry) -> Expansion | None:
     """epsilon = v_1/v_a as v_1 -> epsilon v_a (the model's small parameter)."""
     vac = model.vacuum
-    if vac is None or vac.small_value is None:
+    if vac is None or vac.small_value is None or vac.small_name not in registry.names:
         return None
     eps = registry.names[vac.small_name]
     num, den = sp.fraction(vac.small_value)
@@ -562,7 +588,9 @@ def _check_operators(ctx: Context, eq: Equation) -> list[CheckResult]:
                                    None if not explained else tex(text), None, None, note, "operators.table"))
     for text, note in comparison.missing_from_print:
         dropped = "dropped by the derivation" in note
-        results.append(CheckResult(eq.label, "operators", text, "agrees" if dropped else "disagrees", "",
+        # an invariant the charges allow and the print omits is a finding even when the
+        # derivation drops it on purpose to follow the paper
+        results.append(CheckResult(eq.label, "operators", text, "incomplete" if dropped else "disagrees", "",
                                    tex(text), None, None,
                                    (f"allowed by {_charges_source(ctx)} but not printed; " + note) if dropped
                                    else note,
@@ -828,16 +856,19 @@ def read_errata(model: Model, registry: Registry) -> tuple[Erratum, ...]:
     if path is None:
         return ()
     raw = read_toml(path)[0]
-    unknown = set(raw) - {"errata", "symbols", "functions"}
+    unknown = set(raw) - {"errata", "symbols", "functions", "causes"}
     if unknown:
-        raise SpecError(str(path), None, f"unknown tables {sorted(unknown)} (expected errata, symbols, functions)")
+        raise SpecError(str(path), None,
+                        f"unknown tables {sorted(unknown)} (expected errata, causes, symbols, functions)")
+    causes = read_causes(raw, path)
     registry = _with_errata_names(registry, raw, path)
     errata = []
     for i, item in enumerate(raw.get("errata", [])):
         key = f"errata[{i}]"
         if not isinstance(item, dict):
             raise SpecError(str(path), key, "expected a table")
-        unknown = set(item) - {"equation", "object", "entry", "explanation", "corrected", "definitions", "witness"}
+        unknown = set(item) - {"equation", "object", "entry", "explanation", "corrected", "definitions", "witness",
+                               "cause"}
         if unknown:
             raise SpecError(str(path), key, f"unknown keys {sorted(unknown)}")
         for required in ("equation", "explanation"):
@@ -863,9 +894,34 @@ def read_errata(model: Model, registry: Registry) -> tuple[Erratum, ...]:
             if not isinstance(entry, list) or not all(isinstance(x, str) for x in entry):
                 raise SpecError(str(path), f"{key}.entry", "expected an entry or a list of entries")
             entry = tuple(entry)
+        cause = item.get("cause", "")
+        if not isinstance(cause, str) or (cause and cause not in causes):
+            raise SpecError(str(path), f"{key}.cause", f"expected the id of a root cause under [causes] "
+                                                       f"({', '.join(sorted(causes)) or 'none declared'})")
         errata.append(Erratum(item["equation"], item.get("object"), entry,
-                              item["explanation"].strip(), corrected, tuple(definitions), key))
+                              item["explanation"].strip(), corrected, tuple(definitions), key, cause))
     return tuple(errata)
+
+
+def read_causes(raw: dict, path) -> dict[str, str]:
+    """errata.toml ``[causes]``: id = "one-line explanation" of a root cause errata name."""
+    causes = raw.get("causes", {})
+    if not isinstance(causes, dict):
+        raise SpecError(str(path), "causes", "expected a table id = \"explanation\"")
+    for cid, text in causes.items():
+        if not isinstance(text, str) or not text.strip() or "\n" in text.strip():
+            raise SpecError(str(path), f"causes.{cid}", "expected a one-line explanation")
+    return {cid: text.strip() for cid, text in causes.items()}
+
+
+def errata_causes(model: Model) -> dict[str, str]:
+    path = errata_path(model)
+    if path is None:
+        return {}
+    try:
+        return read_causes(tomllib.loads(path.read_text(encoding="utf-8")), path)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}  # read_errata reports it
 
 
 def _with_errata_names(registry: Registry, raw: dict, path) -> Registry:
@@ -924,7 +980,8 @@ def _apply_errata(ctx: Context, results: list[CheckResult], errata, expansion, p
                     failed[id(e)] = True
             notes.append(note)
         out.append(_replace(r, erratum=matching[0].explanation, explained=explained,
-                            note=_join(r.note, "; ".join(notes))))
+                            note=_join(r.note, "; ".join(notes)),
+                            root_cause=matching[0].cause or f"erratum: eq. {matching[0].equation}"))
     for e in errata:
         hits = claimed[id(e)]
         if not hits:
@@ -935,6 +992,9 @@ def _apply_errata(ctx: Context, results: list[CheckResult], errata, expansion, p
             bad = failed.get(id(e), False)
             uses.append(ErratumUse(e, "contradicted" if bad else "explains",
                                    "the corrected form does not agree" if bad else ""))
+        elif all(r.root_cause == INFERRED for r in hits if r.status == "convention") and any(
+                r.status == "convention" for r in hits):
+            uses.append(ErratumUse(e, "redundant", "the inferred conventions explain its entries"))
         else:
             uses.append(ErratumUse(e, "stale", "the printed entry agrees: nothing to explain"))
     return out, uses
@@ -976,21 +1036,180 @@ def _replace(r: CheckResult, **changes) -> CheckResult:
     return CheckResult(**data)
 
 
+# ---------------------------------------------------------------- inferred conventions
+
+INFERRED = "inferred-conventions"
+INCONSISTENT = "inconsistent-conventions"
+_INFER_KINDS = ("couplings", "tadpole", "mass2", "mixing", "points")
+
+
+def _compile_entries(ctx: Context, parts, expansion, space: infer_mod.Space, flipped=frozenset()) -> dict:
+    """{(equation, object, entry): Entry} for every entry of a part whose object follows the
+    conventions through a law (and the printed potential itself, through its couplings).
+    A column whose sign is free keeps the sign the comparison chose for the whole column
+    (``flipped``: the entries taken with the opposite sign)."""
+    vevs = tuple(v for _, v in ctx.model.vacuum.vevs) if ctx.model.vacuum else ()
+    law = space.law(vevs)
+    out = {}
+    for part in parts:
+        provider = ctx.providers.get(part.provider)
+        if provider is None or provider.get is None or part.transform == "gram":
+            continue
+        kind = "couplings" if part.provider == "potential.expr" else provider.law
+        if kind not in _INFER_KINDS or (provider.stage and provider.stage not in ctx.derivation.results):
+            continue
+        try:
+            derived = derived_object(ctx, provider, part)
+        except NotAvailable:
+            continue
+        printed, derived = _prepare(ctx.registry, ctx.model, part, part.formula, derived)
+        if part.is_matrix != isinstance(derived, sp.MatrixBase) or (
+                part.is_matrix and printed.shape != derived.shape):
+            continue
+        derived = law.apply(kind, derived)
+        options = dict(relation=part.relation, order=part.order, expansion=expansion,
+                       signs=(1, -1) if part.overall_sign == "free" else (1,),
+                       seed=_seed("infer", part.equation, part.index))
+        if part.is_matrix:
+            rows, columns = _labels(ctx.model, part, printed.shape)
+            rows = rows or [str(i + 1) for i in range(printed.shape[0])]
+            columns = columns or [str(j + 1) for j in range(printed.shape[1])]
+            cells = [(f"{r},{c}", printed[i, j], derived[i, j]) for i, r in enumerate(rows)
+                     for j, c in enumerate(columns)]
+        else:
+            cells = [(None, printed, derived)]
+        for entry, p, d in cells:
+            key = (part.equation, part.object, entry)
+            if key in flipped:
+                d = -d
+            compiled = infer_mod.compile_entry(key, p, d, space, **options)
+            if compiled is not None:
+                out[key] = compiled
+    return out
+
+
+def _infer(ctx: Context, parts, expansion, results):
+    """The inferred conventions and the compiled entries (None without a potential)."""
+    flipped = frozenset((r.equation, r.object, r.entry) for r in results if FLIPPED in r.note)
+    pot = ctx.derivation.results.get("potential")
+    if pot is None or not hasattr(pot, "contributions"):
+        return None, {}
+    space = infer_mod.Space.of(pot)
+    start = time.perf_counter()
+    entries = _compile_entries(ctx, parts, expansion, space, flipped)
+    inference = infer_mod.infer(list(entries.values()), space)
+    inference.seconds += time.perf_counter() - start
+    return inference, entries
+
+
+def infer_conventions(derivation: Derivation, providers: Mapping[str, Provider] | None = None) -> dict | None:
+    """The paper's inferred conventions alone (:meth:`infer.Inference.to_json`), without the rest
+    of the check: only the parts whose objects follow the conventions are compared (for the
+    column signs the comparison chooses) and compiled. None without a printed registry."""
+    model = derivation.model
+    registry = load_registry(model)
+    if registry is None:
+        return None
+    ctx = Context(derivation, registry, providers={**PROVIDERS, **dict(providers or {})})
+    expansion = expansion_for(model, registry)
+    parts, results = [], []
+    for eq in registry.equations:
+        for part in eq.parts:
+            provider = ctx.providers.get(part.provider)
+            if provider is not None and (provider.law in _INFER_KINDS or part.provider == "potential.expr"):
+                parts.append(part)
+                if part.column_signs == "free":
+                    results.extend(check_part(ctx, part, expansion, None))
+    inference, _ = _infer(ctx, parts, expansion, results)
+    return inference.to_json() if inference is not None else None
+
+
+def _apply_inference(results: list[CheckResult], inference, entries: dict) -> list[CheckResult]:
+    """Entries that disagree under the derivation's conventions and agree under the inferred
+    ones become ``convention`` (root cause: the inferred conventions); entries that agree only
+    under the derivation's conventions are marked as an inconsistency of the paper."""
+    if inference is None or not inference.assignment:
+        return results
+    described = "; ".join(inference.describe())
+    out = []
+    for r in results:
+        e = entries.get((r.equation, r.object, r.entry))
+        if e is None:
+            out.append(r)
+            continue
+        under_inferred = e.at(inference.assignment, inference.space)
+        if r.status == "disagrees" and under_inferred:
+            r = _replace(r, status="convention", root_cause=INFERRED,
+                         note=_join(r.note, f"agrees under the inferred conventions ({described})"))
+        elif r.status in ("agrees", "agrees_to_order") and not under_inferred:
+            r = _replace(r, root_cause=INCONSISTENT,
+                         note=_join(r.note, "agrees under the derivation's conventions, not under the paper's "
+                                            f"inferred ones ({described})"))
+        out.append(r)
+    return out
+
+
+def _root_causes(results: list[CheckResult], inference, entries: dict, causes: dict) -> tuple:
+    """Every entry that disagrees under the derivation's conventions (or agrees only under
+    them) gets one root cause; causes are grouped: the inferred conventions, an erratum's named
+    cause, another assignment under which the entry agrees (a per-entry slip of the paper's
+    conventions), or else the entry's own equation."""
+    out, members = [], {}
+    texts = dict(causes)
+    described = "; ".join(inference.describe()) if inference is not None else ""
+    if inference is not None and inference.assignment:
+        texts[INFERRED] = f"the paper's conventions differ from the derivation's: {described}"
+        texts[INCONSISTENT] = (f"agree under the derivation's conventions but not under the paper's inferred ones "
+                               f"({described}): the paper is not consistent in its conventions")
+    for r in results:
+        cause = r.root_cause
+        counted = r.status == "disagrees" or (r.status == "convention") or cause == INCONSISTENT
+        if not counted:
+            out.append(r)
+            continue
+        if cause is None and r.status == "convention":
+            cause = "declared-variant"
+            texts.setdefault(cause, "agree under a declared convention variant of the model")
+        if cause is None:
+            e = entries.get((r.equation, r.object, r.entry))
+            alternative = infer_mod.nearest(e, inference.assignment, inference.space) if (
+                e is not None and inference is not None) else None
+            if alternative:
+                changes = "; ".join(inference.describe({**inference.assignment, **alternative}))
+                cause = "assignment: " + changes
+                texts.setdefault(cause, f"agree only under another assignment ({changes}) than the inferred one "
+                                        f"({described or 'the derivation conventions'}): the paper is not "
+                                        "consistent in its conventions")
+        if cause is None:
+            cause = f"eq. {r.equation}"
+            texts.setdefault(cause, f"a disagreement of eq. {r.equation} that no convention explains")
+        members.setdefault(cause, []).append(r)
+        out.append(_replace(r, root_cause=cause))
+    ordered = sorted(members.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    roots = tuple(RootCause(c, texts.get(c, c), tuple(dict.fromkeys(r.equation for r in rs)), len(rs))
+                  for c, rs in ordered)
+    return out, roots
+
+
 # ---------------------------------------------------------------- driver
 
 
-_ORDER = {"disagrees": 0, "convention": 1, "agrees_to_order": 2, "agrees": 3, "not_checked": 4}
+_ORDER = {"disagrees": 0, "convention": 1, "incomplete": 2, "agrees_to_order": 3, "agrees": 4, "not_checked": 5}
 
 
 def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None = None,
-        providers: Mapping[str, Provider] | None = None) -> CheckReport:
+        providers: Mapping[str, Provider] | None = None, registry: Registry | None = None) -> CheckReport:
     """Compare every equation and table of the derivation's printed registry with what was derived.
 
     ``providers``: a study's providers, merged over :data:`PROVIDERS`. ``rederive(model, until)``
     runs the stages again for a model under other conventions (the sweep over declared variants
-    needs it when no law maps the derived objects)."""
+    needs it when no law maps the derived objects). ``registry``: compare with this printed
+    registry instead of the derivation's own (a synthetic paper). With ``sweep``, the paper's
+    conventions are inferred per term (:mod:`symflav.verify.infer`) and every disagreement gets
+    a root cause."""
     model = derivation.model
-    registry = load_registry(model)
+    own = registry is None  # the derivation's errata belong to its own printed registry only
+    registry = load_registry(model) if own else registry
     if registry is None:
         return CheckReport(model.name, (), (), (), banner=model.banner())
     compare.forget()
@@ -1000,6 +1219,7 @@ def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None
     variants = _Variants(ctx, rederive) if sweep else None
     results: list[CheckResult] = []
     parts = {}
+    every_part = []
     for eq in registry.equations:
         if eq.operators:
             results.extend(_check_operators(ctx, eq))
@@ -1008,15 +1228,22 @@ def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None
                                        eq.not_checked, "", eq.relation, eq.order))
         for part in eq.parts:
             parts[(eq.label, part.object)] = part
+            every_part.append(part)
             results.extend(check_part(ctx, part, expansion, variants))
     for label in charges_tables(registry, model):
         results.extend(_charges_table(ctx, label))
     for label in point_tables(registry):
         results.extend(_point_table(ctx, label))
-    results, uses = _apply_errata(ctx, results, read_errata(model, registry), expansion, parts)
+    inference, entries = _infer(ctx, every_part, expansion, results) if sweep else (None, {})
+    results = _apply_inference(results, inference, entries)
+    errata = read_errata(model, registry) if own else ()
+    results, uses = _apply_errata(ctx, results, errata, expansion, parts)
+    results, causes = _root_causes(results, inference, entries, errata_causes(model) if own else {})
     labels = [eq.label for eq in registry.equations] + [f"Table {t}" for t in registry.tables]
     return CheckReport(model.name, tuple(results), tuple(_overall(label, results) for label in labels), tuple(uses),
-                       tuple((label, _agreeing_variants(label, results)) for label in labels), model.banner())
+                       tuple((label, _agreeing_variants(label, results)) for label in labels), model.banner(),
+                       inference.to_json() if inference is not None else None, causes,
+                       inference.seconds if inference is not None else 0.0)
 
 
 def _agreeing_variants(label: str, results) -> tuple[str, ...]:

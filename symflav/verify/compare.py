@@ -29,7 +29,7 @@ from typing import Iterable
 import mpmath
 import sympy as sp
 
-STATUSES = ("agrees", "agrees_to_order", "disagrees", "convention", "not_checked")
+STATUSES = ("agrees", "agrees_to_order", "disagrees", "convention", "incomplete", "not_checked")
 DIGITS = 30
 TOLERANCE = sp.Float("1e-20", DIGITS)
 SAMPLES = 4

@@ -23,6 +23,7 @@ from symflav.core.spec import read_printed
 from symflav.core.stages import Unavailable, available
 from symflav.numerics.observables import evaluate, loop_value, numeric, parameter_values
 from symflav.physics import flavor, loops
+from symflav.studies.calibbi2020 import inferred
 from symflav.physics.observables import chain_scalars as _chain_scalars
 from symflav.physics.observables import enhanced_part, formula_units
 
@@ -451,5 +452,35 @@ def spectrum_statement(derivation, point: str, evaluated: dict, values: Mapping)
                f"{printed['c_e']:.2g}) follows from the printed eqs. (3.7)-(3.10) at the printed inputs: "
                f"({p['delta_a_mu']:.3g}, {p['delta_a_e']:.3g}, {p['c_mu']:.3g}, {p['c_e']:.3g}); derived, mass basis, "
                "appendix-A vacuum: ({delta_a_mu:.3g}, {delta_a_e:.3g}, {c_mu:.3g}, {c_e:.3g})")
-    return {"json": explanation, "rows": [("printed eqs (3.x)", p)], "findings": [finding]}
+    rows, findings = [("printed eqs (3.x)", p)], [finding]
+    under = _under_inferred(derivation, point, printed)
+    if under is not None:
+        explanation["inferred_conventions"] = under["json"]
+        rows.extend(under["rows"])
+        findings.extend(under["findings"])
+    return {"json": explanation, "rows": rows, "findings": findings}
+
+
+def _under_inferred(derivation, point: str, printed: Mapping) -> dict | None:
+    """Table 2 under the conventions ``check`` infers (:mod:`.inferred`): rows of observables
+    (mass insertion and mass basis) and the masses printed beside the derived ones."""
+    conventions = inferred.inferred_conventions(derivation)
+    if not conventions:
+        return None
+    data = inferred.benchmark(derivation, point, conventions)
+    if data is None:
+        return None
+    changes = "; ".join(data["changes"])
+    rows = [(f"inferred, {route.replace('_', ' ')}", {k: v[route] for k, v in data["observables"].items()})
+            for route in ("mass_insertion", "mass_basis")]
+    table = dict(printed.get("masses", {})) if isinstance(printed.get("masses"), Mapping) else {}
+    masses = ", ".join(f"{k} {v:.4g}" + (f" (printed {table[k]:.4g})" if k in table else "")
+                       for k, v in data["masses"].items())
+    inputs = ", ".join(f"{k} = {v:.4g}" for k, v in data["inputs_rescaled"].items())
+    findings = [f"under the inferred conventions ({changes}; the printed inputs mean {inputs} in the derivation's "
+                f"normalization): exact masses (GeV) {masses}"]
+    findings += [f"under the inferred conventions: {line}" for line in data["relations"]]
+    # the host formats findings with the derived observables: braces of ours are literal
+    findings = [f.replace("{", "{{").replace("}", "}}") for f in findings]
+    return {"json": data, "rows": rows, "findings": findings}
 
