@@ -919,8 +919,8 @@ def errata_causes(model: Model) -> dict[str, str]:
     if path is None:
         return {}
     try:
-        return read_causes(tomllib.loads(path.read_text(encoding="utf-8")), path)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return read_causes(read_toml(path)[0], path)
+    except SpecError:
         return {}  # read_errata reports it
 
 
