@@ -9,9 +9,9 @@ d^2V/dsigma_i dsigma_j.
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: b97897f281b2e02f299667c61c1706d23834d8f0a459459aa7dbe16f9c0765ec
+input_sha256: 6e5aaebfe907ac22c042bfe482cf471a7126405e5d54efd0ae7c234134fa9f9c
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 64ce6b181313aa6ba247abd6ace57b0429d5a4d3b65eb9d5bd5a9af002833621
+content_sha256: 9841b758c084f006d8cae22e04123f6746530f49c428b5bab02750d574dc87e7
 """
 
 import collections
@@ -272,7 +272,7 @@ UNITS = {
 }
 
 
-#: Named parameter points (GeV): the inputs as written in the derivation, plus every parameter a function needs from the defaults and relations. Inputs, not vacua: a point's vevs need not be stationary; solve_mu2() and minimize() construct and find vacua.
+#: Named parameter points (GeV): the inputs as written in the derivation, plus every parameter a function needs from the defaults and relations; a mu the point does not give is eliminated with the tadpoles at the point's vevs and written as its signed square (the _sq keyword). Otherwise inputs, not vacua: a point's vevs need not be stationary; solve_mu2() and minimize() construct and find vacua.
 POINTS = {
     'table2': {
         'M_chi': 1658.0,
