@@ -94,9 +94,10 @@ def render(derivation: Derivation, drawn: Drawn | None = None, *, report: bool =
     for path, (stages, renderer) in RENDERERS.items():
         if _ran(derivation, stages):
             files[path] = renderer(derivation)
+    ctx = report_render.context(derivation, sections)  # report.tex and the snippets share it
     if report:
-        files["report.tex"] = report_render.report_tex(derivation, sections)
-    produced = [report_render.snippets(derivation, sections), _scans(derivation)]
+        files["report.tex"] = report_render.report_tex(derivation, sections, ctx)
+    produced = [report_render.snippets(derivation, sections, ctx), _scans(derivation)]
     for stage, drawer in drawers.items():
         data = derivation.results.get(stage)
         if data is not None and not isinstance(data, Unavailable):

@@ -291,16 +291,10 @@ def _point_tables(derivation: Derivation) -> list[dict]:
     return [{"label": label, "rows": _point_table_rows(derivation, label)} for label in point_tables(registry)]
 
 
-_LAST_CONTEXT: list[tuple[tuple, dict[str, Any]]] = []  # report.tex and the snippets share it
-
-
 def context(derivation: Derivation, sections: Sequence[Section] = ()) -> dict[str, Any]:
-    """Everything the templates show, as strings (computed once per derivation object)."""
-    key = (id(derivation), tuple(s.name for s in sections))
-    if _LAST_CONTEXT and _LAST_CONTEXT[0][0] == key and _LAST_CONTEXT[0][2] is derivation:
-        return _LAST_CONTEXT[0][1]
-    _LAST_CONTEXT[:] = [(key, _context(derivation, sections), derivation)]
-    return _LAST_CONTEXT[0][1]
+    """Everything the templates show, as strings. Compute it once per derivation and pass it to
+    :func:`report_tex` and :func:`snippets` (they compute it themselves when not given one)."""
+    return _context(derivation, sections)
 
 
 def _context(derivation: Derivation, sections: Sequence[Section]) -> dict[str, Any]:
@@ -400,8 +394,9 @@ def _viability_sample(derivation: Derivation, sample) -> dict[str, Any]:
             "lfv": printer.text(lfv)}
 
 
-def report_tex(derivation: Derivation, sections: Sequence[Section] = ()) -> str:
-    return render("report.tex.j2", **context(derivation, sections))
+def report_tex(derivation: Derivation, sections: Sequence[Section] = (), ctx: dict | None = None) -> str:
+    """``report.tex``; ``ctx``: :func:`context` of the same derivation and sections, when known."""
+    return render("report.tex.j2", **(ctx if ctx is not None else context(derivation, sections)))
 
 
 SNIPPETS = {
@@ -413,10 +408,11 @@ SNIPPETS = {
 }
 
 
-def snippets(derivation: Derivation, sections: Sequence[Section] = ()) -> dict[str, str]:
+def snippets(derivation: Derivation, sections: Sequence[Section] = (), ctx: dict | None = None) -> dict[str, str]:
     """``snippets/<object>.tex`` for pasting into a paper (objects whose stage ran; a printed
-    point table as ``snippets/table<label>.tex``; a study section that names a snippet)."""
-    ctx = context(derivation, sections)
+    point table as ``snippets/table<label>.tex``; a study section that names a snippet).
+    ``ctx``: :func:`context` of the same derivation and sections, when known."""
+    ctx = ctx if ctx is not None else context(derivation, sections)
     head = "".join(f"% {k}: {v}\n" for k, v in ctx["header"].items())
     files = {"snippets/charges.tex": head + render(SNIPPETS["charges"], **ctx)}
     if ctx["comparison"]["available"]:

@@ -212,7 +212,7 @@ def compare(printed, derived, *, relation: str = "=", order: int | None = None,
 
     ``brief``: only the status is needed (no difference is tidied). The same comparison
     asked twice (a formula printed twice) is answered once."""
-    key = (sp.sympify(printed), sp.sympify(derived), relation, order, expansion)
+    key = (sp.sympify(printed), sp.sympify(derived), relation, order, expansion, seed)
     known = _MEMO.get(key)
     if known is not None and (brief or known[1] is False):
         return known[0]
