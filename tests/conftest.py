@@ -73,7 +73,8 @@ def cli():
 @pytest.fixture(scope="session")
 def variant_path(tmp_path_factory):
     """calibbi2020 with phi3 of charge 2 (lambda'_13 forbidden, its term and the dropped operator
-    removed, the lambda_3 relation adapted): a changed-charge model whose alignment is stationary."""
+    removed, the lambda_3 relation adapted, the eqs. (3.1)-(3.2) vertex set left out): a
+    changed-charge model whose alignment is stationary."""
     folder = tmp_path_factory.mktemp("variant")
     source = spec.builtin_root() / "calibbi2020"
     text = (source / "model.toml").read_text(encoding="utf-8")
@@ -83,6 +84,8 @@ def variant_path(tmp_path_factory):
     start = text.index('[[terms]]\noperator = "phi3† phi1^3"')
     text = text[:start] + text[text.index("[[terms]]", start + 5):]
     start = text.index("\n[[drop]]\n")
+    text = text[:start] + text[text.index("# ----", start):]
+    start = text.index("[yukawa.vertex_sets.eq3_1]")  # its phi3 vertex needs phi3's old charge
     text = text[:start] + text[text.index("# ----", start):]
     (folder / "model.toml").write_text(text, encoding="utf-8")
     (folder / "printed.toml").write_text((source / "printed.toml").read_text(encoding="utf-8"), encoding="utf-8")

@@ -150,10 +150,9 @@ def numeric_module(model: Model, results: Mapping[str, Any], backend: str = "num
          "degrees of the potential (every term in GeV^4), dimensionless Yukawa couplings."),
         ("POINTS", points_literal(points),
          "Named parameter points (GeV): the inputs as written in the derivation, plus every parameter a "
-         "function needs from the defaults and relations; a mu the point does not give is eliminated with "
-         "the tadpoles at the point's vevs and written as its signed square (the _sq keyword). Otherwise "
-         "inputs, not vacua: a point's vevs need not be stationary; solve_mu2() and minimize() construct "
-         "and find vacua."),
+         "function needs from the defaults and relations. Inputs, not vacua: a point's vevs need not be "
+         "stationary; solve_mu2() and minimize() construct and find vacua. A mu the point does not give is "
+         "eliminated with the tadpoles at the point's vevs and written as its signed square (the _sq keyword)."),
     ]
     helpers, exported = (), ()
     if vacuum_ready and backend != "jax":

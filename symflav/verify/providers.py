@@ -87,8 +87,10 @@ class Provider:
     raises :class:`NotAvailable`). ``law`` says how the object follows a declared convention
     variant (:mod:`symflav.verify.variants`): ``"rederive"`` (its stages are re-run, they are cheap),
     ``"couplings"`` (it depends on the conventions only through the couplings of the
-    potential), ``"vacuum"`` (tadpoles, mass matrices and spectrum at the vacuum), or ``None``
-    (convention independent).
+    potential), ``"mixing"`` (evaluated at the vevs: couplings and vevs mapped, no factor; e.g.
+    the FN and radiative masses, which read <phi> in the model's field normalization),
+    ``"tadpole"``, ``"mass2"``, ``"points"`` (tadpoles, mass matrices and point tables at the
+    vacuum), or ``None`` (convention independent); see :data:`symflav.verify.variants.KINDS`.
     """
 
     name: str

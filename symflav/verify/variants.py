@@ -35,7 +35,7 @@ from symflav.core.stages import Derivation
 from symflav.physics import potential
 from symflav.core.model import Model
 
-KINDS = ("couplings", "tadpole", "mass2", "mixing", "points")
+KINDS = ("couplings", "closure", "tadpole", "mass2", "mixing", "points")
 VACUUM_KINDS = ("mass2", "mixing", "points")
 
 
@@ -62,6 +62,8 @@ class Law:
         """The object of the given kind under the variant (see the module docstring)."""
         if kind == "couplings":
             return _map(value, self.substitution(with_vevs=False))
+        if kind == "closure":  # a coefficient of phi^dagger phi-type closures: two field normalizations
+            return _map(value, self.substitution(with_vevs=False), self.rho**2)
         table = self.substitution()
         if kind == "tadpole":
             return _map(value, table, self.rho)
