@@ -9,9 +9,9 @@ d^2V/dsigma_i dsigma_j.
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: 6e5aaebfe907ac22c042bfe482cf471a7126405e5d54efd0ae7c234134fa9f9c
+input_sha256: 1ecbd8d95f2ba30119eeeb3935d687bc1914b3bbac4fa79512d63bb891a96de7
 warning: generated file: do not edit; rerun `symflav derive`
-content_sha256: 9841b758c084f006d8cae22e04123f6746530f49c428b5bab02750d574dc87e7
+content_sha256: 115e2cd382f0dd56cc8d082e83855e521b154494b1eeec1301a68323e9da2130
 """
 
 import collections
@@ -272,7 +272,7 @@ UNITS = {
 }
 
 
-#: Named parameter points (GeV): the inputs as written in the derivation, plus every parameter a function needs from the defaults and relations; a mu the point does not give is eliminated with the tadpoles at the point's vevs and written as its signed square (the _sq keyword). Otherwise inputs, not vacua: a point's vevs need not be stationary; solve_mu2() and minimize() construct and find vacua.
+#: Named parameter points (GeV): the inputs as written in the derivation, plus every parameter a function needs from the defaults and relations. Inputs, not vacua: a point's vevs need not be stationary; solve_mu2() and minimize() construct and find vacua. A mu the point does not give is eliminated with the tadpoles at the point's vevs and written as its signed square (the _sq keyword).
 POINTS = {
     'table2': {
         'M_chi': 1658.0,
