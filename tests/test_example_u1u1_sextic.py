@@ -3,8 +3,7 @@ is of degree 6; muon and tau), held against routes that do not use symflav's sta
 by brute force, the potential written out by hand, its global minimum by a numeric search, the mass
 matrices by finite differences, the Froggatt-Nielsen chains counted by hand and the tau-mu selection
 rule on the charge lattice. The end-to-end runs of the command line are at the end (marked slow;
-those that the generic pipeline cannot do yet are marked xfail, see
-/work/notes/examples_failures.md)."""
+those that the generic pipeline cannot do yet are marked xfail with the reason)."""
 
 from __future__ import annotations
 
@@ -30,7 +29,8 @@ NAME = "u1u1_sextic"
 PATH = EXAMPLES / NAME
 FIELDS = ("phi1", "phi2", "phi3")
 VEVS = ("v_1", "v_2", "v_3")
-GENERIC = pytest.mark.xfail(strict=False, reason="generic pipeline: see /work/notes/examples_failures.md")
+GENERIC = pytest.mark.slow  # whole commands on the example (formerly expected to fail)
+DEGREE_SIX = pytest.mark.xfail(strict=True, raises=AssertionError, reason="the vectorized global-minimum search of the viability stage (numerics.minimizer.PotentialFamily) handles degree <= 4; a degree-6 potential stops it (exit 1, a bug)")
 
 # Charges as the model file states them, written again here: (U(1)_a, U(1)_b).
 SCALAR_CHARGES = {"phi1": (Q(1), Q(0)), "phi2": (Q(0), Q(1)), "phi3": (Q(1, 3), Q(2, 3))}
@@ -401,16 +401,20 @@ def test_derive_code_only_writes_modules_that_compile_and_run_at_the_benchmark(t
     vevs = np.array([point[v] for v in VEVS])
     rng = np.random.default_rng(3)
     fields = rng.normal(size=3) * 100 + 1j * rng.normal(size=3) * 100
-    positional = {"x": np.array([0.3, 1.0, 2.5]), "vevs": vevs, "phi": fields}
+    positional = {"x": np.array([0.3, 1.0, 2.5]), "vevs": vevs, "phi": fields, "z": fields}
     called = []
     for name in numeric.__all__:
         function = getattr(numeric, name)
         if not inspect.isfunction(function) or name == "release_memory":
             continue
-        args = [positional[q.name] for q in inspect.signature(function).parameters.values()
-                if q.kind is q.POSITIONAL_OR_KEYWORD]
-        result = function(*args, **point)
-        for array in result if isinstance(result, tuple) else (result,):
+        signature = inspect.signature(function).parameters
+        args = [positional[q.name] for q in signature.values()
+                if q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD) and q.default is q.empty]
+        takes_all = any(q.kind is q.VAR_KEYWORD for q in signature.values())
+        inputs = {k: 0.5 for k in numeric.INPUTS}  # results of other calculations: any finite value
+        result = function(*args, **{k: v for k, v in {**point, **inputs}.items() if takes_all or k in signature})
+        parts = result if isinstance(result, tuple) else (result,)
+        for array in (p for p in parts if isinstance(p, (np.ndarray, float, complex))):
             assert np.all(np.isfinite(array)), name
         called.append(name)
     assert {"potential", "tadpoles", "mass_matrices", "m_FN_tau", "m_FN_mu"} <= set(called)
@@ -426,6 +430,7 @@ def test_derive_code_only_writes_modules_that_compile_and_run_at_the_benchmark(t
 
 @pytest.mark.slow
 @GENERIC
+@DEGREE_SIX
 def test_derive_writes_a_report_without_paper_sections(tmp_path):
     status, out, err = symflav("derive", str(PATH), "--no-pdf", "-o", str(tmp_path))
     assert status == 0, err
@@ -453,6 +458,7 @@ def test_spectrum_gives_the_hessian_masses_and_both_leptons(routes, example):
 
 @pytest.mark.slow
 @GENERIC
+@DEGREE_SIX
 def test_scan_runs_the_declared_scan(tmp_path):
     out_file = tmp_path / "masses.csv"
     status, out, err = symflav("scan", str(PATH), "--scan", "masses", "--points", "400", "--chunk", "200",

@@ -3,7 +3,7 @@ charged leptons), held against routes that do not use symflav's stages: the inva
 force, the potential written out by hand, its global minimum by a numeric search, the mass
 matrices by finite differences, the Froggatt-Nielsen chains counted by hand and by a transfer
 matrix. The end-to-end runs of the command line are at the end (marked slow; those that the
-generic pipeline cannot do yet are marked xfail, see /work/notes/examples_failures.md)."""
+generic pipeline cannot do yet are marked xfail with the reason)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ NAME = "u1z3_three_leptons"
 PATH = EXAMPLES / NAME
 FIELDS = ("phi1", "phi2", "s")
 VEVS = ("v_1", "v_2", "v_s")
-GENERIC = pytest.mark.xfail(strict=False, reason="generic pipeline: see /work/notes/examples_failures.md")
+GENERIC = pytest.mark.slow  # whole commands on the example (formerly expected to fail)
+TWO_INSERTIONS = pytest.mark.xfail(strict=True, raises=AssertionError, reason="closures with two vev insertions on the mediator line (r = 2) have no generated loop function (numerics.viability.loop_family): the viability stage stops (exit 1, a bug)")
 
 # Charges as the model file states them, written again here: (U(1)_F, Z3).
 SCALAR_CHARGES = {"phi1": (Q(1, 2), 0), "phi2": (Q(1), 0), "s": (Q(0), 1)}
@@ -45,12 +46,16 @@ def potential_by_hand(z, p):
     numbers), ``p`` the parameters by name (GeV)."""
     p1, p2, s = z
     n1, n2, ns = ((x * x.conjugate()).real for x in z)
-    return (-p["mu_1"] ** 2 * n1 - p["mu_2"] ** 2 * n2 - p["mu_s"] ** 2 * ns
+
+    def square(name):  # a mu^2 given as its signed square (keyword mu_sq) or by mu
+        return p[name + "_sq"] if name + "_sq" in p else p[name] ** 2
+
+    return (-square("mu_1") * n1 - square("mu_2") * n2 - square("mu_s") * ns
             + p["lambda_1"] * n1**2 + p["lambda_2"] * n2**2 + p["lambda_s"] * ns**2
             + p["lambda_12"] * n1 * n2 + p["lambda_1s"] * n1 * ns + p["lambda_2s"] * n2 * ns
             + 2 * (p["kappa_12"] * p1**2 * p2.conjugate()).real
             + 2 * (p["kappa_s"] * s**3).real
-            - 2 * (p["mup_1"] ** 2 * p1**2).real)
+            - 2 * (square("mup_1") * p1**2).real)
 
 
 def real_potential(x, p):
@@ -401,20 +406,26 @@ def test_derive_code_only_writes_modules_that_compile_and_run_at_the_benchmark(t
     vevs = np.array([point[v] for v in VEVS])
     rng = np.random.default_rng(3)
     fields = rng.normal(size=3) * 100 + 1j * rng.normal(size=3) * 100
-    positional = {"x": np.array([0.3, 1.0, 2.5]), "vevs": vevs, "phi": fields}
+    positional = {"x": np.array([0.3, 1.0, 2.5]), "vevs": vevs, "phi": fields, "z": fields}
     called = []
     for name in numeric.__all__:
         function = getattr(numeric, name)
         if not inspect.isfunction(function) or name == "release_memory":
             continue
-        args = [positional[q.name] for q in inspect.signature(function).parameters.values()
-                if q.kind is q.POSITIONAL_OR_KEYWORD]
-        result = function(*args, **point)
-        for array in result if isinstance(result, tuple) else (result,):
+        signature = inspect.signature(function).parameters
+        args = [positional[q.name] for q in signature.values()
+                if q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD) and q.default is q.empty]
+        takes_all = any(q.kind is q.VAR_KEYWORD for q in signature.values())
+        inputs = {k: 0.5 for k in numeric.INPUTS}  # results of other calculations: any finite value
+        result = function(*args, **{k: v for k, v in {**point, **inputs}.items() if takes_all or k in signature})
+        parts = result if isinstance(result, tuple) else (result,)
+        for array in (p for p in parts if isinstance(p, (np.ndarray, float, complex))):
             assert np.all(np.isfinite(array)), name
         called.append(name)
     assert {"potential", "tadpoles", "mass_matrices"} <= set(called)
-    assert numeric.potential(fields, **point) == pytest.approx(potential_by_hand(fields, point), rel=1e-10)
+    # the field argument is w = v + sigma + i varphi (FIELD_EXPANSION canonical: phi = w/sqrt 2)
+    assert numeric.potential(fields, **point) == pytest.approx(potential_by_hand(fields / np.sqrt(2), point),
+                                                               rel=1e-10)
     assert np.max(np.abs(numeric.tadpoles(vevs, **point))) < 1e-6 * np.max(vevs) ** 3
     M_S2, M_P2 = numeric.mass_matrices(vevs, **point)
     H = routes.finite_difference_hessian(lambda y: real_potential(y, point), list(vevs) + [0, 0, 0])
@@ -424,6 +435,7 @@ def test_derive_code_only_writes_modules_that_compile_and_run_at_the_benchmark(t
 
 @pytest.mark.slow
 @GENERIC
+@TWO_INSERTIONS
 def test_derive_writes_a_report_without_paper_sections(tmp_path):
     status, out, err = symflav("derive", str(PATH), "--no-pdf", "-o", str(tmp_path))
     assert status == 0, err
@@ -451,6 +463,7 @@ def test_spectrum_gives_the_hessian_masses_and_every_lepton(routes, example):
 
 @pytest.mark.slow
 @GENERIC
+@TWO_INSERTIONS
 def test_scan_runs_the_declared_scan(tmp_path):
     out_file = tmp_path / "viability.csv"
     status, out, err = symflav("scan", str(PATH), "--scan", "viability", "--points", "400", "--chunk", "200",
