@@ -18,6 +18,7 @@ import math
 import sympy as sp
 
 from symflav.codegen.module import (
+    PARAMETERS_HELPER,
     NAN_NOTE,
     Function,
     LoopFunction,
@@ -38,7 +39,7 @@ class JaxPrinter(NumpyPrinter):
     prefix = "jnp"
 
 
-JAX_HELPERS = '''
+JAX_HELPERS = ('''
 def _what(value):
     return "None" if value is None else f"a {type(value).__name__}"
 
@@ -62,33 +63,7 @@ def _number(function, name, value, complex_ok=False):
     return array.astype(jnp.float64)
 
 
-def _parameters(function, given, names, squared=(), complex_names=()):
-    """As in the numpy module: values of ``names``; a name in ``squared`` from name or name_sq."""
-    unknown = sorted(set(given) - _KEYWORDS)
-    if unknown:
-        raise TypeError(f"{function}() got unknown parameter(s) {', '.join(unknown)}; "
-                        f"known: {', '.join(PARAMETERS)}")
-    values, missing = [], []
-    for name in names:
-        if name in squared:
-            square = name + "_sq"
-            if name in given and square in given:
-                raise ValueError(f"{function}(): give {name} or {square}, not both")
-            if square in given:
-                values.append(_number(function, square, given[square]))
-            elif name in given:
-                value = _number(function, name, given[name])
-                values.append(value * value)
-            else:
-                missing.append(f"{name} (or {square})")
-        elif name in given:
-            values.append(_number(function, name, given[name], name in complex_names))
-        else:
-            missing.append(name)
-    if missing:
-        raise TypeError(f"{function}() missing parameter(s): {', '.join(missing)}")
-    return values
-
+''' + PARAMETERS_HELPER + "\n" + '''
 
 def _vector(function, name, value, n, complex_ok):
     value = _number(function, name, value, complex_ok)
@@ -128,7 +103,7 @@ def _end_series(w, valuation, step, table):
         for row in table[-2::-1]:
             acc = acc * log_w + _horner(z, row)
     return acc * w ** valuation if valuation else acc
-'''.strip("\n")
+''').strip("\n")
 
 
 def render_function_jax(fn: Function, functions: dict | None = None, reserved=frozenset()) -> Rendered:

@@ -152,7 +152,39 @@ class Rendered:
 
 # ====================================================================== helpers in the module
 
-HELPERS = '''
+PARAMETERS_HELPER = '''
+def _parameters(function, given, names, squared=(), complex_names=()):
+    """The values of ``names`` from the keyword arguments ``given``. A name in ``squared`` is
+    read as its square: from ``name`` (squared here) or from ``name_sq`` (any sign), not both."""
+    unknown = sorted(set(given) - _KEYWORDS)
+    if unknown:
+        raise TypeError(f"{function}() got unknown parameter(s) {', '.join(unknown)}; "
+                        f"known: {', '.join(PARAMETERS)}")
+    values, missing = [], []
+    for name in names:
+        if name in squared:
+            square = name + "_sq"
+            if name in given and square in given:
+                raise ValueError(f"{function}(): give {name} or {square}, not both")
+            if square in given:
+                values.append(_number(function, square, given[square]))
+            elif name in given:
+                value = _number(function, name, given[name])
+                values.append(value * value)
+            else:
+                missing.append(f"{name} (or {square})")
+        elif name in given:
+            values.append(_number(function, name, given[name], name in complex_names))
+        else:
+            missing.append(name)
+    if missing:
+        raise TypeError(f"{function}() missing parameter(s): {', '.join(missing)}")
+    return values
+
+'''.strip("\n")
+"""Reads the keyword arguments of a generated function (numpy and jax modules share it)."""
+
+HELPERS = ('''
 def _what(value):
     return "None" if value is None else f"a {type(value).__name__}"
 
@@ -183,34 +215,7 @@ def _number(function, name, value, complex_ok=False):
     return array
 
 
-def _parameters(function, given, names, squared=(), complex_names=()):
-    """The values of ``names`` from the keyword arguments ``given``. A name in ``squared`` is
-    read as its square: from ``name`` (squared here) or from ``name_sq`` (any sign), not both."""
-    unknown = sorted(set(given) - _KEYWORDS)
-    if unknown:
-        raise TypeError(f"{function}() got unknown parameter(s) {', '.join(unknown)}; "
-                        f"known: {', '.join(PARAMETERS)}")
-    values, missing = [], []
-    for name in names:
-        if name in squared:
-            square = name + "_sq"
-            if name in given and square in given:
-                raise ValueError(f"{function}(): give {name} or {square}, not both")
-            if square in given:
-                values.append(_number(function, square, given[square]))
-            elif name in given:
-                value = _number(function, name, given[name])
-                values.append(value * value)
-            else:
-                missing.append(f"{name} (or {square})")
-        elif name in given:
-            values.append(_number(function, name, given[name], name in complex_names))
-        else:
-            missing.append(name)
-    if missing:
-        raise TypeError(f"{function}() missing parameter(s): {', '.join(missing)}")
-    return values
-
+''' + PARAMETERS_HELPER + "\n" + '''
 
 def _vector(function, name, value, n, dtype):
     """The components of a vector argument (last axis of length n)."""
@@ -424,7 +429,7 @@ def _unary(function, x, out):
         if not result.flags.c_contiguous:
             raise ValueError(f"{function}(): out must be C-contiguous")
     return x, result, np.ascontiguousarray(x).reshape(-1), result.reshape(-1)
-'''.strip("\n")
+''').strip("\n")
 
 
 # ====================================================================== functions
