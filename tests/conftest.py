@@ -4,6 +4,7 @@ derivations and the independent numeric routes their tests hold them against."""
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import itertools
 import os
 import subprocess
@@ -197,12 +198,35 @@ def load_generated(path: Path, name: str):
     return module
 
 
+def call_every_function(numeric, point, positional) -> list[str]:
+    """Call every function of a generated module with ``point`` (``positional``: the value of each
+    positional argument by name; the formula INPUTS get 0.5, any finite value); every numeric
+    result must be finite. Returns the names called."""
+    called = []
+    for name in numeric.__all__:
+        function = getattr(numeric, name)
+        if not inspect.isfunction(function) or name == "release_memory":
+            continue
+        signature = inspect.signature(function).parameters
+        args = [positional[q.name] for q in signature.values()
+                if q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD) and q.default is q.empty]
+        takes_all = any(q.kind is q.VAR_KEYWORD for q in signature.values())
+        inputs = {k: 0.5 for k in numeric.INPUTS}
+        result = function(*args, **{k: v for k, v in {**point, **inputs}.items() if takes_all or k in signature})
+        parts = result if isinstance(result, tuple) else (result,)
+        for array in (p for p in parts if isinstance(p, (np.ndarray, float, complex))):
+            assert np.all(np.isfinite(array)), name
+        called.append(name)
+    return called
+
+
 @pytest.fixture(scope="session")
 def routes():
     """The independent numeric routes above, for the example tests."""
     return SimpleNamespace(brute_force_invariants=brute_force_invariants,
                            finite_difference_hessian=finite_difference_hessian,
-                           numeric_minima=numeric_minima, load_generated=load_generated)
+                           numeric_minima=numeric_minima, load_generated=load_generated,
+                           call_every_function=call_every_function)
 
 
 def pytest_configure(config):

@@ -8,7 +8,6 @@ those that the generic pipeline cannot do yet are marked xfail with the reason).
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
 import itertools
 import json
@@ -402,21 +401,7 @@ def test_derive_code_only_writes_modules_that_compile_and_run_at_the_benchmark(t
     rng = np.random.default_rng(3)
     fields = rng.normal(size=3) * 100 + 1j * rng.normal(size=3) * 100
     positional = {"x": np.array([0.3, 1.0, 2.5]), "vevs": vevs, "phi": fields, "z": fields}
-    called = []
-    for name in numeric.__all__:
-        function = getattr(numeric, name)
-        if not inspect.isfunction(function) or name == "release_memory":
-            continue
-        signature = inspect.signature(function).parameters
-        args = [positional[q.name] for q in signature.values()
-                if q.kind in (q.POSITIONAL_ONLY, q.POSITIONAL_OR_KEYWORD) and q.default is q.empty]
-        takes_all = any(q.kind is q.VAR_KEYWORD for q in signature.values())
-        inputs = {k: 0.5 for k in numeric.INPUTS}  # results of other calculations: any finite value
-        result = function(*args, **{k: v for k, v in {**point, **inputs}.items() if takes_all or k in signature})
-        parts = result if isinstance(result, tuple) else (result,)
-        for array in (p for p in parts if isinstance(p, (np.ndarray, float, complex))):
-            assert np.all(np.isfinite(array)), name
-        called.append(name)
+    called = routes.call_every_function(numeric, point, positional)
     assert {"potential", "tadpoles", "mass_matrices", "m_FN_tau", "m_FN_mu"} <= set(called)
     assert numeric.potential(fields, **point) == pytest.approx(potential_by_hand(fields, point), rel=1e-10)
     assert np.max(np.abs(numeric.tadpoles(vevs, **point))) < 1e-6 * np.max(vevs) ** 3
