@@ -281,74 +281,85 @@ def expand(expr, x, where: Expansion, order: int) -> Series:
     raise CodegenError(f"series of {expr} at {where.variable()}: could not reach order {order}")
 
 
+def _leaf_x(where: Expansion, prec: int) -> Series:
+    """The expansion variable itself: x = x0 + t, x = x0 e^s, x near 0 or near infinity."""
+    if where.kind == "t":
+        return Series(0, [_const(where.x0), _const(1)] + [()] * prec, prec)
+    if where.kind == "s":
+        coeffs, term = [], Fraction(where.x0)
+        for k in range(prec):
+            coeffs.append(_const(term))
+            term /= k + 1
+        return Series(0, coeffs, prec)
+    if where.kind == "zero":
+        return Series(1, [_const(1)] + [()] * prec, prec)
+    return Series(-1, [_const(1)] + [()] * (prec + 1), prec)
+
+
+def _log_of(u: Series, where: Expansion) -> Series:
+    """log u, exact in rationals (and the log of the expansion variable for a vanishing or
+    diverging u at zero or infinity); :class:`_NotExact` otherwise."""
+    val, c0, r = u.split_lead()
+    if val and where.kind in ("t", "s"):
+        raise _NotExact("logarithm of a function that vanishes or diverges at the point")
+    if c0 <= 0:
+        raise _NotExact("logarithm of a negative leading coefficient")
+    if c0 != 1:
+        raise _NotExact(f"log({c0}) is not rational")
+    prec_rel = r.prec
+    if r.logfree:
+        # log(1 + r) = integral of r'/(1 + r)
+        one_plus = Series.constant(1, prec_rel) + r
+        deriv = Series(0, [_pscale(r.coeff(n + 1), n + 1) for n in range(prec_rel - 1)], prec_rel - 1)
+        q = deriv * one_plus.inverse()
+        body = Series(0, [()] + [_pscale(q.coeff(n), Fraction(1, n + 1)) for n in range(q.prec)], q.prec + 1)
+    else:
+        coeffs = [Fraction(0)] + [Fraction((-1) ** (k + 1), k) for k in range(1, prec_rel)]
+        body = _compose(r, coeffs)
+    if val:
+        log_w = Series(0, [(Fraction(0), Fraction(val))], body.prec)  # val * L
+        return log_w + body
+    return body
+
+
+def _exp_of(u: Series) -> Series:
+    """exp u for an argument that vanishes at the point."""
+    if not u.is_zero and u.val < 1:
+        raise _NotExact("exp of an argument that does not vanish at the point")
+    coeffs, f = [], Fraction(1)
+    for k in range(u.prec):
+        coeffs.append(f)
+        f /= k + 1
+    return _compose(u, coeffs)
+
+
+def _rational_power(b: Series, e: Fraction) -> Series:
+    """b**e for a rational e, when the leading coefficient has a rational root."""
+    val, c0, r = b.split_lead()
+    if (val * e).denominator != 1:
+        raise _NotExact("fractional power of the expansion variable")
+    root = sp.Rational(c0.numerator, c0.denominator) ** sp.Rational(e.numerator, e.denominator)
+    if not root.is_Rational:
+        raise _NotExact(f"{c0}**{e} is not rational")
+    coeffs, binom = [], Fraction(1)
+    for k in range(r.prec):
+        coeffs.append(binom)
+        binom = binom * (e - k) / (k + 1)
+    body = _compose(r, coeffs).scaled(Fraction(int(root.p), int(root.q)))
+    shift = int(val * e)
+    return Series(body.val + shift, body.coeffs, body.prec + shift)
+
+
 def _expand(expr, x, where: Expansion, prec: int) -> Series:
+    """The series of ``expr`` in the variable ``x`` at ``where``, to ``prec`` orders, exact in
+    rationals (a shared subexpression is expanded once); :class:`_NotExact` when it cannot be."""
     memo: dict = {}
-
-    def leaf_x():
-        if where.kind == "t":
-            return Series(0, [_const(where.x0), _const(1)] + [()] * prec, prec)
-        if where.kind == "s":
-            coeffs, term = [], Fraction(where.x0)
-            for k in range(prec):
-                coeffs.append(_const(term))
-                term /= k + 1
-            return Series(0, coeffs, prec)
-        if where.kind == "zero":
-            return Series(1, [_const(1)] + [()] * prec, prec)
-        return Series(-1, [_const(1)] + [()] * (prec + 1), prec)
-
-    def log_of(u: Series) -> Series:
-        val, c0, r = u.split_lead()
-        if val and where.kind in ("t", "s"):
-            raise _NotExact("logarithm of a function that vanishes or diverges at the point")
-        if c0 <= 0:
-            raise _NotExact("logarithm of a negative leading coefficient")
-        if c0 != 1:
-            raise _NotExact(f"log({c0}) is not rational")
-        prec_rel = r.prec
-        if r.logfree:
-            # log(1 + r) = integral of r'/(1 + r)
-            one_plus = Series.constant(1, prec_rel) + r
-            deriv = Series(0, [_pscale(r.coeff(n + 1), n + 1) for n in range(prec_rel - 1)], prec_rel - 1)
-            q = deriv * one_plus.inverse()
-            body = Series(0, [()] + [_pscale(q.coeff(n), Fraction(1, n + 1)) for n in range(q.prec)], q.prec + 1)
-        else:
-            coeffs = [Fraction(0)] + [Fraction((-1) ** (k + 1), k) for k in range(1, prec_rel)]
-            body = _compose(r, coeffs)
-        if val:
-            log_w = Series(0, [(Fraction(0), Fraction(val))], body.prec)  # val * L
-            return log_w + body
-        return body
-
-    def exp_of(u: Series) -> Series:
-        if not u.is_zero and u.val < 1:
-            raise _NotExact("exp of an argument that does not vanish at the point")
-        coeffs, f = [], Fraction(1)
-        for k in range(u.prec):
-            coeffs.append(f)
-            f /= k + 1
-        return _compose(u, coeffs)
-
-    def rational_power(b: Series, e: Fraction) -> Series:
-        val, c0, r = b.split_lead()
-        if (val * e).denominator != 1:
-            raise _NotExact("fractional power of the expansion variable")
-        root = sp.Rational(c0.numerator, c0.denominator) ** sp.Rational(e.numerator, e.denominator)
-        if not root.is_Rational:
-            raise _NotExact(f"{c0}**{e} is not rational")
-        coeffs, binom = [], Fraction(1)
-        for k in range(r.prec):
-            coeffs.append(binom)
-            binom = binom * (e - k) / (k + 1)
-        body = _compose(r, coeffs).scaled(Fraction(int(root.p), int(root.q)))
-        shift = int(val * e)
-        return Series(body.val + shift, body.coeffs, body.prec + shift)
 
     def go(node) -> Series:
         if node in memo:
             return memo[node]
         if node == x:
-            result = leaf_x()
+            result = _leaf_x(where, prec)
         elif node.is_Rational:
             result = Series.constant(Fraction(int(node.p), int(node.q)), prec)
         elif node.is_Float:
@@ -364,13 +375,13 @@ def _expand(expr, x, where: Expansion, prec: int) -> Series:
             if exp.is_Integer:
                 result = go(base).power(int(exp))
             elif exp.is_Rational:
-                result = rational_power(go(base), Fraction(int(exp.p), int(exp.q)))
+                result = _rational_power(go(base), Fraction(int(exp.p), int(exp.q)))
             else:
                 raise _NotExact(f"power with exponent {exp}")
         elif isinstance(node, sp.log):
-            result = log_of(go(node.args[0]))
+            result = _log_of(go(node.args[0]), where)
         elif isinstance(node, sp.exp):
-            result = exp_of(go(node.args[0]))
+            result = _exp_of(go(node.args[0]))
         else:
             raise _NotExact(f"{type(node).__name__} is not supported")
         memo[node] = result

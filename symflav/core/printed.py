@@ -157,7 +157,8 @@ def _fail(path, key, problem):
 
 
 def load(model: Model) -> Registry | None:
-    """The printed registry of ``model`` (``None`` if the derivation has none)."""
+    """The printed registry of ``model`` (``None`` if the derivation has none), validated as
+    it is read: every problem is a :class:`SpecError` naming the file and the key."""
     if not model.printed_path:
         return None
     raw = read_printed(model)
@@ -171,26 +172,49 @@ def load(model: Model) -> Registry | None:
         names.setdefault(model.vacuum.small_name, symbols.printed(model.vacuum.small_name, "positive",
                                                                    model.vacuum.small_latex))
     names["I"] = sp.I
-    latex_symbols: dict[str, Any] = {}
+    latex_symbols = _LatexNames(path)
+    for p in model.parameters:
+        if p.latex:
+            latex_symbols.add(p.latex, p.symbol, f"(model parameter {p.name})")
+    printed_symbols = _read_symbols(path, raw.get("symbols", {}), model, names, latex_symbols)
+    function_map, latex_functions, functions = _read_functions(path, raw.get("functions", {}))
 
-    def add_latex(latex: str, value, key: str):
+    field_pairs = tuple(symbols.holomorphic(s.label, s.latex) for s in model.scalars)
+    registry = Registry(path, (), (), tuple(functions), raw.get("tables", {}), names, function_map,
+                        latex_symbols.shapes, latex_functions, field_pairs)
+    registry.function_map["hc"] = lambda x: x + registry.conjugate(x)
+
+    defined = _define_symbols(registry, path, printed_symbols)
+    equations = [_read_equation(registry, path, label, entry)
+                 for label, entry in raw.get("equations", {}).items()]
+    object.__setattr__(registry, "equations", tuple(equations))
+    object.__setattr__(registry, "symbols", tuple(defined))
+    return registry
+
+
+class _LatexNames:
+    """LaTeX name shape -> symbol; one shape may name one symbol only."""
+
+    def __init__(self, path):
+        self.path = path
+        self.shapes: dict[Any, Any] = {}
+
+    def add(self, latex: str, value, key: str):
         try:
             shape = shape_key(latex)
         except ParseError:
             return  # a composite name (\Delta I_m): printable, not parseable
+        if shape in self.shapes and self.shapes[shape] != value:
+            _fail(self.path, key, f"LaTeX {latex!r} already names another symbol")
+        self.shapes[shape] = value
 
-        if shape in latex_symbols and latex_symbols[shape] != value:
-            _fail(path, key, f"LaTeX {latex!r} already names another symbol")
-        latex_symbols[shape] = value
 
-    for p in model.parameters:
-        if p.latex:
-            add_latex(p.latex, p.symbol, f"(model parameter {p.name})")
-
+def _read_symbols(path, raw: dict, model: Model, names: dict[str, Any], latex_names: _LatexNames) -> list:
+    """``[symbols.NAME]``: the paper's own symbols (fields, their components, printed parameters);
+    each is added to ``names`` and ``latex_names``. Returns ``(name, symbol, latex, kind, spec)``."""
     scalars = {s.name: s for s in model.scalars}
-    field_pairs = tuple(symbols.holomorphic(s.label, s.latex) for s in model.scalars)
     printed_symbols = []
-    for name, spec in raw.get("symbols", {}).items():
+    for name, spec in raw.items():
         key = f"symbols.{name}"
         if not isinstance(spec, dict):
             _fail(path, key, "expected a table")
@@ -219,13 +243,18 @@ def load(model: Model) -> Registry | None:
                 _fail(path, f"{key}.kind", f"expected one of {', '.join(symbols.PRINTED_KINDS)}")
             sym = symbols.printed(name, kind, latex)
         names[name] = sym
-        add_latex(latex, sym, f"{key}.latex")
+        latex_names.add(latex, sym, f"{key}.latex")
         printed_symbols.append((name, sym, latex, kind, spec))
+    return printed_symbols
 
+
+def _read_functions(path, raw: dict):
+    """``[functions.NAME]``: the paper's named functions; returns the name map, the LaTeX-shape map
+    and ``(name, latex)`` pairs (``Re`` and ``Im`` are always known)."""
     function_map: dict[str, Any] = {"Re": sp.re, "Im": sp.im}
     latex_functions: dict[str, Any] = {"Re": sp.re, "Im": sp.im}
     functions = []
-    for name, spec in raw.get("functions", {}).items():
+    for name, spec in raw.items():
         key = f"functions.{name}"
         if not isinstance(spec, dict) or "latex" not in spec:
             _fail(path, key, "expected a table with a latex key")
@@ -236,11 +265,11 @@ def load(model: Model) -> Registry | None:
         except ParseError as exc:
             _fail(path, f"{key}.latex", str(exc))
         functions.append((name, spec["latex"]))
+    return function_map, latex_functions, functions
 
-    registry = Registry(path, (), (), tuple(functions), raw.get("tables", {}), names, function_map,
-                        latex_symbols, latex_functions, field_pairs)
-    registry.function_map["hc"] = lambda x: x + registry.conjugate(x)
 
+def _define_symbols(registry: Registry, path, printed_symbols: list) -> list[PrintedSymbol]:
+    """The printed symbols with their definitions, which must be written in model parameters."""
     defined = []
     for name, sym, latex, kind, spec in printed_symbols:
         definition = None
@@ -251,16 +280,11 @@ def load(model: Model) -> Registry | None:
                 _fail(path, f"symbols.{name}.definition", str(exc))
         defined.append(PrintedSymbol(name, sym, latex, kind, definition,
                                      spec.get("source", "") or spec.get("note", "")))
+    with_definition = {d.symbol for d in defined if d.definition is not None}
     for s in defined:
-        if s.definition is not None and s.definition.free_symbols & {d.symbol for d in defined if d.definition is not None}:
+        if s.definition is not None and s.definition.free_symbols & with_definition:
             _fail(path, f"symbols.{s.name}.definition", "definitions must be written in model parameters")
-
-    equations = []
-    for label, entry in raw.get("equations", {}).items():
-        equations.append(_read_equation(registry, path, label, entry))
-    object.__setattr__(registry, "equations", tuple(equations))
-    object.__setattr__(registry, "symbols", tuple(defined))
-    return registry
+    return defined
 
 
 def _read_equation(registry: Registry, path, label: str, entry) -> Equation:

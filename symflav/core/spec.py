@@ -104,6 +104,40 @@ class _Reader:
 
     def __init__(self, path: Path):
         self.path = path
+        self.taken: dict[str, str] = {}  # every declared name -> the key that declared it
+        self.symmetries: list[Symmetry] = []
+
+    def claim(self, item_name: str, key: str):
+        """Declare ``item_name`` at ``key``; a name may be declared once in the whole file."""
+        if item_name in self.taken:
+            self.fail(key, f"duplicated name {item_name!r} (also {self.taken[item_name]})")
+        self.taken[item_name] = key
+
+    def charges(self, table, key: str, allow_lists: bool = False) -> list:
+        """``(symmetry, charge)`` for every declared symmetry, in declaration order; with
+        ``allow_lists`` each charge may be a list (or ``"any"`` for a Z_N) and comes back as one."""
+        table = self.table(table, key)
+        declared = [s.name for s in self.symmetries]
+        for sname in table:
+            if sname not in declared:
+                self.fail(f"{key}.{sname}", f"unknown symmetry (declared: {', '.join(declared)})")
+        result = []
+        for sym in self.symmetries:
+            if sym.name not in table:
+                self.fail(f"{key}.{sym.name}", "missing charge")
+            value = table[sym.name]
+            values = value if (allow_lists and isinstance(value, list)) else [value]
+            if allow_lists and value == "any":
+                if sym.is_u1:
+                    self.fail(f"{key}.{sym.name}", "'any' is only allowed for Z_N charges")
+                values = range(sym.order)
+            if allow_lists:
+                self.limit(f"{key}.{sym.name}", limits.check_charge_list, len(values))
+            parsed = [_charge(self, v, f"{key}.{sym.name}", sym) for v in values]
+            if not parsed:
+                self.fail(f"{key}.{sym.name}", "empty list of charges")
+            result.append((sym.name, parsed if allow_lists else parsed[0]))
+        return result
 
     def fail(self, key: str | None, problem: str):
         raise SpecError(str(self.path), key, problem)
@@ -244,11 +278,61 @@ def confined(base: Path, name: str, allow_outside: bool) -> Path:
 
 
 def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
+    """Read and validate one model file (no ``--charge`` overrides; see :func:`load`)."""
     reader = _Reader(path)
     data, raw_bytes = read_toml(path)
     reader.keys(data, "", TOP_KEYS, {"derivation", "symmetries", "scalars"})
-
     head = reader.table(data["derivation"], "derivation")
+    name, study, degree, printed_path = _read_head(reader, head, path, allow_outside_paths)
+    reader.symmetries = _read_symmetries(reader, data["symmetries"])
+    scalars = _read_scalars(reader, data["scalars"])
+    parameters = _read_parameters(reader, data.get("parameters", {}))
+    names = {p.name: p.symbol for p in parameters}
+    spectators = _read_spectators(reader, data.get("spectators", []), names)
+    fermions = _read_fermions(reader, data.get("fermions", []))
+    mediators = _read_mediators(reader, data.get("mediators", []), names)
+    scalar_names = [s.name for s in scalars]
+    terms, drops = _read_terms(reader, data.get("terms", []), data.get("drop", []), scalar_names, names)
+    conventions, variants = _read_conventions(reader, data.get("conventions", {}))
+    relations = _read_relations(reader, data.get("relations", {}), names)
+    vacuum = _read_vacuum(reader, data.get("vacuum"), scalars, names, parameters)
+    names = {p.name: p.symbol for p in parameters}
+    yukawa = _read_yukawa(reader, data.get("yukawa"), spectators, fermions, names, scalars)
+    points = _read_points(reader, data.get("points", {}), names)
+    constants = tuple(c for n, c in sorted(builtin_constants.load().items()) if n not in names)
+    scans = _read_scans(reader, data.get("scans", {}), parameters, relations, vacuum, fermions, constants)
+
+    model = Model(
+        name=name,
+        title=reader.string(head.get("title", name), "derivation.title"),
+        reference=reader.string(head.get("reference", ""), "derivation.reference"),
+        path=str(path),
+        source_hash=hashlib.sha256(raw_bytes).hexdigest(),
+        degree=degree,
+        symmetries=tuple(reader.symmetries),
+        scalars=tuple(scalars),
+        spectators=tuple(spectators),
+        fermions=tuple(fermions),
+        mediators=tuple(mediators),
+        parameters=tuple(parameters),
+        terms=tuple(terms),
+        drops=tuple(drops),
+        conventions=conventions,
+        variants=tuple(variants),
+        relations=tuple(relations),
+        vacuum=vacuum,
+        points=tuple(points),
+        yukawa=yukawa,
+        printed_path=printed_path,
+        scans=tuple(scans),
+        study=study,
+        constants=constants,
+    )
+    return _check_vertices(reader, model)
+
+
+def _read_head(reader: _Reader, head: dict, path: Path, allow_outside_paths: bool):
+    """``[derivation]``: name, study, degree and the printed registry's path (inside the folder)."""
     reader.keys(head, "derivation", {"name", "title", "reference", "degree", "printed", "study"}, {"name"})
     name = reader.name(head["name"], "derivation.name")
     study = reader.name(head["study"], "derivation.study") if "study" in head else None
@@ -264,49 +348,19 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
         if not printed_file.is_file():
             reader.fail("derivation.printed", f"file {printed_file.name!r} not found next to the model")
         printed_path = str(printed_file)
+    return name, study, degree, printed_path
 
-    taken: dict[str, str] = {}  # every name -> where it was declared
 
-    def claim(item_name: str, key: str):
-        if item_name in taken:
-            reader.fail(key, f"duplicated name {item_name!r} (also {taken[item_name]})")
-        taken[item_name] = key
-
-    symmetries = _read_symmetries(reader, data["symmetries"], claim)
-    sym_names = {s.name: s for s in symmetries}
-
-    def charges_of(table, key: str, allow_lists: bool = False):
-        table = reader.table(table, key)
-        for sname in table:
-            if sname not in sym_names:
-                reader.fail(f"{key}.{sname}", f"unknown symmetry (declared: {', '.join(sym_names)})")
-        result = []
-        for sym in symmetries:
-            if sym.name not in table:
-                reader.fail(f"{key}.{sym.name}", "missing charge")
-            value = table[sym.name]
-            values = value if (allow_lists and isinstance(value, list)) else [value]
-            if allow_lists and value == "any":
-                if sym.is_u1:
-                    reader.fail(f"{key}.{sym.name}", "'any' is only allowed for Z_N charges")
-                values = range(sym.order)
-            if allow_lists:
-                reader.limit(f"{key}.{sym.name}", limits.check_charge_list, len(values))
-            parsed = [_charge(reader, v, f"{key}.{sym.name}", sym) for v in values]
-            if not parsed:
-                reader.fail(f"{key}.{sym.name}", "empty list of charges")
-            result.append((sym.name, parsed if allow_lists else parsed[0]))
-        return result
-
-    # -- scalars
+def _read_scalars(reader: _Reader, raw_list) -> list[Scalar]:
+    """``[[scalars]]``: names, labels (letters and digits, unique), LaTeX names and charges."""
     scalars = []
     labels: dict[str, str] = {}
-    for i, raw in enumerate(reader.array(data["scalars"], "scalars")):
+    for i, raw in enumerate(reader.array(raw_list, "scalars")):
         key = f"scalars[{i}]"
         raw = reader.table(raw, key)
         reader.keys(raw, key, {"name", "label", "latex", "charges"}, {"name", "charges"})
         sname = reader.name(raw["name"], f"{key}.name")
-        claim(sname, key)
+        reader.claim(sname, key)
         label = str(raw.get("label", sname))
         if not re.fullmatch(r"[A-Za-z0-9]+", label):
             reader.fail(f"{key}.label", f"{label!r} must be letters and digits")
@@ -314,17 +368,21 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
             reader.fail(f"{key}.label", f"label {label!r} already used by {labels[label]}")
         labels[label] = sname
         latex = reader.latex(raw.get("latex", sname), f"{key}.latex")
-        scalars.append(Scalar(sname, latex, tuple(charges_of(raw["charges"], f"{key}.charges")), label=label))
+        scalars.append(Scalar(sname, latex, tuple(reader.charges(raw["charges"], f"{key}.charges")),
+                              label=label))
     if not scalars:
         reader.fail("scalars", "at least one scalar is needed")
     reader.limit("scalars", limits.check_scalars, len(scalars))
+    return scalars
 
-    # -- parameters (declared before anything that uses formulas)
+
+def _read_parameters(reader: _Reader, raw_table) -> list[Parameter]:
+    """``[parameters]``, declared before anything that uses formulas: kind, LaTeX, default, unit."""
     parameters = []
-    for pname, raw in reader.table(data.get("parameters", {}), "parameters").items():
+    for pname, raw in reader.table(raw_table, "parameters").items():
         key = f"parameters.{pname}"
         reader.name(pname, key)
-        claim(pname, key)
+        reader.claim(pname, key)
         raw = reader.table(raw, key)
         reader.keys(raw, key, {"kind", "latex", "default", "note", "unit"})
         kind = raw.get("kind", "coupling")
@@ -338,67 +396,84 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
             reader.fail(f"{key}.unit", f"a parameter of kind {kind!r} is in GeV")
         parameters.append(Parameter(pname, symbols.parameter(pname, kind, latex), latex, kind, default, note,
                                     unit=unit))
-    names = {p.name: p.symbol for p in parameters}
+    return parameters
 
-    # -- spectators, fermions, mediators
+
+def _read_spectators(reader: _Reader, raw_list, names: dict[str, sp.Expr]) -> list[Spectator]:
+    """``[[spectators]]``: fields that carry charges and a vev but are not in the potential."""
     spectators = []
-    for i, raw in enumerate(reader.array(data.get("spectators", []), "spectators")):
+    for i, raw in enumerate(reader.array(raw_list, "spectators")):
         key = f"spectators[{i}]"
         raw = reader.table(raw, key)
         reader.keys(raw, key, {"name", "latex", "charges", "vev", "reason"}, {"name", "charges", "reason"})
         sname = reader.name(raw["name"], f"{key}.name")
-        claim(sname, key)
+        reader.claim(sname, key)
         vev = reader.formula(raw.get("vev", 0), f"{key}.vev", names)
         spectators.append(
             Spectator(sname, reader.latex(raw.get("latex", sname), f"{key}.latex"),
-                      tuple(charges_of(raw["charges"], f"{key}.charges")), vev=vev,
+                      tuple(reader.charges(raw["charges"], f"{key}.charges")), vev=vev,
                       reason=reader.string(raw["reason"], f"{key}.reason"))
         )
+    return spectators
+
+
+def _read_fermions(reader: _Reader, raw_list) -> list[Fermion]:
+    """``[[fermions]]``: chiral lepton fields; each lepton needs exactly one L and one R field."""
     fermions = []
-    for i, raw in enumerate(reader.array(data.get("fermions", []), "fermions")):
+    for i, raw in enumerate(reader.array(raw_list, "fermions")):
         key = f"fermions[{i}]"
         raw = reader.table(raw, key)
         reader.keys(raw, key, {"name", "latex", "chirality", "lepton", "charges"},
                     {"name", "chirality", "lepton", "charges"})
         fname = reader.name(raw["name"], f"{key}.name")
-        claim(fname, key)
+        reader.claim(fname, key)
         chirality = raw["chirality"]
         if chirality not in ("L", "R"):
             reader.fail(f"{key}.chirality", f"{chirality!r} must be \"L\" or \"R\"")
         fermions.append(
             Fermion(fname, reader.latex(raw.get("latex", fname), f"{key}.latex"),
-                    tuple(charges_of(raw["charges"], f"{key}.charges")), chirality=chirality,
+                    tuple(reader.charges(raw["charges"], f"{key}.charges")), chirality=chirality,
                     lepton=reader.name(raw["lepton"], f"{key}.lepton"))
         )
     for lepton in sorted({f.lepton for f in fermions}):
         have = sorted(f.chirality for f in fermions if f.lepton == lepton)
         if have != ["L", "R"]:
             reader.fail("fermions", f"lepton {lepton!r} needs exactly one L and one R field (has {have})")
+    return fermions
+
+
+def _read_mediators(reader: _Reader, raw_list, names: dict[str, sp.Expr]) -> list[Mediator]:
+    """``[[mediators]]``: one family per entry, expanded into one species per combination of the
+    listed charges (``"any"`` for every Z_N charge)."""
     mediators = []
-    for i, raw in enumerate(reader.array(data.get("mediators", []), "mediators")):
+    for i, raw in enumerate(reader.array(raw_list, "mediators")):
         key = f"mediators[{i}]"
         raw = reader.table(raw, key)
         reader.keys(raw, key, {"name", "latex", "like", "mass", "charges"}, {"name", "mass", "charges"})
         family = reader.name(raw["name"], f"{key}.name")
-        claim(family, key)
+        reader.claim(family, key)
         like = raw.get("like", "R")
         if like not in ("L", "R"):
             reader.fail(f"{key}.like", f"{like!r} must be \"L\" or \"R\"")
         mass = reader.formula(raw["mass"], f"{key}.mass", names)
         latex = reader.latex(raw.get("latex", family), f"{key}.latex")
-        charge_lists = charges_of(raw["charges"], f"{key}.charges", allow_lists=True)
+        charge_lists = reader.charges(raw["charges"], f"{key}.charges", allow_lists=True)
         reader.limit(f"{key}.charges", limits.check_species, [len(values) for _, values in charge_lists])
         for combo in _product([values for _, values in charge_lists]):
             charges = tuple((sname, q) for (sname, _), q in zip(charge_lists, combo))
             species = family + "(" + ",".join(_charge_text(q) for q in combo) + ")"
             mediators.append(Mediator(species, latex, charges, family=family, like=like, mass=mass))
+    return mediators
 
-    scalar_names = [s.name for s in scalars]
 
-    # -- named terms and drops
+def _read_terms(reader: _Reader, raw_terms, raw_drops, scalar_names: list[str],
+                names: dict[str, sp.Expr]) -> tuple[list[Term], list[Drop]]:
+    """``[[terms]]`` (named couplings, explicit breaking with a reason) and ``[[drop]]`` (operators
+    left out with a reason); an operator may be named once, in canonical orientation."""
+    sym_names = {s.name for s in reader.symmetries}
     terms = []
     seen_ops: dict[Monomial, str] = {}
-    for i, raw in enumerate(reader.array(data.get("terms", []), "terms")):
+    for i, raw in enumerate(reader.array(raw_terms, "terms")):
         key = f"terms[{i}]"
         raw = reader.table(raw, key)
         reader.keys(raw, key, {"operator", "coefficient", "explicit_breaking", "reason"},
@@ -419,7 +494,7 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
             reader.fail(f"{key}.reason", "explicit breaking must give a reason")
         terms.append(Term(op, coefficient, key, breaking, reason))
     drops = []
-    for i, raw in enumerate(reader.array(data.get("drop", []), "drop")):
+    for i, raw in enumerate(reader.array(raw_drops, "drop")):
         key = f"drop[{i}]"
         raw = reader.table(raw, key)
         reader.keys(raw, key, {"operator", "reason"}, {"operator", "reason"})
@@ -431,43 +506,7 @@ def read_model(path: Path, allow_outside_paths: bool = False) -> Model:
         if not reason.strip():
             reader.fail(f"{key}.reason", "a dropped operator needs a reason")
         drops.append(Drop(op, reason, key))
-
-    conventions, variants = _read_conventions(reader, data.get("conventions", {}))
-    relations = _read_relations(reader, data.get("relations", {}), names)
-    vacuum = _read_vacuum(reader, data.get("vacuum"), scalars, names, parameters)
-    names = {p.name: p.symbol for p in parameters}
-    yukawa = _read_yukawa(reader, data.get("yukawa"), spectators, fermions, names, scalars)
-    points = _read_points(reader, data.get("points", {}), names)
-    constants = tuple(c for n, c in sorted(builtin_constants.load().items()) if n not in names)
-    scans = _read_scans(reader, data.get("scans", {}), parameters, relations, vacuum, fermions, constants)
-
-    model = Model(
-        name=name,
-        title=reader.string(head.get("title", name), "derivation.title"),
-        reference=reader.string(head.get("reference", ""), "derivation.reference"),
-        path=str(path),
-        source_hash=hashlib.sha256(raw_bytes).hexdigest(),
-        degree=degree,
-        symmetries=tuple(symmetries),
-        scalars=tuple(scalars),
-        spectators=tuple(spectators),
-        fermions=tuple(fermions),
-        mediators=tuple(mediators),
-        parameters=tuple(parameters),
-        terms=tuple(terms),
-        drops=tuple(drops),
-        conventions=conventions,
-        variants=tuple(variants),
-        relations=tuple(relations),
-        vacuum=vacuum,
-        points=tuple(points),
-        yukawa=yukawa,
-        printed_path=printed_path,
-        scans=tuple(scans),
-        study=study,
-        constants=constants,
-    )
-    return _check_vertices(reader, model)
+    return terms, drops
 
 
 def _product(lists):
@@ -501,13 +540,13 @@ def _charge(reader: _Reader, value, key: str, sym: Symmetry) -> Fraction:
     return frac
 
 
-def _read_symmetries(reader: _Reader, raw, claim) -> list[Symmetry]:
+def _read_symmetries(reader: _Reader, raw) -> list[Symmetry]:
     raw = reader.table(raw, "symmetries")
     result = []
     for sname, spec in raw.items():
         key = f"symmetries.{sname}"
         reader.name(sname, key)
-        claim(sname, key)
+        reader.claim(sname, key)
         spec = reader.table(spec, key)
         reader.keys(spec, key, {"group", "latex"}, {"group"})
         group = reader.string(spec["group"], f"{key}.group")

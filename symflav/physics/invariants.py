@@ -190,26 +190,48 @@ def operator_table(model: Model, degree: int | None = None) -> OperatorTable:
     ``forbidden`` and left out, since the user asked for the new charges.
     """
     degree = model.degree if degree is None else degree
-    lenient = bool(model.charge_overrides)
-    names = model.scalar_names
-    notes: list[str] = []
-
-    def problem(key: str, text: str):
-        if lenient:
-            notes.append(f"{key}: {text}")
-        else:
-            raise SpecError(model.path, key, text)
-
+    problems = _Problems(model)
     invariants = enumerate_invariants(model, degree)
-    allowed = set(invariants)
-    dropped = {d.operator: d for d in model.drops}
+    rows, breaking_rows, forbidden_rows = _named_rows(model, degree, problems)
+    names, allowed = model.scalar_names, set(invariants)
+    for drop in model.drops:
+        if drop.operator not in allowed:
+            problems.report(f"{drop.key}.operator",
+                            f"{drop.operator.text(names)!r} is not an allowed operator; nothing to drop")
+    ordered, generated = _invariant_rows(model, invariants, rows)
+    operators = tuple(ordered + sorted(breaking_rows, key=lambda r: sort_key(r.monomial)) + forbidden_rows)
+    notes = tuple(problems.notes)
+    table = OperatorTable(model, degree, operators, tuple(generated), (), notes)
+    comparisons = tuple(_compare_printed(model, table))
+    return OperatorTable(model, degree, operators, tuple(generated), comparisons, notes)
 
+
+class _Problems:
+    """A problem with the file's terms: a :class:`SpecError` for a file as written, a note after
+    ``--charge`` overrides (the user asked for the new charges)."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.lenient = bool(model.charge_overrides)
+        self.notes: list[str] = []
+
+    def report(self, key: str, text: str):
+        if not self.lenient:
+            raise SpecError(self.model.path, key, text)
+        self.notes.append(f"{key}: {text}")
+
+
+def _named_rows(model: Model, degree: int, problems: _Problems):
+    """Rows of the named terms: invariant ones (``named``), declared explicit breaking
+    (``explicit_breaking``) and terms the charges forbid (``forbidden``, left out)."""
+    names = model.scalar_names
     rows: list[Operator] = []
     breaking_rows: list[Operator] = []
     forbidden_rows: list[Operator] = []
     for term in model.terms:
         if term.operator.degree > degree:
-            problem(f"{term.key}.operator", f"degree {term.operator.degree} exceeds the derivation degree {degree}")
+            problems.report(f"{term.key}.operator",
+                            f"degree {term.operator.degree} exceeds the derivation degree {degree}")
             continue
         broken = breaking(model, term.operator)
         broken_names = {name for name, _ in broken}
@@ -219,30 +241,30 @@ def operator_table(model: Model, degree: int | None = None) -> OperatorTable:
         coupling = _coupling_name(term.coefficient)
         if undeclared:
             detail = ", ".join(f"{n} charge {q}" for n, q in broken if n in undeclared)
-            problem(
-                f"{term.key}.operator",
-                f"{text!r} is not invariant ({detail}); declare explicit_breaking if intended",
-            )
+            problems.report(f"{term.key}.operator",
+                            f"{text!r} is not invariant ({detail}); declare explicit_breaking if intended")
             forbidden_rows.append(
                 Operator(term.operator, text, coupling, term.coefficient, "forbidden",
                          term.explicit_breaking, broken, "not invariant under the charges used", term.key)
             )
             continue
         if needless:
-            problem(
-                f"{term.key}.explicit_breaking",
-                f"{text!r} is invariant under {', '.join(sorted(needless))}; it breaks nothing there",
-            )
+            problems.report(f"{term.key}.explicit_breaking",
+                            f"{text!r} is invariant under {', '.join(sorted(needless))}; it breaks nothing there")
         status = "explicit_breaking" if broken else "named"
         row = Operator(term.operator, text, coupling, term.coefficient, status,
                        tuple(n for n in term.explicit_breaking if n in broken_names), broken,
                        term.reason, term.key)
         (breaking_rows if broken else rows).append(row)
+    return rows, breaking_rows, forbidden_rows
 
-    for drop in model.drops:
-        if drop.operator not in allowed:
-            problem(f"{drop.key}.operator", f"{drop.operator.text(names)!r} is not an allowed operator; nothing to drop")
 
+def _invariant_rows(model: Model, invariants, rows: list[Operator]):
+    """One row per invariant in enumeration order: the named row, the drop, or a generated
+    coupling (a fresh name; squared for a quadratic operator). Returns the rows and the generated
+    parameters."""
+    names = model.scalar_names
+    dropped = {d.operator: d for d in model.drops}
     taken = {p.name for p in model.parameters} | {s.name for s in model.symmetries} | set(model.all_charged())
     generated: list[Parameter] = []
     named_rows = {row.monomial: row for row in rows}
@@ -261,10 +283,7 @@ def operator_table(model: Model, degree: int | None = None) -> OperatorTable:
             coefficient = param.symbol**2 if monomial.degree == 2 else param.symbol
             ordered.append(Operator(monomial, monomial.text(names), param.name, coefficient, "generated",
                                     reason="allowed by the charges; not named in the derivation"))
-    operators = tuple(ordered + sorted(breaking_rows, key=lambda r: sort_key(r.monomial)) + forbidden_rows)
-    table = OperatorTable(model, degree, operators, tuple(generated), (), tuple(notes))
-    comparisons = tuple(_compare_printed(model, table))
-    return OperatorTable(model, degree, operators, tuple(generated), comparisons, tuple(notes))
+    return ordered, generated
 
 
 def _coupling_name(coefficient: sp.Expr) -> str:
