@@ -135,7 +135,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in [
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One compared entry; keys of :meth:`to_json` follow the DESIGN.md contract."""
+    """One compared entry; keys of :meth:`to_json` follow the contract of docs/architecture.md (section 5)."""
 
     equation: str
     object: str
