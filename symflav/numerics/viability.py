@@ -626,9 +626,16 @@ def summarize(kernel: Kernel, columns) -> dict:
     if viable.any():
         keep = [name for name, *_ in kernel.sampled] + [g for g, *_ in kernel.fitted] + \
             [c for c in columns if c.startswith(("m_S", "m_P", "delta_a_", "c_"))]
-        out["viable_ranges"] = {name: [float(np.min(columns[name][viable])), float(np.max(columns[name][viable]))]
+        out["viable_ranges"] = {name: _finite_range(np.asarray(columns[name], dtype=float)[viable])
                                 for name in keep if name in columns}
     return out
+
+
+def _finite_range(values: np.ndarray) -> list[float] | None:
+    """[min, max] of the finite values (a column may hold NaN, e.g. a BR without its measured
+    leptonic branching ratio), None when there is none: NaN is not JSON."""
+    finite = values[np.isfinite(values)]
+    return [float(finite.min()), float(finite.max())] if finite.size else None
 
 
 # ------------------------------------------------------------------ plan, evaluator, figure
@@ -738,7 +745,7 @@ def _rounded(obj):
     if isinstance(obj, (list, tuple)):
         return [_rounded(v) for v in obj]
     if isinstance(obj, float):
-        return float(f"{obj:.10g}")
+        return float(f"{obj:.10g}") if math.isfinite(obj) else None  # NaN and inf are not JSON
     return obj
 
 
