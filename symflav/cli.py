@@ -486,7 +486,7 @@ def cmd_scan(args) -> int:
     if hasattr(evaluator, "summary"):
         summary[args.scan] = evaluator.summary(result.columns)
     publish_files(out.parent, {out.name: scans.to_csv(result.columns),
-                               out.with_suffix(".json").name: json.dumps(summary, indent=1) + "\n"},
+                               out.with_suffix(".json").name: json.dumps(summary, indent=1, allow_nan=False) + "\n"},
                   lock=None if args.output else out.parent.parent)
     rate = result.n / result.seconds if result.seconds else float("inf")
     print(f"symflav scan: {args.scan}: {result.n} points in {result.seconds:.2f} s ({rate:.3g} points/s, "

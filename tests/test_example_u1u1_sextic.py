@@ -2,8 +2,7 @@
 is of degree 6; muon and tau), held against routes that do not use symflav's stages: the invariants
 by brute force, the potential written out by hand, its global minimum by a numeric search, the mass
 matrices by finite differences, the Froggatt-Nielsen chains counted by hand and the tau-mu selection
-rule on the charge lattice. The end-to-end runs of the command line are at the end (marked slow;
-those that the generic pipeline cannot do yet are marked xfail with the reason)."""
+rule on the charge lattice. The end-to-end runs of the command line are at the end (marked slow)."""
 
 from __future__ import annotations
 
@@ -29,7 +28,6 @@ PATH = EXAMPLES / NAME
 FIELDS = ("phi1", "phi2", "phi3")
 VEVS = ("v_1", "v_2", "v_3")
 GENERIC = pytest.mark.slow  # whole commands on the example (formerly expected to fail)
-DEGREE_SIX = pytest.mark.xfail(strict=True, raises=AssertionError, reason="the vectorized global-minimum search of the viability stage (numerics.minimizer.PotentialFamily) handles degree <= 4; a degree-6 potential stops it (exit 1, a bug)")
 
 # Charges as the model file states them, written again here: (U(1)_a, U(1)_b).
 SCALAR_CHARGES = {"phi1": (Q(1), Q(0)), "phi2": (Q(0), Q(1)), "phi3": (Q(1, 3), Q(2, 3))}
@@ -415,7 +413,6 @@ def test_derive_code_only_writes_modules_that_compile_and_run_at_the_benchmark(t
 
 @pytest.mark.slow
 @GENERIC
-@DEGREE_SIX
 def test_derive_writes_a_report_without_paper_sections(tmp_path):
     status, out, err = symflav("derive", str(PATH), "--no-pdf", "-o", str(tmp_path))
     assert status == 0, err
@@ -443,7 +440,6 @@ def test_spectrum_gives_the_hessian_masses_and_both_leptons(routes, example):
 
 @pytest.mark.slow
 @GENERIC
-@DEGREE_SIX
 def test_scan_runs_the_declared_scan(tmp_path):
     out_file = tmp_path / "masses.csv"
     status, out, err = symflav("scan", str(PATH), "--scan", "masses", "--points", "400", "--chunk", "200",

@@ -2,8 +2,7 @@
 charged leptons), held against routes that do not use symflav's stages: the invariants by brute
 force, the potential written out by hand, its global minimum by a numeric search, the mass
 matrices by finite differences, the Froggatt-Nielsen chains counted by hand and by a transfer
-matrix. The end-to-end runs of the command line are at the end (marked slow; those that the
-generic pipeline cannot do yet are marked xfail with the reason)."""
+matrix. The end-to-end runs of the command line are at the end (marked slow)."""
 
 from __future__ import annotations
 
@@ -29,7 +28,6 @@ PATH = EXAMPLES / NAME
 FIELDS = ("phi1", "phi2", "s")
 VEVS = ("v_1", "v_2", "v_s")
 GENERIC = pytest.mark.slow  # whole commands on the example (formerly expected to fail)
-TWO_INSERTIONS = pytest.mark.xfail(strict=True, raises=AssertionError, reason="closures with two vev insertions on the mediator line (r = 2) have no generated loop function (numerics.viability.loop_family): the viability stage stops (exit 1, a bug)")
 
 # Charges as the model file states them, written again here: (U(1)_F, Z3).
 SCALAR_CHARGES = {"phi1": (Q(1, 2), 0), "phi2": (Q(1), 0), "s": (Q(0), 1)}
@@ -420,7 +418,6 @@ def test_derive_code_only_writes_modules_that_compile_and_run_at_the_benchmark(t
 
 @pytest.mark.slow
 @GENERIC
-@TWO_INSERTIONS
 def test_derive_writes_a_report_without_paper_sections(tmp_path):
     status, out, err = symflav("derive", str(PATH), "--no-pdf", "-o", str(tmp_path))
     assert status == 0, err
@@ -448,7 +445,6 @@ def test_spectrum_gives_the_hessian_masses_and_every_lepton(routes, example):
 
 @pytest.mark.slow
 @GENERIC
-@TWO_INSERTIONS
 def test_scan_runs_the_declared_scan(tmp_path):
     out_file = tmp_path / "viability.csv"
     status, out, err = symflav("scan", str(PATH), "--scan", "viability", "--points", "400", "--chunk", "200",

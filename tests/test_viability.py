@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from conftest import REPO
+from symflav import cli as symflav_cli
 from symflav import pipeline
 from symflav.numerics import points as benchmark
 from symflav.physics import loops
@@ -87,25 +90,68 @@ def test_every_free_parameter_needs_a_range(tmp_path, derivation):
 # ------------------------------------------------------------------ pieces vs independent routes
 
 
-def test_r1_loop_functions_from_the_generated_module(evaluator):
-    """J_1 = -(I_m - 2 x^2 I_m_x) and D_1 = I_da + 2 x^2 I_da_x: symbolically against the loops
-    stage's r = 1 closed forms, numerically (generated module) against mpmath quadrature of the
-    r = 1 integrands, at and near the removable singularity x = 1."""
+def _quadrature(base: str, r: int, x: float) -> float:
+    """The r-vev-insertion loop function at x by mpmath quadrature of its Feynman-parameter
+    integrand (30 digits)."""
+    integrand = sp.lambdify((loops.Z, loops.X), loops.loop_function(base, 0, r).integrand, "mpmath")
+    with mp.workdps(30):
+        return float(mp.quad(lambda z: integrand(z, mp.mpf(x)), [0, 0.5, 1]))
+
+
+@pytest.fixture(scope="module")
+def with_r2(derivation, evaluator):
+    """The built-in scan's evaluator with the r = 2 families added to its kernel, as the kernel of
+    a model with two vev insertions inside a loop gets them (the module exports I_m, I_m_x, I_da,
+    I_da_x; I_m_xx and I_da_xx are written into the kernel)."""
+    kernel = evaluator.kernel
+    sums = kernel.sums + (("r2_m", "m", 0, 0, 1, 2), ("r2_da", "da", 0, 0, 1, 2))
+    families, lines = viability._loop_families(sums, derivation["codegen"].functions)
+    source = kernel.kernel_source + "\n\n" + "\n".join(lines)
+    return viability.ViabilityEvaluator(dataclasses.replace(kernel, kernel_source=source, families=families)), lines
+
+
+def test_vev_insertion_families_are_sums_of_mass_insertion_members():
+    """F_r = sum_k c_k(x) F^(k): from the d/dM operator on an undefined function, exactly the
+    closed forms the loops stage integrates from the r-insertion integrands (r = 1, 2)."""
     X = loops.X
-    for base, sign in (("I_m", -1), ("I_da", 1)):
-        f0 = loops.loop_function(base).closed_form
-        fx = loops.loop_function(base, 1).closed_form
-        f1 = loops.loop_function(base, 0, 1).closed_form
-        assert sp.simplify(sp.cancel(f1 - (sign * f0 + 2 * X**2 * fx))) == 0
+    assert loops.vev_insertion_terms("I_m", 1) == ((0, -1), (1, 2 * X**2))
+    assert loops.vev_insertion_terms("I_da", 1) == ((0, 1), (1, 2 * X**2))
+    for base in ("I_m", "I_da"):
+        for r in (1, 2):
+            summed = sum(c * loops.loop_function(base, k).closed_form for k, c in loops.vev_insertion_terms(base, r))
+            assert loops.same_function(summed, loops.loop_function(base, 0, r).closed_form), (base, r)
+
+
+def test_r2_loop_functions_of_the_kernel_against_quadrature_and_the_limit_at_one(with_r2):
+    """F_2 of the scan (generated I, I_x and the kernel's I_xx) against mpmath quadrature of the
+    r = 2 Feynman-parameter integrands, across the switch from closed form to series at x = 1;
+    at x = 1 the value is the x -> 1 limit of the closed form (120 digits at 1 +- 1e-15)."""
+    evaluator, lines = with_r2
+    assert {line.split("(")[0] for line in lines if line.startswith("def ")} == {"def I_m_xx", "def I_da_xx"}
+    xs = np.concatenate([[0.02, 0.3, 0.8, 1.0, 1.5, 4.0, 20.0], np.sqrt(1 + np.linspace(-0.3, 0.3, 13))])
+    for base in ("I_m", "I_da"):
+        values = evaluator.loop_family(base, 2)(xs)
+        for x, value in zip(xs, values):
+            assert value == pytest.approx(_quadrature(base, 2, x), rel=1e-9, abs=1e-13), (base, x)
+        closed = sp.lambdify(loops.X, loops.loop_function(base, 0, 2).closed_form, "mpmath")
+        with mp.workdps(120):
+            below, above = closed(1 - mp.mpf("1e-15")), closed(1 + mp.mpf("1e-15"))
+        at_one = float(loops.loop_function(base, 0, 2).at_one)
+        assert float(below) == pytest.approx(at_one, rel=1e-10) and float(above) == pytest.approx(at_one, rel=1e-10)
+        assert evaluator.loop_family(base, 2)(np.array([1.0]))[0] == pytest.approx(at_one, rel=1e-12)
+
+
+def test_r1_loop_functions_are_the_generated_combination(evaluator):
+    """The built-in scan's r = 1 families are -I_m + 2 x^2 I_m_x and I_da + 2 x^2 I_da_x of the
+    generated module (the same numbers to the last bit) and agree with quadrature."""
     num, _ = evaluator.modules()
     xs = np.array([0.05, 0.3, 0.999999, 1.0, 1.000001, 2.5])
-    for base in ("I_m", "I_da"):
-        integrand = sp.lambdify((loops.Z, loops.X), loops.loop_function(base, 0, 1).integrand, "mpmath")
-        generated = viability.loop_family(num, base, 1)(xs)
-        for x, value in zip(xs, generated):
-            with mp.workdps(30):
-                exact = float(mp.quad(lambda z: integrand(z, mp.mpf(x)), [0, 0.5, 1]))
-            assert value == pytest.approx(exact, rel=1e-11, abs=1e-14)
+    for base, sign in (("I_m", -1), ("I_da", 1)):
+        f, fx = getattr(num, base), getattr(num, base + "_x")
+        family = evaluator.loop_family(base, 1)(xs)
+        np.testing.assert_array_equal(family, sign * f(xs) + 2 * xs * xs * fx(xs))
+        for x, value in zip(xs, family):
+            assert value == pytest.approx(_quadrature(base, 1, x), rel=1e-11, abs=1e-14)
 
 
 def test_mu_squared_and_mass_matrices_match_the_eliminated_route(model, derivation, evaluator):
@@ -197,6 +243,23 @@ def test_summary_counts_and_the_paper_conditions_emerge(derivation, evaluator):
     assert np.all(result.columns["anomalies_within_n_sigma"][viable]) and np.all(result.columns["numeric_global"][viable])
 
 
+def test_the_summary_is_json_without_nan(evaluator):
+    """A column that is NaN at every viable point has no range (null), a partly NaN one the range
+    of its finite values; the stage's rounded copy turns any non-finite float into null."""
+    n = 3
+    columns = {name: np.ones(n, dtype=bool) for name in viability.CRITERIA + ("viable", "numeric_sample",
+                                                                               "numeric_checked", "numeric_global")}
+    columns.update({name: np.linspace(0.5, 1.5, n) for name, *_ in evaluator.kernel.sampled})
+    columns["delta_a_mu"] = np.full(n, np.nan)
+    columns["m_S1"] = np.array([2.0, np.nan, 3.0])
+    summary = viability.summarize(evaluator.kernel, columns)
+    assert summary["viable_ranges"]["delta_a_mu"] is None and summary["viable_ranges"]["m_S1"] == [2.0, 3.0]
+    text = json.dumps(summary, allow_nan=False)
+    assert "NaN" not in text
+    sample = viability.ScanSample("s", "M", {"x": float("nan"), "y": [float("inf"), 1.0]}, {}, n, 0)
+    assert json.loads(json.dumps(sample.to_json(), allow_nan=False))["y"] == [None, 1.0]
+
+
 def test_dask_local_cluster_equals_the_local_run(derivation, evaluator):
     pytest.importorskip("dask.distributed")
     from symflav.numerics.scan import run_dask
@@ -224,11 +287,29 @@ def test_scan_command(cli, tmp_path):
 
 
 def test_report_and_figure_are_generated():
-    from conftest import REPO
-
     folder = Path(REPO) / "generated" / "calibbi2020"
     data = json.loads((folder / "viability.json").read_text())
     assert data["scan"] == "viability" and data["viable"]["of"] == data["points"]
     assert (folder / "figures" / "viability.png").read_bytes()[:4] == b"\x89PNG"
     tex = (folder / "report.tex").read_text()
     assert "\\section{Viability scan \\texttt{viability}}" in tex and "figures/viability.pdf" in tex
+
+
+@pytest.mark.slow
+def test_a_model_the_scan_cannot_evaluate_gets_one_line_not_a_crash(tmp_path, capsys):
+    """The three-lepton toy with a second mediator family of another mass: the state sums use one
+    x = m/M, so the scan does not apply. derive succeeds and its report says so in one line;
+    scan is exit 2 with one line naming the scan."""
+    text = (Path(REPO) / "tests" / "models" / "three_leptons" / "model.toml").read_text(encoding="utf-8")
+    text = text.replace("[parameters]\n", '[[mediators]]\nname = "G"\nlike = "R"\nmass = "M_G"\n'
+                                          'charges = { U1 = [5], Z3 = "any" }\n\n[parameters]\nM_G = { kind = "mass" }\n', 1)
+    (tmp_path / "model.toml").write_text(text, encoding="utf-8")
+    reason = "scans.viability: the mediators have different masses (M_F, M_G); the scan evaluates the loops at one mediator mass"
+    assert symflav_cli.main(["derive", str(tmp_path), "--no-pdf", "-o", str(tmp_path / "out")]) == 0
+    tex = (tmp_path / "out" / "report.tex").read_text(encoding="utf-8")
+    assert "Not available: " + reason.replace("_", r"\_") + "." in tex
+    assert not (tmp_path / "out" / "viability.json").exists()
+    capsys.readouterr()
+    assert symflav_cli.main(["scan", str(tmp_path), "--scan", "viability", "--points", "10", "-o", str(tmp_path / "v.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and reason in err and not (tmp_path / "v.csv").exists()

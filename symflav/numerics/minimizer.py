@@ -35,9 +35,8 @@ from symflav.physics.potential import Potential
 class _Compiled:
     """A real polynomial sum_t c_t prod_i x_i^E_ti with value, gradient and Hessian.
 
-    Up to degree 4 the polynomial is also held as symmetric coefficient tensors
-    A_d (d = 0..4), V = sum_d A_d[x, ..., x], so that many points are evaluated at once
-    (:meth:`batch`); higher degrees fall back to the term-by-term form point by point.
+    Many points are evaluated at once (:meth:`batch`) by :func:`family_of`: symmetric
+    coefficient tensors up to degree 4, the monomials of V and its derivatives above.
     """
 
     def __init__(self, E: np.ndarray, c: np.ndarray):
@@ -58,7 +57,7 @@ class _Compiled:
         factor = E[:, J].T * (E[:, Kk].T - (J == Kk).astype(int)[:, None])  # (P, T)
         self.hE = np.clip(Ejk, 0, None)
         self.hc = c[None, :] * factor
-        self.family = _Tensors(E, c[:, None]) if _Tensors.applies(E) else None
+        self.family = family_of(E, c[:, None])
 
     @classmethod
     def from_expr(cls, expr: sp.Expr, variables) -> "_Compiled":
@@ -88,13 +87,8 @@ class _Compiled:
     def batch(self, X, derivatives: bool = True):
         """V (K,), and with ``derivatives`` the gradients (K, m) and Hessians (K, m, m), at X (K, m)."""
         X = np.asarray(X, dtype=float).reshape(-1, self.m)
-        if self.family is not None:
-            out = self.family.batch(X[None], derivatives)
-            return tuple(a[0] for a in out) if derivatives else out[0]
-        values = np.array([self.value(x) for x in X])
-        if not derivatives:
-            return values
-        return values, np.array([self.gradient(x) for x in X]), np.array([self.hessian(x) for x in X])
+        out = self.family.batch(X[None], derivatives)
+        return tuple(a[0] for a in out) if derivatives else out[0]
 
 
 class _Tensors:
@@ -141,6 +135,80 @@ class _Tensors:
         G = A1[:, None, :] + ((4.0 * T2 + 3.0 * S2 + 2.0 * A2) @ X[..., None])[..., 0]
         H = 12.0 * T2 + 6.0 * S2 + 2.0 * A2
         return values, G, H
+
+
+class _Monomials:
+    """Polynomials of any degree sharing their monomials, one per column of the coefficients
+    C (T, P), the same interface as :class:`_Tensors`.
+
+    Every monomial that V, a first or a second derivative of V contains (derivatives of
+    monomials are monomials) is evaluated once per point as a product of powers of the x_i;
+    V, the gradient and the Hessian are then linear in these values, with coefficients
+    (per polynomial) computed once from C: V = sum_u mon_u CV_u, dV/dx_j = sum_u mon_u CG_uj,
+    d^2V/dx_j dx_k = sum_u mon_u CH_ujk.
+    """
+
+    def __init__(self, E: np.ndarray, C: np.ndarray):
+        E = np.asarray(E, dtype=int)
+        C = np.asarray(C, dtype=float).reshape(len(E), -1)
+        T, m = E.shape
+        self.m, self.P = m, C.shape[1]
+        index: dict[tuple[int, ...], int] = {}
+
+        def slot(exponents) -> int:
+            return index.setdefault(tuple(int(e) for e in exponents), len(index))
+
+        value_terms = [(slot(E[t]), t, 1.0) for t in range(T)]
+        self.value_monomials = np.array(sorted({u for u, _, _ in value_terms}), dtype=int)
+        eye = np.eye(m, dtype=int)
+        gradient_terms = [(slot(E[t] - eye[j]), t, j, float(E[t, j])) for t in range(T) for j in range(m) if E[t, j]]
+        hessian_terms = []
+        for t in range(T):
+            for j in range(m):
+                for k in range(m):
+                    lowered = E[t] - eye[j] - eye[k]
+                    if lowered.min() >= 0:
+                        hessian_terms.append((slot(lowered), t, j * m + k, float(E[t, j] * (E[t, k] - (j == k)))))
+        U = len(index)
+        self.exponents = np.array(list(index), dtype=int).reshape(U, m)
+        self.degree = int(self.exponents.max()) if self.exponents.size else 0
+        LV = np.zeros((U, T))
+        for u, t, factor in value_terms:
+            LV[u, t] += factor
+        LG = np.zeros((U, m, T))
+        for u, t, j, factor in gradient_terms:
+            LG[u, j, t] += factor
+        LH = np.zeros((U, m * m, T))
+        for u, t, jk, factor in hessian_terms:
+            LH[u, jk, t] += factor
+        self.CV = (LV @ C).T.copy()  # (P, U)
+        self.CV_values = self.CV[:, self.value_monomials]  # (P, U_V): the monomials of V only
+        self.CG = np.moveaxis(LG @ C, -1, 0).copy()  # (P, U, m)
+        self.CH = np.moveaxis(LH @ C, -1, 0).copy()  # (P, U, m*m)
+
+    def _monomials(self, X, which):
+        """prod_i x_i^e_ui at X (P, S, m) for the monomials ``which`` (rows of the exponents)."""
+        powers = X[..., None] ** np.arange(self.degree + 1)  # (P, S, m, d+1)
+        exponents = self.exponents[which]  # (U, m)
+        return np.prod(powers[:, :, np.arange(self.m)[None, :], exponents], axis=-1)  # (P, S, U)
+
+    def batch(self, X, derivatives: bool = True, members=None):
+        """X (P, S, m): S points for each polynomial (or for the polynomials ``members``).
+        V (P, S), gradients (P, S, m), Hessians (P, S, m, m)."""
+        P, S, m = X.shape
+        sel = slice(None) if members is None else np.asarray(members)
+        if not derivatives:
+            return (self._monomials(X, self.value_monomials) @ self.CV_values[sel][:, :, None])[..., 0]
+        mon = self._monomials(X, slice(None))
+        values = (mon @ self.CV[sel][:, :, None])[..., 0]
+        return values, mon @ self.CG[sel], (mon @ self.CH[sel]).reshape(P, S, m, m)
+
+
+def family_of(E, C):
+    """The batched evaluator of the polynomials with exponents E (T, m) and coefficients
+    C (T, P): :class:`_Tensors` up to degree 4 (dense tensors, fastest there),
+    :class:`_Monomials` for any degree."""
+    return _Tensors(E, C) if _Tensors.applies(E) else _Monomials(E, C)
 
 
 class PolynomialPotential:
@@ -230,16 +298,15 @@ class PolynomialPotential:
 class PotentialFamily:
     """P parameter points of one potential (the same monomials, coefficients (T, P)), each with
     S points x: arrays of rows are grouped by member, row r belongs to member r // S.
-    Degree <= 4. Used to run many minimum searches at once (:func:`find_minima_family`)."""
+    Any degree (:func:`family_of`). Used to run many minimum searches at once
+    (:func:`find_minima_family`)."""
 
     def __init__(self, exponents, coefficients, n: int, starts: int):
         E = np.asarray(exponents, dtype=int)
         C = np.asarray(coefficients, dtype=float).reshape(len(E), -1)
-        if not _Tensors.applies(E):
-            raise ValueError("a potential family needs degree <= 4")
         self.exponents, self.coefficients = E, C
         self.n, self.P, self.S = n, C.shape[1], starts
-        self.tensors = _Tensors(E, C)
+        self.tensors = family_of(E, C)
         self.scale = np.maximum(1.0, np.max(np.abs(C), axis=0)) if len(C) else np.ones(self.P)
 
     def member(self, p: int) -> PolynomialPotential:

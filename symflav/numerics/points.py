@@ -439,97 +439,26 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     given = given_symbols(model, values_by_name)
     vev_syms = [v for _, v in model.vacuum.vevs]
     given_vevs = {v: given[v] for v in vev_syms} if all(v in given for v in vev_syms) else None
-    potential_symbols = {s for s in derivation["potential"].expr.free_symbols
-                         if s not in derivation["potential"].phi + derivation["potential"].phibar}
+    without_vevs = {k: v for k, v in given.items() if k not in vev_syms}
     spectrum = available(derivation.results, "spectrum")
     routes: dict[str, dict] = {}
     findings: list[str] = []
-
-    # ---- route 1: as given
-    values1, filled = _fill_missing(model, {k: v for k, v in given.items() if k not in vev_syms})
-    missing = sorted(s.name for s in potential_symbols if s not in values1)
-    if missing:
-        routes["as_given"] = {"available": False, "reason": "no value for " + ", ".join(missing),
-                              "description": "parameters as given; global minimum of the full potential"}
-    else:
-        route, V1, exact1, vevs1 = _route_search(model, derivation, values1, given_vevs, "as_given", starts, seed)
-        route["description"] = "parameters as given; global minimum of the full potential"
-        route["filled_from_relations"] = filled
-        routes["as_given"] = route
-        if given_vevs is not None and route.get("available"):
-            g = route["given_vevs"]
-            if not g["stationary"]:
-                findings.append("as given: the given vevs are not a stationary point of the potential "
-                                f"(tadpoles {', '.join(f'{t:.4g}' for t in g['tadpoles'])} GeV^3)")
-            if g["gap_to_global"] and g["gap_to_global"] > TOL_GLOBAL * abs(route["potential_min"]):
-                findings.append(f"as given: the global minimum is at {route['vevs']}, "
-                                f"V lower by {g['gap_to_global']:.6g} GeV^4 than at the given vevs")
-
-    # ---- route 2: relations imposed
-    values2, conflicts = _relations_applied(model, {k: v for k, v in given.items() if k not in vev_syms})
-    missing2 = sorted(s.name for s in potential_symbols if s not in values2)
-    if missing2:
-        routes["relations_imposed"] = {"available": False, "reason": "no value for " + ", ".join(missing2),
-                                       "description": "every relation of the derivation imposed on the given "
-                                                      "parameters; global minimum of the full potential"}
-    else:
-        route, V2, exact2, vevs2 = _route_search(model, derivation, values2, given_vevs, "relations_imposed",
-                                                 starts, seed)
-        route["description"] = ("every relation of the derivation imposed on the given parameters; "
-                                "global minimum of the full potential")
-        route["conflicts"] = conflicts
-        if route.get("available"):
-            route["closed_form_points"] = _closed_form_points(model, derivation, values2, V2)
-            if route["aligned"] and spectrum is not None and spectrum.stationary and vevs2:
-                pert = _perturbative_at(spectrum, values2, vevs2)
-                if pert:
-                    route["perturbative"] = _compare(exact2, pert, spectrum)
-                    effective = _effective_at(derivation, values2, vevs2)
-                    if effective:
-                        route["perturbative"]["effective_blocks"] = _effective_compare(exact2, effective)
-            elif not route["aligned"]:
-                route["perturbative"] = None
-                route["perturbative_note"] = "the global minimum does not have the alignment: formulas do not apply"
-        routes["relations_imposed"] = route
-        for c in conflicts:
-            findings.append(f"relation {c['parameter']} = {c['relation']} gives {_text(c['relation_value'])}, "
-                            f"the point has {_text(c['given'])}")
-
-    # ---- route 3: vevs given, mu^2 eliminated by the tadpoles
+    search = (given_vevs, starts, seed, findings)
+    routes["as_given"], vacuum1, missing = _route_as_given(derivation, without_vevs, *search)
+    routes["relations_imposed"], vacuum2, missing2 = _route_relations(derivation, without_vevs, spectrum, *search)
     routes["vevs_with_mu_eliminated"], vacuum3 = _route_eliminated(model, derivation, given, spectrum, starts, seed,
                                                                     findings)
     _no_route_without_values(model, name, routes, missing, missing2)
     vacua = {
-        "as_given": (values1, vevs1, exact1) if not missing and routes["as_given"].get("available") else None,
-        "relations_imposed": (values2, vevs2, exact2) if not missing2 and routes["relations_imposed"].get("available")
-        else None,
+        "as_given": vacuum1 if routes["as_given"].get("available") else None,
+        "relations_imposed": vacuum2 if routes["relations_imposed"].get("available") else None,
         "vevs_with_mu_eliminated": (vacuum3.values, vacuum3.vevs, vacuum3.exact) if vacuum3 else None,
     }
     printed = printed_table(model, name)
     observables_json = _observables(derivation, name, vacua, findings, printed, statement)
-
-    for route_name in ROUTES:
-        pert = routes.get(route_name, {}).get("perturbative")
-        if not pert:
-            continue
-        poor = [r for r in pert["scalar_states"] + pert["pseudoscalar_states"]
-                if r["relative_error"] is not None and abs(r["relative_error"]) > 0.05]
-        if poor:
-            findings.append(f"{route_name}: perturbative masses off by more than 5% for "
-                            + ", ".join(f"{r['state']} ({r['perturbative']:.4g} vs exact {r['exact']:.4g} GeV, "
-                                        f"eigenvector overlap {r['eigenvector_overlap']:.3f})" for r in poor)
-                            + ": the expansion in eps is not reliable for these states at this point "
-                              "(nearly degenerate states mixed at higher order)")
+    _perturbative_findings(routes, findings)
     primary = next((r for r in ROUTES if routes.get(r, {}).get("available")), None)
     top = routes.get(primary, {}) if primary else {}
-    pert_route = next((r for r in ("vevs_with_mu_eliminated", "relations_imposed")
-                       if routes.get(r, {}).get("perturbative")), None)
-    perturbative = dict(routes[pert_route]["perturbative"]) if pert_route else {
-        "scalar_masses": [], "pseudoscalar_masses": [], "note": "no route where the formulas apply"}
-    if pert_route:
-        perturbative["route"] = pert_route
-    elif spectrum is None:
-        perturbative["note"] = f"not available: {_spectrum_reason(derivation)}"
     if printed:
         _printed_findings(printed, routes, findings)
     banner = model.banner()
@@ -548,13 +477,106 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
         "pseudoscalar_masses": top.get("pseudoscalar_masses", []),
         "U_S": top.get("U_S", []),
         "U_P": top.get("U_P", []),
-        "perturbative": perturbative,
+        "perturbative": _perturbative_summary(derivation, routes, spectrum),
         "minimum_check": top.get("minimum_check", {}),
         "observables": observables_json,
         "routes": routes,
         "printed": printed,
         "findings": findings,
     }
+
+
+def _potential_symbols(derivation) -> set:
+    pot = derivation["potential"]
+    return {s for s in pot.expr.free_symbols if s not in pot.phi + pot.phibar}
+
+
+def _route_as_given(derivation, given, given_vevs, starts, seed, findings):
+    """Route 1, the parameters as given: (route, (values, vevs, exact) or None, missing names).
+    ``given`` without the vevs; the global minimum of the full potential, compared with the
+    given vevs when there are any."""
+    model = derivation.model
+    description = "parameters as given; global minimum of the full potential"
+    values, filled = _fill_missing(model, given)
+    missing = sorted(s.name for s in _potential_symbols(derivation) if s not in values)
+    if missing:
+        return {"available": False, "reason": "no value for " + ", ".join(missing), "description": description}, \
+            None, missing
+    route, _, exact, vevs = _route_search(model, derivation, values, given_vevs, "as_given", starts, seed)
+    route["description"] = description
+    route["filled_from_relations"] = filled
+    if given_vevs is not None and route.get("available"):
+        g = route["given_vevs"]
+        if not g["stationary"]:
+            findings.append("as given: the given vevs are not a stationary point of the potential "
+                            f"(tadpoles {', '.join(f'{t:.4g}' for t in g['tadpoles'])} GeV^3)")
+        if g["gap_to_global"] and g["gap_to_global"] > TOL_GLOBAL * abs(route["potential_min"]):
+            findings.append(f"as given: the global minimum is at {route['vevs']}, "
+                            f"V lower by {g['gap_to_global']:.6g} GeV^4 than at the given vevs")
+    return route, (values, vevs, exact), missing
+
+
+def _route_relations(derivation, given, spectrum, given_vevs, starts, seed, findings):
+    """Route 2, every relation imposed on the given parameters: (route, (values, vevs, exact) or
+    None, missing names); the closed-form stationary points and, when the global minimum has
+    the alignment, the perturbative spectrum beside the exact one."""
+    model = derivation.model
+    description = ("every relation of the derivation imposed on the given parameters; "
+                   "global minimum of the full potential")
+    values, conflicts = _relations_applied(model, given)
+    missing = sorted(s.name for s in _potential_symbols(derivation) if s not in values)
+    if missing:
+        return {"available": False, "reason": "no value for " + ", ".join(missing), "description": description}, \
+            None, missing
+    route, V, exact, vevs = _route_search(model, derivation, values, given_vevs, "relations_imposed", starts, seed)
+    route["description"] = description
+    route["conflicts"] = conflicts
+    if route.get("available"):
+        route["closed_form_points"] = _closed_form_points(model, derivation, values, V)
+        if route["aligned"] and spectrum is not None and spectrum.stationary and vevs:
+            pert = _perturbative_at(spectrum, values, vevs)
+            if pert:
+                route["perturbative"] = _compare(exact, pert, spectrum)
+                effective = _effective_at(derivation, values, vevs)
+                if effective:
+                    route["perturbative"]["effective_blocks"] = _effective_compare(exact, effective)
+        elif not route["aligned"]:
+            route["perturbative"] = None
+            route["perturbative_note"] = "the global minimum does not have the alignment: formulas do not apply"
+    for c in conflicts:
+        findings.append(f"relation {c['parameter']} = {c['relation']} gives {_text(c['relation_value'])}, "
+                        f"the point has {_text(c['given'])}")
+    return route, (values, vevs, exact), missing
+
+
+def _perturbative_findings(routes, findings) -> None:
+    """A finding for every route whose perturbative masses are off by more than 5%."""
+    for route_name in ROUTES:
+        pert = routes.get(route_name, {}).get("perturbative")
+        if not pert:
+            continue
+        poor = [r for r in pert["scalar_states"] + pert["pseudoscalar_states"]
+                if r["relative_error"] is not None and abs(r["relative_error"]) > 0.05]
+        if poor:
+            findings.append(f"{route_name}: perturbative masses off by more than 5% for "
+                            + ", ".join(f"{r['state']} ({r['perturbative']:.4g} vs exact {r['exact']:.4g} GeV, "
+                                        f"eigenvector overlap {r['eigenvector_overlap']:.3f})" for r in poor)
+                            + ": the expansion in eps is not reliable for these states at this point "
+                              "(nearly degenerate states mixed at higher order)")
+
+
+def _perturbative_summary(derivation, routes, spectrum) -> dict:
+    """The top-level ``perturbative`` entry: that of the first route (mu^2 eliminated, then
+    relations imposed) where the formulas apply, or a note why there is none."""
+    pert_route = next((r for r in ("vevs_with_mu_eliminated", "relations_imposed")
+                       if routes.get(r, {}).get("perturbative")), None)
+    perturbative = dict(routes[pert_route]["perturbative"]) if pert_route else {
+        "scalar_masses": [], "pseudoscalar_masses": [], "note": "no route where the formulas apply"}
+    if pert_route:
+        perturbative["route"] = pert_route
+    elif spectrum is None:
+        perturbative["note"] = f"not available: {_spectrum_reason(derivation)}"
+    return perturbative
 
 
 class MissingValues(ValueError):
@@ -822,6 +844,30 @@ def _row(label: str, values, width: int = 11) -> str:
 
 def format_text(result: dict) -> str:
     """A readable report of :func:`evaluate` (the JSON has everything)."""
+    lines = _header_text(result)
+    banner = result.get("differs_from_printed_reference")
+    printed = result.get("printed")
+    for name in ROUTES:
+        route = result["routes"].get(name)
+        if route is None:
+            continue
+        lines.append("")
+        lines.append(f"[{name}] {route.get('description', '')}")
+        if not route.get("available"):
+            lines.append(f"  not available: {route.get('reason')}")
+            continue
+        lines.extend(_route_vacuum_text(route))
+        lines.extend(_route_masses_text(route, printed, banner))
+    lines.extend(_observables_text(result.get("observables") or {}, printed))
+    if result["findings"]:
+        lines.append("")
+        lines.append("findings:")
+        lines.extend(f"  - {f}" for f in result["findings"])
+    return "\n".join(lines)
+
+
+def _header_text(result: dict) -> list[str]:
+    """The point, its overrides, the banner of a changed derivation, notes and conventions."""
     lines = [f"symflav spectrum: {result['derivation']}, point {result['point']}"
              + (f" ({result['source']})" if result["source"] else "")]
     if result["overrides"]:
@@ -835,79 +881,76 @@ def format_text(result: dict) -> str:
     for text in conv["statement"].values():
         lines.append(f"  convention: {text}")
     lines.append(f"  convention: {conv['units']}; masses ascending per CP block")
-    printed = result.get("printed")
-    for name in ROUTES:
-        route = result["routes"].get(name)
-        if route is None:
+    return lines
+
+
+def _route_vacuum_text(route: dict) -> list[str]:
+    """The vacuum of one route: imposed relations, mu^2, vevs, V, the minimum search, the aligned
+    and the given vevs, the closed-form stationary points."""
+    lines = []
+    for c in route.get("conflicts", []):
+        lines.append(f"  imposed {c['parameter']} = {c['relation']} = {_text(c['relation_value'])} "
+                     f"(point: {_text(c['given'])})")
+    if route.get("note"):
+        lines.append(f"  note: {route['note']}")
+    if "mu_squared" in route:
+        lines.append("  mu^2 from the tadpoles (GeV^2): "
+                     + ", ".join(f"{k}^2 = {v:.6g}" for k, v in route["mu_squared"].items()))
+    vevs = ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in route["vevs"].items())
+    lines.append(f"  vevs (GeV): {vevs}")
+    V = route.get("potential_min", route.get("potential_at_vacuum"))
+    lines.append(f"  V = {V:.10g} GeV^4" + (f"; alignment holds: {'yes' if route.get('aligned') else 'no'}"
+                                              if "aligned" in route else ""))
+    check = route.get("minimum_check", {})
+    if check:
+        minima = check.get("distinct_minima", [])
+        lines.append(f"  minimum search: {check['starts']} starts (seed {check['seed']}), {check['converged']} "
+                     f"converged, {len(minima)} distinct minima"
+                     + ("; gaps to the global one (GeV^4): " + ", ".join(f"{m['gap_to_global']:.4g}" for m in minima[1:])
+                        if len(minima) > 1 else ""))
+    if "requested_alignment_is_global_minimum" in route:
+        lines.append(f"  aligned point: stationary {'yes' if route['stationary_here'] else 'NO'}; "
+                     f"local minimum {'yes' if route['local_minimum'] else 'NO'}; global minimum "
+                     f"{'yes' if route['requested_alignment_is_global_minimum'] else 'NO'}"
+                     f" (gap {route['gap_to_global']:.4g} GeV^4)")
+    given = route.get("given_vevs")
+    if given:
+        lines.append(f"  given vevs: {'stationary' if given['stationary'] else 'NOT stationary'} "
+                     f"(tadpoles {', '.join(f'{t:.4g}' for t in given['tadpoles'])} GeV^3); "
+                     f"V - V_min = {given['gap_to_global']:.6g} GeV^4")
+    for p in route.get("closed_form_points", []):
+        if p.get("vevs") is None:
+            lines.append(f"  closed form {p['name']}: no real point ({p['vev_squares']})")
             continue
-        lines.append("")
-        lines.append(f"[{name}] {route.get('description', '')}")
-        if not route.get("available"):
-            lines.append(f"  not available: {route.get('reason')}")
-            continue
-        for c in route.get("conflicts", []):
-            lines.append(f"  imposed {c['parameter']} = {c['relation']} = {_text(c['relation_value'])} "
-                         f"(point: {_text(c['given'])})")
-        if route.get("note"):
-            lines.append(f"  note: {route['note']}")
-        if "mu_squared" in route:
-            lines.append("  mu^2 from the tadpoles (GeV^2): "
-                         + ", ".join(f"{k}^2 = {v:.6g}" for k, v in route["mu_squared"].items()))
-        vevs = ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in route["vevs"].items())
-        lines.append(f"  vevs (GeV): {vevs}")
-        V = route.get("potential_min", route.get("potential_at_vacuum"))
-        lines.append(f"  V = {V:.10g} GeV^4" + (f"; alignment holds: {'yes' if route.get('aligned') else 'no'}"
-                                                  if "aligned" in route else ""))
-        check = route.get("minimum_check", {})
-        if check:
-            minima = check.get("distinct_minima", [])
-            lines.append(f"  minimum search: {check['starts']} starts (seed {check['seed']}), {check['converged']} "
-                         f"converged, {len(minima)} distinct minima"
-                         + ("; gaps to the global one (GeV^4): " + ", ".join(f"{m['gap_to_global']:.4g}" for m in minima[1:])
-                            if len(minima) > 1 else ""))
-        if "requested_alignment_is_global_minimum" in route:
-            lines.append(f"  aligned point: stationary {'yes' if route['stationary_here'] else 'NO'}; "
-                         f"local minimum {'yes' if route['local_minimum'] else 'NO'}; global minimum "
-                         f"{'yes' if route['requested_alignment_is_global_minimum'] else 'NO'}"
-                         f" (gap {route['gap_to_global']:.4g} GeV^4)")
-        given = route.get("given_vevs")
-        if given:
-            lines.append(f"  given vevs: {'stationary' if given['stationary'] else 'NOT stationary'} "
-                         f"(tadpoles {', '.join(f'{t:.4g}' for t in given['tadpoles'])} GeV^3); "
-                         f"V - V_min = {given['gap_to_global']:.6g} GeV^4")
-        for p in route.get("closed_form_points", []):
-            if p.get("vevs") is None:
-                lines.append(f"  closed form {p['name']}: no real point ({p['vev_squares']})")
-                continue
-            lines.append(f"  closed form {p['name']}: V = {p['potential']:.10g} GeV^4 at "
-                         + ", ".join(f"{k} = {v:.6g}" for k, v in p["vevs"].items())
-                         + f"; local minimum: {'yes' if p['local_minimum'] else 'no'}")
-        n_s = len(route["scalar_masses"])
-        header = [f"S{i}" for i in range(1, n_s + 1)] + [f"P{i}" for i in range(1, len(route["pseudoscalar_masses"]) + 1)]
-        lines.append(_row("masses (GeV)", []) + "".join(f"{h:>11}" for h in header))
-        lines.append(_row("exact", route["scalar_masses"] + route["pseudoscalar_masses"]))
-        pert = route.get("perturbative")
-        if pert:
-            lines.append(_row("perturbative", [r["perturbative"] for r in pert["scalar_states"]]
-                              + [r["perturbative"] for r in pert["pseudoscalar_states"]]))
-            lines.append(_row("relative error", [r["relative_error"] for r in pert["scalar_states"]]
-                              + [r["relative_error"] for r in pert["pseudoscalar_states"]]))
-            eff = pert.get("effective_blocks")
-            if eff:
-                lines.append(_row(f"eff. blocks e^{eff['order']}", eff["scalar_masses"] + eff["pseudoscalar_masses"]))
-                lines.append(_row("relative error", eff["scalar_relative_error"] + eff["pseudoscalar_relative_error"]))
-        elif route.get("perturbative_note"):
-            lines.append(f"    perturbative: {route['perturbative_note']}")
-        if printed:
-            other = ", other charges" if banner else ""
-            lines.append(_row(f"printed (Table {printed['table']}{other})",
-                              printed["scalar_masses"] + printed["pseudoscalar_masses"]))
-    lines.extend(_observables_text(result.get("observables") or {}, printed))
-    if result["findings"]:
-        lines.append("")
-        lines.append("findings:")
-        lines.extend(f"  - {f}" for f in result["findings"])
-    return "\n".join(lines)
+        lines.append(f"  closed form {p['name']}: V = {p['potential']:.10g} GeV^4 at "
+                     + ", ".join(f"{k} = {v:.6g}" for k, v in p["vevs"].items())
+                     + f"; local minimum: {'yes' if p['local_minimum'] else 'no'}")
+    return lines
+
+
+def _route_masses_text(route: dict, printed: dict | None, banner) -> list[str]:
+    """The mass table of one route: exact, perturbative (and its effective blocks), printed."""
+    n_s = len(route["scalar_masses"])
+    header = [f"S{i}" for i in range(1, n_s + 1)] + [f"P{i}" for i in range(1, len(route["pseudoscalar_masses"]) + 1)]
+    lines = [_row("masses (GeV)", []) + "".join(f"{h:>11}" for h in header),
+             _row("exact", route["scalar_masses"] + route["pseudoscalar_masses"])]
+    pert = route.get("perturbative")
+    if pert:
+        lines.append(_row("perturbative", [r["perturbative"] for r in pert["scalar_states"]]
+                          + [r["perturbative"] for r in pert["pseudoscalar_states"]]))
+        lines.append(_row("relative error", [r["relative_error"] for r in pert["scalar_states"]]
+                          + [r["relative_error"] for r in pert["pseudoscalar_states"]]))
+        eff = pert.get("effective_blocks")
+        if eff:
+            lines.append(_row(f"eff. blocks e^{eff['order']}", eff["scalar_masses"] + eff["pseudoscalar_masses"]))
+            lines.append(_row("relative error", eff["scalar_relative_error"] + eff["pseudoscalar_relative_error"]))
+    elif route.get("perturbative_note"):
+        lines.append(f"    perturbative: {route['perturbative_note']}")
+    if printed:
+        other = ", other charges" if banner else ""
+        lines.append(_row(f"printed (Table {printed['table']}{other})",
+                          printed["scalar_masses"] + printed["pseudoscalar_masses"]))
+    return lines
 
 
 def _observables_text(obs: dict, printed: dict | None = None) -> list[str]:

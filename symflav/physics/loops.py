@@ -343,6 +343,31 @@ def fermion_insertions(integrand_a: sp.Expr, family: str, r: int) -> sp.Expr:
     return sp.expand_log(sp.factor(derived.subs(m2, A2 * M**2).subs(M, 1)), force=True)
 
 
+def vev_insertion_terms(base: str, r: int) -> tuple[tuple[int, sp.Expr], ...]:
+    """The r-vev-insertion member of ``base`` as a sum over its mass-insertion members:
+    ``F_r(x) = sum_k c_k(x) F^(k)(x)`` with ``F^(k)`` = :func:`loop_function` (base, k, 0);
+    pairs (k, c_k) with c_k != 0, c_k a polynomial in x.
+
+    :func:`fermion_insertions` applied to an undefined g(a), a = x^2, gives
+    sum_k p_k(a) d^k g/da^k; k mass insertions are (1/k!) d^k/da^k of the integrand
+    (:func:`mass_insertion`) and the z-integral commutes with d/da, so c_k = k! p_k(x^2)
+    for every integrand of the family."""
+    family = FAMILIES[base][0]
+    g = sp.Function("g")
+    derived = fermion_insertions(g(A2), family, r).doit()
+    slots = sp.symbols(f"g0:{r + 1}")
+    for k in range(r, 0, -1):
+        derived = derived.subs(sp.Derivative(g(A2), (A2, k)), slots[k])
+    derived = sp.expand(derived.subs(g(A2), slots[0]))
+    poly = sp.Poly(derived, *slots)
+    terms = []
+    for k in range(r + 1):
+        coefficient = poly.coeff_monomial(slots[k])
+        if coefficient != 0:
+            terms.append((k, sp.expand(sp.factorial(k) * coefficient.subs(A2, X**2))))
+    return tuple(terms)
+
+
 def derivative_route(closed: sp.Expr, family: str, r: int) -> sp.Expr:
     """The same family from the closed form (second route, used by the tests)."""
     M, m = sp.Symbol("M_", positive=True), sp.Symbol("m_", positive=True)

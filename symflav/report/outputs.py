@@ -21,7 +21,7 @@ from symflav.report.sections import Section
 
 
 def dump_json(obj) -> str:
-    return json.dumps(obj, indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(obj, indent=1, ensure_ascii=False, allow_nan=False) + "\n"  # NaN is not JSON
 
 
 def tex_header(derivation: Derivation) -> str:
