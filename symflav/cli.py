@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     terms = sub.add_parser("terms", help="the invariant operators of the potential")
     _common(terms)
     terms.add_argument("--degree", type=ascii_int, default=None, help="highest operator degree (default: the model's)")
-    terms.add_argument("--json", action="store_true", help="JSON output (contract: docs/architecture.md, section 5)")
+    terms.add_argument("--json", action="store_true", help="JSON output (contract: docs/architecture.md, Contracts)")
 
     derive = sub.add_parser("derive", help="run the whole pipeline and write generated/<name>/")
     _common(derive)
@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="compare the paper's printed formulas with the derived ones")
     _common(check, charges=False)
-    check.add_argument("--json", action="store_true", help="JSON output (contract: docs/architecture.md, section 5)")
+    check.add_argument("--json", action="store_true", help="JSON output (contract: docs/architecture.md, Contracts)")
     check.add_argument("--no-sweep", action="store_true", help="do not re-derive under the convention variants")
 
     spectrum = sub.add_parser("spectrum", help="global minimum, exact and perturbative spectrum at a point")
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="override a parameter of the point (repeatable; exact decimals or p/q)")
     spectrum.add_argument("--starts", type=ascii_int, default=32, help="random starts of the minimum search (default 32)")
     spectrum.add_argument("--seed", type=ascii_int, default=20200316, help="seed of the minimum search")
-    spectrum.add_argument("--json", action="store_true", help="JSON output (contract: docs/architecture.md, section 5)")
+    spectrum.add_argument("--json", action="store_true", help="JSON output (contract: docs/architecture.md, Contracts)")
     scan = sub.add_parser("scan", help="parameter scans with the generated functions")
     _common(scan, charges=False)
     scan.add_argument("--scan", required=True, metavar="NAME",

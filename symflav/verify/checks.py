@@ -135,7 +135,7 @@ PROVIDERS: dict[str, Provider] = {p.name: p for p in [
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One compared entry; keys of :meth:`to_json` follow the contract of docs/architecture.md (section 5)."""
+    """One compared entry; keys of :meth:`to_json` follow the contract in docs/architecture.md ("Contracts")."""
 
     equation: str
     object: str
