@@ -30,7 +30,9 @@ from __future__ import annotations
 import re
 from typing import Mapping
 
-__all__ = ["latex", "escape"]
+from symflav.core import symbols
+
+__all__ = ["latex", "math", "escape", "number", "symbol_names"]
 
 GREEK = {name: "\\" + name for name in (
     "alpha beta gamma delta epsilon varepsilon zeta eta theta kappa lambda mu nu xi pi rho sigma tau "
@@ -43,7 +45,7 @@ FUNCTIONS = {"sqrt": r"\sqrt", "abs": "", "Re": r"\operatorname{Re}", "Im": r"\o
              "BR": r"\mathrm{BR}", "Tr": r"\operatorname{Tr}", "arg": r"\arg", "max": r"\max", "min": r"\min"}
 
 OPERATORS = {"<~": r"\lesssim", ">~": r"\gtrsim", "->": r"\to", "<=": r"\le", ">=": r"\ge", "!=": r"\ne", "+-": r"\pm", "=": "=", "<": "<",
-             ">": ">", "~": r"\sim", "+": "+", "-": "-", "/": "/", "*": r"\,", "..": r"\dots", "|": "|"}
+             ">": ">", "~": r"\sim", "+": "+", "-": "-", "/": "/", "*": r"\,", "..": r"\dots", "|": "|", "×": r"\times"}
 
 ABBREVIATIONS = ("h.c.", "i.e.", "e.g.", "cf.", "eqs.", "eq.", "sec.", "Eq.", "Eqs.", "vs.", "etc.")
 
@@ -66,11 +68,12 @@ _TOKEN = re.compile(
     r"|(?P<angle><(?=[A-Za-z])[^<>\n]*[A-Za-z0-9_]>)"
     r"|(?P<abs>\|(?=\S)[^|\n]*?(?<=\S)\|(?:\^[0-9]+)?)"
     rf"|(?P<abbr>{'|'.join(re.escape(a) for a in ABBREVIATIONS)})"
-    rf"|(?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![A-Za-z_]){_DECOR}*)"
+    r"|(?P<code>[a-z]{3,}(?:_[a-z]{3,})+(?![\w'^~]))"
+    rf"|(?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?j?(?![A-Za-z_]){_DECOR}*)"
     rf"|(?P<sqrtn>sqrt\d+(?![\w(]))"
     rf"|(?P<name>[A-Za-z][A-Za-z0-9]*{_DECOR}*)"
     rf"|(?P<close>\){_DECOR}+)"
-    r"|(?P<op>->|<=|>=|<~|>~|!=|\+-|\.\.|[=<>~+\-/*|])"
+    r"|(?P<op>->|<=|>=|<~|>~|!=|\+-|\.\.|[=<>~+\-/*|×])"
     r"|(?P<other>.)",
     re.S)
 
@@ -112,6 +115,11 @@ def _is_decorated(word: str) -> bool:
     return bool(re.search(r"[_^']|~[_^']", word))
 
 
+def _is_code(word: str, names: Mapping[str, str]) -> bool:
+    """A program identifier (``all_allowed``), not a symbol with a subscript."""
+    return word not in names and not any(part in GREEK or part in LEPTONS for part in word.split("_"))
+
+
 def _strong(tok: _Token, names: Mapping[str, str]) -> bool:
     """Maths whatever the neighbours."""
     if tok.kind in ("number", "sqrtn", "close", "angle", "abs"):
@@ -129,7 +137,7 @@ def _classify(toks: list[_Token], names: Mapping[str, str]) -> None:
     for t in toks:
         if t.kind == "ws":
             continue
-        t.math = _strong(t, names) or (t.kind == "op" and t.text not in ("-", "/", "~", "*", "|", ".."))
+        t.math = _strong(t, names) or (t.kind == "op" and t.text not in ("-", "/", "~", "*", "|", "..", "×"))
     solid = [i for i, t in enumerate(toks) if t.kind != "ws"]
 
     def neighbour(k: int, step: int):
@@ -174,11 +182,13 @@ def _letter_is_math(t, prev, nxt, prev_i, next_i, i) -> bool:
         return x is not None and x.kind == "op" and (x.math or x.text in ("=", "<", ">", "/"))
 
     near_op = op(prev) or op(nxt)
+    between = prev is not None and nxt is not None and bool(prev.math) and bool(nxt.math or _letter(nxt)) \
+        and prev.kind != "op" and t.text not in ("a", "A", "I")
     after_number = prev is not None and prev.kind == "number" and t.text not in ("a", "A", "I")
     after_delta = prev is not None and prev.text in ("Delta", "delta")
     before_number = nxt is not None and nxt.kind == "number" and next_i == i + 1
     applied = nxt is not None and nxt.text == "(" and next_i == i + 1 and t.text not in ("a", "I")
-    return near_op or after_number or after_delta or before_number or applied
+    return near_op or after_number or after_delta or before_number or applied or between
 
 
 def _brackets(toks: list[_Token]) -> None:
@@ -245,18 +255,17 @@ _DECOR_SPLIT = re.compile(rf"(~|'|[_^]{_SCRIPT})")
 
 def _name(word: str, names: Mapping[str, str]) -> str:
     """One name with its decorations."""
-    if word in names and "_" in word:
+    if word in names and ("_" in word or len(word) > 1):
         return names[word]
     m = re.fullmatch(r"([Dd]elta)_a_(e|mu|tau|l)(.*)", word)
     if m:
-        return r"\Delta a_{" + LEPTONS[m.group(2)] + "}" + _decorations(m.group(3), names, "a")
+        return _decorations(m.group(3), names, "a", r"\Delta a_{" + LEPTONS[m.group(2)] + "}")
     m = re.fullmatch(r"([A-Za-z][A-Za-z0-9]*)(.*)", word)
     base, rest = m.group(1), m.group(2)
-    if base + rest.split("^")[0] in names and "_" in rest.split("^")[0]:
-        head = rest.split("^")[0]
-        return names[base + head] + _decorations(rest[len(head):], names, base)
-    return _base(base, rest.startswith("~")) + _decorations(rest.lstrip("~") if rest.startswith("~") else rest,
-                                                             names, base)
+    head = rest.split("^")[0]
+    if base + head in names and ("_" in head or (not head and len(base) > 1)):
+        return _decorations(rest[len(head):], names, base, names[base + head])
+    return _decorations(rest.lstrip("~"), names, base, _base(base, rest.startswith("~")))
 
 
 def _base(base: str, tilde: bool) -> str:
@@ -273,16 +282,23 @@ def _base(base: str, tilde: bool) -> str:
     return r"\tilde{" + out + "}" if tilde else out
 
 
-def _decorations(rest: str, names: Mapping[str, str], base: str) -> str:
-    out = []
+def _decorations(rest: str, names: Mapping[str, str], base: str, head: str = "") -> str:
+    """Primes, subscripts and superscripts; a second subscript nests in the first
+    (``a_b_c`` as ``a_{b_{c}}``), a second superscript braces what precedes it."""
+    out, used = head, set()
     for part in _DECOR_SPLIT.findall(rest):
         if part == "'":
-            out.append("'")
-        elif part == "~":
+            out = "{" + out + "}'" if "^" in used else out + "'"
             continue
-        else:
-            out.append(part[0] + _script(part[1:], names, base))
-    return "".join(out)
+        if part == "~":
+            continue
+        kind, script = part[0], _script(part[1:], names, base)
+        if kind in used:
+            out = "{" + out + "}"
+            used.clear()
+        used.add(kind)
+        out += kind + script
+    return out
 
 
 def _math(text: str, names: Mapping[str, str]) -> str:
@@ -301,10 +317,10 @@ def _spell(toks: list[_Token], names: Mapping[str, str]) -> str:
         if t.kind == "ws":
             out.append(" ")
         elif t.kind == "number":
-            m = re.match(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", t.text)
-            core = number(m.group())
-            rest = _decorations(t.text[m.end():], names, "")
-            out.append("{" + core + "}" + rest if rest and "times" in core else core + rest)
+            m = re.match(r"\d+(?:\.\d+)?(?:[eE][-+]?\d+)?j?", t.text)
+            core = number(m.group().rstrip("j")) + (r"\,i" if m.group().endswith("j") else "")
+            head = "{" + core + "}" if "times" in core and m.end() < len(t.text) else core
+            out.append(_decorations(t.text[m.end():], names, "", head))
         elif t.kind == "angle":
             out.append(r"\langle " + _math(t.text[1:-1], names) + r"\rangle ")
         elif t.kind == "abs":
@@ -313,7 +329,7 @@ def _spell(toks: list[_Token], names: Mapping[str, str]) -> str:
         elif t.kind == "sqrtn":
             out.append(r"\sqrt{" + t.text[4:] + "}")
         elif t.kind == "close":
-            out.append(")" + _decorations(t.text[1:], names, ""))
+            out.append(_decorations(t.text[1:], names, "", ")"))
         elif t.kind == "op":
             out.append(OPERATORS[t.text])
         elif t.kind == "name" and t.text in FUNCTIONS and i + 1 < len(toks) and toks[i + 1].text == "(":
@@ -321,10 +337,15 @@ def _spell(toks: list[_Token], names: Mapping[str, str]) -> str:
             if close is not None and t.text in ("sqrt", "abs"):
                 inner = _spell(toks[i + 2:close], names)
                 left, right = (r"\sqrt{", "}") if t.text == "sqrt" else ("|", "|")
-                out.append(left + inner + right + _decorations(toks[close].text[1:], names, ""))
+                out.append(_decorations(toks[close].text[1:], names, "", left + inner + right))
                 i = close + 1
                 continue
             out.append(FUNCTIONS[t.text])
+        elif t.kind == "name" and t.text == "x" and 0 < i < len(toks) - 2 and toks[i - 2].kind == "number" \
+                and toks[i + 2].text == "(":
+            out.append(r"\times")
+        elif t.kind == "code":
+            out.append(r"\texttt{" + escape(t.text) + "}")
         elif t.kind == "name":
             out.append(FUNCTIONS.get(t.text) if t.text in ("Re", "Im", "Sign", "log", "exp", "BR")
                        else _name(t.text, names))
@@ -371,7 +392,8 @@ def latex(text: str, names: Mapping[str, str] | None = None) -> str:
     the rest escaped. ``names``: full names -> LaTeX (the derivation's symbols), used for
     names with a subscript (``lambda_1ab``, ``x_phi``)."""
     names = names or {}
-    toks = _tokens(str(text))
+    text = re.sub(r"(?<=\d) x (?=\()", " × ", str(text).replace("†", "^dagger"))
+    toks = _tokens(text)
     _classify(toks, names)
     out: list[str] = []
     i = 0
@@ -385,9 +407,28 @@ def latex(text: str, names: Mapping[str, str] | None = None) -> str:
             out.append("$" + _spell(toks[i:j + 1], names) + "$")
             i = j + 1
             continue
-        if t.kind == "eqref":
+        if t.kind == "code" and not _is_code(t.text, names):
+            t.kind = "name"
+            out.append("$" + _spell([t], names) + "$")
+        elif t.kind == "code":
+            out.append(r"\texttt{" + escape(t.text) + "}")
+        elif t.kind == "eqref":
             out.append(escape(t.text).replace("-", "--"))
         else:
             out.append(escape(t.text))
         i += 1
     return "".join(out)
+
+
+def math(text: str, names: Mapping[str, str] | None = None) -> str:
+    """``text`` read entirely as maths (no ``$``): for a value or a name inside a formula."""
+    return _math(str(text), names or {})
+
+
+def symbol_names(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Name -> LaTeX of every declared symbol and function (the derivation's notation), plus
+    ``extra`` (e.g. field names)."""
+    names = {str(s): tex for s, tex in symbols.latex_names().items()}
+    names.update(symbols.FUNCTION_LATEX)
+    names.update(extra or {})
+    return names
