@@ -158,8 +158,9 @@ def _classify(toks: list[_Token], names: Mapping[str, str]) -> None:
                 right = nxt is not None and bool(nxt.math or nxt.text == "(" or _letter(nxt))
                 unary = t.text in ("-", "+-") and (prev is None or prev.text in "(,;:=" or prev.kind == "op") \
                     and nxt is not None and (nxt.math or _letter(nxt))
-                tight = t.text == "-" and next_i == i + 1 and prev_i != i - 1 and nxt is not None \
-                    and bool(nxt.math or _letter(nxt))
+                tight = t.text == "-" and next_i == i + 1 and nxt is not None and (
+                    (prev_i != i - 1 and bool(nxt.math or _letter(nxt)))
+                    or (prev_i == i - 1 and _letter(prev) and nxt.kind == "number"))
                 if (left and right) or unary or tight or (t.text == "/" and right and prev is not None and prev_i == i - 1
                                                   and _letter(prev)):
                     t.math = True
