@@ -68,7 +68,7 @@ _TOKEN = re.compile(
     r"|(?P<angle><(?=[A-Za-z])[^<>\n]*[A-Za-z0-9_]>)"
     r"|(?P<abs>\|(?=\S)[^|\n]*?(?<=\S)\|(?:\^[0-9]+)?)"
     rf"|(?P<abbr>{'|'.join(re.escape(a) for a in ABBREVIATIONS)})"
-    r"|(?P<code>[a-z]{3,}(?:_[a-z]{3,})+(?![\w'^~]))"
+    r"|(?P<code>[a-z][a-z0-9]{2,}(?:_[a-z0-9]+)+(?![\w'^~]))"
     rf"|(?P<number>\d+(?:\.\d+)?(?:[eE][-+]?\d+)?j?(?![A-Za-z_]){_DECOR}*)"
     rf"|(?P<sqrtn>sqrt\d+(?![\w(]))"
     rf"|(?P<name>[A-Za-z][A-Za-z0-9]*{_DECOR}*)"
@@ -107,8 +107,12 @@ class _Token:
         return f"{self.kind}:{self.text!r}:{self.math}"
 
 
-def _tokens(text: str) -> list[_Token]:
-    return [_Token(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+def _tokens(text: str, names: Mapping[str, str]) -> list[_Token]:
+    toks = [_Token(m.lastgroup, m.group()) for m in _TOKEN.finditer(text)]
+    for t in toks:
+        if t.kind == "code" and not _is_code(t.text, names):
+            t.kind = "name"
+    return toks
 
 
 def _is_decorated(word: str) -> bool:
@@ -117,7 +121,10 @@ def _is_decorated(word: str) -> bool:
 
 def _is_code(word: str, names: Mapping[str, str]) -> bool:
     """A program identifier (``all_allowed``), not a symbol with a subscript."""
-    return word not in names and not any(part in GREEK or part in LEPTONS for part in word.split("_"))
+    head, *rest = word.split("_")
+    if word in names or head in GREEK or head + "_" + rest[0] in names:
+        return False
+    return len(head) > 3 or any(len(p) > 2 for p in rest) or bool(re.search(r"\d", head))
 
 
 def _strong(tok: _Token, names: Mapping[str, str]) -> bool:
@@ -304,7 +311,7 @@ def _decorations(rest: str, names: Mapping[str, str], base: str, head: str = "")
 
 def _math(text: str, names: Mapping[str, str]) -> str:
     """Everything of ``text`` as maths."""
-    toks = _tokens(text)
+    toks = _tokens(text, names)
     for t in toks:
         t.math = True
     return _spell(toks, names)
@@ -388,13 +395,17 @@ def _glue(parts) -> str:
     return out
 
 
+_DERIVATIVE = re.compile(r"(?<![A-Za-z])d(\^2)?(?=(?:[A-Z]|sigma|varphi|phi|chi)(?![A-Za-z]))")
+
+
 def latex(text: str, names: Mapping[str, str] | None = None) -> str:
     """``text`` (one line of prose with ASCII pseudo-maths) as LaTeX: maths in ``$...$``,
     the rest escaped. ``names``: full names -> LaTeX (the derivation's symbols), used for
     names with a subscript (``lambda_1ab``, ``x_phi``)."""
     names = names or {}
     text = re.sub(r"(?<=\d) x (?=\()", " × ", str(text).replace("†", "^dagger"))
-    toks = _tokens(text)
+    text = _DERIVATIVE.sub(lambda m: "partial" + (m.group(1) or "") + " ", text)
+    toks = _tokens(text, names)
     _classify(toks, names)
     out: list[str] = []
     i = 0
@@ -408,10 +419,7 @@ def latex(text: str, names: Mapping[str, str] | None = None) -> str:
             out.append("$" + _spell(toks[i:j + 1], names) + "$")
             i = j + 1
             continue
-        if t.kind == "code" and not _is_code(t.text, names):
-            t.kind = "name"
-            out.append("$" + _spell([t], names) + "$")
-        elif t.kind == "code":
+        if t.kind == "code":
             out.append(r"\texttt{" + escape(t.text) + "}")
         elif t.kind == "eqref":
             out.append(escape(t.text).replace("-", "--"))
