@@ -193,7 +193,7 @@ def _letter_is_math(t, prev, nxt, prev_i, next_i, i) -> bool:
     between = prev is not None and nxt is not None and bool(prev.math) and bool(nxt.math or _letter(nxt)) \
         and prev.kind != "op" and t.text not in ("a", "A", "I")
     after_number = prev is not None and prev.kind == "number" and t.text not in ("a", "A", "I")
-    after_delta = prev is not None and prev.text in ("Delta", "delta")
+    after_delta = prev is not None and prev.text in ("Delta", "delta", "lepton")
     before_number = nxt is not None and nxt.kind == "number" and next_i == i + 1
     applied = nxt is not None and nxt.text == "(" and next_i == i + 1 and t.text not in ("a", "I")
     return near_op or after_number or after_delta or before_number or applied or between

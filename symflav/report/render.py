@@ -170,9 +170,17 @@ def _witness(w: dict | None, names: dict[str, str]) -> str:
     parts = []
     for name, value in w["point"].items():
         parts.append(f"{names.get(name) or prose.math(name, names)} = {_value(value, names)}")
-    numbers = {k: prose.math(w[k], names) for k in ("printed", "derived", "difference")}
+    numbers = {k: prose.math(_rounded(w[k]), names) for k in ("printed", "derived", "difference")}
     return ("$" + ",\\ ".join(parts) + "$" if parts else "") + \
         f" \\quad printed ${numbers['printed']}$, derived ${numbers['derived']}$, difference ${numbers['difference']}$"
+
+
+def _rounded(text: str) -> str:
+    """A witness value with six significant digits (the text itself when it is not a real number)."""
+    try:
+        return format(float(text), ".6g")
+    except (TypeError, ValueError):
+        return str(text)
 
 
 def _value(text: str, names: dict[str, str]) -> str:
