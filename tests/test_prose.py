@@ -40,7 +40,7 @@ TRANSLATIONS = [
     ("C_emu and m_l", r"$C_{e\mu}$ and $m_{\ell}$"),
     ("m^RAD", r"$m^{\mathrm{RAD}}$"),
     ("phi1† phi1", r"$\phi_1^\dagger \phi_1$"),
-    ("|C_emu| < 1e-10 GeV^-2", r"$|C_{e\mu}| < 10^{-10} \mathrm{GeV}^{-2}$"),
+    ("|C_emu| < 1e-10 GeV^-2", r"$|C_{e\mu}| < 10^{-10} \,\mathrm{GeV}^{-2}$"),
     ("<phi_1 phi_1>", r"$\langle \phi_1 \phi_1\rangle$"),
     ("BR(mu -> e gamma)", r"$\mathrm{BR}(\mu \to e \gamma)$"),
     ("Sign(Delta a) = -Sign(m^RAD)", r"$\operatorname{Sign}(\Delta a) = -\operatorname{Sign}(m^{\mathrm{RAD}})$"),

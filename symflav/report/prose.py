@@ -16,10 +16,11 @@ What it recognizes:
   the derivation declares prints with the derivation's LaTeX name (``names``); Greek names
   (``lambda``, ``Delta``), lepton subscripts (``C_emu`` as ``C_{e\\mu}``, ``m_l`` as
   ``m_\\ell``), mass eigenstates (``m_S1`` as ``m_{S_1}``), ``delta_a_mu`` as ``\\Delta a_\\mu``;
-* numbers: ``1.6e-9`` as ``1.6\\times 10^{-9}``, signs as true minus signs;
+* numbers: ``6.2e-7`` as ``6.2\\times 10^{-7}``, signs as true minus signs;
 * ``sqrt(x)``/``sqrt5``, ``abs(x)``, ``Re``, ``Im``, ``Sign``, ``log``, ``BR(...)``;
 * relations and operators ``= < > <= >= -> ~ +- + - / *``;
-* equation references (``eq. (2.4)``, ``(A.11)``, ``(3.7)-(3.10)``) stay text.
+* equation references stay text: a number after ``eq.``, ``eqs.``, ``Table``, ``section``,
+  ``appendix``, and parenthesized labels such as ``(B.7)`` or ``(B.7)-(B.9)`` (ranges with an en dash).
 
 A single letter is maths only next to an operator or a number, after ``Delta``, or inside
 maths brackets (the English article "a" stays text otherwise).
@@ -86,7 +87,7 @@ def escape(text: str) -> str:
 
 
 def number(text: str) -> str:
-    """``1.6e-9`` as ``1.6\\times 10^{-9}``, ``1e-10`` as ``10^{-10}``; other numbers as written."""
+    """``6.2e-7`` as ``6.2\\times 10^{-7}``, ``1e-10`` as ``10^{-10}``; other numbers as written."""
     m = _EXPONENT.match(text)
     if not m:
         return text
@@ -276,7 +277,12 @@ def _name(word: str, names: Mapping[str, str]) -> str:
     return _decorations(rest.lstrip("~"), names, base, _base(base, rest.startswith("~")))
 
 
+UNITS = ("GeV", "MeV", "TeV", "keV", "eV", "cm")
+
+
 def _base(base: str, tilde: bool) -> str:
+    if base in UNITS:
+        return r"\,\mathrm{" + base + "}"
     if base in GREEK:
         out = GREEK[base]
     elif re.fullmatch(r"[A-Z]\d+", base):
