@@ -30,6 +30,7 @@ TRANSLATIONS = [
     ("-3.27e-09", r"$-3.27\times 10^{-9}$"),
     ("1.184e+04 GeV", r"$1.184\times 10^{4}$ GeV"),
     ("gives -1.53 from", "gives $-1.53$ from"),
+    ("3 chains at order 2, the year 2020", "3 chains at order 2, the year 2020"),
     ("(-1-2j)", r"$(-1-2\,i)$"),
     # names: the derivation's own, Greek, primes, tildes, leptons, eigenstates
     ("lambda'_13 v_1^2", r"$\lambda'_{13} v_1^2$"),
@@ -52,7 +53,7 @@ TRANSLATIONS = [
     ("Table 2's caption, appendix A's relation", "Table 2's caption, appendix A's relation"),
     ("the electron's closures + h.c.", "the electron's closures $+$ h.c."),
     ("mode all_allowed", r"mode \texttt{all\_allowed}"),
-    ("within 10% of it", r"within $10$\% of it"),
+    ("within 10% of it", r"within 10\% of it"),
     ("muon g-2", "muon $g-2$"),
 ]
 
@@ -65,7 +66,7 @@ def test_pseudo_maths_becomes_inline_latex(text, expected):
 HOSTILE = [
     ("{braces} \\back % & # ~ ^ _ $x$",
      r"\{braces\} \textbackslash{}back \% \& \# \~{} \^{} \_ \$x\$"),
-    ("100% of #1 & 2", r"$100$\% of \#$1$ \& $2$"),
+    ("100% of #1 & 2", r"100\% of \#1 \& 2"),
     ("a^b^c", "${a^{b}}^{c}$"),
     ("x_{\\input{/etc/passwd}}", r"x\_\{\textbackslash{}input\{/etc/passwd\}\}"),
     ("v_{\\input x}", r"$v_{\text{\textbackslash{}}\mathrm{input} x}$"),

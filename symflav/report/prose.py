@@ -180,6 +180,18 @@ def _classify(toks: list[_Token], names: Mapping[str, str]) -> None:
                 elif _letter(t) and _letter_is_math(t, prev, nxt, prev_i, next_i, i):
                     t.math = True
         _brackets(toks)
+    _plain_numbers(toks, solid)
+
+
+def _plain_numbers(toks: list[_Token], solid: list[int]) -> None:
+    """A plain unsigned number among words (``3 chains``, ``order 5``, ``the year 2020``) is text."""
+    for k, i in enumerate(solid):
+        t = toks[i]
+        if t.kind != "number" or not re.fullmatch(r"\d+(?:\.\d+)?", t.text):
+            continue
+        near = [toks[solid[j]] for j in (k - 1, k + 1) if 0 <= j < len(solid)]
+        if not any(n.math for n in near):
+            t.math = False
 
 
 def _letter(t: _Token) -> bool:
