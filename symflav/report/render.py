@@ -16,18 +16,18 @@ turns it into a PDF when ``pdflatex`` exists.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any, Sequence
 
 import sympy as sp
 
-from symflav.core import symbols
 from symflav.core.files import header_fields
 from symflav.core.parsing import ParseError, parse_expression
 from symflav.core.printed import load as load_registry
 from symflav.core.stages import Derivation, Unavailable
 from symflav.core import printer
-from symflav.report import bodies
+from symflav.report import bodies, prose
 from symflav.report.sections import Section
 from symflav.verify.checks import point_tables
 
@@ -50,6 +50,7 @@ def environment(folder: Path | None = None):
         undefined=jinja2.StrictUndefined,
     )
     env.filters["tex"] = printer.text
+    env.filters["prose"] = functools.partial(prose.latex, names=prose.symbol_names())
     return env
 
 
@@ -96,7 +97,8 @@ def _range_text(values, sym) -> str:
 
 
 def _conventions(derivation: Derivation) -> list[str]:
-    return [printer.text(v) for v in derivation.model.conventions.describe().values()]
+    names = _prose_names(derivation.model)
+    return [prose.latex(v, names) for v in derivation.model.conventions.describe().values()]
 
 
 def _relations(derivation: Derivation) -> list[str]:
@@ -141,7 +143,7 @@ def _stage_items(derivation: Derivation) -> dict[str, list[str] | None]:
     safe("loops", lambda lo: [printer.equation(lo[k].latex + r"(x)", e)
                               for k, e in sorted(lo.closed_forms.items())])
     safe("flavor", lambda f: [item for lhs, rhs, c in bodies.flavor_items(derivation)
-                              for item in ([r"\text{" + printer.text(c) + "}"] if c else []) + [printer.equation(lhs, rhs)]])
+                              for item in ([r"\text{" + prose.latex(c, _prose_names(derivation.model)) + "}"] if c else []) + [printer.equation(lhs, rhs)]])
     safe("observables", lambda o: [printer.equation(lhs, rhs) + f" \\quad \\text{{({printer.text(label)})}}"
                                    for lhs, rhs, label in bodies.observables_items(derivation)])
     return items
@@ -167,16 +169,25 @@ def _witness(w: dict | None, names: dict[str, str]) -> str:
         return ""
     parts = []
     for name, value in w["point"].items():
-        parts.append(f"{names.get(name, printer.text(name))} = {_value(value)}")
+        parts.append(f"{names.get(name) or prose.math(name, names)} = {_value(value, names)}")
+    numbers = {k: prose.math(_rounded(w[k]), names) for k in ("printed", "derived", "difference")}
     return ("$" + ",\\ ".join(parts) + "$" if parts else "") + \
-        f" \\quad printed ${w['printed']}$, derived ${w['derived']}$, difference ${w['difference']}$"
+        f" \\quad printed ${numbers['printed']}$, derived ${numbers['derived']}$, difference ${numbers['difference']}$"
 
 
-def _value(text: str) -> str:
+def _rounded(text: str) -> str:
+    """A witness value with six significant digits (the text itself when it is not a real number)."""
+    try:
+        return format(float(text), ".6g")
+    except (TypeError, ValueError):
+        return str(text)
+
+
+def _value(text: str, names: dict[str, str]) -> str:
     try:
         return printer.latex(parse_expression(text, {"I": sp.I}))
     except ParseError:
-        return printer.text(text)
+        return prose.math(text, names)
 
 
 STATUS_TEXT = {"agrees": "agrees", "agrees_to_order": "agrees to order", "disagrees": "disagrees",
@@ -189,7 +200,8 @@ def _comparison(derivation: Derivation) -> dict:
     if report is None or isinstance(report, Unavailable):
         reason = report.reason if report is not None else "the comparison stage did not run"
         return {"available": False, "reason": printer.text(reason)}
-    names = {str(s): tex for s, tex in symbols.latex_names().items()}
+    names = _prose_names(derivation.model)
+    text = functools.partial(prose.latex, names=names)
     labels = [eq for eq, _, _ in report.equations]
     registry_eqs = {}
     registry = load_registry(derivation.model)
@@ -212,25 +224,25 @@ def _comparison(derivation: Derivation) -> dict:
                 continue  # an equation that defines rather than claims: its reason is shown once
             details.append({
                 "object": _object(r.object),
-                "entry": printer.text(r.entry) if r.entry else "",
+                "entry": text(r.entry) if r.entry else "",
                 "status": STATUS_TEXT[r.status] + (" (erratum)" if r.erratum else ""),
                 "printed": _display(r.printed) if r.printed else "",
                 "derived": _display(r.derived) if r.derived else "",
                 "difference": _display(r.difference) if r.difference else "",
                 "witness": _witness(r.witness, names),
-                "note": printer.text(r.note),
-                "variants": printer.text(", ".join(f"{k}: {v}" for k, v in r.variants)),
+                "note": text(r.note),
+                "variants": text(", ".join(f"{k}: {v}" for k, v in r.variants)),
             })
         equations.append({
             "label": label,
             "status": STATUS_TEXT.get(status, status),
-            "note": printer.text(note),
-            "description": printer.text(eq.description) if eq else "",
+            "note": text(note),
+            "description": text(eq.description) if eq else "",
             "source": _display(eq.latex) if eq and eq.latex else "",
-            "relation": printer.text(eq.relation + (f" (order {eq.order})" if eq.order is not None else ""))
+            "relation": text(eq.relation + (f" (order {eq.order})" if eq.order is not None else ""))
             if eq else "",
-            "notes": printer.text(eq.notes) if eq else "",
-            "not_checked": printer.text(eq.not_checked) if eq and eq.not_checked else "",
+            "notes": text(eq.notes) if eq else "",
+            "not_checked": text(eq.not_checked) if eq and eq.not_checked else "",
             "details": details,
             "counts": _counts(mine),
         })
@@ -243,13 +255,18 @@ def _comparison(derivation: Derivation) -> dict:
             corrected = _display(printer.latex(e.corrected))
         definitions = ", ".join(f"${printer.latex(k)} = {printer.latex(v)}$" for k, v in e.definitions)
         errata.append({"equation": e.equation, "object": _object(e.object or ""),
-                       "entry": printer.text(", ".join(e.entry) if e.entry else "all entries"),
-                       "explanation": printer.text(e.explanation), "state": printer.text(use.state),
+                       "entry": text(", ".join(e.entry)) if e.entry else "all entries",
+                       "explanation": text(e.explanation), "state": printer.text(use.state),
                        "corrected": corrected, "definitions": definitions,
                        "witness": _witness(hit.witness, names) if hit else ""})
     summary = report.summary()
     return {"available": True, "equations": equations, "errata": errata, "summary": summary, "labels": labels,
             "ok": report.ok}
+
+
+def _prose_names(model) -> dict[str, str]:
+    """The notation of prose: declared symbols and functions, and the fields by their names."""
+    return prose.symbol_names({name: item.latex for name, item in model.all_charged().items()})
 
 
 def _object(name: str) -> str:
@@ -266,19 +283,20 @@ def _counts(results) -> str:
 
 def _point_table_rows(derivation: Derivation, label: str) -> list[dict]:
     report = derivation.results.get("checks")
-    names = {str(s): tex for s, tex in symbols.latex_names().items()}
+    names = _prose_names(derivation.model)
+    text = functools.partial(prose.latex, names=names)
     rows = []
     for r in report.results:
         if r.equation != f"Table {label}":
             continue
         quantity = names.get(r.entry or "", None)
         rows.append({"group": printer.text(r.object),
-                     "quantity": f"${quantity}$" if quantity else printer.text(r.entry or ""),
-                     "printed": printer.text(r.printed),
+                     "quantity": f"${quantity}$" if quantity else text(r.entry or ""),
+                     "printed": text(r.printed),
                      "derived": f"${r.derived}$" if r.derived and r.object in ("relation", "alignment")
-                     else printer.text(r.derived or "--"),
+                     else text(r.derived or "--"),
                      "status": STATUS_TEXT[r.status] + (" (erratum)" if r.erratum else ""),
-                     "note": printer.text(r.note)})
+                     "note": text(r.note)})
     return rows
 
 
@@ -303,7 +321,7 @@ def _context(derivation: Derivation, sections: Sequence[Section]) -> dict[str, A
     viability = r.get("viability")
     return {
         "header": header_fields(model),
-        "model": {"name": printer.text(model.name), "title": printer.text(model.title),
+        "model": {"name": printer.text(model.name), "title": prose.latex(model.title, _prose_names(model)),
                   "reference": printer.text(model.reference)},
         "banner": _banner(model),
         "charges": _charges(derivation),
@@ -364,17 +382,18 @@ def _viability(derivation: Derivation) -> list[dict[str, Any]]:
 def _viability_sample(derivation: Derivation, sample) -> dict[str, Any]:
     s = sample.summary
     v, check = s["viable"], s["numeric_confirmation"]
-    names = {str(k): tex for k, tex in symbols.latex_names().items()}
+    names = _prose_names(derivation.model)
+    text = functools.partial(prose.latex, names=names)
 
     def tex(name):
-        return f"${names[name]}$" if name in names else printer.text(name)
+        return f"${names[name]}$" if name in names else text(name)
 
-    ranges = [{"name": tex(n), "range": f"[{r['low']:g}, {r['high']:g}]", "scale": r["scale"]}
+    ranges = [{"name": tex(n), "range": text(f"[{r['low']:g}, {r['high']:g}]"), "scale": r["scale"]}
               for n, r in s["ranges"].items()]
-    ranges += [{"name": tex(g), "range": f"[{f['allowed'][0]:g}, {f['allowed'][1]:g}]",
-                "scale": printer.text(f"fixed by {f['from']}")} for g, f in s["fitted"].items()]
+    ranges += [{"name": tex(g), "range": text(f"[{f['allowed'][0]:g}, {f['allowed'][1]:g}]"),
+                "scale": text(f"fixed by {f['from']}")} for g, f in s["fitted"].items()]
     viable = s.get("viable_ranges", {})
-    masses = [{"name": tex(n) if n == sample.mediator else printer.text(n), "range": f"[{lo:.4g}, {hi:.4g}]"}
+    masses = [{"name": tex(n), "range": text(f"[{lo:.4g}, {hi:.4g}]")}
               for n, (lo, hi) in viable.items() if n == sample.mediator or n.startswith(("m_S", "m_P"))]
     tadpoles = derivation.results.get("tadpoles")
     eliminated = ", ".join(f"${printer.latex(mu**2)}$" for mu, _ in getattr(tadpoles, "eliminated", ())) or "nothing"
@@ -387,11 +406,11 @@ def _viability_sample(derivation: Derivation, sample) -> dict[str, Any]:
             "eliminated": eliminated,
             "fitted": ", ".join(tex(g) for g in s["fitted"]),
             "anomalies": ", ".join(f"$\\Delta a_{{{bodies.lepton_latex(l)}}}$" for l in measured),
-            "funnel": [{"after": printer.text(f["after"].replace("_", " ")), "count": f["count"]} for f in s["funnel"]],
+            "funnel": [{"after": text(f["after"].replace("_", " ")), "count": f["count"]} for f in s["funnel"]],
             "ranges": ranges, "masses": masses,
             "agree": check["agreement"]["count"], "sample": check["sample"],
             "candidates": check["candidates"], "confirmed": check["candidates_confirmed"],
-            "lfv": printer.text(lfv)}
+            "lfv": text(lfv)}
 
 
 def report_tex(derivation: Derivation, sections: Sequence[Section] = (), ctx: dict | None = None) -> str:

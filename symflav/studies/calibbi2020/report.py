@@ -9,12 +9,13 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from symflav.core.files import header_fields
 from symflav.core.stages import Derivation, Unavailable, available
 from symflav.core import printer
-from symflav.report import render
+from symflav.report import prose, render
 from symflav.report.bodies import lepton_latex
 from symflav.report.outputs import dump_json
 from symflav.report.sections import Section
@@ -27,9 +28,8 @@ def figures_section(derivation: Derivation) -> str | None:
     data = derivation.results.get("figures")
     if data is None or isinstance(data, Unavailable):
         return None
-    rows = [{"where": printer.text(c.where), "statement": printer.text(c.statement), "printed": printer.text(c.printed),
-             "from_printed": printer.text(c.from_printed), "derived": printer.text(c.derived),
-             "note": printer.text(c.note)} for c in data.claims]
+    rows = [{"where": c.where, "statement": c.statement, "printed": c.printed, "from_printed": c.from_printed,
+             "derived": c.derived, "note": c.note} for c in data.claims]
     sign = data.sign_rule
     figures = {"claims": rows, "points": data.points,
                "x_range": f"[{data.to_json()['x_phi_range'][0]}, {data.to_json()['x_phi_range'][1]}]",
@@ -82,6 +82,7 @@ def vertex_modes_section(derivation: Derivation) -> str | None:
              "(2.3) factor: $m^{\\rm FN}$ over eq. (2.3) at $\\varepsilon = v_1/M_\\chi$ on the aligned vacuum",
              "(paper's phase); Table 2: mass insertion at the printed inputs.", "",
              "\\begin{itemize}"]
+    text = functools.partial(prose.latex, names=prose.symbol_names())
     for mode in data.modes:
         lines.append(f"\\item \\texttt{{{printer.text(mode.mode)}}}:")
         for lepton, row in mode.leptons.items():
@@ -89,20 +90,21 @@ def vertex_modes_section(derivation: Derivation) -> str | None:
             shown = "?" if printed is None else f"${printer.latex(printed)}$"
             lines.append(f"  ${lepton_latex(lepton)}$: {len(row['chains'])} chain(s), weights ${printer.latex(derived)}$ "
                          f"(printed {shown}; {'equal' if row['follows_print'] else 'different'}); "
-                         f"(2.3) factor {printer.text(str(row['factor_2_3']))} (printed "
-                         f"{printer.text(str(row['printed_factor_2_3']))});")
+                         f"(2.3) factor {text(str(row['factor_2_3']))} (printed "
+                         f"{text(str(row['printed_factor_2_3']))});")
         t = mode.table2
         if t:
-            lines.append("  Table 2: " + printer.text(
+            lines.append("  Table 2: " + text(
                 f"Delta a_mu = {t.get('delta_a_mu', float('nan')):.3g}, Delta a_e = {t.get('delta_a_e', float('nan')):.3g}, "
                 f"c_mu = {t.get('c_mu', float('nan')):.3g}, c_e = {t.get('c_e', float('nan')):.3g}; signs of "
                 f"Delta a_mu, Delta a_e as printed: {t.get('delta_a_mu_sign_as_printed')}, "
                 f"{t.get('delta_a_e_sign_as_printed')}") + ".")
     caption = data.printed_caption
     lines.append("\\end{itemize}")
-    lines.append("Printed (Table 2 caption): " + printer.text(", ".join(f"{k} = {v}" for k, v in caption.items())) + ". "
+    lines.append("Printed (Table 2 caption): " + text(", ".join(f"{k} = {v}" for k, v in caption.items())) + ". "
                  + "Modes whose tree weights equal the printed ones: "
-                 + printer.text("; ".join(f"{l}: {', '.join(m) or 'none'}" for l, m in data.follows.items())) + ".")
+                 + "; ".join(f"${lepton_latex(l)}$: " + (", ".join(f"\\texttt{{{printer.text(x)}}}" for x in m) or "none")
+                             for l, m in data.follows.items()) + ".")
     return "\n".join(lines) + "\n\n"
 
 
