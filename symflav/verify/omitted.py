@@ -1,0 +1,140 @@
+"""What an omitted invariant changes at a printed benchmark.
+
+An operator that the charges allow and the derivation drops (``[[drop]]`` of the model file,
+status ``incomplete`` in ``check``) is switched on with a real coupling ``c`` in the
+derivation's own normalization of its potential (``factor (c O + h.c.)`` for a non-hermitian
+operator, ``c O`` for a hermitian one; ``factor`` = the conventions' ``nonhermitian_factor``).
+
+The benchmark is the point that a printed point table names, on the route of ``check``: the
+printed vevs, the derivation's relations and alignment imposed on the point's couplings, the
+mu^2 eliminated with the tadpoles -- so at c = 0 the benchmark is an exact stationary point.
+For each c the stationary point is re-solved from the benchmark with every coupling and mu^2
+fixed (:mod:`symflav.numerics.deformation`: exact gradient and Hessian of the real potential in
+all real components), and the masses are the exact eigenvalues of the mass matrices there (GeV),
+labelled like the printed states (largest overlap with the leading-order eigenvectors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from symflav.core import printer
+from symflav.numerics import deformation
+from symflav.physics import invariants
+from symflav.physics import potential as potential_mod
+from symflav.verify import providers as P
+from symflav.verify.providers import Context, NotAvailable
+
+VALUES = (-0.1, -0.01, 0.0, 0.01, 0.1)  # the coupling in its natural (dimensionless) normalization
+
+
+@dataclass(frozen=True)
+class OmittedTerm:
+    """One omitted operator at one benchmark: the vacuum and the masses per coupling value."""
+
+    operator: str
+    operator_latex: str
+    coupling: str
+    coupling_latex: str
+    normalization: str
+    point: str
+    vevs: tuple[str, ...]  # vev names
+    vevs_latex: tuple[str, ...]
+    labels: tuple[str, ...]  # mass labels (S1.., P1..)
+    rows: tuple[dict, ...]  # per coupling value, see :meth:`to_json`
+    first_order: tuple[float, ...]  # d v / d c at c = 0 (GeV), -H^{-1} dT/dc
+
+    def to_json(self) -> dict:
+        return {"operator": self.operator, "coupling": self.coupling, "normalization": self.normalization,
+                "point": self.point, "vevs": list(self.vevs), "labels": list(self.labels),
+                "first_order_dv_dc": dict(zip(self.vevs, (_round(v) for v in self.first_order))),
+                "rows": [dict(r) for r in self.rows]}
+
+
+def _round(value: float) -> float:
+    return float(f"{float(value):.6g}")
+
+
+def benchmark_values(ctx: Context, point: str) -> dict:
+    """Symbol -> number at the benchmark: the point's values, the vevs with the alignment imposed."""
+    model = ctx.model
+    values = {s: sp.nsimplify(v) for s, v in P.point_values(ctx, point).items()}
+    for _ in range(4):
+        for lhs, rhs in model.vacuum.alignment:
+            if rhs.free_symbols <= set(values):
+                values[lhs] = rhs.xreplace(values)
+    return values
+
+
+def benchmark_potential(ctx: Context, point: str) -> tuple[sp.Expr, dict]:
+    """The real potential at the benchmark as a polynomial in the real components (numbers
+    for every coupling: relations imposed, mu^2 from the tadpoles) and the values used."""
+    values = benchmark_values(ctx, point)
+    expr = ctx.stage("tadpoles").impose(ctx.stage("real_potential").expr)
+    missing = sorted(str(s) for s in expr.free_symbols - set(values) - _components(ctx))
+    if missing:
+        raise NotAvailable(f"the point {point} gives no value for {', '.join(missing)}")
+    return sp.expand(expr.xreplace({k: sp.Float(v, 30) for k, v in values.items()})), values
+
+
+def _components(ctx: Context) -> set:
+    real = ctx.stage("real_potential")
+    return set(real.sigma) | set(real.varphi)
+
+
+def omitted_terms(ctx: Context, point: str, couplings=VALUES) -> list[OmittedTerm]:
+    """Every dropped operator of the derivation switched on at ``point`` (see the module)."""
+    model = ctx.model
+    if model.vacuum is None:
+        raise NotAvailable("the model declares no vacuum")
+    table = ctx.stage("operators")
+    dropped = [op for op in table.operators if op.status == "dropped"]
+    if not dropped:
+        return []
+    pot, real = ctx.stage("potential"), ctx.stage("real_potential")
+    v0, values = benchmark_potential(ctx, point)
+    variables = real.sigma + real.varphi
+    subs = potential_mod.field_expansion(pot, real.vevs, real.sigma, real.varphi)
+    factor = float(pot.conventions.mass_matrix_factor)
+    taken = {p.name for p in table.parameters} | set(model.scalar_names)
+    latex_names = [s.latex for s in model.scalars]
+    return [_one(ctx, op, point, values, v0, subs, variables, factor, taken, latex_names, couplings) for op in dropped]
+
+
+def _one(ctx, op, point, values, v0, subs, variables, factor, taken, latex_names, couplings) -> OmittedTerm:
+    model, pot, real = ctx.model, ctx.stage("potential"), ctx.stage("real_potential")
+    term = potential_mod.monomial_expr(op.monomial, pot.phi, pot.phibar)
+    if op.monomial.is_hermitian:
+        body, normalization = term, "c O"
+    else:
+        conj = potential_mod.monomial_expr(op.monomial.conjugate(), pot.phi, pot.phibar)
+        body = pot.conventions.nonhermitian_factor * (term + conj)
+        normalization = f"{pot.conventions.nonhermitian_factor} (c O + h.c.), c real"
+    v1 = sp.expand(body.xreplace(subs).xreplace({k: sp.Float(v, 30) for k, v in values.items()}))
+    poly = deformation.Polynomial.of(v0, v1, variables)
+    found = deformation.follow(poly, couplings, factor=factor)
+    n = len(real.vevs)
+    vev_values = np.array([float(values[v]) for v in real.vevs])
+    columns = (P._leading_columns(ctx, "spectrum.U_S"), P._leading_columns(ctx, "spectrum.U_P"))
+    labels = tuple(f"S{i + 1}" for i in range(n)) + tuple(f"P{i + 1}" for i in range(n))
+    rows = []
+    for s in found:
+        masses = []
+        for block, lead in zip((slice(0, n), slice(n, 2 * n)), columns):
+            w, U = np.linalg.eigh(factor * poly.hessian(s.x, s.coupling)[block, block])
+            perm, _ = P._assign(lead, U)
+            w = w[list(perm)]
+            masses.extend(float(np.sign(m) * np.sqrt(abs(m))) for m in w)
+        phases = float(np.abs(s.x[n:]).max())
+        rows.append({"coupling": s.coupling, "vevs": [_round(v) for v in vev_values + s.x[:n]],
+                     "imaginary_parts_GeV": _round(phases), "masses": [_round(m) for m in masses],
+                     "converged": s.converged, "minimum": s.minimum, "newton_steps": s.iterations,
+                     "V_minus_V_benchmark": _round(s.value)})
+    param = invariants._generated_parameter(model, op.monomial, taken)
+    return OmittedTerm(op.text, printer.operator(op.monomial, latex_names), param.name, param.latex,
+                       normalization, point, tuple(str(v) for v in real.vevs),
+                       tuple(printer.latex(v) for v in real.vevs), labels, tuple(rows),
+                       tuple(float(d) for d in deformation.first_order_shift(poly)[:n]))
