@@ -20,44 +20,73 @@ MAX_ITERATIONS = 200
 SUBSTEPS = 8  # intermediate couplings between two requested ones (continuation of the branch)
 
 
+class Terms:
+    """A real polynomial as coefficients and exponent rows: sum_k c_k prod_i x_i^E_ki."""
+
+    def __init__(self, expr: sp.Expr, variables):
+        poly = sp.Poly(sp.sympify(expr), *variables) if variables else None
+        if poly is None or poly.is_zero:
+            self.coefficients, self.exponents = np.zeros(0), np.zeros((0, len(variables)), dtype=int)
+        else:
+            self.coefficients = np.array([complex(c) for c in poly.coeffs()])
+            if np.abs(self.coefficients.imag).max() > 1e-9 * max(np.abs(self.coefficients).max(), 1.0):
+                raise ValueError("the potential is not real")
+            self.coefficients = self.coefficients.real
+            self.exponents = np.array(poly.monoms(), dtype=int)
+
+    def _monomials(self, x, exponents):
+        return np.prod(np.power(np.asarray(x, float)[None, :], np.maximum(exponents, 0)), axis=1)
+
+    def value(self, x) -> float:
+        return float(self.coefficients @ self._monomials(x, self.exponents))
+
+    def gradient(self, x) -> np.ndarray:
+        n = self.exponents.shape[1]
+        out = np.zeros(n)
+        for i in range(n):
+            e = self.exponents.copy()
+            e[:, i] -= 1
+            out[i] = (self.coefficients * self.exponents[:, i]) @ self._monomials(x, e)
+        return out
+
+    def hessian(self, x) -> np.ndarray:
+        n = self.exponents.shape[1]
+        out = np.zeros((n, n))
+        for i in range(n):
+            for j in range(i, n):
+                e = self.exponents.copy()
+                e[:, i] -= 1
+                weight = self.exponents[:, i] * e[:, j]
+                e[:, j] -= 1
+                out[i, j] = out[j, i] = (self.coefficients * weight) @ self._monomials(x, e)
+        return out
+
+
 @dataclass(frozen=True)
 class Polynomial:
-    """Gradient and Hessian of ``V0 + c V1`` compiled once (numpy functions of x)."""
+    """Value, gradient and Hessian of ``V0 + c V1`` (exact, from the monomials; numpy)."""
 
     variables: tuple[sp.Symbol, ...]
-    grad0: object
-    hess0: object
-    grad1: object
-    hess1: object
-    value0: object
-    value1: object
+    v0: Terms
+    v1: Terms
 
     @classmethod
     def of(cls, v0: sp.Expr, v1: sp.Expr, variables) -> "Polynomial":
-        """Compile ``v0``, ``v1`` (sympy polynomials whose only symbols are ``variables``)."""
+        """``v0``, ``v1``: sympy polynomials whose only symbols are ``variables``."""
         variables = tuple(variables)
         extra = (sp.sympify(v0).free_symbols | sp.sympify(v1).free_symbols) - set(variables)
         if extra:
             raise ValueError(f"the potential has symbols without values: {', '.join(sorted(map(str, extra)))}")
-
-        def compile_(expr):
-            grad = [sp.diff(expr, x) for x in variables]
-            hess = [[sp.diff(g, y) for y in variables] for g in grad]
-            return (sp.lambdify([variables], grad, "numpy"), sp.lambdify([variables], hess, "numpy"),
-                    sp.lambdify([variables], expr, "numpy"))
-
-        g0, h0, f0 = compile_(sp.sympify(v0))
-        g1, h1, f1 = compile_(sp.sympify(v1))
-        return cls(variables, g0, h0, g1, h1, f0, f1)
+        return cls(variables, Terms(v0, variables), Terms(v1, variables))
 
     def gradient(self, x, c: float) -> np.ndarray:
-        return np.asarray(self.grad0(x), float) + c * np.asarray(self.grad1(x), float)
+        return self.v0.gradient(x) + c * self.v1.gradient(x)
 
     def hessian(self, x, c: float) -> np.ndarray:
-        return np.asarray(self.hess0(x), float) + c * np.asarray(self.hess1(x), float)
+        return self.v0.hessian(x) + c * self.v1.hessian(x)
 
     def value(self, x, c: float) -> float:
-        return float(self.value0(x)) + c * float(self.value1(x))
+        return self.v0.value(x) + c * self.v1.value(x)
 
 
 @dataclass(frozen=True)
@@ -126,4 +155,33 @@ def first_order_shift(poly: Polynomial) -> np.ndarray:
     """dx/dc at c = 0: -H^{-1} dT/dc with H the Hessian of V0 and dT/dc = grad V1 at the benchmark."""
     n = len(poly.variables)
     zero = np.zeros(n)
-    return -np.linalg.lstsq(poly.hessian(zero, 0.0), np.asarray(poly.grad1(zero), float), rcond=None)[0]
+    return -np.linalg.lstsq(poly.hessian(zero, 0.0), poly.v1.gradient(zero), rcond=None)[0]
+
+
+def local_minimum(poly: Polynomial, c: float = 0.0, start=None, *, factor: float = 1.0,
+                  tolerance: float = 1e-9) -> Stationary:
+    """The local minimum that a descent from ``start`` (default: the benchmark) reaches at
+    coupling ``c``: saddle-free Newton steps (the Hessian with its eigenvalues replaced by their
+    absolute values, floored at 1e-12 of the largest; at a negative curvature also 1 GeV
+    downhill along it), halved until V decreases; then
+    :func:`stationary_point` polishes the result. ``minimum`` says whether it is one."""
+    n = len(poly.variables)
+    x = np.zeros(n) if start is None else np.asarray(start, float).copy()
+    scale = max(np.linalg.norm(poly.hessian(np.zeros(n), 0.0)), 1.0)
+    for _ in range(MAX_ITERATIONS):
+        g = poly.gradient(x, c)
+        w, U = np.linalg.eigh(poly.hessian(x, c))
+        if np.linalg.norm(g) <= tolerance * scale and (w >= 0).all():
+            break
+        floor = 1e-12 * max(abs(w).max(), 1.0)
+        step = -U @ ((U.T @ g) / np.maximum(np.abs(w), floor))
+        if w[0] < 0:  # leave a saddle downhill along its most negative curvature (a 1 GeV probe)
+            v = U[:, 0]
+            step += -v if v @ g > 0 else v
+        t, f0 = 1.0, poly.value(x, c)
+        while t > 1e-8 and poly.value(x + t * step, c) >= f0:
+            t /= 2
+        if t <= 1e-8:
+            break
+        x = x + t * step
+    return stationary_point(poly, c, x, factor=factor, tolerance=tolerance)

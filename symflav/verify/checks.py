@@ -776,11 +776,17 @@ def _numbers_of(ctx: Context, equation: str, items: dict, group: str, provider: 
     return results
 
 
-def _point_spectrum(ctx: Context, point: str, printed: dict) -> dict:
+def _scaled(values: dict, scale: Mapping | None) -> dict:
+    """The point's values with some couplings multiplied (``scale``: symbol -> factor)."""
+    return {s: (v * scale[s] if scale and s in scale else v) for s, v in values.items()}
+
+
+def _point_spectrum(ctx: Context, point: str, printed: dict, scale: Mapping | None = None) -> dict:
     """m_S1..m_Pn at the inputs of a point table (mass_matrices stage at the vacuum, exact
     eigenvalues, in the printed labels), each with the spread from rounding the printed inputs
-    (central differences)."""
-    values = P.point_values(ctx, point)
+    (central differences). ``scale``: couplings multiplied first (symbol -> factor; the
+    printed inputs under other conventions)."""
+    values = _scaled(P.point_values(ctx, point), scale)
     masses = ctx.stage("mass_matrices")
     matrices = (masses.M_S2_vacuum, masses.M_P2_vacuum)
     inputs = sorted(set().union(*(m.free_symbols for m in matrices)), key=str)
@@ -805,7 +811,7 @@ def _point_spectrum(ctx: Context, point: str, printed: dict) -> dict:
         s = names.get(text_name)
         if s is None:
             continue
-        h = _half_unit(text)
+        h = _half_unit(text) * (scale or {}).get(s, 1)
         up, down = dict(values), dict(values)
         up[s], down[s] = values[s] + h, values[s] - h
         for k, ((a, _), (b, _)) in enumerate(zip(spectrum(up), spectrum(down))):
@@ -823,10 +829,12 @@ def _point_spectrum(ctx: Context, point: str, printed: dict) -> dict:
     return out
 
 
-def _point_caption(ctx: Context, point: str, printed: dict) -> dict:
+def _point_caption(ctx: Context, point: str, printed: dict, scale: Mapping | None = None,
+                   route: str = "mass_basis") -> dict:
     """Delta a_l, c_l of every lepton at the inputs of a point table, flavon mass basis, with the
-    exact spectrum of :func:`_point_spectrum`'s route."""
-    values = P.point_values(ctx, point)
+    exact spectrum of :func:`_point_spectrum`'s route (``route="mass_insertion"``: the
+    mass-insertion formulas instead). ``scale`` as in :func:`_point_spectrum`."""
+    values = _scaled(P.point_values(ctx, point), scale)
     spectrum = P.point_spectrum(ctx, values)
     given = {"scalar_masses": spectrum["even"][0], "pseudoscalar_masses": spectrum["odd"][0],
              "U_S": spectrum["even"][1], "U_P": spectrum["odd"][1]}
@@ -834,9 +842,10 @@ def _point_caption(ctx: Context, point: str, printed: dict) -> dict:
         raise NotAvailable("the spectrum at the point has a tachyon: no mass-basis loop")
     ctx.stage("flavor")
     evaluated = observables.evaluate(ctx.derivation, values, given, route="printed inputs", point=point)
-    basis = evaluated["mass_basis"]
+    basis = evaluated[route]
     note = ("flavon mass basis (exact propagators of the spectrum above), every closure, "
-            "sign of the lepton mass fixed by m_l > 0")
+            "sign of the lepton mass fixed by m_l > 0") if route == "mass_basis" else (
+        "mass insertion (unperturbed masses from the bilinear terms), every closure")
     return {key: (float(basis[key]), 0.0, note) for key in observables.observable_keys(evaluated) if key in basis}
 
 

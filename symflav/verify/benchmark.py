@@ -1,4 +1,8 @@
-"""What an omitted invariant changes at a printed benchmark.
+"""A printed benchmark: the vacuum near it, and what an omitted invariant changes there.
+
+:func:`minimum_near` re-minimizes the potential at a benchmark's couplings (the printed mu
+included, the derivation's relations imposed, the couplings optionally rescaled to another
+normalization) from the printed vevs: the vacuum that the printed inputs actually give.
 
 An operator that the charges allow and the derivation drops (``[[drop]]`` of the model file,
 status ``incomplete`` in ``check``) is switched on with a real coupling ``c`` in the
@@ -17,6 +21,7 @@ labelled like the printed states (largest overlap with the leading-order eigenve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping
 
 import numpy as np
 import sympy as sp
@@ -58,10 +63,11 @@ def _round(value: float) -> float:
     return float(f"{float(value):.6g}")
 
 
-def benchmark_values(ctx: Context, point: str) -> dict:
-    """Symbol -> number at the benchmark: the point's values, the vevs with the alignment imposed."""
+def benchmark_values(ctx: Context, point: str, scale: Mapping | None = None) -> dict:
+    """Symbol -> number at the benchmark: the point's values (the couplings in ``scale``
+    multiplied by their factor), the vevs with the alignment imposed."""
     model = ctx.model
-    values = {s: sp.nsimplify(v) for s, v in P.point_values(ctx, point).items()}
+    values = {s: sp.nsimplify(v) * (scale or {}).get(s, 1) for s, v in P.point_values(ctx, point).items()}
     for _ in range(4):
         for lhs, rhs in model.vacuum.alignment:
             if rhs.free_symbols <= set(values):
@@ -78,6 +84,29 @@ def benchmark_potential(ctx: Context, point: str) -> tuple[sp.Expr, dict]:
     if missing:
         raise NotAvailable(f"the point {point} gives no value for {', '.join(missing)}")
     return sp.expand(expr.xreplace({k: sp.Float(v, 30) for k, v in values.items()})), values
+
+
+def minimum_near(ctx: Context, point: str, scale: Mapping | None = None) -> dict:
+    """The local minimum that a descent from the printed vevs reaches, at the point's couplings
+    with the mu^2 as given (not from the tadpoles) and the relations imposed: vevs (GeV, real
+    parts; the largest imaginary part), whether it converged and is a minimum, and the
+    gradient at the printed vevs (GeV^3)."""
+    real = ctx.stage("real_potential")
+    values = benchmark_values(ctx, point, scale)
+    expr = ctx.stage("tadpoles").impose(real.expr, eliminate=False)
+    missing = sorted(str(s) for s in expr.free_symbols - set(values) - _components(ctx))
+    if missing:
+        raise NotAvailable(f"the point {point} gives no value for {', '.join(missing)}")
+    v0 = sp.expand(expr.xreplace({k: sp.Float(v, 30) for k, v in values.items()}))
+    variables = real.sigma + real.varphi
+    poly = deformation.Polynomial.of(v0, sp.S.Zero, variables)
+    found = deformation.local_minimum(poly, 0.0, factor=float(ctx.stage("potential").conventions.mass_matrix_factor))
+    n = len(real.vevs)
+    start = np.array([float(values[v]) for v in real.vevs])
+    return {"vevs": dict(zip((str(v) for v in real.vevs), (float(v) for v in start + found.x[:n]))),
+            "imaginary_parts_GeV": float(np.abs(found.x[n:]).max()), "converged": found.converged,
+            "minimum": found.minimum, "V_minus_V_printed": found.value,
+            "gradient_at_printed_vevs": float(np.linalg.norm(poly.gradient(np.zeros(2 * n), 0.0)))}
 
 
 def _components(ctx: Context) -> set:
