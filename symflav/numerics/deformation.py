@@ -11,12 +11,13 @@ first-order route ``dx/dc = -H^{-1} dT/dc`` (T = grad V).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
 
-MAX_ITERATIONS = 200
+MAX_ITERATIONS = 100
 SUBSTEPS = 8  # intermediate couplings between two requested ones (continuation of the branch)
 
 
@@ -34,31 +35,49 @@ class Terms:
             self.coefficients = self.coefficients.real
             self.exponents = np.array(poly.monoms(), dtype=int)
 
-    def _monomials(self, x, exponents):
-        return np.prod(np.power(np.asarray(x, float)[None, :], np.maximum(exponents, 0)), axis=1)
-
-    def value(self, x) -> float:
-        return float(self.coefficients @ self._monomials(x, self.exponents))
-
-    def gradient(self, x) -> np.ndarray:
         n = self.exponents.shape[1]
-        out = np.zeros(n)
+        self.degree = int(self.exponents.max()) if self.exponents.size else 0
+        # d/dx_i and d^2/dx_i dx_j as weights and exponents of the same monomials, computed once
+        first_w, first_e = [], []
         for i in range(n):
             e = self.exponents.copy()
             e[:, i] -= 1
-            out[i] = (self.coefficients * self.exponents[:, i]) @ self._monomials(x, e)
-        return out
-
-    def hessian(self, x) -> np.ndarray:
-        n = self.exponents.shape[1]
-        out = np.zeros((n, n))
+            first_w.append(self.coefficients * self.exponents[:, i])
+            first_e.append(np.maximum(e, 0))
+        second_w, second_e, self._pairs = [], [], []
         for i in range(n):
             for j in range(i, n):
                 e = self.exponents.copy()
                 e[:, i] -= 1
                 weight = self.exponents[:, i] * e[:, j]
                 e[:, j] -= 1
-                out[i, j] = out[j, i] = (self.coefficients * weight) @ self._monomials(x, e)
+                second_w.append(self.coefficients * weight)
+                second_e.append(np.maximum(e, 0))
+                self._pairs.append((i, j))
+        self._first = (np.array(first_w).reshape(n, -1), np.array(first_e, dtype=int).reshape(n, -1, n))
+        self._second = (np.array(second_w).reshape(len(self._pairs), -1),
+                        np.array(second_e, dtype=int).reshape(len(self._pairs), -1, n))
+
+    def _monomials(self, x, exponents):
+        """prod_i x_i^E[..., i] over the last axis of an exponent array."""
+        powers = np.power.outer(np.asarray(x, float), np.arange(self.degree + 1))  # [i, k] = x_i^k
+        n = exponents.shape[-1]
+        return np.prod(powers[np.arange(n), exponents], axis=-1)
+
+    def value(self, x) -> float:
+        return float(self.coefficients @ self._monomials(x, self.exponents))
+
+    def gradient(self, x) -> np.ndarray:
+        w, e = self._first
+        return np.sum(w * self._monomials(x, e), axis=-1)
+
+    def hessian(self, x) -> np.ndarray:
+        w, e = self._second
+        values = np.sum(w * self._monomials(x, e), axis=-1)
+        n = self.exponents.shape[1]
+        out = np.zeros((n, n))
+        for (i, j), v in zip(self._pairs, values):
+            out[i, j] = out[j, i] = v
         return out
 
 
@@ -102,6 +121,7 @@ class Stationary:
     vectors: np.ndarray  # eigenvectors (columns), rows in the order of the variables
     minimum: bool  # every squared mass >= 0 (up to the tolerance of flat directions)
     value: float  # V(x; c) - V(0; 0), GeV^4
+    branch_end: float | None = None  # the benchmark's branch was last followed to this coupling (it ends before c)
 
 
 def stationary_point(poly: Polynomial, c: float, start=None, *, factor: float = 1.0,
@@ -136,16 +156,28 @@ def stationary_point(poly: Polynomial, c: float, start=None, *, factor: float = 
 def follow(poly: Polynomial, couplings, *, factor: float = 1.0) -> list[Stationary]:
     """The stationary point at each coupling, continued from the benchmark through the smaller
     couplings of the same sign and :data:`SUBSTEPS` values between them (so each coupling
-    starts near the benchmark's branch; ``converged`` is False where the branch has ended)."""
+    starts near the benchmark's branch). Where the branch has ended (no stationary point continues
+    it), the result is the minimum that a descent from the benchmark reaches, with ``branch_end``
+    the last coupling to which the branch was followed."""
     out = {}
     for sign in (1, -1):
         x, previous = None, 0.0
         for c in sorted((float(c) for c in couplings if sign * float(c) > 0), key=abs):
+            reached = previous
             for between in np.linspace(previous, c, SUBSTEPS + 1)[1:-1]:  # continuation
                 step = stationary_point(poly, float(between), x, factor=factor)
-                x = step.x if step.converged else x
-            out[c] = stationary_point(poly, c, x, factor=factor)
-            x, previous = out[c].x, c
+                if not step.converged:  # the branch ends before c
+                    break
+                x, reached = step.x, float(between)
+            found = stationary_point(poly, c, x, factor=factor)
+            if not found.converged:  # the branch has ended: the minimum a descent from the benchmark reaches
+                found = dataclasses.replace(local_minimum(poly, c, factor=factor), branch_end=reached)
+            out[c] = found
+            if found.branch_end is not None:
+                break
+            x, previous = found.x, c
+        for c in (float(c) for c in couplings if sign * float(c) > 0 and float(c) not in out):
+            out[c] = dataclasses.replace(local_minimum(poly, c, factor=factor), branch_end=reached)
     if any(float(c) == 0 for c in couplings):
         out[0.0] = stationary_point(poly, 0.0, factor=factor)
     return [out[float(c)] for c in couplings]

@@ -161,6 +161,7 @@ def _one(ctx, op, point, values, v0, subs, variables, factor, taken, latex_names
         rows.append({"coupling": s.coupling, "vevs": [_round(v) for v in vev_values + s.x[:n]],
                      "imaginary_parts_GeV": _round(phases), "masses": [_round(m) for m in masses],
                      "converged": s.converged, "minimum": s.minimum, "newton_steps": s.iterations,
+                     "branch_end": s.branch_end,
                      "V_minus_V_benchmark": _round(s.value)})
     param = invariants._generated_parameter(model, op.monomial, taken)
     return OmittedTerm(op.text, printer.operator(op.monomial, latex_names), param.name, param.latex,
