@@ -731,6 +731,8 @@ def _observables(derivation, point, vacua, findings, printed=None, statement=Non
         if said:
             out["printed_statement"] = observables._plain(said["json"])
             out["statement_rows"] = [[label, observables._plain(row)] for label, row in said.get("rows", ())]
+            if said.get("table"):  # the study's own table: {"title": str, "lines": [str]}
+                out["statement_table"] = observables._plain(said["table"])
             findings.extend(f.format(**{k: out[k]["mass_basis"] for k in observables.observable_keys(main)})
                             for f in said.get("findings", ()))
     return out
@@ -903,6 +905,9 @@ def format_text(result: dict) -> str:
             lines.append(_row(f"printed (Table {printed['table']}{other})",
                               printed["scalar_masses"] + printed["pseudoscalar_masses"]))
     lines.extend(_observables_text(result.get("observables") or {}, printed))
+    table = (result.get("observables") or {}).get("statement_table")
+    if table:
+        lines.extend(["", f"[{table['title']}]"] + [f"  {line}" for line in table["lines"]])
     if result["findings"]:
         lines.append("")
         lines.append("findings:")

@@ -1144,6 +1144,36 @@ def infer_conventions(derivation: Derivation, providers: Mapping[str, Provider] 
     return inference.to_json() if inference is not None else None
 
 
+def benchmark_tables(derivation: Derivation, providers: Mapping[str, Provider] | None = None) -> dict | None:
+    """The printed point tables under the printed and the inferred conventions, and the omitted
+    invariants at their points (the keys ``benchmarks_under_inferred_conventions`` and
+    ``omitted_invariants_at_benchmarks`` of checks.json), without the rest of the check: the
+    inference as in :func:`infer_conventions`, the point tables' entries with their errata and
+    root causes. None without a printed registry or without a point table."""
+    model = derivation.model
+    registry = load_registry(model)
+    if registry is None or not point_tables(registry):
+        return None
+    ctx = Context(derivation, registry, providers={**PROVIDERS, **dict(providers or {})})
+    expansion = expansion_for(model, registry)
+    parts, flips = [], []
+    for eq in registry.equations:
+        for part in eq.parts:
+            provider = ctx.providers.get(part.provider)
+            if provider is not None and (provider.law in _INFER_KINDS or part.provider == "potential.expr"):
+                parts.append(part)
+                if part.column_signs == "free":
+                    flips.extend(check_part(ctx, part, expansion, None))
+    inference, entries = _infer(ctx, parts, expansion, flips)
+    results = [r for label in point_tables(registry) for r in _point_table(ctx, label)]
+    results, _ = _apply_errata(ctx, results, read_errata(model, registry), expansion, {})
+    results, causes = _root_causes(results, inference, entries, errata_causes(model))
+    benchmarks, omitted = _benchmarks(ctx, registry, results, inference, causes)
+    return {"inferred_conventions": inference.to_json() if inference is not None else None,
+            "benchmarks_under_inferred_conventions": list(benchmarks),
+            "omitted_invariants_at_benchmarks": list(omitted)}
+
+
 def _apply_inference(results: list[CheckResult], inference, entries: dict) -> list[CheckResult]:
     """Entries that disagree under the derivation's conventions and agree under the inferred
     ones become ``convention`` (root cause: the inferred conventions); entries that agree only
@@ -1358,7 +1388,9 @@ def _benchmark_table(ctx: Context, label: str, point: str, results, scale: dict,
         checked = {r.entry: r for r in mine if r.object == group}
         for d, u in zip(derived, under):
             rows.append(_row(route, d.entry, d.printed, d, u, checked, mine, group, texts))
+    used = dict.fromkeys(c.strip() for r in rows if r["root_cause"] for c in r["root_cause"].split(","))
     return {"table": equation, "point": point, "conventions": inference.describe() if inference else [],
+            "causes": {c: texts.get(c, c) for c in used},
             "inputs_rescaled": {str(s): _num(float(f) * float(printed[str(s)][1])) for s, f in scale.items()
                                 if str(s) in printed},
             "not_applied": [d for s, d in zip(*_globals(inference))],
