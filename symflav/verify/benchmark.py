@@ -53,7 +53,8 @@ class OmittedTerm:
     first_order: tuple[float, ...]  # d v / d c at c = 0 (GeV), -H^{-1} dT/dc
 
     def to_json(self) -> dict:
-        return {"operator": self.operator, "coupling": self.coupling, "normalization": self.normalization,
+        return {"operator": self.operator, "operator_latex": self.operator_latex, "coupling": self.coupling,
+                "coupling_latex": self.coupling_latex, "normalization": self.normalization,
                 "point": self.point, "vevs": list(self.vevs), "labels": list(self.labels),
                 "first_order_dv_dc": dict(zip(self.vevs, (_round(v) for v in self.first_order))),
                 "rows": [dict(r) for r in self.rows]}

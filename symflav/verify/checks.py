@@ -1373,7 +1373,8 @@ def _benchmark_table(ctx: Context, label: str, point: str, results, scale: dict,
     printed = {name: (text, parse_number(text)) for column, text in table.get("inputs", {}).items()
                for name in _expand_pair(column)}
     mine = [r for r in results if r.equation == equation]
-    rows = _vacuum_rows(ctx, point, printed, scale, mine, texts)
+    info: dict = {}
+    rows = _vacuum_rows(ctx, point, printed, scale, mine, texts, info)
     groups = [("spectrum", "spectrum", "spectrum.point", _point_spectrum, {}),
               ("caption", "mass insertion", "observables.point", _point_caption, {"route": "mass_insertion"}),
               ("caption", "mass basis", "observables.point", _point_caption, {})]
@@ -1393,7 +1394,7 @@ def _benchmark_table(ctx: Context, label: str, point: str, results, scale: dict,
             "causes": {c: texts.get(c, c) for c in used},
             "inputs_rescaled": {str(s): _num(float(f) * float(printed[str(s)][1])) for s, f in scale.items()
                                 if str(s) in printed},
-            "not_applied": [d for s, d in zip(*_globals(inference))],
+            "not_applied": [d for s, d in zip(*_globals(inference))], **info,
             "rows": rows}
 
 
@@ -1424,10 +1425,11 @@ def _row(group: str, quantity: str, printed: str, derived: CheckResult, under: C
             "inferred": under.derived, "inferred_agrees": ok, "root_cause": cause, "explanation": explanation}
 
 
-def _vacuum_rows(ctx: Context, point: str, printed: dict, scale: dict, mine, texts) -> list[dict]:
+def _vacuum_rows(ctx: Context, point: str, printed: dict, scale: dict, mine, texts, info: dict) -> list[dict]:
     """The vevs that a descent from the printed vevs reaches at the printed couplings (mu^2 as
     printed, relations imposed), under the printed potential and under the inferred conventions;
-    agreement within the printed digits."""
+    agreement within the printed digits. ``info`` gets ``tadpoles_at_printed_vevs``: mu -> the
+    mu^2 that make the printed vevs stationary under the inferred conventions and the printed mu^2."""
     if ctx.model.vacuum is None:
         return []
     try:
@@ -1435,11 +1437,15 @@ def _vacuum_rows(ctx: Context, point: str, printed: dict, scale: dict, mine, tex
     except NotAvailable:
         return []
     inputs = [r for r in mine if r.object in ("input", "relation", "alignment") and r.root_cause]
-    eliminated = "; ".join(f"{mu}^2 = {_num(e.xreplace(P.point_values(ctx, point)))} GeV^2 (printed "
-                           f"{_num(P.point_values(ctx, point)[mu] ** 2)})"
-                           for mu, e in ctx.stage("tadpoles").eliminated if mu in P.point_values(ctx, point))
+    values = _scaled(P.point_values(ctx, point), scale)
+    need = {str(mu): {"needed": _num(ctx.stage("tadpoles").impose(e, eliminate=False).xreplace(values)),
+                      "printed": _num(values[mu] ** 2)}
+            for mu, e in ctx.stage("tadpoles").eliminated if mu in values}
+    info["tadpoles_at_printed_vevs"] = need
+    eliminated = "; ".join(f"{mu}^2 = {n['needed']} GeV^2 (printed {n['printed']})" for mu, n in need.items())
     texts.setdefault(NOT_STATIONARY, "the printed vevs are not a stationary point of the potential at the printed "
-                                     f"couplings (relations imposed): the tadpoles need {eliminated}")
+                                     "couplings (relations imposed" + (", inferred conventions" if scale else "")
+                                     + f"): the tadpoles need {eliminated}")
     rows = []
     for name, vev in ctx.model.vacuum.vevs:
         key = str(vev)
