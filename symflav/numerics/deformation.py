@@ -18,7 +18,8 @@ import numpy as np
 import sympy as sp
 
 MAX_ITERATIONS = 100
-SUBSTEPS = 8  # intermediate couplings between two requested ones (continuation of the branch)
+CORRECTOR_ITERATIONS = 12  # Newton steps of a continuation step (from a tangent prediction)
+SUBSTEPS = 8  # the largest continuation step is 1/SUBSTEPS of the way between two requested couplings
 
 
 class Terms:
@@ -125,7 +126,7 @@ class Stationary:
 
 
 def stationary_point(poly: Polynomial, c: float, start=None, *, factor: float = 1.0,
-                     tolerance: float = 1e-9) -> Stationary:
+                     tolerance: float = 1e-9, iterations: int = MAX_ITERATIONS) -> Stationary:
     """Damped Newton from ``start`` (default: the benchmark x = 0) to grad V = 0 at coupling ``c``;
     converged when |grad V| <= tolerance * (|grad V(start)| + |dV/dx scale|) -- the scale is
     the norm of the Hessian times 1 GeV, so the criterion is in units of the curvature."""
@@ -133,8 +134,8 @@ def stationary_point(poly: Polynomial, c: float, start=None, *, factor: float = 
     x = np.zeros(n) if start is None else np.asarray(start, float).copy()
     scale = max(np.linalg.norm(poly.hessian(np.zeros(n), 0.0)), 1.0)
     g = poly.gradient(x, c)
-    iterations, converged = 0, np.linalg.norm(g) <= tolerance * scale
-    while not converged and iterations < MAX_ITERATIONS:
+    limit, iterations, converged = iterations, 0, np.linalg.norm(g) <= tolerance * scale
+    while not converged and iterations < limit:
         iterations += 1
         H = poly.hessian(x, c)
         step = np.linalg.lstsq(H, -g, rcond=None)[0]
@@ -153,31 +154,49 @@ def stationary_point(poly: Polynomial, c: float, start=None, *, factor: float = 
                       poly.value(x, c) - poly.value(np.zeros(n), 0.0))
 
 
+def _continue(poly: Polynomial, x, start: float, stop: float) -> tuple[np.ndarray, float]:
+    """Predictor-corrector continuation of the stationary point ``x`` at ``start`` towards
+    ``stop``: predict along the tangent dx/dc = -H^{-1} grad V1, correct by Newton, accept when
+    the correction is small against the predicted move (else halve the step). Returns the last
+    point and the coupling reached (``stop`` unless the branch ends: a fold, where the tangent
+    diverges and no nearby stationary point continues it)."""
+    c, step = start, (stop - start) / SUBSTEPS
+    smallest = abs(stop - start) * 1e-4
+    while (stop - c) * np.sign(stop - start) > 0:
+        dc = step if abs(step) < abs(stop - c) else stop - c
+        tangent = -np.linalg.lstsq(poly.hessian(x, c), poly.v1.gradient(x), rcond=None)[0]
+        predicted = x + dc * tangent
+        found = stationary_point(poly, c + dc, predicted, iterations=CORRECTOR_ITERATIONS)
+        move = np.linalg.norm(dc * tangent)
+        if found.converged and np.linalg.norm(found.x - predicted) <= 0.5 * move + 1e-8 * (1 + np.linalg.norm(x)):
+            x, c = found.x, c + dc
+            step = 2 * step if abs(2 * step) <= abs(stop - start) / SUBSTEPS else step
+        else:
+            step /= 2
+            if abs(step) < smallest:
+                return x, c
+    return x, stop
+
+
 def follow(poly: Polynomial, couplings, *, factor: float = 1.0) -> list[Stationary]:
-    """The stationary point at each coupling, continued from the benchmark through the smaller
-    couplings of the same sign and :data:`SUBSTEPS` values between them (so each coupling
-    starts near the benchmark's branch). Where the branch has ended (no stationary point continues
-    it), the result is the minimum that a descent from the benchmark reaches, with ``branch_end``
-    the last coupling to which the branch was followed."""
+    """The stationary point at each coupling, continued from the benchmark (c = 0, x = 0)
+    through the smaller couplings of the same sign (:func:`_continue`), so each one lies on the
+    benchmark's branch. Where the branch has ended before a coupling, the result is the minimum
+    that a descent from the benchmark reaches there, with ``branch_end`` the coupling where the
+    branch was last followed."""
     out = {}
+    n = len(poly.variables)
     for sign in (1, -1):
-        x, previous = None, 0.0
+        x, previous, ended = np.zeros(n), 0.0, None
         for c in sorted((float(c) for c in couplings if sign * float(c) > 0), key=abs):
-            reached = previous
-            for between in np.linspace(previous, c, SUBSTEPS + 1)[1:-1]:  # continuation
-                step = stationary_point(poly, float(between), x, factor=factor)
-                if not step.converged:  # the branch ends before c
-                    break
-                x, reached = step.x, float(between)
-            found = stationary_point(poly, c, x, factor=factor)
-            if not found.converged:  # the branch has ended: the minimum a descent from the benchmark reaches
-                found = dataclasses.replace(local_minimum(poly, c, factor=factor), branch_end=reached)
-            out[c] = found
-            if found.branch_end is not None:
-                break
-            x, previous = found.x, c
-        for c in (float(c) for c in couplings if sign * float(c) > 0 and float(c) not in out):
-            out[c] = dataclasses.replace(local_minimum(poly, c, factor=factor), branch_end=reached)
+            if ended is None:
+                x, reached = _continue(poly, x, previous, c)
+                if reached == c:
+                    out[c] = stationary_point(poly, c, x, factor=factor)
+                    previous = c
+                    continue
+                ended = reached
+            out[c] = dataclasses.replace(local_minimum(poly, c, factor=factor), branch_end=ended)
     if any(float(c) == 0 for c in couplings):
         out[0.0] = stationary_point(poly, 0.0, factor=factor)
     return [out[float(c)] for c in couplings]

@@ -15,7 +15,8 @@ mu^2 eliminated with the tadpoles -- so at c = 0 the benchmark is an exact stati
 For each c the stationary point is re-solved from the benchmark with every coupling and mu^2
 fixed (:mod:`symflav.numerics.deformation`: exact gradient and Hessian of the real potential in
 all real components), and the masses are the exact eigenvalues of the mass matrices there (GeV),
-labelled like the printed states (largest overlap with the leading-order eigenvectors).
+labelled like the printed states (largest overlap with the leading-order eigenvectors; in
+ascending order per CP block without a printed mixing matrix).
 """
 
 from __future__ import annotations
@@ -110,9 +111,44 @@ def minimum_near(ctx: Context, point: str, scale: Mapping | None = None) -> dict
             "gradient_at_printed_vevs": float(np.linalg.norm(poly.gradient(np.zeros(2 * n), 0.0)))}
 
 
+def _leading(ctx: Context) -> tuple:
+    """The leading-order states of each CP block in the printed labels, or (None, None) without a
+    printed mixing matrix (then the masses are in ascending order per block)."""
+    if ctx.registry is None:
+        return None, None
+    try:
+        return P._leading_columns(ctx, "spectrum.U_S"), P._leading_columns(ctx, "spectrum.U_P")
+    except (NotAvailable, KeyError):
+        return None, None
+
+
 def _components(ctx: Context) -> set:
     real = ctx.stage("real_potential")
     return set(real.sigma) | set(real.varphi)
+
+
+def _polynomial(pot, op, v0, subs, values, variables) -> deformation.Polynomial:
+    """V0 + c V1 with V1 the operator's term in the potential's normalization (real c)."""
+    term = potential_mod.monomial_expr(op.monomial, pot.phi, pot.phibar)
+    if op.monomial.is_hermitian:
+        body = term
+    else:
+        conj = potential_mod.monomial_expr(op.monomial.conjugate(), pot.phi, pot.phibar)
+        body = pot.conventions.nonhermitian_factor * (term + conj)
+    v1 = sp.expand(body.xreplace(subs).xreplace({k: sp.Float(v, 30) for k, v in values.items()}))
+    return deformation.Polynomial.of(v0, v1, variables)
+
+
+def deformed_potentials(ctx: Context, point: str) -> list[tuple]:
+    """(operator, :class:`deformation.Polynomial` V0 + c V1 in the real components) for every
+    dropped operator at the benchmark of ``point`` (what :func:`omitted_terms` follows)."""
+    dropped = [op for op in ctx.stage("operators").operators if op.status == "dropped"]
+    if not dropped:
+        return []
+    pot, real = ctx.stage("potential"), ctx.stage("real_potential")
+    v0, values = benchmark_potential(ctx, point)
+    subs = potential_mod.field_expansion(pot, real.vevs, real.sigma, real.varphi)
+    return [(op, _polynomial(pot, op, v0, subs, values, real.sigma + real.varphi)) for op in dropped]
 
 
 def omitted_terms(ctx: Context, point: str, couplings=VALUES) -> list[OmittedTerm]:
@@ -136,27 +172,21 @@ def omitted_terms(ctx: Context, point: str, couplings=VALUES) -> list[OmittedTer
 
 def _one(ctx, op, point, values, v0, subs, variables, factor, taken, latex_names, couplings) -> OmittedTerm:
     model, pot, real = ctx.model, ctx.stage("potential"), ctx.stage("real_potential")
-    term = potential_mod.monomial_expr(op.monomial, pot.phi, pot.phibar)
-    if op.monomial.is_hermitian:
-        body, normalization = term, "c O"
-    else:
-        conj = potential_mod.monomial_expr(op.monomial.conjugate(), pot.phi, pot.phibar)
-        body = pot.conventions.nonhermitian_factor * (term + conj)
-        normalization = f"{pot.conventions.nonhermitian_factor} (c O + h.c.), c real"
-    v1 = sp.expand(body.xreplace(subs).xreplace({k: sp.Float(v, 30) for k, v in values.items()}))
-    poly = deformation.Polynomial.of(v0, v1, variables)
+    normalization = "c O" if op.monomial.is_hermitian else \
+        f"{pot.conventions.nonhermitian_factor} (c O + h.c.), c real"
+    poly = _polynomial(pot, op, v0, subs, values, variables)
     found = deformation.follow(poly, couplings, factor=factor)
     n = len(real.vevs)
     vev_values = np.array([float(values[v]) for v in real.vevs])
-    columns = (P._leading_columns(ctx, "spectrum.U_S"), P._leading_columns(ctx, "spectrum.U_P"))
+    columns = _leading(ctx)
     labels = tuple(f"S{i + 1}" for i in range(n)) + tuple(f"P{i + 1}" for i in range(n))
     rows = []
     for s in found:
         masses = []
         for block, lead in zip((slice(0, n), slice(n, 2 * n)), columns):
             w, U = np.linalg.eigh(factor * poly.hessian(s.x, s.coupling)[block, block])
-            perm, _ = P._assign(lead, U)
-            w = w[list(perm)]
+            if lead is not None:
+                w = w[list(P._assign(lead, U)[0])]
             masses.extend(float(np.sign(m) * np.sqrt(abs(m))) for m in w)
         phases = float(np.abs(s.x[n:]).max())
         rows.append({"coupling": s.coupling, "vevs": [_round(v) for v in vev_values + s.x[:n]],
