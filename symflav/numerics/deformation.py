@@ -161,7 +161,7 @@ def _continue(poly: Polynomial, x, start: float, stop: float) -> tuple[np.ndarra
     point and the coupling reached (``stop`` unless the branch ends: a fold, where the tangent
     diverges and no nearby stationary point continues it)."""
     c, step = start, (stop - start) / SUBSTEPS
-    smallest = abs(stop - start) * 1e-4
+    smallest = abs(stop - start) * 1e-3  # the fold is located to 1e-3 of the interval
     while (stop - c) * np.sign(stop - start) > 0:
         dc = step if abs(step) < abs(stop - c) else stop - c
         tangent = -np.linalg.lstsq(poly.hessian(x, c), poly.v1.gradient(x), rcond=None)[0]
