@@ -188,10 +188,10 @@ def _one(ctx, op, point, values, v0, subs, variables, factor, taken, latex_names
             if lead is not None:
                 w = w[list(P._assign(lead, U)[0])]
             masses.extend(float(np.sign(m) * np.sqrt(abs(m))) for m in w)
-        phases = float(np.abs(s.x[n:]).max())
+        phases = round(float(np.abs(s.x[n:]).max()), 6)  # GeV; below 1e-6 it is the solver's noise
         rows.append({"coupling": s.coupling, "vevs": [_round(v) for v in vev_values + s.x[:n]],
                      "imaginary_parts_GeV": _round(phases), "masses": [_round(m) for m in masses],
-                     "converged": s.converged, "minimum": s.minimum, "newton_steps": s.iterations,
+                     "converged": s.converged, "minimum": s.minimum,
                      "branch_end": s.branch_end,
                      "V_minus_V_benchmark": _round(s.value)})
     param = invariants._generated_parameter(model, op.monomial, taken)
