@@ -753,6 +753,8 @@ def _observables(derivation, point, vacua, findings, printed=None, statement=Non
         if said:
             out["printed_statement"] = observables._plain(said["json"])
             out["statement_rows"] = [[label, observables._plain(row)] for label, row in said.get("rows", ())]
+            if said.get("table"):  # the study's own table: {"title": str, "lines": [str]}
+                out["statement_table"] = observables._plain(said["table"])
             findings.extend(f.format(**{k: out[k]["mass_basis"] for k in observables.observable_keys(main)})
                             for f in said.get("findings", ()))
     return out
@@ -859,6 +861,9 @@ def format_text(result: dict) -> str:
         lines.extend(_route_vacuum_text(route))
         lines.extend(_route_masses_text(route, printed, banner))
     lines.extend(_observables_text(result.get("observables") or {}, printed))
+    table = (result.get("observables") or {}).get("statement_table")
+    if table:  # a study's own table: {"title": str, "lines": [str]}
+        lines.extend(["", f"[{table['title']}]"] + [f"  {line}" for line in table["lines"]])
     if result["findings"]:
         lines.append("")
         lines.append("findings:")

@@ -45,6 +45,7 @@ from symflav.core.stages import Derivation, Rederive
 from symflav.numerics import observables
 from symflav.physics import potential
 from symflav.core import printer
+from symflav.verify import benchmark as benchmark_mod
 from symflav.verify import compare
 from symflav.verify import infer as infer_mod
 from symflav.verify import providers as P
@@ -229,6 +230,8 @@ class CheckReport:
     inferred: dict | None = None  # infer.Inference.to_json(): the paper's inferred conventions
     root_causes: tuple[RootCause, ...] = ()
     inference_seconds: float = 0.0  # wall time of the inference (not in to_json: outputs are deterministic)
+    benchmarks: tuple[dict, ...] = ()  # printed point tables under the printed and the inferred conventions
+    omitted: tuple[dict, ...] = ()  # omitted invariants switched on at the printed benchmarks
 
     @property
     def unexplained(self) -> tuple[CheckResult, ...]:
@@ -274,6 +277,8 @@ class CheckReport:
             "errata": [u.to_json() for u in self.errata],
             "inferred_conventions": self.inferred,
             "root_causes": [c.to_json() for c in self.root_causes],
+            "benchmarks_under_inferred_conventions": list(self.benchmarks),
+            "omitted_invariants_at_benchmarks": list(self.omitted),
             "summary": self.summary(),
         }
 
@@ -776,11 +781,17 @@ def _numbers_of(ctx: Context, equation: str, items: dict, group: str, provider: 
     return results
 
 
-def _point_spectrum(ctx: Context, point: str, printed: dict) -> dict:
+def _scaled(values: dict, scale: Mapping | None) -> dict:
+    """The point's values with some couplings multiplied (``scale``: symbol -> factor)."""
+    return {s: (v * scale[s] if scale and s in scale else v) for s, v in values.items()}
+
+
+def _point_spectrum(ctx: Context, point: str, printed: dict, scale: Mapping | None = None) -> dict:
     """m_S1..m_Pn at the inputs of a point table (mass_matrices stage at the vacuum, exact
     eigenvalues, in the printed labels), each with the spread from rounding the printed inputs
-    (central differences)."""
-    values = P.point_values(ctx, point)
+    (central differences). ``scale``: couplings multiplied first (symbol -> factor; the
+    printed inputs under other conventions)."""
+    values = _scaled(P.point_values(ctx, point), scale)
     masses = ctx.stage("mass_matrices")
     matrices = (masses.M_S2_vacuum, masses.M_P2_vacuum)
     inputs = sorted(set().union(*(m.free_symbols for m in matrices)), key=str)
@@ -805,7 +816,7 @@ def _point_spectrum(ctx: Context, point: str, printed: dict) -> dict:
         s = names.get(text_name)
         if s is None:
             continue
-        h = _half_unit(text)
+        h = _half_unit(text) * (scale or {}).get(s, 1)
         up, down = dict(values), dict(values)
         up[s], down[s] = values[s] + h, values[s] - h
         for k, ((a, _), (b, _)) in enumerate(zip(spectrum(up), spectrum(down))):
@@ -823,20 +834,29 @@ def _point_spectrum(ctx: Context, point: str, printed: dict) -> dict:
     return out
 
 
-def _point_caption(ctx: Context, point: str, printed: dict) -> dict:
+def _point_caption(ctx: Context, point: str, printed: dict, scale: Mapping | None = None,
+                   route: str = "mass_basis") -> dict:
     """Delta a_l, c_l of every lepton at the inputs of a point table, flavon mass basis, with the
-    exact spectrum of :func:`_point_spectrum`'s route."""
-    values = P.point_values(ctx, point)
+    exact spectrum of :func:`_point_spectrum`'s route (``route="mass_insertion"``: the
+    mass-insertion formulas instead). ``scale`` as in :func:`_point_spectrum`."""
+    values = _scaled(P.point_values(ctx, point), scale)
     spectrum = P.point_spectrum(ctx, values)
     given = {"scalar_masses": spectrum["even"][0], "pseudoscalar_masses": spectrum["odd"][0],
              "U_S": spectrum["even"][1], "U_P": spectrum["odd"][1]}
     if (np.asarray(given["scalar_masses"]) <= 0).any() or (np.asarray(given["pseudoscalar_masses"]) <= 0).any():
         raise NotAvailable("the spectrum at the point has a tachyon: no mass-basis loop")
     ctx.stage("flavor")
+    if route != "mass_basis":  # the vacuum of the spectrum above: relations imposed, mu^2 from the tadpoles
+        tadpoles = ctx.stage("tadpoles")
+        for mu, expr in tadpoles.eliminated:
+            values[mu] = sp.sqrt(tadpoles.impose(expr, eliminate=False).xreplace(values))
+        for lhs, rhs in ctx.model.relations:
+            values[lhs] = _impose(rhs, ctx.model).xreplace(values)
     evaluated = observables.evaluate(ctx.derivation, values, given, route="printed inputs", point=point)
-    basis = evaluated["mass_basis"]
+    basis = evaluated[route]
     note = ("flavon mass basis (exact propagators of the spectrum above), every closure, "
-            "sign of the lepton mass fixed by m_l > 0")
+            "sign of the lepton mass fixed by m_l > 0") if route == "mass_basis" else (
+        "mass insertion (unperturbed masses sqrt|mu^2| from the tadpoles at the printed vevs), every closure")
     return {key: (float(basis[key]), 0.0, note) for key in observables.observable_keys(evaluated) if key in basis}
 
 
@@ -1124,6 +1144,36 @@ def infer_conventions(derivation: Derivation, providers: Mapping[str, Provider] 
     return inference.to_json() if inference is not None else None
 
 
+def benchmark_tables(derivation: Derivation, providers: Mapping[str, Provider] | None = None) -> dict | None:
+    """The printed point tables under the printed and the inferred conventions, and the omitted
+    invariants at their points (the keys ``benchmarks_under_inferred_conventions`` and
+    ``omitted_invariants_at_benchmarks`` of checks.json), without the rest of the check: the
+    inference as in :func:`infer_conventions`, the point tables' entries with their errata and
+    root causes. None without a printed registry or without a point table."""
+    model = derivation.model
+    registry = load_registry(model)
+    if registry is None or not point_tables(registry):
+        return None
+    ctx = Context(derivation, registry, providers={**PROVIDERS, **dict(providers or {})})
+    expansion = expansion_for(model, registry)
+    parts, flips = [], []
+    for eq in registry.equations:
+        for part in eq.parts:
+            provider = ctx.providers.get(part.provider)
+            if provider is not None and (provider.law in _INFER_KINDS or part.provider == "potential.expr"):
+                parts.append(part)
+                if part.column_signs == "free":
+                    flips.extend(check_part(ctx, part, expansion, None))
+    inference, entries = _infer(ctx, parts, expansion, flips)
+    results = [r for label in point_tables(registry) for r in _point_table(ctx, label)]
+    results, _ = _apply_errata(ctx, results, read_errata(model, registry), expansion, {})
+    results, causes = _root_causes(results, inference, entries, errata_causes(model))
+    benchmarks, omitted = _benchmarks(ctx, registry, results, inference, causes)
+    return {"inferred_conventions": inference.to_json() if inference is not None else None,
+            "benchmarks_under_inferred_conventions": list(benchmarks),
+            "omitted_invariants_at_benchmarks": list(omitted)}
+
+
 def _apply_inference(results: list[CheckResult], inference, entries: dict) -> list[CheckResult]:
     """Entries that disagree under the derivation's conventions and agree under the inferred
     ones become ``convention`` (root cause: the inferred conventions); entries that agree only
@@ -1240,10 +1290,11 @@ def run(derivation: Derivation, *, sweep: bool = True, rederive: Rederive | None
     results, uses = _apply_errata(ctx, results, errata, expansion, parts)
     results, causes = _root_causes(results, inference, entries, errata_causes(model) if own else {})
     labels = [eq.label for eq in registry.equations] + [f"Table {t}" for t in registry.tables]
+    benchmarks, omitted = ((), ()) if not sweep else _benchmarks(ctx, registry, results, inference, causes)
     return CheckReport(model.name, tuple(results), tuple(_overall(label, results) for label in labels), tuple(uses),
                        tuple((label, _agreeing_variants(label, results)) for label in labels), model.banner(),
                        inference.to_json() if inference is not None else None, causes,
-                       inference.seconds if inference is not None else 0.0)
+                       inference.seconds if inference is not None else 0.0, benchmarks, omitted)
 
 
 def _agreeing_variants(label: str, results) -> tuple[str, ...]:
@@ -1270,3 +1321,144 @@ def _overall(label: str, results) -> tuple[str, str, str]:
     skipped = len(mine) - len(checked)
     note = f"{skipped} of {len(mine)} entries not checked" if skipped else ""
     return (label, status, note)
+
+
+# ---------------------------------------------------------------- benchmarks under the inferred conventions
+
+AGREES = "agrees within rounding"
+NOT_STATIONARY = "not-stationary"
+
+
+def inferred_scale(model: Model, inference) -> dict:
+    """Symbol -> factor: the printed inputs in the derivation's normalization under the inferred
+    conventions (V_paper(phi; p) = V(phi; K p); a coupling that enters squared gets sqrt(K))."""
+    if inference is None:
+        return {}
+    names = model.symbols()
+    out = {}
+    for sym, value in inference.changes():
+        if sym in inference.space.factor_symbols:
+            coupling = inference.space.couplings[inference.space.factor_symbols.index(sym)]
+            if coupling.name in names:
+                out[names[coupling.name]] = sp.sqrt(value) if coupling in inference.space.squared else value
+    return out
+
+
+def _benchmarks(ctx: Context, registry: Registry, results, inference, causes) -> tuple[tuple, tuple]:
+    """Every printed point table under the printed potential and the inferred conventions, and the
+    omitted invariants switched on at its point (:mod:`symflav.verify.benchmark`)."""
+    tables, omitted = [], []
+    scale = inferred_scale(ctx.model, inference)
+    texts = {c.id: c.explanation for c in causes}
+    for label in point_tables(registry):
+        point = registry.tables[label].get("point")
+        if not point or not any(p.name == point for p in ctx.model.points):
+            continue
+        try:
+            tables.append(_benchmark_table(ctx, label, point, results, scale, inference, texts))
+        except NotAvailable as exc:
+            tables.append({"table": f"Table {label}", "point": point, "not_available": str(exc)})
+        try:
+            omitted.extend(t.to_json() for t in benchmark_mod.omitted_terms(ctx, point))
+        except NotAvailable:
+            pass
+    return tuple(tables), tuple(omitted)
+
+
+def _benchmark_table(ctx: Context, label: str, point: str, results, scale: dict, inference, texts) -> dict:
+    """Rows (printed, derived under the printed potential, derived under the inferred
+    conventions, the root cause of what remains) for the vevs, the masses and the caption."""
+    table = ctx.registry.tables[label]
+    equation = f"Table {label}"
+    printed = {name: (text, parse_number(text)) for column, text in table.get("inputs", {}).items()
+               for name in _expand_pair(column)}
+    mine = [r for r in results if r.equation == equation]
+    info: dict = {}
+    rows = _vacuum_rows(ctx, point, printed, scale, mine, texts, info)
+    groups = [("spectrum", "spectrum", "spectrum.point", _point_spectrum, {}),
+              ("caption", "mass insertion", "observables.point", _point_caption, {"route": "mass_insertion"}),
+              ("caption", "mass basis", "observables.point", _point_caption, {})]
+    for group, route, provider, compute, options in groups:
+        items = table.get(group, {})
+        if not items:
+            continue
+        derived = _numbers_of(ctx, equation, items, group, provider,
+                              lambda c, p, pr, o=options, f=compute: f(c, p, pr, **o), point, printed)
+        under = _numbers_of(ctx, equation, items, group, provider,
+                            lambda c, p, pr, o=options, f=compute: f(c, p, pr, scale=scale, **o), point, printed)
+        checked = {r.entry: r for r in mine if r.object == group}
+        for d, u in zip(derived, under):
+            rows.append(_row(route, d.entry, d.printed, d, u, checked, mine, group, texts))
+    used = dict.fromkeys(c.strip() for r in rows if r["root_cause"] for c in r["root_cause"].split(","))
+    return {"table": equation, "point": point, "conventions": inference.describe() if inference else [],
+            "causes": {c: texts.get(c, c) for c in used},
+            "inputs_rescaled": {str(s): _num(float(f) * float(printed[str(s)][1])) for s, f in scale.items()
+                                if str(s) in printed},
+            "not_applied": [d for s, d in zip(*_globals(inference))], **info,
+            "rows": rows}
+
+
+def _globals(inference):
+    if inference is None:
+        return [], []
+    pairs = [(s, inference.space.describe(s, v)) for s, v in inference.changes()
+             if s not in inference.space.factor_symbols]
+    return [p[0] for p in pairs], [p[1] for p in pairs]
+
+
+def _row(group: str, quantity: str, printed: str, derived: CheckResult, under: CheckResult, checked, mine,
+         check_group: str, texts) -> dict:
+    """One row; the root cause of what remains under the inferred conventions: the check's cause
+    of the same entry, else the causes of the other disagreements of its group."""
+    ok = under.status == "agrees"
+    cause = None
+    if not ok:
+        own = checked.get(quantity)
+        cause = own.root_cause if own is not None and own.root_cause else None
+        if cause is None:
+            others = sorted({r.root_cause for r in mine if r.object == check_group and r.root_cause})
+            cause = ", ".join(others) or None
+    explanation = AGREES if ok else "; ".join(texts.get(c.strip(), c.strip()) for c in cause.split(",")) if cause \
+        else "no root cause found"
+    return {"group": group, "quantity": quantity, "printed": printed,
+            "derived": derived.derived, "derived_agrees": derived.status == "agrees",
+            "inferred": under.derived, "inferred_agrees": ok, "root_cause": cause, "explanation": explanation}
+
+
+def _vacuum_rows(ctx: Context, point: str, printed: dict, scale: dict, mine, texts, info: dict) -> list[dict]:
+    """The vevs that a descent from the printed vevs reaches at the printed couplings (mu^2 as
+    printed, relations imposed), under the printed potential and under the inferred conventions;
+    agreement within the printed digits. ``info`` gets ``tadpoles_at_printed_vevs``: mu -> the
+    mu^2 that make the printed vevs stationary under the inferred conventions and the printed mu^2."""
+    if ctx.model.vacuum is None:
+        return []
+    try:
+        both = [benchmark_mod.minimum_near(ctx, point), benchmark_mod.minimum_near(ctx, point, scale)]
+    except NotAvailable:
+        return []
+    inputs = [r for r in mine if r.object in ("input", "relation", "alignment") and r.root_cause]
+    values = _scaled(P.point_values(ctx, point), scale)
+    need = {str(mu): {"needed": _num(ctx.stage("tadpoles").impose(e, eliminate=False).xreplace(values)),
+                      "printed": _num(values[mu] ** 2)}
+            for mu, e in ctx.stage("tadpoles").eliminated if mu in values}
+    info["tadpoles_at_printed_vevs"] = need
+    eliminated = "; ".join(f"{mu}^2 = {n['needed']} GeV^2 (printed {n['printed']})" for mu, n in need.items())
+    texts.setdefault(NOT_STATIONARY, "the printed vevs are not a stationary point of the potential at the printed "
+                                     "couplings (relations imposed" + (", inferred conventions" if scale else "")
+                                     + f"): the tadpoles need {eliminated}")
+    rows = []
+    for name, vev in ctx.model.vacuum.vevs:
+        key = str(vev)
+        if key not in printed:
+            continue
+        text, value = printed[key]
+        half = float(_half_unit(text))
+        found = [b["vevs"][key] if b["converged"] and b["minimum"] else None for b in both]
+        agrees = [v is not None and abs(v - float(value)) <= half for v in found]
+        cause = None if agrees[1] else ", ".join([NOT_STATIONARY] + sorted({r.root_cause for r in inputs}))
+        explanation = AGREES if agrees[1] else "; ".join(texts.get(c.strip(), c.strip()) for c in cause.split(","))
+        rows.append({"group": "vacuum", "quantity": key, "printed": text,
+                     "derived": None if found[0] is None else _num(found[0]), "derived_agrees": agrees[0],
+                     "inferred": None if found[1] is None else _num(found[1]), "inferred_agrees": agrees[1],
+                     "root_cause": cause, "explanation": explanation})
+    return rows

@@ -10,12 +10,52 @@ rescaled couplings (the relations re-solved under the paper's normalization).
 
 from __future__ import annotations
 
+from symflav.core.stages import Unavailable
 from symflav.numerics import points
 from symflav.verify import checks
 from symflav.studies.calibbi2020 import providers
 
 MASS_LABELS = ("S1", "S2", "S3", "S4", "P1", "P2", "P3", "P4")
 OBSERVABLES = ("delta_a_mu", "delta_a_e", "c_mu", "c_e")
+
+
+def table(derivation, point: str) -> dict | None:
+    """The printed table of ``point`` under the printed potential and the inferred conventions,
+    with the root cause of every remaining difference (``checks.benchmark_tables``; the check's
+    own result when the derivation ran it), and the omitted invariants at that point."""
+    report = derivation.results.get("checks")
+    if report is not None and not isinstance(report, Unavailable) and report.benchmarks:
+        data = {"inferred_conventions": report.inferred,
+                "benchmarks_under_inferred_conventions": list(report.benchmarks),
+                "omitted_invariants_at_benchmarks": list(report.omitted)}
+    else:
+        data = checks.benchmark_tables(derivation, providers.PROVIDERS)
+    if data is None:
+        return None
+    found = [t for t in data["benchmarks_under_inferred_conventions"] if t.get("point") == point and "rows" in t]
+    if not found:
+        return None
+    return {**found[0], "omitted": [o for o in data["omitted_invariants_at_benchmarks"] if o["point"] == point],
+            "inferred_conventions": data["inferred_conventions"]}
+
+
+def text_lines(data: dict) -> list[str]:
+    """The table as fixed-width text: quantity, printed, derived under the printed potential and
+    under the inferred conventions (``*``: within the printed digits), the remaining cause."""
+    def cell(value, ok):
+        return "-" if value is None else f"{value}{'*' if ok else ''}"
+
+    lines = [f"{'quantity':<26}{'printed':>10}{'printed V':>13}{'inferred':>13}   remaining difference"]
+    for row in data["rows"]:
+        name = f"{row['quantity']} ({row['group']})" if row["group"] != "vacuum" else f"{row['quantity']} (vev)"
+        cause = row["root_cause"] or "agrees within rounding"
+        lines.append(f"{name:<26}{row['printed']:>10}{cell(row['derived'], row['derived_agrees']):>13}"
+                     f"{cell(row['inferred'], row['inferred_agrees']):>13}   {cause}")
+    lines.append("* within the printed digits and the rounding of the inputs; inferred: "
+                 + ("; ".join(data["conventions"]) or "the derivation's own") + " (printed inputs mean "
+                 + (", ".join(f"{k} = {v}" for k, v in data["inputs_rescaled"].items()) or "themselves") + ")")
+    lines.extend(f"{c}: {t}" for c, t in data.get("causes", {}).items())
+    return lines
 
 
 def inferred_conventions(derivation) -> dict | None:

@@ -19,6 +19,7 @@ from symflav.report import prose, render
 from symflav.report.bodies import lepton_latex
 from symflav.report.outputs import dump_json
 from symflav.report.sections import Section
+from symflav.studies.calibbi2020 import report_benchmark
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -112,6 +113,10 @@ SECTIONS = (
     Section("paper_forms", "The paper's forms of the lepton masses", paper_forms_section, snippet="paper_forms"),
     Section("vertex_modes", "Vertex modes: eqs. (2.3), (3.7), (3.8) and Table 2", vertex_modes_section),
     Section("figures", "Figures 3 and 4 and the paper's numeric claims", figures_section),
+    Section("benchmark_inferred", "The printed benchmark under the inferred conventions",
+            report_benchmark.benchmark_section, place="after_comparison"),
+    Section("omitted_invariants", "What the omitted invariants change at the benchmark",
+            report_benchmark.omitted_section, place="after_comparison"),
 )
 
 
