@@ -85,37 +85,133 @@ def visible_length(tex: str) -> int:
     return len(_COMMAND.sub("x", tex)) - tex.count("{") - tex.count("}")
 
 
-def lines(expr, width: int = 75) -> list[str]:
-    """The terms of a sum, signed, gathered into lines of about ``width`` characters."""
+def _signed(term: sp.Expr) -> tuple[bool, sp.Expr]:
+    negative = term.could_extract_minus_sign()
+    return negative, (-term if negative else term)
+
+
+def _factor_rows(magnitude: sp.Expr, width: int) -> list[str] | None:
+    """``c \\Bigl( a + b + ... \\Bigr)`` over several rows: the widest sum among the factors of
+    the numerator is broken at its terms, the rest (``c``, with any denominator) leads the first
+    row; ``None`` when the numerator has no sum to break."""
+    numerator, denominator = sp.fraction(magnitude)
+    sums = [f for f in sp.Mul.make_args(numerator) if isinstance(f, sp.Add)]
+    if not sums:
+        return None
+    widest = max(sums, key=lambda f: (visible_length(latex(f)), sp.default_sort_key(f)))
+    rest = sp.Mul(*[f for f in sp.Mul.make_args(numerator) if f is not widest]) / denominator
+    lead = "" if rest == 1 else latex(rest) + r"\, "
+    inner = rows(widest, width - 2, max(width - visible_length(lead) - 4, 8))
+    if len(inner) == 1:
+        return [rf"{lead}\Bigl({inner[0]}\Bigr)"]
+    return [rf"{lead}\Bigl({inner[0]}", *inner[1:-1], inner[-1] + r"\Bigr)"]
+
+
+def _term_rows(term: sp.Expr, width: int, first: bool) -> list[str]:
+    """The rows of one term of a sum, its sign in front (none for a positive first term)."""
+    negative, magnitude = _signed(term)
+    sign = "-" if negative else ("" if first else "+")
+    body = latex(magnitude)
+    if isinstance(magnitude, sp.Add):
+        body = rf"\left({body}\right)"
+    if visible_length(body) > width:
+        broken = _factor_rows(magnitude, width)
+        if broken is not None:
+            broken[0] = f"{sign} {broken[0]}".strip()
+            return broken
+    return [f"{sign} {body}".strip()]
+
+
+def rows(expr, width: int = 40, first_width: int | None = None) -> list[str]:
+    """The LaTeX of ``expr`` in rows of about ``width`` characters (:func:`visible_length`; the
+    first row ``first_width``, e.g. less the left-hand side): a sum is cut between its terms
+    (in sympy's canonical order, signs pulled out), a term too wide for a row is cut inside
+    its widest factor that is a sum (``c \\Bigl( ... \\Bigr)``), recursively. A single
+    unbreakable factor stays whole."""
     expr = sp.sympify(expr)
-    if not isinstance(expr, sp.Add):
-        return [latex(expr)]
-    terms = sp.Add.make_args(expr)
-    terms = sorted(terms, key=sp.default_sort_key)
-    out, current, size = [], [], 0
-    for i, term in enumerate(terms):
-        negative = term.could_extract_minus_sign()
-        body = latex(-term if negative else term)
-        if isinstance(-term if negative else term, sp.Add):
-            body = rf"\left({body}\right)"
-        sign = "-" if negative else ("+" if (current or out) else "")
-        piece = f"{sign} {body}".strip()
-        length = visible_length(piece)
-        if current and size + length > width:
+    first_width = width if first_width is None else first_width
+    terms = sorted(sp.Add.make_args(expr), key=sp.default_sort_key) if isinstance(expr, sp.Add) else [expr]
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    for term in terms:
+        limit = first_width if not out else width
+        pieces = _term_rows(term, limit if not current else width, first=not (out or current))
+        length = visible_length(pieces[0])
+        if len(pieces) == 1 and (not current or size + length <= limit):
+            current.append(pieces[0])
+            size += length
+            continue
+        if current:
             out.append(" ".join(current))
             current, size = [], 0
-        current.append(piece)
-        size += length
+            if len(pieces) == 1:
+                current, size = [pieces[0]], length
+                continue
+        out.extend(pieces[:-1])
+        current, size = [pieces[-1]], visible_length(pieces[-1])
     if current:
         out.append(" ".join(current))
     return out
 
 
+def lines(expr, width: int = 75) -> list[str]:
+    """The terms of a sum, signed, gathered into lines of about ``width`` characters
+    (:func:`rows`)."""
+    return rows(expr, width)
+
+
 def equation(lhs: str, expr, width: int = 75, relation: str = "=") -> str:
     """``\\begin{aligned} lhs &= ... \\\\ &\\quad ... \\end{aligned}`` (one line if short)."""
-    parts = lines(expr, width)
+    parts = rows(expr, width, max(width - visible_length(lhs), 12))
     body = " \\\\\n  &\\quad ".join(parts)
     return f"\\begin{{aligned}}\n  {lhs} &{relation} {body}\n\\end{{aligned}}"
+
+
+COLUMN = 40
+"""Characters (:func:`visible_length`) of a display row that fit one column of a two-column
+JHEP/revtex page (about 246 pt at 10 pt type)."""
+
+LABEL_PREFIX = "sf"
+"""The default first part of every equation label (``\\label{sf:tadpoles:mu_1}``); ``symflav
+derive --label-prefix`` replaces it (:func:`relabel`)."""
+
+_LABEL_CHARS = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+
+def label(*parts: str) -> str:
+    """``sf:stage:object``: a stable equation label from the object's names (characters other
+    than letters, digits and ``_.+-`` become ``-``)."""
+    cleaned = [_LABEL_CHARS.sub("-", str(p)).strip("-") for p in parts]
+    return ":".join([LABEL_PREFIX, *[c for c in cleaned if c]])
+
+
+def relabel(tex: str, prefix: str) -> str:
+    """``tex`` with the default label prefix of its ``\\label``, ``\\ref`` and ``\\eqref`` replaced
+    by ``prefix``."""
+    if prefix == LABEL_PREFIX:
+        return tex
+    return re.sub(r"\\(label|ref|eqref)\{" + LABEL_PREFIX + ":", lambda m: f"\\{m.group(1)}{{{prefix}:", tex)
+
+
+def display(lhs: str, expr, name: str | None = None, width: int = COLUMN, relation: str = "=",
+            note: str = "") -> str:
+    """One numbered display ``lhs = expr`` with ``\\label{name}`` (see :func:`label`): a
+    single-line ``equation``, or rows (:func:`rows`) in a ``split`` aligned at the left margin,
+    each about ``width`` characters; ``expr`` may be printed LaTeX (then cut only at top-level
+    signs, :func:`break_latex`). ``note`` (text) follows on the first row, e.g. the equation
+    of the paper it corresponds to."""
+    first = max(width - visible_length(lhs) - 2, 12)
+    if isinstance(expr, str):
+        parts = break_latex(expr, width) if visible_length(expr) > first else [expr]
+    else:
+        parts = rows(expr, width - 2, first)
+    tag = f"\\label{{{name}}}" if name else ""
+    if len(parts) == 1:
+        return f"\\begin{{equation}}{tag}\n  {lhs} {relation} {parts[0]}\n\\end{{equation}}"
+    body = " \\\\\n  &\\qquad ".join(parts)
+    return (f"\\begin{{equation}}{tag}\n\\begin{{split}}\n  &{lhs} {relation} {body}\n"
+            f"\\end{{split}}\n\\end{{equation}}")
 
 
 def matrix(mat: sp.MatrixBase, width: int = 30) -> str:
