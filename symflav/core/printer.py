@@ -11,12 +11,14 @@ registry's functions print as declared (``I_m_x(x)`` as ``I_m^\\times(x_\\phi)``
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
 from symflav.core import symbols
+from symflav.core.errors import SpecError
 from symflav.core.model import Monomial
 
 
@@ -186,6 +188,14 @@ def label(*parts: str) -> str:
     return ":".join([LABEL_PREFIX, *[c for c in cleaned if c]])
 
 
+def check_label_prefix(prefix: str) -> str:
+    """``prefix`` when it can start a label (a letter, then letters, digits or ``_.-``), else
+    :class:`~symflav.core.errors.SpecError`."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,39}", prefix):
+        raise SpecError("--label-prefix", prefix, "a label prefix is a letter, then up to 39 letters, digits or _.-")
+    return prefix
+
+
 def relabel(tex: str, prefix: str) -> str:
     """``tex`` with the default label prefix of its ``\\label``, ``\\ref`` and ``\\eqref`` replaced
     by ``prefix``."""
@@ -194,18 +204,42 @@ def relabel(tex: str, prefix: str) -> str:
     return re.sub(r"\\(label|ref|eqref)\{" + LABEL_PREFIX + ":", lambda m: f"\\{m.group(1)}{{{prefix}:", tex)
 
 
+def pack(pieces: list[str], width: int = COLUMN, first_width: int | None = None) -> list[str]:
+    """Printed pieces (e.g. signed terms) joined into rows of about ``width`` characters."""
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    for piece in pieces:
+        limit = width if out else (width if first_width is None else first_width)
+        length = visible_length(piece)
+        if current and size + length > limit:
+            out.append(" ".join(current))
+            current, size = [], 0
+        current.append(piece)
+        size += length
+    if current:
+        out.append(" ".join(current))
+    return out
+
+
+def _cut(expr, width: int, first_width: int) -> list[str]:
+    if isinstance(expr, str):
+        return break_latex(expr, width) if visible_length(expr) > first_width else [expr]
+    return rows(expr, width, first_width)
+
+
 def display(lhs: str, expr, name: str | None = None, width: int = COLUMN, relation: str = "=",
-            note: str = "") -> str:
+            then: Sequence[tuple[str, object]] = ()) -> str:
     """One numbered display ``lhs = expr`` with ``\\label{name}`` (see :func:`label`): a
     single-line ``equation``, or rows (:func:`rows`) in a ``split`` aligned at the left margin,
     each about ``width`` characters; ``expr`` may be printed LaTeX (then cut only at top-level
-    signs, :func:`break_latex`). ``note`` (text) follows on the first row, e.g. the equation
-    of the paper it corresponds to."""
+    signs, :func:`break_latex`), or a list of printed rows. ``then``: further (relation,
+    expression) steps, each starting a row (``f = \\int ... \\\\ = closed form``)."""
     first = max(width - visible_length(lhs) - 2, 12)
-    if isinstance(expr, str):
-        parts = break_latex(expr, width) if visible_length(expr) > first else [expr]
-    else:
-        parts = rows(expr, width - 2, first)
+    parts = list(expr) if isinstance(expr, list) else _cut(expr, width - 2, first)
+    for rel, more in then:
+        step = _cut(more, width - 2, width - 4)
+        parts += [f"{rel} {step[0]}", *step[1:]]
     tag = f"\\label{{{name}}}" if name else ""
     if len(parts) == 1:
         return f"\\begin{{equation}}{tag}\n  {lhs} {relation} {parts[0]}\n\\end{{equation}}"
