@@ -92,21 +92,38 @@ def _signed(term: sp.Expr) -> tuple[bool, sp.Expr]:
     return negative, (-term if negative else term)
 
 
+def _breakable(factor: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    """(sum, exponent) of a factor that is a sum or an integer power of one, else ``None``."""
+    base, exponent = factor.as_base_exp()
+    if isinstance(base, sp.Add) and exponent.is_Integer:
+        return base, exponent
+    return None
+
+
 def _factor_rows(magnitude: sp.Expr, width: int) -> list[str] | None:
-    """``c \\Bigl( a + b + ... \\Bigr)`` over several rows: the widest sum among the factors of
-    the numerator is broken at its terms, the rest (``c``, with any denominator) leads the first
-    row; ``None`` when the numerator has no sum to break."""
-    numerator, denominator = sp.fraction(magnitude)
-    sums = [f for f in sp.Mul.make_args(numerator) if isinstance(f, sp.Add)]
-    if not sums:
+    """A product too wide for a row, over several rows: its short factors lead, each wide factor
+    that is a sum (or an integer power of one, e.g. a denominator) follows as
+    ``\\Bigl( a + b ... \\Bigr)^{n}``, cut at its terms (:func:`rows`); ``None`` when no factor
+    is such a sum."""
+    factors = sorted(sp.Mul.make_args(magnitude), key=sp.default_sort_key)
+    wide = [f for f in factors if _breakable(f) and visible_length(latex(f)) > width // 2]
+    if not wide:
         return None
-    widest = max(sums, key=lambda f: (visible_length(latex(f)), sp.default_sort_key(f)))
-    rest = sp.Mul(*[f for f in sp.Mul.make_args(numerator) if f is not widest]) / denominator
-    lead = "" if rest == 1 else latex(rest) + r"\, "
-    inner = rows(widest, width - 2, max(width - visible_length(lead) - 4, 8))
-    if len(inner) == 1:
-        return [rf"{lead}\Bigl({inner[0]}\Bigr)"]
-    return [rf"{lead}\Bigl({inner[0]}", *inner[1:-1], inner[-1] + r"\Bigr)"]
+    rest = sp.Mul(*[f for f in factors if f not in wide])
+    row = "" if rest == 1 else latex(rest) + r"\, "
+    out: list[str] = []
+    for factor in sorted(wide, key=lambda f: (not _breakable(f)[1].is_negative, sp.default_sort_key(f))):
+        base, exponent = _breakable(factor)
+        power = "" if exponent == 1 else f"^{{{latex(exponent)}}}"
+        inner = rows(base, width - 2, max(width - visible_length(row) - 4, 8))
+        if len(inner) == 1 and visible_length(row + inner[0]) <= width:
+            row += rf"\Bigl({inner[0]}\Bigr){power} "
+            continue
+        inner[0] = rf"{row}\Bigl({inner[0]}"
+        inner[-1] = rf"{inner[-1]}\Bigr){power}"
+        out += inner[:-1]
+        row = inner[-1] + " "
+    return out + [row.strip()] if row.strip() else out
 
 
 def _term_rows(term: sp.Expr, width: int, first: bool) -> list[str]:
@@ -224,7 +241,7 @@ def pack(pieces: list[str], width: int = COLUMN, first_width: int | None = None)
 
 def _cut(expr, width: int, first_width: int) -> list[str]:
     if isinstance(expr, str):
-        return break_latex(expr, width) if visible_length(expr) > first_width else [expr]
+        return cut_latex(expr, width) if visible_length(expr) > first_width else [expr]
     return rows(expr, width, first_width)
 
 
@@ -263,6 +280,76 @@ def text(value) -> str:
              "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "†": r"$^\dagger$", "±": r"$\pm$",
              "≃": r"$\simeq$", "⊃": r"$\supset$", "|": r"$|$", "≈": r"$\approx$", "→": r"$\to$", "<": r"$<$", ">": r"$>$"}
     return "".join(table.get(ch, ch) for ch in str(value))
+
+
+def _group_at(tex: str, i: int) -> int:
+    """The index after the brace group that opens at ``tex[i] == "{"``."""
+    depth = 0
+    for j in range(i, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[j], 0)
+        if depth == 0:
+            return j + 1
+    return len(tex)
+
+
+def _widest_group(tex: str) -> tuple[int, int, str, list[str]] | None:
+    """The widest ``\\frac{A}{B}`` or ``\\left( X \\right)`` outside braces: (start, end, kind,
+    [parts])."""
+    best, depth, i = None, 0, 0
+    while i < len(tex):
+        if depth == 0 and tex.startswith("\\frac{", i):
+            a_end = _group_at(tex, i + 5)
+            b_end = _group_at(tex, a_end) if a_end < len(tex) and tex[a_end] == "{" else a_end
+            found = (i, b_end, "frac", [tex[i + 6:a_end - 1], tex[a_end + 1:b_end - 1]])
+        elif depth == 0 and tex.startswith("\\left(", i):
+            level, j = 0, i
+            while j < len(tex):
+                if tex.startswith("\\left", j):
+                    level += 1
+                elif tex.startswith("\\right", j):
+                    level -= 1
+                    if level == 0:
+                        break
+                j += 1
+            found = (i, min(j + 7, len(tex)), "paren", [tex[i + 6:j].strip()])
+        else:
+            depth += {"{": 1, "}": -1}.get(tex[i], 0)
+            i += 1
+            continue
+        if best is None or visible_length(tex[found[0]:found[1]]) > visible_length(tex[best[0]:best[1]]):
+            best = found
+        i = found[1]
+    return best
+
+
+def cut_latex(tex: str, width: int = COLUMN) -> list[str]:
+    """Printed LaTeX in rows of about ``width`` characters: cut at top-level signs
+    (:func:`break_latex`), and a piece still too wide inside its widest ``\\frac{A}{B}`` (as
+    ``\\frac{1}{B} \\Bigl( A \\Bigr)``, or ``\\Bigl( A \\Bigr) \\Big/ \\Bigl( B \\Bigr)``) or
+    ``\\left( X \\right)`` (as ``\\Bigl( X \\Bigr)``), recursively."""
+    out: list[str] = []
+    for piece in break_latex(tex, width):
+        group = _widest_group(piece) if visible_length(piece) > width else None
+        if group is None or visible_length(piece[group[0]:group[1]]) < width // 3:
+            out.append(piece)
+            continue
+        start, end, kind, parts = group
+        head, tail = piece[:start], piece[end:]
+        if kind == "paren":
+            inner = [("\\Bigl(", parts[0], "\\Bigr)")]
+        elif visible_length(parts[1]) <= width // 2:
+            inner = [(f"\\frac{{1}}{{{parts[1]}}}\\Bigl(", parts[0], "\\Bigr)")]
+        else:
+            inner = [("\\Bigl(", parts[0], "\\Bigr)"), ("\\Big/\\Bigl(", parts[1], "\\Bigr)")]
+        rows_: list[str] = []
+        for open_, part, close in inner:
+            body = cut_latex(part, max(width - visible_length(head + open_) - 2, width // 2))
+            rows_ += [open_ + body[0], *body[1:]]
+            rows_[-1] += close
+        rows_[0] = head + rows_[0]
+        rows_[-1] += tail
+        out += rows_
+    return out
 
 
 def break_latex(tex: str, width: int = 90) -> list[str]:

@@ -198,11 +198,13 @@ def loops_body(derivation: Derivation) -> str:
         out.append(f"% amplitude: {base} enters with prefactor {prefactor}")
     for f in res.functions:
         negative = f.integrand.could_extract_minus_sign()
-        magnitude = -f.integrand if negative else f.integrand
-        inner = printer.latex(magnitude)
-        if isinstance(magnitude, sp.Add):
-            inner = f"\\bigl({inner}\\bigr)"
-        integral = f"{'-' if negative else ''}\\int_0^1 d{z}\\, {inner}"
+        inner = printer.rows(-f.integrand if negative else f.integrand, printer.COLUMN - 4, printer.COLUMN - 20)
+        sign = "-" if negative else ""
+        if len(inner) == 1 and not isinstance(f.integrand, sp.Add):
+            integral = [f"{sign}\\int_0^1 d{z}\\, {inner[0]}"]
+        else:
+            integral = [f"{sign}\\int_0^1 d{z}\\, \\Bigl({inner[0]}", *inner[1:]]
+            integral[-1] += r"\Bigr)"
         out.append(printed_as(f.equation).rstrip("\n"))
         out.append(printer.display(f"{f.latex}({x})", integral, printer.label("loops", f.key),
                                    then=[("=", f.closed_form)]))
