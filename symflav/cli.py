@@ -21,7 +21,7 @@ from pathlib import Path
 
 from symflav import __version__, pipeline
 from symflav.codegen import assemble
-from symflav.core import background, limits, spec
+from symflav.core import background, limits, printer, spec
 from symflav.core.errors import SpecError
 from symflav.core.files import MANIFEST, check_replaceable, manifest_text, publish_files, publish_tree
 from symflav.core.parsing import ParseError, parse_number
@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="canonical: the generated modules also hold potential_canonical, gradient_canonical and "
                              "hessian_canonical of the canonically normalized fields z = (v + sigma + i varphi) "
                              "(phi = z/sqrt 2)")
+    derive.add_argument("--label-prefix", default=printer.LABEL_PREFIX, metavar="PREFIX",
+                        help="first part of every equation label of the report and the snippets, "
+                             f"\\label{{PREFIX:stage:object}} (default: {printer.LABEL_PREFIX})")
 
     check = sub.add_parser("check", help="compare the paper's printed formulas with the derived ones")
     _common(check, charges=False)
@@ -241,6 +244,7 @@ def format_terms(table) -> str:
 
 def cmd_derive(args) -> int:
     _check_degree(args.degree)
+    printer.check_label_prefix(args.label_prefix)
     if args.output is not None:
         check_output_dir("--output", args.output)
     if args.backend != "numpy":
@@ -272,7 +276,7 @@ def cmd_derive(args) -> int:
                                   on_result=draw_early, parallel=True)
         files = outputs.render(derivation, drawing, report=not args.code_only,
                                sections=study.report_sections if study else (), drawers=drawers,
-                               extra=study.outputs if study else None)
+                               extra=study.outputs if study else None, label_prefix=args.label_prefix)
     finally:
         for server in drawer:
             server.close()
@@ -319,6 +323,8 @@ def derive_command(args, model) -> list[str]:
     command += [flag for flag, on in (("--code-only", args.code_only), ("--no-pdf", args.no_pdf)) if on]
     command += [f"--backend={args.backend}"] if args.backend != "numpy" else []
     command += [f"--fields={args.fields}"] if args.fields != "model" else []
+    prefix = getattr(args, "label_prefix", printer.LABEL_PREFIX)
+    command += [f"--label-prefix={prefix}"] if prefix != printer.LABEL_PREFIX else []
     return command
 
 

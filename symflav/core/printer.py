@@ -11,12 +11,14 @@ registry's functions print as declared (``I_m_x(x)`` as ``I_m^\\times(x_\\phi)``
 from __future__ import annotations
 
 import re
+from typing import Sequence
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
 from sympy.printing.latex import LatexPrinter
 
 from symflav.core import symbols
+from symflav.core.errors import SpecError
 from symflav.core.model import Monomial
 
 
@@ -85,23 +87,149 @@ def visible_length(tex: str) -> int:
     return len(_COMMAND.sub("x", tex)) - tex.count("{") - tex.count("}")
 
 
-def lines(expr, width: int = 75) -> list[str]:
-    """The terms of a sum, signed, gathered into lines of about ``width`` characters."""
+def _signed(term: sp.Expr) -> tuple[bool, sp.Expr]:
+    negative = term.could_extract_minus_sign()
+    return negative, (-term if negative else term)
+
+
+def _breakable(factor: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
+    """(sum, exponent) of a factor that is a sum or an integer power of one, else ``None``."""
+    base, exponent = factor.as_base_exp()
+    if isinstance(base, sp.Add) and exponent.is_Integer:
+        return base, exponent
+    return None
+
+
+def _factor_rows(magnitude: sp.Expr, width: int) -> list[str] | None:
+    """A product too wide for a row, over several rows: its short factors lead, each wide factor
+    that is a sum (or an integer power of one, e.g. a denominator) follows as
+    ``\\Bigl( a + b ... \\Bigr)^{n}``, cut at its terms (:func:`rows`); ``None`` when no factor
+    is such a sum."""
+    factors = sorted(sp.Mul.make_args(magnitude), key=sp.default_sort_key)
+    wide = [f for f in factors if _breakable(f) and visible_length(latex(f)) > width // 2]
+    if not wide:
+        return None
+    rest = sp.Mul(*[f for f in factors if f not in wide])
+    row = "" if rest == 1 else latex(rest) + r"\, "
+    out: list[str] = []
+    for factor in sorted(wide, key=lambda f: (not _breakable(f)[1].is_negative, sp.default_sort_key(f))):
+        base, exponent = _breakable(factor)
+        power = "" if exponent == 1 else f"^{{{latex(exponent)}}}"
+        inner = rows(base, width - 2, max(width - visible_length(row) - 4, 8))
+        if len(inner) == 1 and visible_length(row + inner[0]) <= width:
+            row += rf"\Bigl({inner[0]}\Bigr){power} "
+            continue
+        inner[0] = rf"{row}\Bigl({inner[0]}"
+        inner[-1] = rf"{inner[-1]}\Bigr){power}"
+        out += inner[:-1]
+        row = inner[-1] + " "
+    return out + [row.strip()] if row.strip() else out
+
+
+def _term_rows(term: sp.Expr, width: int, first: bool) -> list[str]:
+    """The rows of one term of a sum, its sign in front (none for a positive first term)."""
+    negative, magnitude = _signed(term)
+    sign = "-" if negative else ("" if first else "+")
+    body = latex(magnitude)
+    if isinstance(magnitude, sp.Add):
+        body = rf"\left({body}\right)"
+    if visible_length(body) > width:
+        broken = _factor_rows(magnitude, width)
+        if broken is not None:
+            broken[0] = f"{sign} {broken[0]}".strip()
+            return broken
+    return [f"{sign} {body}".strip()]
+
+
+def rows(expr, width: int = 40, first_width: int | None = None) -> list[str]:
+    """The LaTeX of ``expr`` in rows of about ``width`` characters (:func:`visible_length`; the
+    first row ``first_width``, e.g. less the left-hand side): a sum is cut between its terms
+    (in sympy's canonical order, signs pulled out), a term too wide for a row is cut inside
+    its widest factor that is a sum (``c \\Bigl( ... \\Bigr)``), recursively. A single
+    unbreakable factor stays whole."""
     expr = sp.sympify(expr)
-    if not isinstance(expr, sp.Add):
-        return [latex(expr)]
-    terms = sp.Add.make_args(expr)
-    terms = sorted(terms, key=sp.default_sort_key)
-    out, current, size = [], [], 0
-    for i, term in enumerate(terms):
-        negative = term.could_extract_minus_sign()
-        body = latex(-term if negative else term)
-        if isinstance(-term if negative else term, sp.Add):
-            body = rf"\left({body}\right)"
-        sign = "-" if negative else ("+" if (current or out) else "")
-        piece = f"{sign} {body}".strip()
+    first_width = width if first_width is None else first_width
+    terms = sorted(sp.Add.make_args(expr), key=sp.default_sort_key) if isinstance(expr, sp.Add) else [expr]
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    for term in terms:
+        limit = first_width if not out else width
+        pieces = _term_rows(term, limit if not current else width, first=not (out or current))
+        length = visible_length(pieces[0])
+        if len(pieces) == 1 and (not current or size + length <= limit):
+            current.append(pieces[0])
+            size += length
+            continue
+        if current:
+            out.append(" ".join(current))
+            current, size = [], 0
+            if len(pieces) == 1:
+                current, size = [pieces[0]], length
+                continue
+        out.extend(pieces[:-1])
+        current, size = [pieces[-1]], visible_length(pieces[-1])
+    if current:
+        out.append(" ".join(current))
+    return out
+
+
+def lines(expr, width: int = 75) -> list[str]:
+    """The terms of a sum, signed, gathered into lines of about ``width`` characters
+    (:func:`rows`)."""
+    return rows(expr, width)
+
+
+def equation(lhs: str, expr, width: int = 75, relation: str = "=") -> str:
+    """``\\begin{aligned} lhs &= ... \\\\ &\\quad ... \\end{aligned}`` (one line if short)."""
+    parts = rows(expr, width, max(width - visible_length(lhs), 12))
+    body = " \\\\\n  &\\quad ".join(parts)
+    return f"\\begin{{aligned}}\n  {lhs} &{relation} {body}\n\\end{{aligned}}"
+
+
+COLUMN = 40
+"""Characters (:func:`visible_length`) of a display row that fit one column of a two-column
+JHEP/revtex page (about 246 pt at 10 pt type)."""
+
+LABEL_PREFIX = "sf"
+"""The default first part of every equation label (``\\label{sf:tadpoles:mu_1}``); ``symflav
+derive --label-prefix`` replaces it (:func:`relabel`)."""
+
+_LABEL_CHARS = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+
+def label(*parts: str) -> str:
+    """``sf:stage:object``: a stable equation label from the object's names (characters other
+    than letters, digits and ``_.+-`` become ``-``)."""
+    cleaned = [_LABEL_CHARS.sub("-", str(p)).strip("-") for p in parts]
+    return ":".join([LABEL_PREFIX, *[c for c in cleaned if c]])
+
+
+def check_label_prefix(prefix: str) -> str:
+    """``prefix`` when it can start a label (a letter, then letters, digits or ``_.-``), else
+    :class:`~symflav.core.errors.SpecError`."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,39}", prefix):
+        raise SpecError("--label-prefix", prefix, "a label prefix is a letter, then up to 39 letters, digits or _.-")
+    return prefix
+
+
+def relabel(tex: str, prefix: str) -> str:
+    """``tex`` with the default label prefix of its ``\\label``, ``\\ref`` and ``\\eqref`` replaced
+    by ``prefix``."""
+    if prefix == LABEL_PREFIX:
+        return tex
+    return re.sub(r"\\(label|ref|eqref)\{" + LABEL_PREFIX + ":", lambda m: f"\\{m.group(1)}{{{prefix}:", tex)
+
+
+def pack(pieces: list[str], width: int = COLUMN, first_width: int | None = None) -> list[str]:
+    """Printed pieces (e.g. signed terms) joined into rows of about ``width`` characters."""
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    for piece in pieces:
+        limit = width if out else (width if first_width is None else first_width)
         length = visible_length(piece)
-        if current and size + length > width:
+        if current and size + length > limit:
             out.append(" ".join(current))
             current, size = [], 0
         current.append(piece)
@@ -111,11 +239,30 @@ def lines(expr, width: int = 75) -> list[str]:
     return out
 
 
-def equation(lhs: str, expr, width: int = 75, relation: str = "=") -> str:
-    """``\\begin{aligned} lhs &= ... \\\\ &\\quad ... \\end{aligned}`` (one line if short)."""
-    parts = lines(expr, width)
-    body = " \\\\\n  &\\quad ".join(parts)
-    return f"\\begin{{aligned}}\n  {lhs} &{relation} {body}\n\\end{{aligned}}"
+def _cut(expr, width: int, first_width: int) -> list[str]:
+    if isinstance(expr, str):
+        return cut_latex(expr, width) if visible_length(expr) > first_width else [expr]
+    return rows(expr, width, first_width)
+
+
+def display(lhs: str, expr, name: str | None = None, width: int = COLUMN, relation: str = "=",
+            then: Sequence[tuple[str, object]] = ()) -> str:
+    """One numbered display ``lhs = expr`` with ``\\label{name}`` (see :func:`label`): a
+    single-line ``equation``, or rows (:func:`rows`) in a ``split`` aligned at the left margin,
+    each about ``width`` characters; ``expr`` may be printed LaTeX (then cut only at top-level
+    signs, :func:`break_latex`), or a list of printed rows. ``then``: further (relation,
+    expression) steps, each starting a row (``f = \\int ... \\\\ = closed form``)."""
+    first = max(width - visible_length(lhs) - 2, 12)
+    parts = list(expr) if isinstance(expr, list) else _cut(expr, width - 2, first)
+    for rel, more in then:
+        step = _cut(more, width - 2, width - 4)
+        parts += [f"{rel} {step[0]}", *step[1:]]
+    tag = f"\\label{{{name}}}" if name else ""
+    if len(parts) == 1:
+        return f"\\begin{{equation}}{tag}\n  {lhs} {relation} {parts[0]}\n\\end{{equation}}"
+    body = " \\\\\n  &\\qquad ".join(parts)
+    return (f"\\begin{{equation}}{tag}\n\\begin{{split}}\n  &{lhs} {relation} {body}\n"
+            f"\\end{{split}}\n\\end{{equation}}")
 
 
 def matrix(mat: sp.MatrixBase, width: int = 30) -> str:
@@ -133,6 +280,76 @@ def text(value) -> str:
              "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\~{}", "†": r"$^\dagger$", "±": r"$\pm$",
              "≃": r"$\simeq$", "⊃": r"$\supset$", "|": r"$|$", "≈": r"$\approx$", "→": r"$\to$", "<": r"$<$", ">": r"$>$"}
     return "".join(table.get(ch, ch) for ch in str(value))
+
+
+def _group_at(tex: str, i: int) -> int:
+    """The index after the brace group that opens at ``tex[i] == "{"``."""
+    depth = 0
+    for j in range(i, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[j], 0)
+        if depth == 0:
+            return j + 1
+    return len(tex)
+
+
+def _widest_group(tex: str) -> tuple[int, int, str, list[str]] | None:
+    """The widest ``\\frac{A}{B}`` or ``\\left( X \\right)`` outside braces: (start, end, kind,
+    [parts])."""
+    best, depth, i = None, 0, 0
+    while i < len(tex):
+        if depth == 0 and tex.startswith("\\frac{", i):
+            a_end = _group_at(tex, i + 5)
+            b_end = _group_at(tex, a_end) if a_end < len(tex) and tex[a_end] == "{" else a_end
+            found = (i, b_end, "frac", [tex[i + 6:a_end - 1], tex[a_end + 1:b_end - 1]])
+        elif depth == 0 and tex.startswith("\\left(", i):
+            level, j = 0, i
+            while j < len(tex):
+                if tex.startswith("\\left", j):
+                    level += 1
+                elif tex.startswith("\\right", j):
+                    level -= 1
+                    if level == 0:
+                        break
+                j += 1
+            found = (i, min(j + 7, len(tex)), "paren", [tex[i + 6:j].strip()])
+        else:
+            depth += {"{": 1, "}": -1}.get(tex[i], 0)
+            i += 1
+            continue
+        if best is None or visible_length(tex[found[0]:found[1]]) > visible_length(tex[best[0]:best[1]]):
+            best = found
+        i = found[1]
+    return best
+
+
+def cut_latex(tex: str, width: int = COLUMN) -> list[str]:
+    """Printed LaTeX in rows of about ``width`` characters: cut at top-level signs
+    (:func:`break_latex`), and a piece still too wide inside its widest ``\\frac{A}{B}`` (as
+    ``\\frac{1}{B} \\Bigl( A \\Bigr)``, or ``\\Bigl( A \\Bigr) \\Big/ \\Bigl( B \\Bigr)``) or
+    ``\\left( X \\right)`` (as ``\\Bigl( X \\Bigr)``), recursively."""
+    out: list[str] = []
+    for piece in break_latex(tex, width):
+        group = _widest_group(piece) if visible_length(piece) > width else None
+        if group is None or visible_length(piece[group[0]:group[1]]) < width // 3:
+            out.append(piece)
+            continue
+        start, end, kind, parts = group
+        head, tail = piece[:start], piece[end:]
+        if kind == "paren":
+            inner = [("\\Bigl(", parts[0], "\\Bigr)")]
+        elif visible_length(parts[1]) <= width // 2:
+            inner = [(f"\\frac{{1}}{{{parts[1]}}}\\Bigl(", parts[0], "\\Bigr)")]
+        else:
+            inner = [("\\Bigl(", parts[0], "\\Bigr)"), ("\\Big/\\Bigl(", parts[1], "\\Bigr)")]
+        rows_: list[str] = []
+        for open_, part, close in inner:
+            body = cut_latex(part, max(width - visible_length(head + open_) - 2, width // 2))
+            rows_ += [open_ + body[0], *body[1:]]
+            rows_[-1] += close
+        rows_[0] = head + rows_[0]
+        rows_[-1] += tail
+        out += rows_
+    return out
 
 
 def break_latex(tex: str, width: int = 90) -> list[str]:

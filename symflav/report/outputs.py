@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from typing import Callable, Mapping, Sequence
 
-import sympy as sp
 
 from symflav.core.files import header_fields
 from symflav.core.stages import Derivation, Unavailable
 from symflav.numerics import viability
 from symflav.core import printer
 from symflav.report import render as report_render
-from symflav.report.bodies import flavor_items, observables_items, operators_body, potential_body
+from symflav.report.bodies import operators_body, potential_body
 from symflav.report.sections import Section
 
 
@@ -30,11 +29,13 @@ def tex_header(derivation: Derivation) -> str:
 
 
 def operators_tex(derivation: Derivation) -> str:
-    return tex_header(derivation) + operators_body(derivation)
+    body = operators_body(derivation)
+    return report_render.needs(body) + tex_header(derivation) + body
 
 
 def potential_tex(derivation: Derivation) -> str:
-    return tex_header(derivation) + potential_body(derivation)
+    body = potential_body(derivation)
+    return report_render.needs(body) + tex_header(derivation) + body
 
 
 def _json_of(stage: str, extra: Callable[[Derivation], dict] | None = None):
@@ -84,11 +85,13 @@ def _ran(derivation: Derivation, stages: Sequence[str]) -> bool:
 
 def render(derivation: Derivation, drawn: Drawn | None = None, *, report: bool = True,
            sections: Sequence[Section] = (), drawers: Drawers | None = None,
-           extra: Callable[[Derivation], dict[str, str]] | None = None) -> dict[str, str | bytes]:
+           extra: Callable[[Derivation], dict[str, str]] | None = None,
+           label_prefix: str = printer.LABEL_PREFIX) -> dict[str, str | bytes]:
     """Every output file of the stages that ran and apply (``drawn``: figure files started early,
     by stage name; ``drawers``: a study's stage -> figure files, besides :data:`DRAWERS`;
     ``sections``: a study's report sections; ``extra``: a study's own files); ``report=False``
-    leaves out report.tex."""
+    leaves out report.tex. ``label_prefix``: the first part of every equation label
+    (``\\label{PREFIX:stage:object}``) in the report and the snippets."""
     drawers = {**DRAWERS, **dict(drawers or {})}
     files: dict[str, str | bytes] = {}
     for path, (stages, renderer) in RENDERERS.items():
@@ -107,148 +110,20 @@ def render(derivation: Derivation, drawn: Drawn | None = None, *, report: bool =
     for more in produced:
         for path, text in more.items():
             files.setdefault(path, text)
+    if label_prefix != printer.LABEL_PREFIX:
+        printer.check_label_prefix(label_prefix)
+        files = {path: printer.relabel(text, label_prefix) if path.endswith((".tex", ".sty")) else text
+                 for path, text in files.items()}
+        if "snippets/symflav.sty" in files:
+            files["snippets/symflav.sty"] = report_render.sty(label_prefix)
     return files
-
-
-# ------------------------------------------------------------------ loops, flavor, observables
-
-
-def _tex_eq(lhs: str, rhs, label: str | None = None) -> str:
-    tag = f" \\tag{{{label}}}" if label else ""
-    body = rhs if isinstance(rhs, str) else printer.latex(rhs)
-    return f"\\begin{{equation}}\n {lhs} = {body}{tag}\n\\end{{equation}}\n"
-
-
-def loops_tex(derivation: Derivation) -> str:
-    res = derivation["loops"]
-    x, z = printer.latex(res.x), printer.latex(res.z)
-    out = [tex_header(derivation), "% loop functions of x = m/M, derived from Feynman-parameter integrals\n"]
-    for base, prefactor in res.prefactors:
-        out.append(f"% amplitude: {base} enters with prefactor ${printer.latex(prefactor)}$\n")
-    for f in res.functions:
-        label = f"{f.equation}, derived" if f.equation else None
-        out.append(_tex_eq(f"{f.latex}({x})", f"\\int_0^1 d{z}\\, " + printer.latex(f.integrand)
-                           + " = " + printer.latex(f.closed_form), label))
-        out.append(f"% {f.key}: x -> 0: {printer.latex(f.asymptotic_zero)}; x -> 1: {printer.latex(f.at_one)}; "
-                   f"sign: {f.sign}\n")
-    return "".join(out)
-
-
-def flavor_tex(derivation: Derivation) -> str:
-    out = [tex_header(derivation)]
-    for lhs, rhs, comment in flavor_items(derivation):
-        if comment:
-            out.append(f"% {comment}\n")
-        out.append(_tex_eq(lhs, rhs))
-    return "".join(out)
-
-
-def observables_tex(derivation: Derivation) -> str:
-    out = [tex_header(derivation)]
-    for lhs, rhs, label in observables_items(derivation):
-        out.append(_tex_eq(lhs, rhs, label))
-    return "".join(out)
 
 
 RENDERERS.update({
     "loops.json": (("loops",), _json_of("loops")),
     "flavor.json": (("flavor",), _json_of("flavor")),
     "observables.json": (("observables",), _json_of("observables")),
-    "snippets/loops.tex": (("loops",), loops_tex),
-    "snippets/flavor.tex": (("flavor",), flavor_tex),
-    "snippets/observables.tex": (("observables",), observables_tex),
-})
-
-
-# ------------------------------------------------------------------ vacuum, mass matrices, spectrum
-
-
-def _latex_matrix(M) -> str:
-    rows = [" & ".join(printer.latex(x) for x in M.row(i)) for i in range(M.rows)]
-    return "\\begin{pmatrix}\n" + " \\\\\n".join(rows) + "\n\\end{pmatrix}"
-
-
-def tadpoles_tex(derivation: Derivation) -> str:
-    """The tadpoles as derived: tadpoles, imposed brackets, eliminated mu^2, stationary points."""
-
-    t = derivation["tadpoles"]
-    real = derivation["real_potential"]
-    model = derivation.model
-    lines = [f"% tadpoles T_i = dV/dsigma_i at sigma = varphi = 0{model.cite('tadpoles', ' (eq. {} normalization)')}",
-             "\\begin{align}"]
-    for s, expr in zip(real.sigma, t.general):
-        lines.append(f"\\left\\langle \\frac{{\\partial V}}{{\\partial {printer.latex(s)}}} \\right\\rangle "
-                     f"&= {printer.latex(sp.factor(expr))} \\\\")
-    lines[-1] = lines[-1].rstrip(" \\")
-    lines.append("\\end{align}")
-    lines.append("% with the relations and the alignment imposed: independent conditions")
-    lines.append("\\begin{align}")
-    for c in t.conditions:
-        which = ", ".join(f"{printer.latex(f)}\\,[\\ldots]\\ (\\sigma_{{{derivation.model.scalars[i].label}}})"
-                          for i, f in zip(c.tadpoles, c.factors))
-        lines.append(f"0 &= {printer.latex(c.bracket)} && {which} \\\\")
-    for mu, expr in t.eliminated:
-        lines.append(f"{printer.latex(mu**2)} &= {printer.latex(expr)} \\\\")
-    for c in t.constraints:
-        lines.append(f"0 &= {printer.latex(c)} && \\text{{(not solved: the alignment is not stationary)}} \\\\")
-    lines[-1] = lines[-1].rstrip(" \\")
-    lines.append("\\end{align}")
-    if t.stationary_points:
-        lines.append(f"% stationary points of the aligned potential{model.cite('stationary_points')}")
-        lines.append("\\begin{align}")
-        for p in t.stationary_points:
-            vevs = ",\\ ".join(f"{printer.latex(v**2)} = {printer.latex(X)}" for v, X in p.squares) or \
-                ",\\ ".join(f"{printer.latex(v)} = 0" for v in t.free_vevs)
-            lines.append(f"{p.name.replace('V_', 'V_{') + '}'} &= {printer.latex(p.value)} && {vevs} \\\\")
-        lines[-1] = lines[-1].rstrip(" \\")
-        lines.append("\\end{align}")
-    if t.minimum_conditions:
-        lines.append("% the nontrivial point is the minimum of the aligned subspace when")
-        lines.append("\\begin{align}")
-        for c in t.minimum_conditions:
-            rel = "> 0" if c.relation == ">0" else "\\le 0"
-            lines.append(f"{printer.latex(c.expr)} &{rel} \\\\")
-        lines[-1] = lines[-1].rstrip(" \\")
-        lines.append("\\end{align}")
-    return tex_header(derivation) + "\n".join(lines) + "\n"
-
-
-def mass_matrices_tex(derivation: Derivation) -> str:
-    """The vacuum mass matrices as derived (relations and alignment imposed, mu^2 eliminated)."""
-    m = derivation["mass_matrices"]
-    cite = derivation.model.cite("mass_matrix_factor")
-    return (tex_header(derivation)
-            + f"% (M^2)_ij = {m.factor} d^2V/dsigma_i dsigma_j{cite}; basis {', '.join(m.fields)}\n"
-            + "\\begin{equation}\nM_S^2 = " + _latex_matrix(m.M_S2_vacuum) + "\n\\end{equation}\n"
-            + "\\begin{equation}\nM_P^2 = " + _latex_matrix(m.M_P2_vacuum) + "\n\\end{equation}\n")
-
-
-def spectrum_tex(derivation: Derivation) -> str:
-    """The perturbative spectrum as derived: masses^2 through eps^order, U through eps^mixing_order."""
-    s = derivation["spectrum"]
-    lines = [f"% {printer.latex(s.epsilon)} = {printer.latex(s.definition)}; "
-             + "".join(f"; {k} counted as O({s.epsilon}^{p}) in units of the heavy vev" for k, p in s.counting),
-             f"% masses^2 through {s.epsilon}^{s.order}, mixing through {s.epsilon}^{s.mixing_order}",
-             "\\begin{align}"]
-    for state in s.scalars + s.pseudoscalars:
-        letter = "S" if state.cp == "even" else "P"
-        lines.append(f"m_{{{letter}_{{{state.name[1:]}}}}}^2 &\\simeq {printer.latex(state.mass2)} \\\\")
-    lines[-1] = lines[-1].rstrip(" \\")
-    lines.append("\\end{align}")
-    if s.scalars:
-        lines.append("\\begin{equation}\nU_S \\simeq " + _latex_matrix(s.U_S) + "\n\\end{equation}")
-    if s.pseudoscalars:
-        lines.append("\\begin{equation}\nU_P \\simeq " + _latex_matrix(s.U_P) + "\n\\end{equation}")
-    for note in s.notes:
-        lines.append(f"% note: {note}")
-    return tex_header(derivation) + "\n".join(lines) + "\n"
-
-
-RENDERERS.update({
     "tadpoles.json": (("tadpoles",), _json_of("tadpoles")),
     "mass_matrices.json": (("mass_matrices",), _json_of("mass_matrices")),
     "spectrum.json": (("spectrum",), _json_of("spectrum")),
-    "snippets/tadpoles.tex": (("tadpoles", "real_potential"), tadpoles_tex),
-    "snippets/mass_matrices.tex": (("mass_matrices",), mass_matrices_tex),
-    "snippets/spectrum.tex": (("spectrum",), spectrum_tex),
 })

@@ -9,6 +9,7 @@ Compilation runs in a temporary folder with shell escape disabled.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -30,6 +31,20 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report", extra
     """The PDF of ``tex`` (raises :class:`LatexError` on failure, ``FileNotFoundError`` without pdflatex).
 
     ``extra_files`` (relative path -> bytes or str), e.g. the figures, are placed beside it."""
+    return compile_with_log(tex, timeout=timeout, name=name, extra_files=extra_files)[0]
+
+
+OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\) (.*)$", re.MULTILINE)
+
+
+def overfull(log: str, threshold: float = 5.0) -> list[tuple[float, str]]:
+    """The "Overfull \\hbox" warnings of a pdflatex log wider than ``threshold`` pt: (pt, where)."""
+    return [(float(pt), where) for pt, where in OVERFULL.findall(log) if float(pt) > threshold]
+
+
+def compile_with_log(tex: str, *, timeout: float = 120.0, name: str = "report", extra_files=None,
+                     passes: int = PASSES) -> tuple[bytes, str]:
+    """:func:`compile_pdf` and the log of its last pass (e.g. for :func:`overfull`)."""
     program = pdflatex()
     if program is None:
         raise FileNotFoundError("pdflatex is not installed")
@@ -42,8 +57,8 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report", extra
             target = folder / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-        for number in range(PASSES):
-            draft = ["-draftmode"] if number < PASSES - 1 else []  # earlier passes only write the .aux
+        for number in range(passes):
+            draft = ["-draftmode"] if number < passes - 1 else []  # earlier passes only write the .aux
             try:
                 result = subprocess.run(
                     [program, *draft, "-interaction=nonstopmode", "-halt-on-error", "-no-shell-escape",
@@ -55,13 +70,19 @@ def compile_pdf(tex: str, *, timeout: float = 120.0, name: str = "report", extra
                                  f"({first_error(folder / f'{name}.log', '')})") from None
             if result.returncode != 0:
                 raise LatexError(first_error(folder / f"{name}.log", result.stdout.decode("utf-8", "replace")))
-        return (folder / f"{name}.pdf").read_bytes()
+        log = (folder / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+        return (folder / f"{name}.pdf").read_bytes(), log
 
 
 def compile_report(files, **options) -> bytes:
     """The PDF of ``files["report.tex"]`` with the figures it includes (``figures/*.pdf``)."""
+    return compile_report_with_log(files, **options)[0]
+
+
+def compile_report_with_log(files, **options) -> tuple[bytes, str]:
+    """:func:`compile_report` and the log of its last pass."""
     figures = {k: v for k, v in files.items() if k.startswith("figures/") and k.endswith(".pdf")}
-    return compile_pdf(files["report.tex"], extra_files=figures, **options)
+    return compile_with_log(files["report.tex"], extra_files=figures, **options)
 
 
 def culprit(error: str, fields: Mapping[str, str]) -> str:
@@ -81,3 +102,23 @@ def first_error(log: Path, stdout: str) -> str:
         if line.startswith("!"):
             return " ".join(x.strip() for x in lines[i:i + 3])
     return " ".join(lines[-1].split()) if lines else "pdflatex failed"
+
+
+COLUMN_PT = 246
+"""Width of one column of a two-column JHEP or revtex page (pt)."""
+
+
+def snippet_document(snippet: str, input_name: str = "snippet.tex") -> str:
+    """A plain ``article`` that loads only ``symflav.sty`` and ``\\input``'s ``input_name``
+    (whose text is ``snippet``): a two-column page of :data:`COLUMN_PT` columns when the snippet
+    holds displays only, a one-column page when it holds a table (longtable is one-column only)."""
+    table = "tabular" in snippet or "longtable" in snippet
+    layout = "" if table else (f"\\setlength{{\\columnsep}}{{18pt}}\\setlength{{\\textwidth}}{{{2 * COLUMN_PT + 18}pt}}\n")
+    return (f"\\documentclass{'' if table else '[twocolumn]'}{{article}}\n\\usepackage{{symflav}}\n{layout}"
+            f"\\begin{{document}}\n\\input{{{input_name}}}\n\\end{{document}}\n")
+
+
+def compile_snippet(snippet: str, sty: str, **options) -> tuple[bytes, str]:
+    """:func:`snippet_document` compiled with ``sty`` as symflav.sty: (PDF, log)."""
+    files = {"symflav.sty": sty, "snippet.tex": snippet}
+    return compile_with_log(snippet_document(snippet), name="paper", extra_files=files, passes=1, **options)

@@ -17,6 +17,7 @@ turns it into a PDF when ``pdflatex`` exists.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -51,6 +52,7 @@ def environment(folder: Path | None = None):
     )
     env.filters["tex"] = printer.text
     env.filters["prose"] = functools.partial(prose.latex, names=prose.symbol_names())
+    env.filters["uncommented"] = uncommented
     return env
 
 
@@ -109,44 +111,56 @@ def _relations(derivation: Derivation) -> list[str]:
     return items
 
 
-def _entries(matrix: sp.MatrixBase, names, symbol: str) -> list[str]:
-    out = []
-    n = matrix.shape[0]
-    for i in range(n):
-        for j in range(i, matrix.shape[1]):
-            lhs = rf"({symbol})_{{{names[i]}{names[j]}}}"
-            out.append(printer.equation(lhs, matrix[i, j]))
-    return out
+STAGE_BODIES = {"tadpoles": (("tadpoles", "real_potential"), bodies.tadpoles_body),
+                "mass_matrices": (("mass_matrices",), bodies.mass_matrices_body),
+                "spectrum": (("spectrum",), bodies.spectrum_body), "loops": (("loops",), bodies.loops_body),
+                "flavor": (("flavor",), bodies.flavor_body), "observables": (("observables",), bodies.observables_body)}
 
 
-def _stage_items(derivation: Derivation) -> dict[str, list[str] | None]:
-    """LaTeX items of each stage of the other branches; ``None`` when the stage is absent."""
+def _stage_items(derivation: Derivation) -> dict[str, str | None]:
+    """The LaTeX body of each stage's snippet (labelled displays, ``%`` comments); ``None`` when
+    the stage is absent."""
     r = derivation.results
-    labels = [s.label for s in derivation.model.scalars]
-    items: dict[str, list[str] | None] = {}
-
-    def safe(name, build):
-        if name not in r or isinstance(r[name], Unavailable):
+    items: dict[str, str | None] = {}
+    for name, (needed, build) in STAGE_BODIES.items():
+        if any(n not in r or isinstance(r[n], Unavailable) for n in needed):
             items[name] = None
-            return
+            continue
         try:
-            items[name] = build(r[name])
+            items[name] = build(derivation)
         except (AttributeError, KeyError, TypeError, IndexError) as exc:
-            items[name] = [printer.text(f"(stage {name} present; its interface is not the expected one: {exc})")]
-
-    safe("tadpoles", lambda t: [printer.equation(rf"\left\langle \partial V/\partial\sigma_{{{lab}}} \right\rangle", e)
-                                for lab, e in zip(labels, t.general)]
-         + [printer.equation(printer.latex(mu**2), e) for mu, e in getattr(t, "eliminated", ())])
-    safe("mass_matrices", lambda m: _entries(m.M_S2_vacuum, labels, "M_S^2") + _entries(m.M_P2_vacuum, labels, "M_P^2"))
-    safe("spectrum", lambda s: [printer.equation(f"m_{{S_{i + 1}}}^2", e) for i, e in enumerate(s.scalar_masses2)]
-         + [printer.equation(f"m_{{P_{i + 1}}}^2", e) for i, e in enumerate(s.pseudoscalar_masses2)])
-    safe("loops", lambda lo: [printer.equation(lo[k].latex + r"(x)", e)
-                              for k, e in sorted(lo.closed_forms.items())])
-    safe("flavor", lambda f: [item for lhs, rhs, c in bodies.flavor_items(derivation)
-                              for item in ([r"\text{" + prose.latex(c, _prose_names(derivation.model)) + "}"] if c else []) + [printer.equation(lhs, rhs)]])
-    safe("observables", lambda o: [printer.equation(lhs, rhs) + f" \\quad \\text{{({printer.text(label)})}}"
-                                   for lhs, rhs, label in bodies.observables_items(derivation)])
+            items[name] = printer.text(f"(stage {name} present; its interface is not the expected one: {exc})")
     return items
+
+
+def uncommented(tex: str) -> str:
+    """``tex`` without its comment lines (lines starting with ``%``)."""
+    return "".join(line for line in tex.splitlines(keepends=True) if not line.lstrip().startswith("%"))
+
+
+PACKAGES = ("amsmath", "amssymb", "array", "longtable", "graphicx")
+"""The standard packages of ``snippets/symflav.sty`` (and of the report's preamble)."""
+
+COMMANDS = r"\providecommand{\sfprinted}[1]{\par\noindent{\footnotesize (the reference's eq.~(#1))}\par\nobreak}"
+"""The commands of ``snippets/symflav.sty`` (and of the report's preamble)."""
+
+_NEEDS = {"amsmath": r"\begin{(equation|split|align|gather|multline)|\\text\{|\\operatorname|\\[Bb]igg?[lr]",
+          "amssymb": r"\\(mathbb|lesssim|gtrsim|varnothing|checkmark)",
+          "array": r"[<>]\{|\b[pmb]\{[0-9.]+(cm|em|pt|\\)", "longtable": r"\{longtable\}",
+          "graphicx": r"\\(resizebox|includegraphics|scalebox)", "symflav": r"\\sfprinted"}
+
+
+def needs(tex: str) -> str:
+    """The first comment line of a snippet: the packages its LaTeX uses, all provided by
+    ``\\usepackage{symflav}`` (``snippets/symflav.sty``)."""
+    used = [p for p, pattern in _NEEDS.items() if re.search(pattern, tex)]
+    return (f"% needs: \\usepackage{{symflav}} (snippets/symflav.sty), or {', '.join(used) or 'nothing'}"
+            + (" (\\sfprinted: copy it from symflav.sty)" if "symflav" in used else "") + "\n")
+
+
+def sty(prefix: str = printer.LABEL_PREFIX) -> str:
+    """``snippets/symflav.sty``: the packages and commands of the snippets."""
+    return render("symflav.sty.j2", packages=PACKAGES, commands=COMMANDS, prefix=prefix)
 
 
 def _display(latex: str) -> str:
@@ -321,6 +335,8 @@ def _context(derivation: Derivation, sections: Sequence[Section]) -> dict[str, A
     viability = r.get("viability")
     return {
         "header": header_fields(model),
+        "packages": PACKAGES,
+        "commands": COMMANDS,
         "model": {"name": printer.text(model.name), "title": prose.latex(model.title, _prose_names(model)),
                   "reference": printer.text(model.reference)},
         "banner": _banner(model),
@@ -433,19 +449,21 @@ def snippets(derivation: Derivation, sections: Sequence[Section] = (), ctx: dict
     ``ctx``: :func:`context` of the same derivation and sections, when known."""
     ctx = ctx if ctx is not None else context(derivation, sections)
     head = "".join(f"% {k}: {v}\n" for k, v in ctx["header"].items())
-    files = {"snippets/charges.tex": head + render(SNIPPETS["charges"], **ctx)}
+    bodies_ = {"charges": render(SNIPPETS["charges"], **ctx)}
     if ctx["comparison"]["available"]:
-        files["snippets/comparison.tex"] = head + render(SNIPPETS["comparison"], **ctx)
-        files["snippets/errata.tex"] = head + render(SNIPPETS["errata"], **ctx)
+        bodies_["comparison"] = render(SNIPPETS["comparison"], **ctx)
+        bodies_["errata"] = render(SNIPPETS["errata"], **ctx)
     for table in ctx["point_tables"]:
-        files[f"snippets/table{table['label']}.tex"] = head + render(SNIPPETS["point_table"], rows=table["rows"])
-    for name, items in ctx["stages"].items():
-        if items is not None:
-            files[f"snippets/{name}.tex"] = head + render(SNIPPETS["stages"], items=items)
+        bodies_[f"table{table['label']}"] = render(SNIPPETS["point_table"], rows=table["rows"])
+    for name, body in ctx["stages"].items():
+        if body is not None:
+            bodies_[name] = render(SNIPPETS["stages"], body=body)
     differs = bool(derivation.model.changed_charges())
     for section in sections:
         if section.snippet and not (section.paper_only and differs):
             body = section.render(derivation)
             if body:
-                files[f"snippets/{section.snippet}.tex"] = head + body
+                bodies_[section.snippet] = body
+    files = {f"snippets/{name}.tex": needs(body) + head + body for name, body in bodies_.items()}
+    files["snippets/symflav.sty"] = sty()
     return files

@@ -15,7 +15,7 @@ from pathlib import Path
 from symflav.core.files import header_fields
 from symflav.core.stages import Derivation, Unavailable, available
 from symflav.core import printer
-from symflav.report import prose, render
+from symflav.report import bodies, prose, render
 from symflav.report.bodies import lepton_latex
 from symflav.report.outputs import dump_json
 from symflav.report.sections import Section
@@ -60,15 +60,23 @@ def paper_form_items(derivation: Derivation) -> list[tuple[str, object, str]]:
 
 
 def paper_forms_section(derivation: Derivation) -> str | None:
-    """The paper's forms of the lepton masses and Delta a, one display each."""
+    """The paper's forms of the lepton masses and Delta a, one labelled display each; the paper's
+    equation number once before the displays it covers."""
     rows = paper_form_items(derivation)
     if not rows:
         return None
-    items = [printer.equation(lhs, rhs) + f" \\quad \\text{{({printer.text(label)})}}" for lhs, rhs, label in rows]
+    items, shown = [], None
+    for lhs, rhs, label in rows:
+        eq = label.split(",")[0]
+        if eq != shown:
+            items.append(bodies.printed_as(eq).rstrip("\n"))
+            shown = eq
+        name = lhs.replace("\\big|_{\\rm mass\\ basis}", "_mass_basis").replace("\\rm ", "").replace("\\", "")
+        items.append(printer.display(lhs, rhs, printer.label("paper", name)))
     return ("\\section{The paper's forms of the lepton masses and $\\Delta a_\\ell$}\n"
             "Aligned vacuum, one common $x_\\phi$, the closures by operators with a flavon outside every chain\n"
             "(the study's \\texttt{paper} stage; compared with the printed equations in the comparison below).\n\n"
-            + render.render("snippet_stage.tex.j2", items=items).strip("\n") + "\n\n")
+            + render.render("snippet_stage.tex.j2", body="\n".join(items)).strip("\n") + "\n\n")
 
 
 def vertex_modes_section(derivation: Derivation) -> str | None:
