@@ -129,9 +129,11 @@ CODE_STYLE = {
 
 
 def _shown(tex: str) -> str:
-    """What a reader sees: without comment lines and \\texttt names of files, scans and modes."""
+    """What a reader sees: without comment lines, \\texttt names of files, scans and modes, and
+    the keys of \\label/\\ref/\\eqref (identifiers for LaTeX, never typeset)."""
     lines = [re.sub(r"(?<!\\)%.*", "", line) for line in tex.splitlines()]
-    return re.sub(r"\\texttt\{[^{}]*\}", "", "\n".join(lines))
+    text = re.sub(r"\\texttt\{[^{}]*\}", "", "\n".join(lines))
+    return re.sub(r"\\(?:label|ref|eqref)\{[^{}]*\}", "", text)
 
 
 @pytest.fixture(scope="module")

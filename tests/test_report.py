@@ -63,7 +63,7 @@ def test_every_equation_shows_its_status_with_printed_and_derived(derivation):
 
 def test_stage_sections_fill_in(derivation):
     tex = render.report_tex(derivation)
-    assert r"\left\langle \partial V/\partial\sigma_{1} \right\rangle" in tex
+    assert r"\label{sf:tadpoles:T:1}" in tex and r"\frac{\partial V}{\partial \sigma_{1}}" in tex
     assert r"(M_S^2)_{1a}" in tex
     files = render.snippets(derivation)
     assert {"snippets/tadpoles.tex", "snippets/mass_matrices.tex", "snippets/loops.tex", "snippets/charges.tex",
@@ -83,9 +83,9 @@ def test_snippets_compile_in_a_paper(derivation):
     files = render.snippets(derivation)
     body = "\n".join(
         f"\\section*{{{printer.text(name)}}}\n{text}" for name, text in sorted(files.items()) if name.endswith(".tex"))
-    tex = ("\\documentclass{article}\\usepackage{amsmath,amssymb,graphicx,array,longtable}\n"
-           "\\begin{document}\n" + body + "\n\\end{document}\n")
-    assert pdf.compile_pdf(tex).startswith(b"%PDF")
+    tex = "\\documentclass{article}\\usepackage{symflav}\n\\begin{document}\n" + body + "\n\\end{document}\n"
+    sty = {"symflav.sty": files["snippets/symflav.sty"]}
+    assert pdf.compile_pdf(tex, extra_files=sty).startswith(b"%PDF")
 
 
 @requires_pdflatex

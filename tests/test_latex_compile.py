@@ -1,0 +1,82 @@
+"""LaTeX that goes into a paper unchanged: every snippet compiles alone in a plain article that
+loads only the generated ``symflav.sty``, and the displays fit a two-column page (no "Overfull
+\\hbox" wider than 5 pt in the log)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from symflav.report import outputs, pdf
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("pdflatex") is None and not os.environ.get("SYMFLAV_REQUIRE_PDFLATEX"),
+                       reason="pdflatex is not installed"),
+]
+
+DISPLAYS = ("charges", "errata", "flavor", "mass_matrices", "observables", "operators", "potential",
+            "spectrum", "tadpoles")
+"""Snippets whose every line fits a column of a two-column page today."""
+
+WIDE = {
+    "loops": "one loop function's closed form is 6 pt too wide for a column",
+    "table2": "the explanation column of the Table 2 comparison overflows its p{} width",
+    "comparison": "witness lines and printed formulas in the comparison table overflow their cells",
+}
+"""Snippets that compile alone but still overflow; the reason is the known gap."""
+
+
+@pytest.fixture(scope="module")
+def snippets(derivation):
+    return {name: text for name, text in outputs.render(derivation).items() if name.startswith("snippets/")}
+
+
+@pytest.fixture(scope="module")
+def compiled(snippets):
+    """name -> (PDF, log) of each snippet compiled alone with symflav.sty."""
+    sty = snippets["snippets/symflav.sty"]
+    return {name[len("snippets/"):-len(".tex")]: pdf.compile_snippet(text, sty)
+            for name, text in sorted(snippets.items()) if name.endswith(".tex")}
+
+
+def test_every_snippet_states_its_needs_in_its_first_line(snippets):
+    for name, text in snippets.items():
+        if name.endswith(".tex"):
+            assert text.splitlines()[0].startswith("% needs: \\usepackage{symflav}"), name
+
+
+def test_every_snippet_compiles_alone_in_a_plain_article(compiled):
+    assert set(DISPLAYS) | set(WIDE) <= set(compiled)
+    for name, (document, _) in compiled.items():
+        assert document.startswith(b"%PDF"), name
+
+
+@pytest.mark.parametrize("name", DISPLAYS)
+def test_display_snippets_fit_a_two_column_page(compiled, name):
+    assert pdf.overfull(compiled[name][1]) == []
+
+
+@pytest.mark.parametrize("name", sorted(WIDE))
+def test_wide_snippets_are_the_known_gaps(compiled, name):
+    """Strict: once a gap is closed, the snippet moves to DISPLAYS."""
+    if not pdf.overfull(compiled[name][1]):
+        pytest.fail(f"{name} fits now: move it from WIDE to DISPLAYS")
+    pytest.xfail(WIDE[name])
+
+
+def test_equations_have_stable_labels_and_no_hard_coded_tags(snippets):
+    tex = "\n".join(text for name, text in snippets.items() if name.endswith(".tex"))
+    assert "\\tag{" not in tex
+    labels = [line.split("\\label{", 1)[1].split("}", 1)[0] for line in tex.splitlines() if "\\label{" in line]
+    assert labels and len(labels) == len(set(labels))
+    assert all(label.startswith("sf:") for label in labels)
+
+
+def test_a_label_prefix_renames_every_label(derivation, snippets):
+    renamed = outputs.render(derivation, label_prefix="flavon")
+    before = snippets["snippets/tadpoles.tex"]
+    after = renamed["snippets/tadpoles.tex"]
+    assert before.count("\\label{sf:") == after.count("\\label{flavon:") > 0
