@@ -646,3 +646,12 @@ def parse_key_or_none(name: str):
         return parse_key(name)
     except KeyError:
         return None
+
+
+def __getattr__(name: str):
+    """``symflav.physics.loops.I_m_x`` is :func:`function_symbol` ``("I_m_x")``: the module
+    attribute under which pickle finds a loop-function symbol (the on-disk cache stores
+    expressions that hold them)."""
+    if parse_key_or_none(name) is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return function_symbol(name)
