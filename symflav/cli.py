@@ -144,10 +144,19 @@ def check_dependencies(command: str, skip: bool = False) -> None:
     """One line naming a missing runtime dependency of ``command`` and how to install it, before
     any work starts (not when ``skip``: a run that does not need them, ``derive --code-only``)."""
     for module, purpose in () if skip else RUNTIME_DEPENDENCIES.get(command, ()):
-        if importlib.util.find_spec(module) is None:
-            raise SpecError(module, None, f"not installed, and symflav {command} needs it for {purpose}: "
-                            f"pip install {module} (or reinstall symflav: pip install symflav)"
-                            + (" ; --code-only needs neither" if command == "derive" else ""))
+        if _missing(module):
+            raise SpecError(module, None, f"not installed; symflav {command} needs it for {purpose}: "
+                            f"pip install {module}" + (" (derive --code-only does not)" if command == "derive" else ""))
+
+
+def _missing(module: str) -> bool:
+    """True when ``module`` cannot be imported here (not installed, or blocked in ``sys.modules``)."""
+    if module in sys.modules:
+        return sys.modules[module] is None
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True
 
 
 def _check_degree(degree):
