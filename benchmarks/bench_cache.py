@@ -9,7 +9,7 @@ a fresh temporary folder:
   (what a user does: derive, then ask).
 
 Prints seconds and the ratio warm/cold (and after-derive/cold) of each command; the outputs of
-the cold and warm spectrum and check runs are compared byte for byte. No assertions: the goal
+the cold, warm and after-derive spectrum and check runs are compared byte for byte. No assertions: the goal
 (``spectrum --point table2`` under 1 s warm) is for humans to read off.
 """
 
@@ -50,16 +50,16 @@ def main() -> None:
                      "-o", str(tmp / "scan.csv")],
         }
         print(f"{'command':<26} {'cold s':>8} {'warm s':>8} {'warm/cold':>10} {'after derive s':>15} {'ratio':>7}")
-        derived = {}
+        derived, outputs = {}, {}
         first = tmp / "cache-after-derive"
         derive_seconds, _ = timed(["derive", "--no-pdf", "-o", str(tmp / "out")], first, REPO)
         for name, args in commands.items():
-            derived[name], _ = timed(args, first, REPO)
+            derived[name], outputs[name] = timed(args, first, REPO)
         for name, args in commands.items():
             cache = tmp / f"cache-{name.split()[0]}"
             cold, a = timed(args, cache, REPO)
             warm, b = timed(args, cache, REPO)
-            same = "" if name == "scan" or a.stdout == b.stdout else "  OUTPUT DIFFERS"
+            same = "" if name == "scan" or a.stdout == b.stdout == outputs[name].stdout else "  OUTPUT DIFFERS"
             print(f"{name:<26} {cold:8.2f} {warm:8.2f} {warm / cold:10.3f} {derived[name]:15.2f} "
                   f"{derived[name] / cold:7.3f}{same}")
         print(f"derive --no-pdf (cold cache, then the runs 'after derive'): {derive_seconds:.2f} s")

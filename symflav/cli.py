@@ -29,6 +29,7 @@ from symflav.core.cache import Cache, record_command
 from symflav.core.errors import SpecError
 from symflav.core.files import MANIFEST, check_replaceable, manifest_text, publish_files, publish_tree
 from symflav.core.parsing import ParseError, parse_number
+from symflav.core.printed import load as load_registry
 from symflav.numerics import points, viability
 from symflav.physics import invariants
 from symflav.numerics import scan as scans
@@ -147,6 +148,13 @@ def check_dependencies(command: str, skip: bool = False) -> None:
         if _missing(module):
             raise SpecError(module, None, f"not installed; symflav {command} needs it for {purpose}: "
                             f"pip install {module}" + (" (derive --code-only does not)" if command == "derive" else ""))
+
+
+def check_printed_files(model) -> None:
+    """Read the derivation's printed registry and errata (each a :class:`SpecError` naming the
+    file and entry when malformed) before any stage runs, not when the comparison needs them."""
+    if model.printed_path:
+        checks.read_errata(model, load_registry(model))
 
 
 def _missing(module: str) -> bool:
@@ -284,6 +292,8 @@ def cmd_derive(args) -> int:
                             f"{args.backend}); the default backend, numpy, needs nothing more") from None
     model = spec.load(args.derivation, charges=args.charge, allow_outside_paths=args.allow_outside_paths)
     check_work(model, args.degree, args.force)
+    if not args.code_only:
+        check_printed_files(model)
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     check_replaceable(out_dir, args.force)  # before the derivation; again under the lock
     study = study_for(model)
@@ -389,13 +399,17 @@ def cmd_check(args) -> int:
 
 def _check_outputs(model, study, args) -> dict:
     """The comparison of ``symflav check``, as its text and JSON outputs and its verdict."""
+    check_printed_files(model)
     providers = dict(study.providers) if study else {}
     if args.no_sweep:
         derivation = pipeline.run(model, study=study, until="real_potential", cache=args.cache)
         report = checks.run(derivation, sweep=False, providers=providers)
-    else:  # every stage the comparison reads (not the code generator or the figures), then the comparison
-        derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1], cache=args.cache)
-        report = checks.run(derivation, rederive=pipeline.rederive_for(study, args.cache), providers=providers)
+    else:  # the comparison a derive made (its checks stage), or every stage it reads, then the comparison
+        report = pipeline.cached_result(model, study, "checks", args.cache)
+        if report is None:
+            derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1],
+                                      cache=args.cache)
+            report = checks.run(derivation, rederive=pipeline.rederive_for(study, args.cache), providers=providers)
     data = report.to_json()
     if data.get("inferred_conventions"):
         data["inferred_conventions"]["seconds"] = round(report.inference_seconds, 3)
