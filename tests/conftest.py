@@ -259,6 +259,10 @@ def routes():
                            call_every_function=call_every_function)
 
 
+SLOW_FIXTURES = {"derived"}
+"""Fixtures that make every test using them slow (two whole derives in subprocesses)."""
+
+
 def pytest_unconfigure(config):
     shutil.rmtree(SESSION_CACHE, ignore_errors=True)
 
@@ -270,6 +274,9 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """Slow tests run when SYMFLAV_SLOW=1 (``.ci/run`` sets it) or when asked for with
     ``-m slow``; a plain ``pytest`` leaves them out and says so in the skip reason."""
+    for item in items:  # a test of whole `symflav derive` runs in subprocesses is slow, wherever it is
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
     if os.environ.get("SYMFLAV_SLOW") == "1" or "slow" in (config.getoption("markexpr") or ""):
         return
     skip = pytest.mark.skip(reason="slow: set SYMFLAV_SLOW=1 (CI does) or run pytest -m slow")
