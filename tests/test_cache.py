@@ -191,3 +191,10 @@ def test_python_m_symflav_replays_a_command_without_deriving(store, toy):
     (toy / "model.toml").write_text((toy / "model.toml").read_text(encoding="utf-8") + "\n", encoding="utf-8")
     with contextlib.chdir(REPO):
         assert disk.replayed_command(disk.Cache(store), ["spectrum", str(toy), "--starts", "4"]) is None
+
+
+def test_the_entry_point_replays_the_commands_the_command_line_records():
+    from symflav import __main__ as entry
+    from symflav import cli
+
+    assert entry.REPLAYED == cli.REPLAYED
