@@ -41,7 +41,7 @@ def timed(args: list[str], cache: Path, cwd: Path) -> tuple[float, subprocess.Co
 
 def _untimed(text: str) -> str:
     """The output without the seconds the convention inference took (they differ between runs)."""
-    return re.sub(r'"seconds": [0-9.]+|in [0-9.]+ s\)', "<seconds>", text)
+    return re.sub(r'"seconds": [0-9.]+|in [0-9.]+ s(?=[;)])', "<seconds>", text)
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ import importlib.metadata
 import os
 import pickle
 import secrets
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -42,7 +43,8 @@ import symflav
 
 ENVIRONMENT = "SYMFLAV_CACHE_DIR"
 SIZE_ENVIRONMENT = "SYMFLAV_CACHE_MAX_MB"
-DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB; a derivation of the built-in model takes about 30 MB
+DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB; a derive of the built-in model stores about 4 MB
+STALE_SECONDS = 3600  # a temporary file this old was left by a writer that was killed
 FORMAT = b"symflav-cache 1\n"
 SUFFIX = ".entry"
 _TMP = ".tmp-"
@@ -183,8 +185,17 @@ class Cache:
         return [path for _, _, path in sorted(found)]
 
     def evict(self) -> None:
-        """Remove the least recently used entries until the folder holds at most ``max_bytes``."""
-        entries = [(path, path.stat().st_size) for path in self.entries() if path.exists()]
+        """Remove the least recently used entries until the folder holds at most ``max_bytes``
+        (and temporary files that writers killed meanwhile left behind)."""
+        now = time.time()
+        for path in self.root.glob(f"*{SUFFIX}{_TMP}*") if self.root is not None else ():
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > STALE_SECONDS:
+                    path.unlink()
+        entries = []
+        for path in self.entries():
+            with contextlib.suppress(OSError):
+                entries.append((path, path.stat().st_size))
         total = sum(size for _, size in entries)
         for path, size in entries:
             if total <= self.max_bytes:
