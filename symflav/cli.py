@@ -9,6 +9,9 @@ failure is a bug: one line saying so, exit 1; ``--debug`` shows its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
+import io
 import json
 import math
 import os
@@ -22,9 +25,11 @@ from pathlib import Path
 from symflav import __version__, pipeline
 from symflav.codegen import assemble
 from symflav.core import background, limits, printer, spec
+from symflav.core.cache import Cache, record_command
 from symflav.core.errors import SpecError
 from symflav.core.files import MANIFEST, check_replaceable, manifest_text, publish_files, publish_tree
 from symflav.core.parsing import ParseError, parse_number
+from symflav.core.printed import load as load_registry
 from symflav.numerics import points, viability
 from symflav.physics import invariants
 from symflav.numerics import scan as scans
@@ -63,6 +68,9 @@ def _common(parser: argparse.ArgumentParser, charges: bool = True):
                         help=f"derive even when the estimated symbolic work exceeds {limits.MAX_POTENTIAL_SECONDS:.0f} s "
                              f"or {limits.MAX_CANDIDATES:,} enumerated monomials (core/limits.py); derive: also "
                              "replace an output folder that is not empty and holds no symflav manifest.json")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write the on-disk cache of derived results "
+                             "($SYMFLAV_CACHE_DIR, else ~/.cache/symflav; docs/performance.md)")
     if charges:
         parser.add_argument(
             "--charge", action="append", default=[], metavar="FIELD=Q",
@@ -128,6 +136,38 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run on dask.distributed: a local cluster, or the scheduler at ADDRESS")
     scan.add_argument("--workers", type=ascii_int, default=2, help="workers of the local Dask cluster (default 2)")
     return parser
+
+
+RUNTIME_DEPENDENCIES = {
+    "derive": (("matplotlib", "the figures"), ("jinja2", "the report")),
+}
+"""Per command: the runtime dependencies it imports only when it gets there, and what for."""
+
+
+def check_dependencies(command: str, skip: bool = False) -> None:
+    """One line naming a missing runtime dependency of ``command`` and how to install it, before
+    any work starts (not when ``skip``: a run that does not need them, ``derive --code-only``)."""
+    for module, purpose in () if skip else RUNTIME_DEPENDENCIES.get(command, ()):
+        if _missing(module):
+            raise SpecError(module, None, f"not installed; symflav {command} needs it for {purpose}: "
+                            f"pip install {module}" + (" (derive --code-only does not)" if command == "derive" else ""))
+
+
+def check_printed_files(model) -> None:
+    """Read the derivation's printed registry and errata (each a :class:`SpecError` naming the
+    file and entry when malformed) before any stage runs, not when the comparison needs them."""
+    if model.printed_path:
+        checks.read_errata(model, load_registry(model))
+
+
+def _missing(module: str) -> bool:
+    """True when ``module`` cannot be imported here (not installed, or blocked in ``sys.modules``)."""
+    if module in sys.modules:
+        return sys.modules[module] is None
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):
+        return True
 
 
 def _check_degree(degree):
@@ -243,6 +283,7 @@ def format_terms(table) -> str:
 
 
 def cmd_derive(args) -> int:
+    check_dependencies("derive", skip=args.code_only)
     _check_degree(args.degree)
     printer.check_label_prefix(args.label_prefix)
     if args.output is not None:
@@ -255,6 +296,8 @@ def cmd_derive(args) -> int:
                             f"{args.backend}); the default backend, numpy, needs nothing more") from None
     model = spec.load(args.derivation, charges=args.charge, allow_outside_paths=args.allow_outside_paths)
     check_work(model, args.degree, args.force)
+    if not args.code_only:
+        check_printed_files(model)
     out_dir = Path(args.output) if args.output else Path("generated") / model.name
     check_replaceable(out_dir, args.force)  # before the derivation; again under the lock
     study = study_for(model)
@@ -273,7 +316,7 @@ def cmd_derive(args) -> int:
     until = "codegen" if args.code_only else None
     try:
         derivation = pipeline.run(model, study=study, degree=args.degree, until=until, progress=_progress,
-                                  on_result=draw_early, parallel=True)
+                                  on_result=draw_early, parallel=True, cache=args.cache)
         files = outputs.render(derivation, drawing, report=not args.code_only,
                                sections=study.report_sections if study else (), drawers=drawers,
                                extra=study.outputs if study else None, label_prefix=args.label_prefix)
@@ -353,21 +396,30 @@ def cmd_check(args) -> int:
     study = study_for(model)
     if not model.printed_path:
         raise SpecError(model.path, "derivation.printed", "this derivation has no printed registry to check against")
+    args.inputs = input_files(model)
+    key = Cache.key("check", pipeline.fingerprint(model), study.name if study else None, args.no_sweep)
+    shown = args.cache.remember(key, lambda: _check_outputs(model, study, args))
+    print(shown["json"] if args.json else shown["text"])
+    return 0 if shown["ok"] else 1
+
+
+def _check_outputs(model, study, args) -> dict:
+    """The comparison of ``symflav check``, as its text and JSON outputs and its verdict."""
+    check_printed_files(model)
     providers = dict(study.providers) if study else {}
     if args.no_sweep:
-        derivation = pipeline.run(model, study=study, until="real_potential")
+        derivation = pipeline.run(model, study=study, until="real_potential", cache=args.cache)
         report = checks.run(derivation, sweep=False, providers=providers)
-    else:  # every stage the comparison reads (not the code generator or the figures), then the comparison
-        derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
-        report = checks.run(derivation, rederive=pipeline.rederive_for(study), providers=providers)
-    if args.json:
-        data = report.to_json()
-        if data.get("inferred_conventions"):
-            data["inferred_conventions"]["seconds"] = round(report.inference_seconds, 3)
-        print(dumps_finite(data, indent=1, ensure_ascii=False))
-    else:
-        print(format_check(report))
-    return 0 if report.ok else 1
+    else:  # the comparison a derive made (its checks stage), or every stage it reads, then the comparison
+        report = pipeline.cached_result(model, study, "checks", args.cache)
+        if report is None:
+            derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1],
+                                      cache=args.cache)
+            report = checks.run(derivation, rederive=pipeline.rederive_for(study, args.cache), providers=providers)
+    data = report.to_json()
+    if data.get("inferred_conventions"):
+        data["inferred_conventions"]["seconds"] = round(report.inference_seconds, 3)
+    return {"json": dumps_finite(data, indent=1, ensure_ascii=False), "text": format_check(report), "ok": report.ok}
 
 
 def format_check(report) -> str:
@@ -436,18 +488,29 @@ def cmd_spectrum(args) -> int:
         raise SpecError("--starts", str(args.starts), f"must be between 0 and {limits.MAX_STARTS}")
     _check_range("--seed", args.seed, limits.check_seed)
     model = spec.load(args.derivation, charges=args.charge, allow_outside_paths=args.allow_outside_paths)
-    check_work(model, None, args.force)
     study = study_for(model)
-    model = pipeline.bind(model, study)  # the generated couplings, which --set may name
-    points.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
-    derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1])
-    result = points.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed,
-                             statement=study.spectrum_statement if study else None)
+    args.inputs = input_files(model)
+    key = Cache.key("spectrum", pipeline.fingerprint(model), study.name if study else None, args.point,
+                    sorted((k, str(v)) for k, v in overrides.items()), args.starts, args.seed)
+    result = args.cache.load(key)  # stored only after a run that succeeded: its input was checked then
+    if result is None:
+        result = _spectrum_result(model, study, args, overrides)
+        args.cache.store(key, result)
     if args.json:
         print(dumps_finite(result, indent=1, ensure_ascii=False))
     else:
         print(points.format_text(result))
     return 0
+
+
+def _spectrum_result(model, study, args, overrides) -> dict:
+    """What ``symflav spectrum`` shows (:func:`symflav.numerics.points.evaluate`)."""
+    check_work(model, None, args.force)
+    model = pipeline.bind(model, study)  # the generated couplings, which --set may name
+    points.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
+    derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1], cache=args.cache)
+    return points.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed,
+                           statement=study.spectrum_statement if study else None)
 
 
 def scan_names(model, study) -> list[str]:
@@ -475,7 +538,7 @@ def cmd_scan(args) -> int:
     declared = {s.name: s for s in model.scans}
     if args.scan in declared and args.grid:  # before deriving: a viability scan has random points only
         raise SpecError("--grid", args.scan, "a viability scan samples random points only")
-    derivation = pipeline.run(model, study=study, until="codegen")
+    derivation = pipeline.run(model, study=study, until="codegen", cache=args.cache)
     if args.scan in declared:
         plan, evaluator = viability.plan_and_evaluator(derivation, declared[args.scan], args.points, args.seed,
                                                        args.chunk, args.grid)
@@ -510,14 +573,45 @@ COMMANDS = {"terms": cmd_terms, "derive": cmd_derive, "check": cmd_check, "spect
             "scan": cmd_scan}
 
 
+REPLAYED = ("spectrum", "check")
+"""Commands whose output the cache keeps whole, replayed by ``python -m symflav`` when their
+command line and input files are the same (:func:`symflav.core.cache.replayed_command`)."""
+
+
+def _recorded(args, argv: list[str]) -> int:
+    """Run a command of :data:`REPLAYED` and keep its output (when it ends with 0 or 1)."""
+    args.inputs = []  # the files it read (set by the command)
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            status = COMMANDS[args.command](args)
+    finally:
+        sys.stdout.write(out.getvalue())
+    if status in (0, 1) and args.inputs:
+        record_command(args.cache, argv, args.inputs, out.getvalue(), status)
+    return status
+
+
+def input_files(model) -> list[str]:
+    """The files a derivation reads: its model file, printed registry and errata (as
+    :func:`symflav.core.files.input_hash`)."""
+    errata = Path(model.path).with_name("errata.toml")
+    return [model.path] + ([model.printed_path] if model.printed_path else []) + \
+        ([str(errata)] if errata.is_file() else [])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command: 0 on success (1 when ``check`` finds unexplained disagreements or
     pdflatex fails), 2 with one line on bad input, 1 with one line on an internal error
     (a bug; ``--debug`` re-raises it, so the traceback shows), 130 on an interrupt."""
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in argv
+    cache = Cache(None)
     try:
         args = build_parser().parse_args(argv)
+        args.cache = cache = Cache.from_environment(enabled=not args.no_cache)
+        if args.command in REPLAYED and cache.enabled:
+            return _recorded(args, argv)
         return COMMANDS[args.command](args)
     except SpecError as exc:
         print(f"symflav: error: {_one_line(exc.line())}", file=sys.stderr)
@@ -533,6 +627,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"symflav: internal error (a bug, please report it): {type(exc).__name__}: "
               f"{_one_line(str(exc))[:300]}; rerun with --debug for the traceback", file=sys.stderr)
         return 1
+    finally:
+        for note in cache.notes:  # entries ignored (corrupt, unreadable): computed again
+            print(f"symflav: note: {_one_line(note)}", file=sys.stderr)
 
 
 def dumps_finite(data, **options) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -25,6 +26,8 @@ import sympy as sp
 
 from symflav.codegen import assemble
 from symflav.core import background, spec
+from symflav.core.cache import NO_CACHE, Cache
+from symflav.core.files import input_hash
 from symflav.core.model import Model
 from symflav.core.stages import Derivation, Rederive, Stage, StageReport, Unavailable, available
 from symflav.numerics import viability
@@ -174,24 +177,25 @@ VIABILITY = Stage(
 )
 
 
-def _checks(study: Study | None) -> Stage:
+def _checks(study: Study | None, cache: Cache = NO_CACHE) -> Stage:
     providers = dict(study.providers) if study else {}
 
     def run(model: Model, results: Mapping[str, Any]):
         if not model.printed_path:
             return Unavailable("the derivation has no printed registry to compare with")
         derivation = Derivation(model, MappingProxyType(dict(results)), ())
-        return checks.run(derivation, rederive=rederive_for(study), providers=providers)
+        return checks.run(derivation, rederive=rederive_for(study, cache), providers=providers)
 
     return Stage("checks", run, _size(lambda report: len(report.results)),
                  "printed vs derived, equation by equation", final=True)
 
 
-def ordered_stages(study: Study | None = None) -> list[Stage]:
-    """Every stage in the order they run: generic, the study's, then the final ones."""
+def ordered_stages(study: Study | None = None, cache: Cache = NO_CACHE) -> list[Stage]:
+    """Every stage in the order they run: generic, the study's, then the final ones
+    (``cache``: where the comparison's convention sweep keeps its derivations)."""
     extra = list(study.stages) if study else []
     return (STAGES + [s for s in extra if not s.final] + [_codegen(study), VIABILITY]
-            + [s for s in extra if s.final] + [_checks(study)])
+            + [s for s in extra if s.final] + [_checks(study, cache)])
 
 
 def analysis_stages(study: Study | None = None) -> list[str]:
@@ -199,14 +203,26 @@ def analysis_stages(study: Study | None = None) -> list[str]:
     return [s.name for s in ordered_stages(study) if not s.final]
 
 
-def rederive(model: Model, until: str, study: Study | None = None) -> Derivation:
+def rederive(model: Model, until: str, study: Study | None = None, cache: Cache = NO_CACHE) -> Derivation:
     """The stages of ``model`` up to ``until`` (what the convention sweep re-runs)."""
-    return run(model, until=until, study=study)
+    return run(model, until=until, study=study, cache=cache)
 
 
-def rederive_for(study: Study | None) -> Rederive:
-    """:func:`rederive` with the study bound (the ``Rederive`` of :mod:`symflav.verify.checks`)."""
-    return functools.partial(rederive, study=study)
+def rederive_for(study: Study | None, cache: Cache = NO_CACHE) -> Rederive:
+    """:func:`rederive` with the study (and cache) bound (the ``Rederive`` of :mod:`symflav.verify.checks`)."""
+    return functools.partial(rederive, study=study, cache=cache)
+
+
+def fingerprint(model: Model) -> tuple[str, str]:
+    """What decides every result of a (bound) model, for the keys of the on-disk cache: the sha256
+    of its files (model, printed registry, errata; :func:`symflav.core.files.input_hash`) and of the
+    model as loaded (its ``repr``: charge overrides, references, generated couplings, conventions)."""
+    return input_hash(model), hashlib.sha256(repr(model).encode("utf-8")).hexdigest()
+
+
+def stage_key(model: Model, study: Study | None, degree: int | None, stage: str) -> str:
+    """The cache key of one stage's result for the bound ``model``."""
+    return Cache.key("stage", fingerprint(model), study.name if study else None, degree, stage)
 
 
 def bind(model: Model, study: Study | None, degree: int | None = None) -> Model:
@@ -242,6 +258,7 @@ def run(
     progress: Callable[[StageReport, int, int], None] | None = None,
     on_result: Callable[[str, Any], None] | None = None,
     parallel: bool = False,
+    cache: Cache = NO_CACHE,
 ) -> Derivation:
     """Run every stage (or up to ``until``); ``progress`` is called after each stage, and
     ``on_result(name, result)`` too (e.g. to start drawing figures while later stages run).
@@ -249,42 +266,52 @@ def run(
     With ``parallel``, stages marked ``background`` run in a forked process while the later
     stages run, and stages marked ``independent`` start in a forked process at once (their
     ``adopt`` takes the result in) (:mod:`symflav.core.background`); the results are the same, the
-    reported seconds are each stage's own computing time."""
+    reported seconds are each stage's own computing time.
+
+    ``cache`` (:mod:`symflav.core.cache`): a stage whose result is stored there (keyed by
+    :func:`stage_key`) is read instead of run, and each result computed is stored; its report
+    then says "(cached)" and gives the seconds of reading it."""
     model = bind(model, study, degree)
     results: dict[str, Any] = {"_degree": degree}
     reports: dict[str, StageReport] = {}
-    stages = ordered_stages(study)
+    stages = ordered_stages(study, cache)
     if until is not None:
         names = [s.name for s in stages]
         stages = stages[: names.index(until) + 1]
+    stored = _stored(cache, model, study, degree, stages)
     pending: list[tuple[Stage, Callable[[], tuple[Any, float]]]] = []
     early = {}
     if parallel:
         nothing = MappingProxyType({"_degree": degree})
-        early = {s.name: background.start(s.run, model, nothing) for s in stages[1:] if s.independent}
+        early = {s.name: background.start(s.run, model, nothing) for s in stages[1:]
+                 if s.independent and s.name not in stored}
 
-    def finish(stage: Stage, result: Any, seconds: float) -> None:
+    def finish(stage: Stage, result: Any, seconds: float, cached: bool = False) -> None:
         results[stage.name] = result
-        description = stage.description
+        description = stage.description + (" (cached)" if cached else "")
         if isinstance(result, Unavailable):
             description += f" -- {result}"
         reports[stage.name] = StageReport(stage.name, seconds, stage.size(result), description)
+        if not cached:
+            cache.store(stage_key(model, study, degree, stage.name), result)
         if progress:
             progress(reports[stage.name], len(reports), len(stages))
         if on_result:
             on_result(stage.name, result)
 
     for stage in stages:
-        if parallel and stage.background and stage is not stages[-1]:
+        if stage.name in stored:
+            result, seconds = stored[stage.name]
+            finish(stage, stage.adopt(result) if stage.adopt else result, seconds, cached=True)
+        elif parallel and stage.background and stage is not stages[-1]:
             pending.append((stage, background.start(stage.run, model, MappingProxyType(dict(results)))))
-            continue
-        if stage.name in early:
+        elif stage.name in early:
             result, seconds = early.pop(stage.name)()
             finish(stage, stage.adopt(result) if stage.adopt else result, seconds)
-            continue
-        start = time.perf_counter()
-        result = stage.run(model, MappingProxyType(results))
-        finish(stage, result, time.perf_counter() - start)
+        else:
+            start = time.perf_counter()
+            result = stage.run(model, MappingProxyType(results))
+            finish(stage, result, time.perf_counter() - start)
     for stage, wait in pending:
         finish(stage, *wait())
     results.pop("_degree")
@@ -292,6 +319,26 @@ def run(
     return Derivation(model, MappingProxyType({s.name: results[s.name] for s in stages}), ordered)
 
 
+def _stored(cache: Cache, model: Model, study: Study | None, degree: int | None,
+            stages: list[Stage]) -> dict[str, tuple[Any, float]]:
+    """The results of ``stages`` the cache holds: name -> (result, seconds of reading it)."""
+    found = {}
+    if not cache.enabled:
+        return found
+    for stage in stages:
+        start = time.perf_counter()
+        value = cache.load(stage_key(model, study, degree, stage.name))
+        if value is not None:
+            found[stage.name] = (value, time.perf_counter() - start)
+    return found
+
+
+def cached_result(model: Model, study: Study | None, stage: str, cache: Cache, degree: int | None = None):
+    """The stored result of ``stage`` for ``model`` (bound here), or None."""
+    return cache.load(stage_key(bind(model, study, degree), study, degree, stage)) if cache.enabled else None
+
+
 __all__ = ["STAGES", "Study", "Derivation", "StageReport", "Unavailable", "available", "available_results",
            "ordered_stages",
-           "analysis_stages", "rederive", "rederive_for", "bind", "run"]
+           "analysis_stages", "rederive", "rederive_for", "bind", "run", "fingerprint", "stage_key",
+           "cached_result"]

@@ -1,14 +1,23 @@
-"""Shared fixtures: the built-in model, and a runner for the command line; the example
-derivations and the independent numeric routes their tests hold them against."""
+"""Shared fixtures: the built-in model, and runners for the command line (in this process, and
+in a subprocess where the real entry point matters); the example derivations and the
+independent numeric routes their tests hold them against.
+
+The whole test session uses its own on-disk cache (``SYMFLAV_CACHE_DIR``, set here before any
+test runs and inherited by the subprocesses): the tests never read or write the user's cache,
+and a derivation one test stored is read back by the next one that asks for the same."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import inspect
+import io
 import itertools
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,10 +26,13 @@ import numpy as np
 import pytest
 from scipy import optimize
 
+from symflav import cli as command_line
 from symflav import pipeline
 from symflav.core import spec
 
 REPO = Path(__file__).resolve().parent.parent
+SESSION_CACHE = Path(tempfile.mkdtemp(prefix="symflav-test-cache-"))
+os.environ["SYMFLAV_CACHE_DIR"] = str(SESSION_CACHE)  # before any test: never the user's cache
 
 
 @pytest.fixture(scope="session")
@@ -50,9 +62,9 @@ def derived(tmp_path_factory):
     {seed: (CompletedProcess, DIR)}. Shared by the tests of the command, of the committed
     files and of determinism (one pair of runs instead of one or two per test)."""
     runs = {}
-    for seed in ("0", "12345"):
+    for seed, cache in (("0", ()), ("12345", ("--no-cache",))):  # the second derives again, from scratch
         folder = tmp_path_factory.mktemp(f"derive_seed{seed}")
-        runs[seed] = (run_cli("derive", "-o", str(folder), env={"PYTHONHASHSEED": seed}), folder)
+        runs[seed] = (run_cli("derive", "-o", str(folder), *cache, env={"PYTHONHASHSEED": seed}), folder)
     return runs
 
 
@@ -69,6 +81,24 @@ def run_cli(*args, cwd=None, timeout=600, env=None):
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def run_main(*args, cwd=None) -> SimpleNamespace:
+    """Run ``symflav ARGS`` in this process (``symflav.cli.main``) in folder ``cwd`` (default:
+    the repository); returns what :func:`run_cli` does: ``returncode``, ``stdout``, ``stderr``."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(cwd or REPO), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            status = command_line.main([str(a) for a in args])
+        except SystemExit as exc:  # --help, --version
+            status = exc.code
+    return SimpleNamespace(returncode=status, stdout=out.getvalue(), stderr=err.getvalue())
+
+
+@pytest.fixture
+def run():
+    """The command line in this process (:func:`run_main`)."""
+    return run_main
 
 
 @pytest.fixture(scope="session")
@@ -229,6 +259,14 @@ def routes():
                            call_every_function=call_every_function)
 
 
+SLOW_FIXTURES = {"derived"}
+"""Fixtures that make every test using them slow (two whole derives in subprocesses)."""
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(SESSION_CACHE, ignore_errors=True)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: end-to-end runs of the command line (seconds each)")
 
@@ -236,6 +274,9 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """Slow tests run when SYMFLAV_SLOW=1 (``.ci/run`` sets it) or when asked for with
     ``-m slow``; a plain ``pytest`` leaves them out and says so in the skip reason."""
+    for item in items:  # a test of whole `symflav derive` runs in subprocesses is slow, wherever it is
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
     if os.environ.get("SYMFLAV_SLOW") == "1" or "slow" in (config.getoption("markexpr") or ""):
         return
     skip = pytest.mark.skip(reason="slow: set SYMFLAV_SLOW=1 (CI does) or run pytest -m slow")

@@ -1,4 +1,8 @@
-"""`symflav check`: exit codes and the JSON contract of DESIGN.md section 4."""
+"""`symflav check`: exit codes and the JSON contract of DESIGN.md section 4.
+
+Run in this process (``symflav.cli.main``); the comparisons of a changed printed registry or
+errata file use ``--no-sweep`` (the stages up to the potential, seconds), and the same ones
+with the convention sweep (a whole derivation each) are marked slow."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, run_main
 from test_printed_registry import LISTED
 
 STATUSES = {"agrees", "agrees_to_order", "disagrees", "convention", "incomplete", "not_checked"}
@@ -16,9 +20,7 @@ KEYS = {"equation", "object", "entry", "status", "printed", "derived", "differen
 
 @pytest.fixture(scope="module")
 def builtin():
-    from conftest import run_cli
-
-    result = run_cli("check", "--json")
+    result = run_main("check", "--json")
     return result, json.loads(result.stdout)
 
 
@@ -72,10 +74,16 @@ def test_disagreements_are_errata_with_witnesses(builtin):
             assert r["erratum"] and r["witness"] and r["witness"]["printed"] and r["witness"]["derived"], r
 
 
-def test_text_output(cli):
-    result = cli("check")
+def test_text_output(builtin):
+    result = run_main("check")
     assert result.returncode == 0
     assert "A.14" in result.stdout and "ok: every disagreement is explained" in result.stdout
+
+
+def test_a_second_check_prints_the_first_ones_bytes(builtin):
+    """The second run reads the on-disk cache: the same output, byte for byte."""
+    again = run_main("check", "--json")
+    assert (again.returncode, again.stdout) == (builtin[0].returncode, builtin[0].stdout)
 
 
 def _copy(tmp_path):
@@ -93,28 +101,39 @@ def _edit(path, old, new):
 TYPO = ("lambda_13*(phi1_dag*phi1)*(phi3_dag*phi3)", "2*lambda_13*(phi1_dag*phi1)*(phi3_dag*phi3)")
 
 
-def test_an_unexplained_typo_fails_with_a_witness(cli, tmp_path):
+@pytest.mark.parametrize("options", [
+    ("--no-sweep",), pytest.param((), marks=pytest.mark.slow)])
+def test_an_unexplained_typo_fails_with_a_witness(tmp_path, options):
     folder = _copy(tmp_path)
     _edit(folder / "printed.toml", *TYPO)
-    result = cli("check", str(folder), "--json")
+    result = run_main("check", folder, "--json", *options)
     assert result.returncode == 1
     data = json.loads(result.stdout)
     (bad,) = [r for r in data["results"] if r["status"] == "disagrees" and not r["explained"]]
     assert bad["equation"] == "3.3" and bad["object"] == "V"
     assert "lambda_{13}" in bad["difference"] and bad["witness"]["point"]
-    assert set(bad["variants"].values()) == {"disagrees"}
-    text = cli("check", str(folder))
+    if not options:  # with the convention sweep
+        assert set(bad["variants"].values()) == {"disagrees"}
+    text = run_main("check", folder, *options)
     assert text.returncode == 1 and "UNEXPLAINED: 3.3 V" in text.stdout and "witness:" in text.stdout
 
 
-def test_a_recorded_erratum_explains_it(cli, tmp_path):
+@pytest.mark.parametrize("options", [
+    ("--no-sweep",), pytest.param((), marks=pytest.mark.slow)])
+def test_a_recorded_erratum_explains_it(tmp_path, options):
     folder = _copy(tmp_path)
     _edit(folder / "printed.toml", *TYPO)
     with open(folder / "errata.toml", "a", encoding="utf-8") as f:
         f.write('\n[[errata]]\nequation = "3.3"\nobject = "V"\nexplanation = "a test typo: lambda_13 doubled"\n')
-    assert cli("check", str(folder)).returncode == 0
+    result = run_main("check", folder, "--json", *options)
+    (use,) = [e for e in json.loads(result.stdout)["errata"] if e["explanation"].startswith("a test typo")]
+    assert use["state"] == "explains"
+    assert not [r for r in json.loads(result.stdout)["results"] if r["status"] == "disagrees" and not r["explained"]]
+    if not options:  # with the convention sweep
+        assert result.returncode == 0
 
 
+@pytest.mark.slow
 def test_a_wrong_correction_is_contradicted(cli, tmp_path):
     folder = _copy(tmp_path)
     with open(folder / "errata.toml", "a", encoding="utf-8") as f:
@@ -127,6 +146,7 @@ def test_a_wrong_correction_is_contradicted(cli, tmp_path):
     assert states == ["contradicted"]
 
 
+@pytest.mark.slow
 def test_a_stale_erratum_fails(cli, tmp_path):
     folder = _copy(tmp_path)
     with open(folder / "errata.toml", "a", encoding="utf-8") as f:
@@ -141,14 +161,14 @@ def test_a_stale_erratum_fails(cli, tmp_path):
     (lambda f: f.write_text('[[errata]]\nequation = "A.4"\nexplanation = "x"\ncorrected = "import os"\n',
                             encoding="utf-8"), "errata[0]"),
 ])
-def test_bad_errata_are_input_errors(cli, tmp_path, write, problem):
+def test_bad_errata_are_input_errors(tmp_path, write, problem):
     folder = _copy(tmp_path)
     write(folder / "errata.toml")
-    result = cli("check", str(folder))
+    result = run_main("check", folder)
     assert result.returncode == 2 and not result.stdout
     assert problem in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_unknown_derivation_is_an_input_error(cli, tmp_path):
-    result = cli("check", str(tmp_path / "nowhere"))
+def test_unknown_derivation_is_an_input_error(tmp_path):
+    result = run_main("check", tmp_path / "nowhere")
     assert result.returncode == 2 and "Traceback" not in result.stderr

@@ -1,17 +1,21 @@
-"""The command line contracts of DESIGN.md section 4, and the README's quick start."""
+"""The command line contracts of DESIGN.md section 4, and the README's quick start.
+
+Run in this process (``symflav.cli.main``) where the exit code and the output are what matter;
+the tests of whole derives (``derived``: subprocesses under two hash seeds) are slow."""
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, run_main
 
 
-def test_terms_json_contract(cli):
-    result = cli("terms", "--json")
+def test_terms_json_contract():
+    result = run_main("terms", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     ops = data["operators"]
@@ -28,14 +32,14 @@ def test_terms_json_contract(cli):
     assert [m["operator"] for m in cmp["allowed_but_not_printed"]] == ["phi3† phi1 phia phib"]
 
 
-def test_terms_from_any_directory(cli, tmp_path):
-    result = cli("terms", cwd=tmp_path)
+def test_terms_from_any_directory(tmp_path):
+    result = run_main("terms", cwd=tmp_path)
     assert result.returncode == 0 and "lambda_1ab" in result.stdout
 
 
-def test_charge_option_changes_the_table(cli):
-    base = json.loads(cli("terms", "--json").stdout)
-    changed = json.loads(cli("terms", "--json", "--charge", "phi3=2").stdout)
+def test_charge_option_changes_the_table():
+    base = json.loads(run_main("terms", "--json").stdout)
+    changed = json.loads(run_main("terms", "--json", "--charge", "phi3=2").stdout)
     assert base != changed
     forbidden = [o["operator"] for o in changed["operators"] if o["status"] == "forbidden"]
     assert forbidden == ["phi3† phi1^3"]
@@ -67,20 +71,19 @@ def test_readme_quick_start_is_two_commands_and_ci_runs_the_test_one():
     assert commands[1] in ci
 
 
-def test_derive_backend_numba_without_numba_is_one_clear_error(cli, tmp_path):
+def test_derive_backend_numba_without_numba_is_one_clear_error(tmp_path, monkeypatch):
     """`--backend numba` where numba cannot be imported: exit 2, one line naming the option and
-    what to do, no traceback, nothing written (numba is hidden by a package that fails to import)."""
-    hidden = tmp_path / "hide"
-    (hidden / "numba").mkdir(parents=True)
-    (hidden / "numba" / "__init__.py").write_text("raise ImportError('numba hidden by the test')\n")
+    what to do, no traceback, nothing written (numba is blocked in sys.modules)."""
+    monkeypatch.setitem(sys.modules, "numba", None)  # import numba raises ImportError
     out = tmp_path / "out"
-    result = cli("derive", "--code-only", "--backend", "numba", "-o", str(out), env={"PYTHONPATH": str(hidden)})
+    result = run_main("derive", "--code-only", "--backend", "numba", "-o", out)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--backend: numba: numba is not installed" in lines[0], result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
 
 
+@pytest.mark.slow
 def test_derive_backend_numba_writes_kernels_that_agree_with_numpy(cli, tmp_path):
     """`--backend numba`: numeric_numba.py beside numeric.py; its functions give the numpy
     module's numbers (to rounding) on a grid of points with every parameter varying."""
@@ -100,6 +103,19 @@ def test_derive_backend_numba_writes_kernels_that_agree_with_numpy(cli, tmp_path
         got, want = getattr(kernels, name)(vevs, **params), getattr(plain, name)(vevs, **params)
         for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
             np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12 * np.abs(w).max())
+
+
+@pytest.mark.parametrize("module", ["matplotlib", "jinja2"])
+def test_derive_without_a_runtime_dependency_is_one_line_naming_it(tmp_path, monkeypatch, module):
+    """A missing runtime dependency of `derive` (its figures, its report): exit 2 before any work,
+    one line naming the package and the pip command, nothing written; --code-only needs neither."""
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed
+    out = tmp_path / "out"
+    result = run_main("derive", "-o", out)
+    assert result.returncode == 2 and not result.stdout and not out.exists()
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"symflav: error: {module}: not installed") and f"pip install {module}" in line
+    assert "internal error" not in line and "--code-only" in line
 
 
 def _import(path, name):

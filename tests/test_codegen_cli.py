@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 
 import numpy as np
 import pytest
+
+from conftest import run_main
 
 
 def _import(path, name):
@@ -15,12 +18,10 @@ def _import(path, name):
     return module
 
 
-def test_derive_backend_jax_without_jax_is_one_clear_error(cli, tmp_path):
-    hidden = tmp_path / "hide"
-    (hidden / "jax").mkdir(parents=True)
-    (hidden / "jax" / "__init__.py").write_text("raise ImportError('jax hidden by the test')\n")
+def test_derive_backend_jax_without_jax_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "jax", None)  # import jax raises ImportError, as if not installed
     out = tmp_path / "out"
-    result = cli("derive", "--code-only", "--backend", "jax", "-o", str(out), env={"PYTHONPATH": str(hidden)})
+    result = run_main("derive", "--code-only", "--backend", "jax", "-o", out)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "--backend: jax: jax is not installed" in lines[0], result.stderr

@@ -1,4 +1,8 @@
-"""`symflav spectrum`: the DESIGN.md JSON contract, the routes at Table 2, options and bad input."""
+"""`symflav spectrum`: the DESIGN.md JSON contract, the routes at Table 2, options and bad input.
+
+Run in this process (``symflav.cli.main``); the text output reads the result the JSON run
+stored in the session's cache, and the changed-charge run (a whole derivation of another
+model, covered at the pipeline layer by tests/test_any_model.py) is marked slow."""
 
 from __future__ import annotations
 
@@ -6,15 +10,15 @@ import json
 
 import pytest
 
+from conftest import run_main
+
 CONTRACT = {"point", "conventions", "vevs", "potential_min", "scalar_masses", "pseudoscalar_masses", "U_S", "U_P",
             "perturbative", "minimum_check", "observables"}
 
 
 @pytest.fixture(scope="module")
 def table2():
-    from conftest import run_cli
-
-    result = run_cli("spectrum", "--point", "table2", "--json")
+    result = run_main("spectrum", "--point", "table2", "--json")
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -92,8 +96,8 @@ def test_routes_at_table2(table2):
     assert any("not a stationary point" in f for f in table2["findings"])
 
 
-def test_text_output_puts_printed_values_beside(cli):
-    result = cli("spectrum", "--point", "table2", "--starts", "4")
+def test_text_output_puts_printed_values_beside(table2):
+    result = run_main("spectrum", "--point", "table2")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "printed (Table 2)" in out and "perturbative" in out and "convention:" in out
@@ -101,16 +105,27 @@ def test_text_output_puts_printed_values_beside(cli):
     assert "[observables] on the vevs_with_mu_eliminated vacuum" in out and "printed eqs (3.x)" in out
 
 
-def test_set_overrides_and_is_deterministic(cli):
-    args = ("spectrum", "--json", "--starts", "4", "--set", "lambda_3a=-1.53", "--set", "lambda_3b=-1.53",
-            "--set", "lambda_3=3.315625")
-    first, second = cli(*args), cli(*args)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout == second.stdout
-    data = json.loads(first.stdout)
+OVERRIDES = ("spectrum", "--json", "--starts", "4", "--set", "lambda_3a=-1.53", "--set", "lambda_3b=-1.53",
+             "--set", "lambda_3=3.315625")
+
+
+@pytest.fixture(scope="module")
+def overridden():
+    return run_main(*OVERRIDES)
+
+
+def test_set_overrides_the_point(overridden):
+    assert overridden.returncode == 0, overridden.stderr
+    data = json.loads(overridden.stdout)
     assert data["routes"]["relations_imposed"]["conflicts"] == []
     assert data["overrides"]["lambda_3a"] == "-153/100"
     assert data["routes"]["as_given"]["aligned"]  # relations hold: the global minimum is aligned
+
+
+@pytest.mark.slow
+def test_spectrum_computed_again_gives_the_same_bytes(overridden):
+    again = run_main(*OVERRIDES, "--no-cache")  # computes again, from the stages on
+    assert again.returncode == 0 and again.stdout == overridden.stdout
 
 
 @pytest.mark.parametrize("args,fragment", [
@@ -119,12 +134,13 @@ def test_set_overrides_and_is_deterministic(cli):
     (("--set", "lambda_1"), "expected PARAM=VALUE"),
     (("--point", "nowhere"), "--point: nowhere: no such point"),
 ])
-def test_bad_input_is_one_line_exit_2(cli, args, fragment):
-    result = cli("spectrum", *args)
+def test_bad_input_is_one_line_exit_2(args, fragment):
+    result = run_main("spectrum", *args)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and fragment in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_changed_charge_runs_and_reports_the_alignment(cli):
     """phi3 = 2 forbids lambda'_13: the relation for lambda_3 that mentions it is dropped with a
     note (not re-imposed), so the alignment is no longer stationary for generic parameters."""

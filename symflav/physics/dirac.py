@@ -59,7 +59,7 @@ PR = sp.ImmutableMatrix((ONE + GAMMA5) / 2)
 PL = sp.ImmutableMatrix((ONE - GAMMA5) / 2)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=16)  # pure in two indices 0..3: all 16 fit
 def sigma(mu: int, nu: int) -> sp.ImmutableMatrix:
     """sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu] (upper indices)."""
     g_mu, g_nu = (DomainMatrix.from_Matrix(GAMMA[k]).convert_to(sp.QQ_I) for k in (mu, nu))
@@ -323,7 +323,7 @@ class ChiralityFlip:
     dipole_rule: sp.Expr  # coefficient of sigma^{mu nu} q_nu P_R in the vertex of d = 1
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=1)  # no arguments: a constant of the module, derived once when first asked for
 def chirality_flip() -> ChiralityFlip:
     """Derive the self-energy and both dipole diagrams with explicit Dirac matrices."""
     a, b = symbols.auxiliary("a"), symbols.auxiliary("b")
@@ -476,7 +476,7 @@ def radiative_decay_rate() -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     return gamma, (m, cR, cL)
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=8)  # pure in (boson name, flag): six possible calls
 def lepton_loop_F2(boson: str, heavy: bool = False):
     """F2(0) of a lepton from a loop of a charged fermion and a neutral boson, exact in m.
 

@@ -29,6 +29,7 @@ Every closed form is brought to a canonical form: a polynomial in x and log x ov
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -226,9 +227,10 @@ U = symbols.auxiliary("u", positive=True)
 C = symbols.auxiliary("c")  # c = x^2 - 1 while integrating
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=64)
 def _power_log_integral(k: int, j: int) -> sp.Expr:
-    """int_1^(1+c) du u^k log(u)^j, by sympy."""
+    """int_1^(1+c) du u^k log(u)^j, by sympy (pure in its two integers: the bounded cache only
+    saves integrating again)."""
     return sp.integrate(U**k * sp.log(U) ** j, (U, 1, 1 + C))
 
 
@@ -304,7 +306,8 @@ def _in_a(integrand_x: sp.Expr) -> sp.Expr:
 
 @lru_cache(maxsize=1)
 def base_integrands() -> dict[str, tuple[sp.Expr, sp.Expr]]:
-    """Feynman-parameter integrands in (z, a = x^2) and amplitude prefactors, from the Dirac algebra."""
+    """Feynman-parameter integrands in (z, a = x^2) and amplitude prefactors, from the Dirac algebra
+    (no arguments: a constant of the module, derived once when first asked for)."""
     flip = dirac.chirality_flip()
     pieces = {
         "I_m": flip.mass_integrand,
@@ -526,23 +529,36 @@ def function_latex(base_latex: str, insertions: int, r: int) -> str:
     return tex
 
 
-_DERIVED: dict[tuple[str, int, int], LoopFunction] = {}
+REMEMBERED = 64
+"""How many loop functions :func:`loop_function` remembers (the most recently derived)."""
+_DERIVED: collections.OrderedDict[tuple[str, int, int], LoopFunction] = collections.OrderedDict()
 
 
 def loop_function(base: str, insertions: int = 0, r: int = 0) -> LoopFunction:
-    """Any member of the families (cached): base in FAMILIES, n mass insertions on the
-    scalar line, r vev insertions on the heavy line inside the loop."""
+    """Any member of the families: base in FAMILIES, n mass insertions on the scalar line, r vev
+    insertions on the heavy line inside the loop.
+
+    A pure function of its (immutable) arguments, returning a frozen result; the last
+    :data:`REMEMBERED` results are kept in ``_DERIVED`` (like a bounded ``lru_cache``, which
+    :func:`adopt` can also fill) only so that later stages do not derive them again."""
     spec = (base, insertions, r)
     if spec not in _DERIVED:
-        _DERIVED[spec] = _derive_loop_function(base, insertions, r)
+        _remember(spec, _derive_loop_function(base, insertions, r))
     return _DERIVED[spec]
+
+
+def _remember(spec: tuple[str, int, int], function: LoopFunction) -> None:
+    _DERIVED.setdefault(spec, function)
+    while len(_DERIVED) > REMEMBERED:
+        _DERIVED.popitem(last=False)
 
 
 def adopt(loops: "Loops") -> "Loops":
     """Remember the functions of a loops stage computed in another process (the pipeline
-    forks it), so that later stages asking :func:`loop_function` do not derive them again."""
+    forks it) or read from the on-disk cache, so that later stages asking
+    :func:`loop_function` do not derive them again."""
     for f in loops.functions:
-        _DERIVED.setdefault(parse_key(f.key), f)
+        _remember(parse_key(f.key), f)
     return loops
 
 
@@ -650,9 +666,10 @@ def _function_latex(self, printer, exp=None):
     return rf"\left[{body}\right]^{{{exp}}}" if exp else body
 
 
-@lru_cache(maxsize=None)
+@lru_cache(maxsize=None)  # an interning table, not a speed-up: one class per key, so expressions compare equal
 def function_symbol(key: str) -> type[sp.Function]:
-    """An unevaluated sympy function named ``key`` (e.g. ``I_m_x``) printing as in the paper."""
+    """An unevaluated sympy function named ``key`` (e.g. ``I_m_x``) printing as in the paper
+    (always the same class for the same key; the keys are those of :func:`parse_key`)."""
     parse_key(key)
     return type(key, (sp.Function,), {"nargs": 1, "is_real": True, "_latex": _function_latex})
 
@@ -671,3 +688,12 @@ def parse_key_or_none(name: str):
         return parse_key(name)
     except KeyError:
         return None
+
+
+def __getattr__(name: str):
+    """``symflav.physics.loops.I_m_x`` is :func:`function_symbol` ``("I_m_x")``: the module
+    attribute under which pickle finds a loop-function symbol (the on-disk cache stores
+    expressions that hold them)."""
+    if parse_key_or_none(name) is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return function_symbol(name)

@@ -22,6 +22,7 @@ distinct call is treated as an independent number.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass
 from typing import Iterable
@@ -198,12 +199,9 @@ def is_zero(expr) -> bool | None:
     return None
 
 
-_MEMO: dict = {}
-
-
 def forget() -> None:
     """Drop remembered comparisons (one run of the compare stage remembers its own)."""
-    _MEMO.clear()
+    _remembered.cache_clear()
 
 
 def compare(printed, derived, *, relation: str = "=", order: int | None = None,
@@ -212,14 +210,12 @@ def compare(printed, derived, *, relation: str = "=", order: int | None = None,
 
     ``brief``: only the status is needed (no difference is tidied). The same comparison
     asked twice (a formula printed twice) is answered once."""
-    key = (sp.sympify(printed), sp.sympify(derived), relation, order, expansion, seed)
-    known = _MEMO.get(key)
-    if known is not None and (brief or known[1] is False):
-        return known[0]
-    outcome = _compare(printed, derived, relation=relation, order=order, expansion=expansion, seed=seed,
-                       brief=brief)
-    _MEMO[key] = (outcome, brief)
-    return outcome
+    return _remembered(sp.sympify(printed), sp.sympify(derived), relation, order, expansion, seed, brief)
+
+
+@functools.lru_cache(maxsize=4096)  # pure in immutable, hashable arguments: only saves comparing again
+def _remembered(printed, derived, relation, order, expansion, seed, brief) -> Outcome:
+    return _compare(printed, derived, relation=relation, order=order, expansion=expansion, seed=seed, brief=brief)
 
 
 def _compare(printed, derived, *, relation, order, expansion, seed, brief) -> Outcome:
