@@ -292,7 +292,7 @@ def run(
         if isinstance(result, Unavailable):
             description += f" -- {result}"
         reports[stage.name] = StageReport(stage.name, seconds, stage.size(result), description)
-        if not cached:
+        if STAGE_CACHE and not cached:
             cache.store(stage_key(model, study, degree, stage.name), result)
         if progress:
             progress(reports[stage.name], len(reports), len(stages))
@@ -319,11 +319,19 @@ def run(
     return Derivation(model, MappingProxyType({s.name: results[s.name] for s in stages}), ordered)
 
 
+STAGE_CACHE = False
+"""Whether stage results are kept in the on-disk cache. Off: SymPy objects do not come back
+from a pickle as they were (a symbol's LaTeX name, unevaluated forms such as ``2*(a + 9*b)`` or
+``Abs(1/x)`` are lost or re-evaluated), so files written after a cache hit differed from those
+of a fresh derive. Whole command outputs (text) are still kept and replayed
+(:mod:`symflav.core.cache`)."""
+
+
 def _stored(cache: Cache, model: Model, study: Study | None, degree: int | None,
             stages: list[Stage]) -> dict[str, tuple[Any, float]]:
     """The results of ``stages`` the cache holds: name -> (result, seconds of reading it)."""
     found = {}
-    if not cache.enabled:
+    if not (STAGE_CACHE and cache.enabled):
         return found
     for stage in stages:
         start = time.perf_counter()
@@ -335,7 +343,9 @@ def _stored(cache: Cache, model: Model, study: Study | None, degree: int | None,
 
 def cached_result(model: Model, study: Study | None, stage: str, cache: Cache, degree: int | None = None):
     """The stored result of ``stage`` for ``model`` (bound here), or None."""
-    return cache.load(stage_key(bind(model, study, degree), study, degree, stage)) if cache.enabled else None
+    if not (STAGE_CACHE and cache.enabled):
+        return None
+    return cache.load(stage_key(bind(model, study, degree), study, degree, stage))
 
 
 __all__ = ["STAGES", "Study", "Derivation", "StageReport", "Unavailable", "available", "available_results",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import subprocess
 import sys
 
@@ -100,16 +101,23 @@ def test_the_folder_comes_from_the_environment(monkeypatch, tmp_path):
 # ------------------------------------------------------------------ stages
 
 
-def test_stages_read_back_equal_the_stages_computed(toy, tmp_path):
+def test_stage_results_are_computed_again_not_read_from_the_cache(toy, tmp_path):
+    """Stage results stay out of the disk cache (pipeline.STAGE_CACHE): a SymPy expression does
+    not come back from a pickle as it was, and the files of a derive would change after a hit."""
     model = spec.load(str(toy))
     store = disk.Cache(tmp_path / "c")
     cold = pipeline.run(model, until="codegen", cache=store)
     warm = pipeline.run(model, until="codegen", cache=store)
-    assert all("(cached)" in r.description for r in warm.reports)
-    assert not any("(cached)" in r.description for r in cold.reports)
-    assert sp.expand(warm["potential"].expr - cold["potential"].expr) == 0
-    assert warm["mass_matrices"].M_S2_vacuum == cold["mass_matrices"].M_S2_vacuum
+    assert not pipeline.STAGE_CACHE
+    assert not any("(cached)" in r.description for r in cold.reports + warm.reports)
     assert warm["codegen"].source == cold["codegen"].source
+
+
+def test_a_plain_pickle_does_not_keep_sympy_expressions_as_built():
+    """Why the stage cache is off: 2*(a + 9*b) comes back as 2*a + 18*b."""
+    a, b = sp.symbols("a b")
+    built = sp.factor(2 * a + 18 * b)
+    assert str(pickle.loads(pickle.dumps(built))) != str(built)
 
 
 def test_a_changed_model_file_or_charge_is_another_key(toy):
