@@ -348,28 +348,8 @@ def table2_explanation(derivation, point: str = "table2") -> dict | None:
         return None
     x = float(names["mu_1"] / names["M_chi"])
 
-    def printed_value(label: str, select: str, **zero) -> float:
-        part = next(p for p in registry.equation(label).parts if p.select == select or p.select is None)
-        expr = registry.expand_definitions(part.formula)
-        subs = {sym: values[model.parameter(str(sym)).symbol] for sym in expr.free_symbols
-                if str(sym) in {p.name for p in model.parameters}}
-        subs.update({sym: zero[str(sym)] for sym in expr.free_symbols if str(sym) in zero})
-        subs.update({sym: x for sym in expr.free_symbols if str(sym) == "x_phi"})
-        expr = expr.xreplace(subs)
-        for f in expr.atoms(sp.Function):
-            if loops.parse_key_or_none(type(f).__name__):
-                expr = expr.xreplace({f: sp.Float(loop_value(type(f).__name__, float(f.args[0])), 30)})
-        return float(sp.N(expr, 30))
-
-    try:
-        printed_rows = {}
-        for lepton, mass_eq, da_eq in (("mu", "3.7", "3.9"), ("e", "3.8", "3.10")):
-            m_exp = float(names[f"m_{lepton}"])
-            total = printed_value(mass_eq, lepton)
-            fn = printed_value(mass_eq, lepton, lambda_1ab=0)
-            printed_rows[lepton] = {"m_FN": fn, "m_RAD": total - fn, "m_total": total,
-                                    "c": abs(total - fn) / m_exp, "delta_a": printed_value(da_eq, lepton)}
-    except (KeyError, StopIteration, TypeError, ValueError):
+    printed_rows = _printed_rows(registry, model, values, names, x)
+    if printed_rows is None:
         return None
     derived = evaluate(derivation, values, None, route="as printed (vevs as given)", point=point)
     mi = derived["mass_insertion"]["leptons"]
@@ -398,19 +378,57 @@ def table2_explanation(derivation, point: str = "table2") -> dict | None:
             "leptons": {l: {k: mi[l][k] for k in ("m_FN", "m_RAD", "m_RAD_enhanced", "m_total")} for l in printed_rows},
         },
         "derived_over_printed": ratios,
-        "notes": [
-            "the printed formulas (3.7)-(3.10) at the printed inputs reproduce the caption's numbers",
-            "m^FN: the derived chains count v1^2 + 2 v1 v3 (muon) and 3 v1^2 v3 + 2 v1 v3^2 (electron) where "
-            "eqs. (3.7), (3.8) print v1^2 + v1 v3 and v1^2 v3 + 2 v1 v3^2 (ratios -3 and -1/3 at v3 = -2 v1; the sign "
-            "is the common sign convention of m^FN)",
-            "m^RAD: the phi1^dagger^2 closure by lambda_1ab counts two contractions (ratio -2), and the derived m^RAD "
-            "has further closures (lambda_1, lambda'_13, lambda_13, lambda_3; the r = 1 electron loops)",
-            "sign: the derived Delta a_l has the sign of -m_l^RAD in the basis m_l > 0, the paper's rule the opposite",
-            "vacuum: the printed inputs are not a stationary point; the appendix-A route (vevs as printed, mu^2 from the "
-            "tadpoles, relations imposed) changes mu_1^2 and lambda_3(a,b), hence x and the spectrum",
-            "lepton masses: at the printed g_e, g_mu the derived m_FN + m_RAD is not m^exp (see lepton_masses_fixed)",
-        ],
+        "notes": list(TABLE2_NOTES),
     }
+
+
+TABLE2_NOTES = (
+    "the printed formulas (3.7)-(3.10) at the printed inputs reproduce the caption's numbers",
+    "m^FN: the derived chains count v1^2 + 2 v1 v3 (muon) and 3 v1^2 v3 + 2 v1 v3^2 (electron) where "
+    "eqs. (3.7), (3.8) print v1^2 + v1 v3 and v1^2 v3 + 2 v1 v3^2 (ratios -3 and -1/3 at v3 = -2 v1; the sign "
+    "is the common sign convention of m^FN)",
+    "m^RAD: the phi1^dagger^2 closure by lambda_1ab counts two contractions (ratio -2), and the derived m^RAD "
+    "has further closures (lambda_1, lambda'_13, lambda_13, lambda_3; the r = 1 electron loops)",
+    "sign: the derived Delta a_l has the sign of -m_l^RAD in the basis m_l > 0, the paper's rule the opposite",
+    "vacuum: the printed inputs are not a stationary point; the appendix-A route (vevs as printed, mu^2 from the "
+    "tadpoles, relations imposed) changes mu_1^2 and lambda_3(a,b), hence x and the spectrum",
+    "lepton masses: at the printed g_e, g_mu the derived m_FN + m_RAD is not m^exp (see lepton_masses_fixed)",
+)
+"""What the comparison of Table 2's statement shows, for the reader of the explanation."""
+
+
+def _printed_rows(registry, model, values, names, x) -> dict | None:
+    """The printed eqs. (3.7)-(3.10) at the printed inputs, per lepton: m^FN (the lambda_1ab
+    closure switched off), m^RAD, their sum, c = |m^RAD|/m^exp and Delta a; ``None`` when the
+    registry or the point lacks a piece."""
+    try:
+        rows = {}
+        for lepton, mass_eq, da_eq in (("mu", "3.7", "3.9"), ("e", "3.8", "3.10")):
+            m_exp = float(names[f"m_{lepton}"])
+            total = _printed_value(registry, model, values, x, mass_eq, lepton)
+            fn = _printed_value(registry, model, values, x, mass_eq, lepton, lambda_1ab=0)
+            rows[lepton] = {"m_FN": fn, "m_RAD": total - fn, "m_total": total,
+                            "c": abs(total - fn) / m_exp,
+                            "delta_a": _printed_value(registry, model, values, x, da_eq, lepton)}
+    except (KeyError, StopIteration, TypeError, ValueError):
+        return None
+    return rows
+
+
+def _printed_value(registry, model, values, x: float, label: str, select: str, **zero) -> float:
+    """One printed formula at the point's values, x_phi = x, the couplings in ``zero`` set to
+    them, and its loop functions evaluated (30 digits)."""
+    part = next(p for p in registry.equation(label).parts if p.select == select or p.select is None)
+    expr = registry.expand_definitions(part.formula)
+    subs = {sym: values[model.parameter(str(sym)).symbol] for sym in expr.free_symbols
+            if str(sym) in {p.name for p in model.parameters}}
+    subs.update({sym: zero[str(sym)] for sym in expr.free_symbols if str(sym) in zero})
+    subs.update({sym: x for sym in expr.free_symbols if str(sym) == "x_phi"})
+    expr = expr.xreplace(subs)
+    for f in expr.atoms(sp.Function):
+        if loops.parse_key_or_none(type(f).__name__):
+            expr = expr.xreplace({f: sp.Float(loop_value(type(f).__name__, float(f.args[0])), 30)})
+    return float(sp.N(expr, 30))
 
 
 def printed_table2(model) -> dict:
