@@ -1131,17 +1131,23 @@ def infer_conventions(derivation: Derivation, providers: Mapping[str, Provider] 
     if registry is None:
         return None
     ctx = Context(derivation, registry, providers={**PROVIDERS, **dict(providers or {})})
-    expansion = expansion_for(model, registry)
-    parts, results = [], []
-    for eq in registry.equations:
+    inference, _ = _inference_alone(ctx, expansion_for(model, registry))
+    return inference.to_json() if inference is not None else None
+
+
+def _inference_alone(ctx: Context, expansion):
+    """The convention inference on the parts whose objects follow the conventions, without the
+    rest of the check (only the parts with free column signs are compared first, for the signs
+    the comparison chooses): ``(inference or None, its entries)``."""
+    parts, flips = [], []
+    for eq in ctx.registry.equations:
         for part in eq.parts:
             provider = ctx.providers.get(part.provider)
             if provider is not None and (provider.law in _INFER_KINDS or part.provider == "potential.expr"):
                 parts.append(part)
                 if part.column_signs == "free":
-                    results.extend(check_part(ctx, part, expansion, None))
-    inference, _ = _infer(ctx, parts, expansion, results)
-    return inference.to_json() if inference is not None else None
+                    flips.extend(check_part(ctx, part, expansion, None))
+    return _infer(ctx, parts, expansion, flips)
 
 
 def benchmark_tables(derivation: Derivation, providers: Mapping[str, Provider] | None = None) -> dict | None:
@@ -1156,15 +1162,7 @@ def benchmark_tables(derivation: Derivation, providers: Mapping[str, Provider] |
         return None
     ctx = Context(derivation, registry, providers={**PROVIDERS, **dict(providers or {})})
     expansion = expansion_for(model, registry)
-    parts, flips = [], []
-    for eq in registry.equations:
-        for part in eq.parts:
-            provider = ctx.providers.get(part.provider)
-            if provider is not None and (provider.law in _INFER_KINDS or part.provider == "potential.expr"):
-                parts.append(part)
-                if part.column_signs == "free":
-                    flips.extend(check_part(ctx, part, expansion, None))
-    inference, entries = _infer(ctx, parts, expansion, flips)
+    inference, entries = _inference_alone(ctx, expansion)
     results = [r for label in point_tables(registry) for r in _point_table(ctx, label)]
     results, _ = _apply_errata(ctx, results, read_errata(model, registry), expansion, {})
     results, causes = _root_causes(results, inference, entries, errata_causes(model))
