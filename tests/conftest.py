@@ -259,8 +259,21 @@ def routes():
                            call_every_function=call_every_function)
 
 
-SLOW_FIXTURES = {"derived"}
-"""Fixtures that make every test using them slow (two whole derives in subprocesses)."""
+SLOW_FIXTURES = {"derived", "derivation"}
+"""Fixtures that make every test using them slow: two whole derives in subprocesses (``derived``),
+the whole built-in derivation with its study (``derivation``, about 40 s). The fast tests work on
+toy models and on the early stages."""
+
+
+def _uses_a_slow_fixture(item) -> bool:
+    """Whether ``item`` uses one of :data:`SLOW_FIXTURES` as defined here (a test module's own
+    fixture of the same name, e.g. a derivation of a toy model, does not count)."""
+    info = getattr(item, "_fixtureinfo", None)
+    for name in SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        definitions = info.name2fixturedefs.get(name, ()) if info else ()
+        if definitions and definitions[-1].func.__module__ == __name__:
+            return True
+    return False
 
 
 def pytest_unconfigure(config):
@@ -274,8 +287,8 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """Slow tests run when SYMFLAV_SLOW=1 (``.ci/run`` sets it) or when asked for with
     ``-m slow``; a plain ``pytest`` leaves them out and says so in the skip reason."""
-    for item in items:  # a test of whole `symflav derive` runs in subprocesses is slow, wherever it is
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+    for item in items:  # a test of whole derivations of the built-in model is slow, wherever it is
+        if _uses_a_slow_fixture(item):
             item.add_marker(pytest.mark.slow)
     if os.environ.get("SYMFLAV_SLOW") == "1" or "slow" in (config.getoption("markexpr") or ""):
         return

@@ -44,6 +44,7 @@ def _hand_potential(p):
     return V
 
 
+@pytest.mark.slow
 def test_bounce_action_with_exact_and_finite_difference_gradients(toy):
     import importlib.util
 
@@ -95,6 +96,7 @@ def test_generic_potential_pieces(toy):
         GeneratedPotential(module, **{**p, "np": None})
 
 
+@pytest.mark.slow
 def test_readme_example_runs(tmp_path):
     """The README's cosmoTransitions lines, on the committed built-in module at a point with two
     minima (the phi_1,3 and phi_a,b sectors repel)."""

@@ -56,6 +56,7 @@ def bench(three):
 # ------------------------------------------------------------------ every lepton, every pair
 
 
+@pytest.mark.slow
 def test_every_lepton_and_every_pair_is_derived(three):
     obs, fl = three["observables"], three["flavor"]
     assert [s.lepton for s in fl.leptons] == ["tau", "mu", "e"]
@@ -143,6 +144,7 @@ def test_constants_are_built_in_and_a_model_may_override_them(three, bench):
     assert other["mass_basis"]["leptons"]["tau"]["m_exp"] == 2
 
 
+@pytest.mark.slow
 def test_a_pair_without_chains_is_zero_with_the_reason(model, derivation):
     decays = points.observables_at(derivation, "table2")["mass_basis"]["radiative_decays"]
     assert decays["BR_mu_e_gamma"]["value"] == 0.0
@@ -178,6 +180,7 @@ def test_fixed_by_must_name_the_mass_of_a_declared_lepton(tmp_path):
 # ------------------------------------------------------------------ stages that do not apply
 
 
+@pytest.mark.slow
 def test_no_fermions_no_flavor_stage_and_the_rest_is_derived():
     d = pipeline.run(_load("no_fermions"), until="codegen")
     assert isinstance(d["flavor"], Unavailable) and "no fermions" in d["flavor"].reason
@@ -186,6 +189,7 @@ def test_no_fermions_no_flavor_stage_and_the_rest_is_derived():
     assert {"potential", "tadpoles", "mass_matrices", "perturbative_masses2"} <= set(dir(module))
 
 
+@pytest.mark.slow
 def test_no_small_parameter_no_perturbative_spectrum():
     d = pipeline.run(_load("no_small"), until="codegen")
     assert isinstance(d["spectrum"], Unavailable) and "no small parameter" in d["spectrum"].reason
@@ -193,6 +197,7 @@ def test_no_small_parameter_no_perturbative_spectrum():
     assert not hasattr(module, "perturbative_masses2") and hasattr(module, "m_FN_tau")
 
 
+@pytest.mark.slow
 def test_generated_code_is_valid_when_a_formula_is_a_constant():
     """A lepton whose chains have no closure has m^RAD = 0: a function without inputs."""
     text = (MODELS / "three_leptons" / "model.toml").read_text(encoding="utf-8")
@@ -207,6 +212,7 @@ def test_generated_code_is_valid_when_a_formula_is_a_constant():
     assert "(,)" not in d["codegen"].source and text
 
 
+@pytest.mark.slow
 def test_a_model_without_scans_or_registry_says_so():
     d = pipeline.run(_load("no_small"))
     assert "no scan ranges" in d["viability"].reason and "no printed registry" in d["checks"].reason
@@ -242,6 +248,7 @@ def test_points_name_generated_couplings_and_signed_squares(tmp_path, derivation
         spec.load(str(bad / "model.toml"))
 
 
+@pytest.mark.slow
 def test_a_missing_value_is_one_line_exit_2(capsys):
     status = cli.main(["spectrum", "--charge", "phib=4/5", "--starts", "1"])
     err = capsys.readouterr().err
@@ -250,6 +257,7 @@ def test_a_missing_value_is_one_line_exit_2(capsys):
     assert status == 2 and "kappa_ab is not the coupling of a quadratic operator" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_negative_signed_square_reaches_the_vacuum(model, derivation):
     """With V ⊃ -mu_1^2 |phi1|^2 the phi1 tadpole at the aligned vevs vanishes for
     mu_1^2 = (2 lambda_1 + 4 lambda_13 - 6 lambda'_13) v_1^2 + 2 (lambda_1a + lambda_1ab) v_a^2 (by
@@ -266,6 +274,7 @@ def test_a_negative_signed_square_reaches_the_vacuum(model, derivation):
     assert signed["overrides"]["mu_1^2"] == str(square)
 
 
+@pytest.mark.slow
 def test_a_charge_change_drops_what_mentions_a_forbidden_coupling(model):
     """phi3 = 2 forbids lambda'_13: the relation that mentions it and the point entry are dropped
     with a note, never re-imposed; lambda'_13 is in no derived matrix."""

@@ -70,6 +70,7 @@ def test_server_gone_means_work_in_the_caller():
         server.close()
 
 
+@pytest.mark.slow
 def test_closing_with_an_answer_never_taken_does_not_hang():
     server = background.Server(_prepare)
     server.submit(_blob, 4_000_000)  # its answer fills the pipe; nobody takes it

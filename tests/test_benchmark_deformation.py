@@ -125,6 +125,7 @@ def toy(tmp_path_factory):
     return term
 
 
+@pytest.mark.slow
 def test_the_toy_vacuum_with_the_dropped_term_is_the_root_of_the_hand_written_tadpoles(toy):
     """The real stationary point at each coupling (a minimum for c < 0; for c > 0 the relative
     phase turns tachyonic, so it is a saddle -- the masses test checks that sign)."""
@@ -186,6 +187,7 @@ def built_in(derivation):
     return ctx, term
 
 
+@pytest.mark.slow
 def test_built_in_omitted_term_at_c_0_is_the_benchmark_of_check(built_in, derivation):
     """At c = 0 the vevs are the printed ones and the masses the check's exact Table 2 masses."""
     _, term = built_in
@@ -208,6 +210,7 @@ def test_built_in_vevs_at_small_coupling_follow_the_first_order_shift(built_in):
     assert np.allclose(term.first_order, first[: len(term.vevs)], rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_built_in_masses_at_c_001_are_the_finite_difference_hessian_eigenvalues(built_in):
     """The potential with the dropped operator written out by sympy, its Hessian by mpmath
     finite differences at the re-solved vacuum (c = 0.01): its eigenvalues (times the mass-matrix

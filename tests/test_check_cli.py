@@ -24,6 +24,7 @@ def builtin():
     return result, json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_builtin_check_passes_and_follows_the_contract(builtin):
     result, data = builtin
     assert result.returncode == 0, result.stderr
@@ -37,6 +38,7 @@ def test_builtin_check_passes_and_follows_the_contract(builtin):
     assert data["summary"]["ok"] is True and data["summary"]["unexplained_disagreements"] == 0
 
 
+@pytest.mark.slow
 def test_every_listed_equation_has_a_status(builtin):
     _, data = builtin
     by_label = {e["equation"]: e for e in data["equations"]}
@@ -47,6 +49,7 @@ def test_every_listed_equation_has_a_status(builtin):
     assert v["variants"]["eq3_3_sign"] == "agrees" and v["variants"]["canonical"] == "disagrees"
 
 
+@pytest.mark.slow
 def test_not_checked_only_where_the_paper_defines(builtin, model):
     """Every provider is wired: an equation is not checked only when it defines rather than claims,
     and then with the registry's stated reason; no single entry is left unchecked."""
@@ -64,6 +67,7 @@ def test_not_checked_only_where_the_paper_defines(builtin, model):
     assert all("not wired" not in r["note"] and "not available" not in r["note"] for r in data["results"])
 
 
+@pytest.mark.slow
 def test_disagreements_are_errata_with_witnesses(builtin):
     _, data = builtin
     s = data["summary"]
@@ -74,12 +78,14 @@ def test_disagreements_are_errata_with_witnesses(builtin):
             assert r["erratum"] and r["witness"] and r["witness"]["printed"] and r["witness"]["derived"], r
 
 
+@pytest.mark.slow
 def test_text_output(builtin):
     result = run_main("check")
     assert result.returncode == 0
     assert "A.14" in result.stdout and "ok: every disagreement is explained" in result.stdout
 
 
+@pytest.mark.slow
 def test_a_second_check_prints_the_first_ones_bytes(builtin):
     """The second run reads the on-disk cache: the same output, byte for byte."""
     again = run_main("check", "--json")

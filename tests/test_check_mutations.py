@@ -200,6 +200,7 @@ def test_a_factor_dropped_in_one_equation_is_one_root_cause(toy):
     assert entries == {("T", None)} and len(report.root_causes) == 1
 
 
+@pytest.mark.slow
 def test_the_built_in_derivation_with_one_term_renormalized(derivation):
     """The built-in derivation printed with its quartic lambda_13 operator normalized with 2 in
     the tadpoles and both mass matrices: exactly that convention is inferred, no other cause."""

@@ -87,6 +87,7 @@ def _random_polynomial(rng, symbols, terms=12, degree=4):
     return expr
 
 
+@pytest.mark.slow
 def test_cse_is_exact_and_evaluates_like_the_direct_expressions():
     rng = random.Random(7)
     a, b, c, d = sp.symbols("a b c d", real=True)
@@ -138,6 +139,7 @@ def _point(numeric):
     return vevs, params
 
 
+@pytest.mark.slow
 def test_contract_names(numeric, model):
     assert numeric.FIELDS == ("phi1", "phi3", "phia", "phib")
     assert set(p.name for p in model.parameters) <= set(numeric.PARAMETERS)
@@ -378,6 +380,7 @@ def test_chunked_equals_unchunked(numeric, monkeypatch):
         assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_content_hash_and_no_timestamps(derivation):
     source = build_numeric_module(derivation)
     assert content_hash_ok(source)
@@ -448,6 +451,7 @@ def test_numba_backend_renders_the_same_functions(derivation, tmp_path):
     np.testing.assert_allclose(fast.tadpoles(grid, **params), plain.tadpoles(grid, **params), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_numba_kernels_run_as_plain_python_and_agree(derivation, tmp_path, monkeypatch):
     """The numba backend's kernels, run as plain Python (numba.njit replaced by the identity,
     so this runs without numba), give the numpy module's numbers for every function, at
@@ -488,6 +492,7 @@ def test_numba_kernels_run_as_plain_python_and_agree(derivation, tmp_path, monke
     assert "_kernel(" in kernels_path.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_readme_example_runs(tmp_path):
     """The README's example of the generated module, run against the committed module."""
     import re

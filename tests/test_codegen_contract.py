@@ -52,6 +52,7 @@ def _call_everything(module, point: dict, inputs: dict):
     return called
 
 
+@pytest.mark.slow
 def test_every_function_works_with_every_point_of_the_builtin_module(numeric):
     """f(**POINTS[name]) for every function; defaults (v_H, alpha, G_F) are in the points; the
     formula functions also take their formula inputs (INPUTS: no values in a model point)."""
@@ -75,6 +76,7 @@ def test_points_keep_the_inputs_as_written_first(numeric, model):
     assert "Inputs, not vacua" in (numeric.__file__ and open(numeric.__file__, encoding="utf-8").read())
 
 
+@pytest.mark.slow
 def test_names_that_python_or_the_module_use_are_safe_in_a_toy_model(tmp_path):
     """Couplings named np, size, vevs, phi, sum, start (and a constant named lambda): the module
     imports, every function runs with **POINTS, and agrees with a hand-written potential."""
@@ -93,6 +95,7 @@ def test_names_that_python_or_the_module_use_are_safe_in_a_toy_model(tmp_path):
     assert "_p_np" in source and "_p_sum" in source  # read into locals that cannot shadow numpy or sum()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["out", "starts", "seed", "guesses"])
 def test_a_parameter_named_like_a_keyword_of_the_module_is_one_clear_error(tmp_path, name, cli):
     folder = write_model(tmp_path / name, TWO_FIELDS, **{"start": name})
@@ -114,6 +117,7 @@ def test_a_parameter_named_like_a_signed_square_is_an_error(tmp_path):
         generated(write_model(tmp_path / "square", text), "square_clash")
 
 
+@pytest.mark.slow
 def test_points_are_finite_and_complete(tmp_path):
     with pytest.raises(SpecError, match=r"points.p.np: .*(does not fit a double|larger than 1e300)"):
         generated(write_model(tmp_path / "huge", TWO_FIELDS, **{"np = 0.5": "np = \"1e400\""}), "huge")
@@ -126,6 +130,7 @@ def test_points_are_finite_and_complete(tmp_path):
     assert generated(write_model(tmp_path / "relation", text), "with_relation").POINTS["p"]["sum"] == 1.0
 
 
+@pytest.mark.slow
 def test_units_are_derived_from_declarations_and_operator_degrees(numeric, tmp_path):
     units = numeric.UNITS
     assert units["G_F"] == "GeV^-2" and units["hbar_c"] == "GeV cm" and units["d_e_max"] == "e cm"

@@ -38,6 +38,7 @@ def _fd_gradient(f, x, h):
                      for u in e])
 
 
+@pytest.mark.slow
 def test_gradient_and_hessian_are_the_derivatives_of_the_potential_at_complex_points(canonical):
     numeric = canonical
     _, p = _point(numeric)
@@ -64,6 +65,7 @@ def test_gradient_and_hessian_are_the_derivatives_of_the_potential_at_complex_po
         np.testing.assert_allclose(H0, H, rtol=1e-12, atol=1e-12 * np.abs(H).max())
 
 
+@pytest.mark.slow
 def test_hessian_equals_exact_second_derivatives_of_the_real_potential(canonical, derivation):
     """An independent route: V(phi = x + i y) expanded by sympy, differentiated, evaluated exactly."""
     numeric = canonical
@@ -144,6 +146,7 @@ def _fourth_difference_trace(V, x, h):
     return out
 
 
+@pytest.mark.slow
 def test_thermal_masses_are_the_trace_of_fourth_derivatives(canonical, tmp_path):
     """Pi_ij / T^2 = (1/24) sum_k d^4 V/dh_i dh_j dh_k dh_k in canonical real fields, by finite
     differences of the generated canonical potential (built-in model) and of a hand-written
@@ -229,6 +232,7 @@ def test_signed_squares_enter_any_vacuum(canonical):
         numeric.potential(PHI, **{**p, "mu_1": 391.3j})
 
 
+@pytest.mark.slow
 def test_jax_backend_is_functional_and_agrees_with_autodiff(derivation, canonical, tmp_path):
     """jax.grad of the jax potential = the generated gradient; jit and hessian agree with numpy."""
     jax = pytest.importorskip("jax")
@@ -285,6 +289,7 @@ def test_a_toy_model_with_the_canonical_expansion(tmp_path):
     assert toy.potential(w, **p) == pytest.approx(hand, rel=1e-13)
 
 
+@pytest.mark.slow
 def test_readme_jax_example_runs(derivation, canonical, tmp_path, monkeypatch):
     """The README's jax lines, on a fresh numeric_jax.py: the autodiff gradient is the generated one."""
     import re

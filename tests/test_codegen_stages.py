@@ -48,6 +48,7 @@ def _reference(expr, xv):
         return sp.lambdify(x, expr, "mpmath")(mpmath.mpf(xv))
 
 
+@pytest.mark.slow
 def test_stand_in_stages_are_exported(base, model, tmp_path):
     closed = {"I_m": _integral(z), "I_m_x": _integral(z**2), "I_da": _integral(z**3),
               "I_da_x": _integral(z**2 * (1 - z))}
@@ -81,6 +82,7 @@ def test_stand_in_stages_are_exported(base, model, tmp_path):
     np.testing.assert_allclose(got, want, rtol=1e-15)
 
 
+@pytest.mark.slow
 def test_real_stages_when_merged(base, tmp_path):
     """With the `loops` stage merged: its loop functions in the committed module agree with
     mpmath at 50 digits at and around x = 1 and at small and large x."""
@@ -100,6 +102,7 @@ def test_real_stages_when_merged(base, tmp_path):
             assert abs(gv - ref) <= 1e-13 * abs(ref), (name, xv)
 
 
+@pytest.mark.slow
 def test_loop_functions_called_by_formulas_are_exported(base, model, tmp_path):
     """A formula that calls another member of the loop families (here the scalar-photon
     dipole I_da_S and its mass insertion) makes the module export it, derived by the loops
@@ -123,6 +126,7 @@ def test_loop_functions_called_by_formulas_are_exported(base, model, tmp_path):
     np.testing.assert_allclose(got, numeric.I_da_S(xs) - 2 * numeric.I_da_S_x(xs), rtol=1e-15)
 
 
+@pytest.mark.slow
 def test_formula_parameters_document_declared_units(base, model, tmp_path):
     """Parameters of exported formulas: units from the stage's ``formula_units``, else from
     the model's units; a symbol with neither is an error at generation time (never a guessed

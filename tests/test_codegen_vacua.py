@@ -29,6 +29,7 @@ def _point(numeric):
     return np.array([p[v] for v in numeric.VEVS]), p
 
 
+@pytest.mark.slow
 def test_solve_mu2_gives_the_elimination_of_the_tadpoles_stage(numeric, derivation):
     """The appendix-A route: mu^2 from the tadpoles at the printed vevs; the same numbers as the
     tadpoles stage's symbolic elimination (relations and alignment imposed), and a stationary point."""
@@ -74,6 +75,7 @@ def _scipy_global(numeric, p, starts=60, scale=500.0, seed=3):
     return best
 
 
+@pytest.mark.slow
 def test_minimize_finds_the_global_minimum_that_scipy_finds(numeric):
     vevs, p = _point(numeric)
     for point in (p, numeric.solve_mu2(vevs, **p)):

@@ -174,6 +174,7 @@ def _point_for(registry):
     return {registry.names[k]: sp.nsimplify(v) for k, v in APPENDIX.items()}
 
 
+@pytest.mark.slow
 def test_mass_matrix_errata_against_the_printed_potential(registry, errata, appendix):
     """A.5, A.6 corrected entries: the Hessian of the printed eq. (3.3) at a point."""
     (MS, _, _), (MP, _, _) = appendix
@@ -227,6 +228,7 @@ def appendix_half(model, registry):
     return _spectrum(model, registry, values)
 
 
+@pytest.mark.slow
 def test_printed_masses_are_eigenvalues_under_the_inferred_convention(registry, errata, appendix, appendix_half):
     """A.10, A.12, A.13, 3.4 have no erratum: with lambda_1ab's operator normalized with 1/2
     (the convention check infers) the printed mass^2 is an eigenvalue up to O(eps^4); with the
@@ -297,6 +299,7 @@ def test_stationary_point_holds_under_the_inferred_convention(model, registry, e
         assert (size < 1e-20) if stationary else (size > 1e-3)
 
 
+@pytest.mark.slow
 def test_table2_spectrum_errata_by_numbers(model, registry, report):
     """Table 2: the exact masses at the printed inputs (vevs given, relations imposed, mu^2 from
     the tadpoles) against the engine, and the printed formulas that give the printed numbers."""
@@ -474,6 +477,7 @@ def test_sign_relation_by_quadrature():
         assert float(value) < 0
 
 
+@pytest.mark.slow
 def test_eq_3_11_window_by_scanning(errata, registry):
     """3.11: scan K with the corrected eqs. (3.7), (3.8) at x_phi -> 0 (quadrature at x = 1e-4) and
     the derived sign rule Sign(Delta a_l) = -Sign(m_l m_l^RAD): Delta a_mu > 0 > Delta a_e exactly

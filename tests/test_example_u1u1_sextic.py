@@ -90,6 +90,7 @@ def evaluate(matrix, derivation, p) -> np.ndarray:
 # ------------------------------------------------------------------ operators
 
 
+@pytest.mark.slow
 def test_operators_are_every_monomial_invariant_under_both_u1s_to_degree_6(example, routes):
     table = example(NAME)["operators"]
     brute = routes.brute_force_invariants([SCALAR_CHARGES[f] for f in FIELDS], [None, None], degree=6)
@@ -167,6 +168,7 @@ def test_benchmark_mu_squares_are_the_tadpole_solution_exactly(example):
         assert p[mu] ** 2 == pytest.approx(float(square), rel=1e-11)
 
 
+@pytest.mark.slow
 def test_tadpole_vacuum_is_the_global_minimum_found_numerically(example, routes):
     """Every start ends at V >= V(vevs); the lowest minima are the vevs up to the symmetries of V:
     phi1 -> -phi1 and phi2 -> -phi2 (what the soft masses leave of the U(1)s) and the Z3

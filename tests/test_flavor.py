@@ -6,6 +6,7 @@ import itertools
 import json
 from collections import Counter
 
+import pytest
 import sympy as sp
 
 from symflav import pipeline
@@ -72,6 +73,7 @@ def test_built_in_multiplicities(model, derivation):
     assert all(k == 0 for *_, k in fl.flavor_changing)
 
 
+@pytest.mark.slow
 def test_second_charge_assignment_counted_by_hand(cli, tmp_path):
     """phi3 -> charge 2 (Z2 odd). By hand: mu needs flavons summing to -2 with an even number
     of Z2-odd ones: only phi1† phi1† (0 -> -1 -> -2); phi3† alone is Z2-odd, phi1 phi3† sums
@@ -98,6 +100,7 @@ def test_second_charge_assignment_counted_by_hand(cli, tmp_path):
     assert [m["chains"] for m in data["leptons"]["e"]["multiplicities"]] == [3]
 
 
+@pytest.mark.slow
 def test_closure_coefficient_from_the_real_potential(model, derivation):
     """c_11 = d^2V/dphibar_1^2 (holomorphic) = (d^2V/dsigma_1^2 - d^2V/dvarphi_1^2)/4 (real fields)."""
     d = derivation
@@ -139,6 +142,7 @@ def test_printed_multiplicities_differ(model, derivation):
     assert derived != printed
 
 
+@pytest.mark.slow
 def test_a_mediator_set_that_reproduces_the_printed_multiplicities(tmp_path):
     """Printed comparison. With mediators of U(1)_f charge -3, -2, -1, 2, 5, 6, 7, 8 only (eight
     species per Z2 value, one reading of Table 1's "1, 2...6, 7, 8"), the enumeration gives
@@ -158,6 +162,7 @@ def test_a_mediator_set_that_reproduces_the_printed_multiplicities(tmp_path):
     assert phi1_pairs == {"mu": 1, "e": 1}
 
 
+@pytest.mark.slow
 def test_closures_of_a_canonical_model_follow_the_real_potential(example):
     """With phi = (v + sigma + i varphi)/sqrt 2 (the example's "canonical" expansion):
     d/dphibar = (d/dsigma + i d/dvarphi)/(2 f) with f = 1/sqrt 2, so each closure coefficient

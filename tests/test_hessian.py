@@ -26,6 +26,7 @@ def derivation():
 VARIANTS = [(), ("phi3=2",), ("phia=1/2", "phib=3/2")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("charges", VARIANTS)
 def test_mass_matrices_are_symmetric_and_cp_blocks_decouple(charges):
     m = _derivation(charges)["mass_matrices"]
@@ -34,6 +35,7 @@ def test_mass_matrices_are_symmetric_and_cp_blocks_decouple(charges):
     assert m.M_SP2.is_zero_matrix
 
 
+@pytest.mark.slow
 def test_hessian_matches_mpmath_finite_differences(derivation):
     """Independent route: central differences of the holomorphic V at 40 digits."""
     pot = derivation["potential"]
@@ -96,6 +98,7 @@ def _goldstone_count(derivation, with_breaking: bool) -> int:
     return zeros, M
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("charges,expected", [((), 2), (("phi3=2",), 3), (("phia=1/2", "phib=3/2"), 1)])
 def test_goldstone_theorem(charges, expected):
     """Explicit breaking off: #massless CP-odd states = #U(1)s of the operator table (footnote 5: 2)."""
@@ -111,6 +114,7 @@ def test_goldstone_theorem(charges, expected):
         assert (M * direction).applyfunc(sp.cancel).is_zero_matrix
 
 
+@pytest.mark.slow
 def test_explicit_breaking_lifts_the_goldstones(derivation):
     assert numeric.u1_generators(derivation["operators"], include_breaking=True) == []
     zeros, _ = _goldstone_count(derivation, with_breaking=True)

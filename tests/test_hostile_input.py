@@ -128,6 +128,7 @@ def test_other_options_take_ascii_digits_within_their_ranges(tmp_path, capsys, a
     refused([argv[0], toy(tmp_path), *argv[1:]], capsys, words)
 
 
+@pytest.mark.slow
 def test_a_degree_past_the_work_bound_needs_force(tmp_path, capsys):
     err = refused(["derive", "calibbi2020", "--degree", "8", "-o", tmp_path / "out"], capsys, "--force", "min")
     assert "--degree" in err and not (tmp_path / "out").exists()
@@ -236,6 +237,7 @@ def test_a_pdflatex_failure_names_the_model_field_whose_latex_it_stopped_at():
     assert pdf.culprit(str(info.value), fields) == "; check scalars[0].latex"
 
 
+@pytest.mark.slow
 def test_eight_neutral_fields_are_refused_by_the_work_estimate_unless_forced(tmp_path, capsys):
     lines = ["[derivation]", 'name = "eight"', "degree = 4", "[symmetries.U]", 'group = "U1"']
     for i in range(8):

@@ -47,6 +47,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("overrides,degree", CASES)
 def test_enumeration_matches_brute_force(overrides, degree):
     model = load(charges=[f"{k}={v}" for k, v in overrides.items()])
@@ -55,6 +56,7 @@ def test_enumeration_matches_brute_force(overrides, degree):
     assert enumerated(model, degree) == brute_force(u1, z2, 2, degree)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(
     st.lists(st.fractions(min_value=-3, max_value=3, max_denominator=5), min_size=4, max_size=4),

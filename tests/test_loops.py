@@ -38,6 +38,7 @@ def closed_value(fn: loops.LoopFunction, x):
     return sp.lambdify(X, fn.closed_form, "mpmath")(x)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("key", KEYS)
 def test_closed_form_matches_quadrature_to_12_digits(key):
     fn = loops.loop_function(*loops.parse_key(key))
@@ -53,6 +54,7 @@ def test_closed_form_matches_quadrature_to_12_digits(key):
     assert worst < 1e-12, (key, worst)
 
 
+@pytest.mark.slow
 def test_value_at_one_is_the_limit_of_the_closed_form():
     for key in KEYS:
         fn = loops.loop_function(*loops.parse_key(key))
@@ -85,6 +87,7 @@ def test_limits_at_zero():
     assert sp.expand(leading) == 1 + 2 * L
 
 
+@pytest.mark.slow
 def test_signs_derived_from_the_integrands_and_checked_on_the_grid():
     signs = {key: loops.loop_function(*loops.parse_key(key)).sign for key in ("I_m", "I_m_x", "I_da", "I_da_x")}
     assert signs["I_m_x"].startswith("negative for all x > 0")

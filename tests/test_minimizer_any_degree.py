@@ -88,6 +88,7 @@ def scipy_global_minimum(expr, starts: int = 24, seed: int = 1):
     return best
 
 
+@pytest.mark.slow
 def test_global_minima_of_a_degree_six_family_against_scipy_from_many_starts():
     """Every member searched at once (find_minima_family, 12 random starts each) finds the
     global minimum that 24 scipy BFGS runs find: the same value and the same |phi_i|."""

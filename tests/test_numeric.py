@@ -52,6 +52,7 @@ def test_compiled_potential_matches_direct_complex_evaluation(derivation, model)
         assert np.allclose(V.hessian(x), fdH, rtol=1e-6, atol=1e-6 * np.max(np.abs(fdH)))
 
 
+@pytest.mark.slow
 def test_global_minimum_as_printed_confirmed_by_scipy(derivation, model):
     values = _values(derivation, model)
     V = numeric.PolynomialPotential(derivation["potential"], values)
@@ -65,6 +66,7 @@ def test_global_minimum_as_printed_confirmed_by_scipy(derivation, model):
     assert V.value(V.point([42, -84, 262, 262])) > ours.best.value + 1e9
 
 
+@pytest.mark.slow
 def test_appendix_a_vacuum_is_the_global_minimum(derivation):
     """mu^2 eliminated at the printed vevs: the aligned point is the global minimum (scipy agrees)."""
     result = benchmark.evaluate(derivation, "table2", starts=16)
@@ -86,6 +88,7 @@ def test_appendix_a_vacuum_is_the_global_minimum(derivation):
     assert theirs.fun >= route["potential_at_vacuum"] - 1e-9 * abs(route["potential_at_vacuum"])
 
 
+@pytest.mark.slow
 def test_closed_form_point_is_what_the_search_finds(derivation):
     result = benchmark.evaluate(derivation, "table2", starts=16)
     route = result["routes"]["relations_imposed"]
@@ -96,6 +99,7 @@ def test_closed_form_point_is_what_the_search_finds(derivation):
     assert route["aligned"] and len(route["minimum_check"]["distinct_minima"]) == 1
 
 
+@pytest.mark.slow
 def test_every_distinct_minimum_is_found_with_its_gap(derivation, model):
     """A point with two minima (phi_1,3 vs phi_a,b sectors repel): both found, confirmed by scipy."""
     values = _values(derivation, model, lambda_1a=20, lambda_1b=20, lambda_3a=20, lambda_3b=20, mu_1=800, mu_3=800)

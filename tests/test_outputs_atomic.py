@@ -100,6 +100,7 @@ MOMENTS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("signum, marker, count, expected", MOMENTS,
                          ids=[f"{signal.Signals(s).name}-{m}{c}" for s, m, c, _ in MOMENTS])
 def test_an_interrupt_leaves_the_whole_old_or_the_whole_new_tree(tmp_path, signum, marker, count, expected):
@@ -122,6 +123,7 @@ def test_an_interrupt_leaves_the_whole_old_or_the_whole_new_tree(tmp_path, signu
     assert tree(target)["manifest.json"].endswith('"third"}\n') and siblings(target) == []
 
 
+@pytest.mark.slow
 def test_a_killed_run_between_the_renames_is_restored_by_the_next_run_itself(tmp_path):
     target = tmp_path / "out"
     files.publish_tree(target, OLD)
@@ -135,6 +137,7 @@ def test_a_killed_run_between_the_renames_is_restored_by_the_next_run_itself(tmp
     assert tree(target) == newer and siblings(target) == []
 
 
+@pytest.mark.slow
 def test_a_staging_folder_of_a_running_writer_survives_another_runs_cleanup(tmp_path):
     target = tmp_path / "out"
     files.publish_tree(target, OLD)
@@ -148,6 +151,7 @@ def test_a_staging_folder_of_a_running_writer_survives_another_runs_cleanup(tmp_
     assert process.returncode == 0 and tree(target) == NEW and siblings(target) == []
 
 
+@pytest.mark.slow
 def test_two_concurrent_runs_into_one_folder_give_one_complete_tree(tmp_path):
     target = tmp_path / "out"
     files.publish_tree(target, OLD)
@@ -214,6 +218,7 @@ def sha256_of(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_code_only_over_a_full_output_leaves_only_its_own_files(full_output, tmp_path, capsys):
     model, full = full_output
     out = tmp_path / "out"
@@ -231,6 +236,7 @@ def test_code_only_over_a_full_output_leaves_only_its_own_files(full_output, tmp
     assert not any(".symflav-" in p.name for p in out.rglob("*")) and siblings(out) == []
 
 
+@pytest.mark.slow
 def test_a_failing_pdflatex_leaves_the_previous_output_untouched(full_output, tmp_path, capsys):
     if pdf.pdflatex() is None:
         pytest.skip("pdflatex is not installed")

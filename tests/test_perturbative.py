@@ -40,6 +40,7 @@ def _vacuum_series(derivation, which, top=8):
     return pt.taylor(M.applyfunc(lambda e: sp.expand(e.xreplace(forward))), s.epsilon, top)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["S", "P"])
 def test_builtin_blocks_diagonalized_symbolically(derivation, which):
     T = _vacuum_series(derivation, which)
@@ -80,6 +81,7 @@ def test_reported_U_is_orthogonal_through_its_order(derivation):
             assert all(R[i, j] == 0 for i in range(n) for j in range(n) if i != j)
 
 
+@pytest.mark.slow
 def test_toy_hierarchy_with_seesaw_and_degeneracy():
     """Light 2x2 block degenerate at eps^0, split at eps^2 by the light block and the seesaw."""
     M0 = sp.Matrix([[0, 0, 0], [0, 0, 0], [0, 0, 3]])
@@ -160,6 +162,7 @@ def test_error_falls_like_the_next_order(derivation):
         assert np.all(np.abs(slopes - 4) < 0.3), (state, slopes)
 
 
+@pytest.mark.slow
 def test_higher_order_improves_by_two_powers(derivation, model):
     """Order 4 through the same machinery: the error falls like eps^6."""
     t = derivation["tadpoles"]
@@ -210,6 +213,7 @@ def test_effective_blocks_handle_near_degeneracy():
     assert np.max(np.abs(series - exact)) > 100 * np.max(np.abs(np.sort(effective) - exact))
 
 
+@pytest.mark.slow
 def test_changed_charge_variant_spectrum(variant_path):
     """phi3 of charge 2: the phi3 rephasing stays an exact symmetry (mu' breaks only the a, b
     phases), so one CP-odd state is exactly massless; the expansion is checked symbolically."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import sympy as sp
 
 from symflav.physics import invariants, potential
@@ -22,6 +23,7 @@ def test_potential_is_hermitian(model):
     assert sp.expand(pot.expr.xreplace(swap) - pot.expr) == 0
 
 
+@pytest.mark.slow
 def test_real_expansion_is_real_and_matches_direct_substitution(model):
     pot = _build(model)
     vevs = [v for _, v in model.vacuum.vevs]

@@ -57,6 +57,7 @@ def test_csv_round_trip_with_numpy():
     assert set(table.dtype.names) == {"x", "y", "f", "positive"}
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_equals_local_run():
     pytest.importorskip("dask.distributed")
     from symflav.numerics.scan import run_dask

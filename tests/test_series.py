@@ -102,6 +102,7 @@ def _reference(expr):
     return value
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_generated_function_accurate_everywhere(name):
     expr = CASES[name]
@@ -132,6 +133,7 @@ def test_closed_forms_are_the_integrals(name):
             assert abs(f(mpmath.mpf(xv)) / g(mpmath.mpf(xv)) - 1) < 1e-30
 
 
+@pytest.mark.slow
 def test_value_at_one_is_the_exact_limit():
     for name in ("order1", "order2", "order3", "order4", "mixed"):
         st, generated = _compile(name, CASES[name])
@@ -151,6 +153,7 @@ def test_patches_are_where_they_are_needed():
         assert p.error_estimate <= 1e-13 / 2
 
 
+@pytest.mark.slow
 def test_expansion_agrees_with_sympy_series():
     """Exact coefficients at x = 1 (variable t = x - 1) equal sympy's series."""
     expr = CASES["order2"]
@@ -169,6 +172,7 @@ def test_expansion_agrees_with_sympy_series():
         assert (sp.Rational(c[0].numerator, c[0].denominator) if c else 0) == sp.nsimplify(reference_s.coeff(s, n))
 
 
+@pytest.mark.slow
 def test_expansion_at_infinity_with_logs():
     expr = CASES["order2"]
     ours = expand(expr, x, Expansion("infinity"), 6)
@@ -194,6 +198,7 @@ def test_what_cannot_be_guaranteed_is_an_error(expr, message):
         stitch(expr, x)
 
 
+@pytest.mark.slow
 def test_stitching_is_deterministic():
     a = stitch(CASES["mixed"], x)
     b = stitch(CASES["mixed"], x)

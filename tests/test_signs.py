@@ -61,6 +61,7 @@ def _F2(boson, r):
         return mp.quad(f, [0, 1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("r", [sp.Rational(1, 1000), sp.Rational(1, 2), 3])
 def test_convention_chain_reproduces_classic_results(r):
     """Known results (Schwinger; Leveille / Jackiw-Weinberg scalar and pseudoscalar exchange)."""
@@ -73,11 +74,13 @@ def test_convention_chain_reproduces_classic_results(r):
     assert _F2("scalar", r) > 0 > _F2("pseudoscalar", r)
 
 
+@pytest.mark.slow
 def test_schwinger_term():
     with mp.workdps(30):
         assert abs(_F2("photon", 0) - 1 / (8 * mp.pi**2)) < 1e-25  # alpha/(2 pi) with e = 1
 
 
+@pytest.mark.slow
 def test_heavy_fermion_flip_two_extractions():
     """Massive F2 projector (exact in m_l) vs massless flip projection + Pauli relation."""
     density, (x2, x3), n = dirac.lepton_loop_F2("chiral", heavy=True)

@@ -1,4 +1,7 @@
-"""Bad input fails with exit status 2, one line naming the file/key/problem, nothing written."""
+"""Bad input fails with exit status 2, one line naming the file/key/problem, nothing written.
+
+The command line runs in this process (``run``) where its exit status and output are what is
+tested; in a subprocess (``cli``) where the real entry point and its children matter."""
 
 from __future__ import annotations
 
@@ -37,10 +40,10 @@ BAD = [
 
 
 @pytest.mark.parametrize("label,old,new,message", BAD, ids=[b[0] for b in BAD])
-def test_bad_input_fails_cleanly(tmp_path, cli, label, old, new, message):
+def test_bad_input_fails_cleanly(tmp_path, run, label, old, new, message):
     folder = variant(tmp_path, old, new)
     out = tmp_path / "out"
-    result = cli("derive", str(folder), "-o", str(out))
+    result = run("derive", str(folder), "-o", str(out))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -49,11 +52,11 @@ def test_bad_input_fails_cleanly(tmp_path, cli, label, old, new, message):
     assert not out.exists()
 
 
-def test_file_content_is_never_executed(tmp_path, cli):
+def test_file_content_is_never_executed(tmp_path, run):
     marker = tmp_path / "pwned"
     payload = f"__import__('os').system('touch {marker}')"
     folder = variant(tmp_path, 'coefficient = "lambda_13"', f'coefficient = "{payload}"')
-    result = cli("terms", str(folder))
+    result = run("terms", str(folder))
     assert result.returncode == 2
     assert "not allowed" in result.stderr
     assert not marker.exists()
@@ -63,7 +66,7 @@ def test_file_content_is_never_executed(tmp_path, cli):
     text = MODEL.replace('mu_3 = "mu_1"', f'mu_3 = "{payload}"')
     (folder2 / "model.toml").write_text(text, encoding="utf-8")
     (folder2 / "printed.toml").write_text(PRINTED, encoding="utf-8")
-    assert cli("terms", str(folder2)).returncode == 2
+    assert run("terms", str(folder2)).returncode == 2
     assert not marker.exists()
 
 
@@ -77,19 +80,20 @@ def test_file_content_is_never_executed(tmp_path, cli):
         ("phi1.U9=1", "unknown symmetry"),
     ],
 )
-def test_bad_charge_option(cli, option, message):
-    result = cli("terms", "--charge", option)
+def test_bad_charge_option(run, option, message):
+    result = run("terms", "--charge", option)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and message in result.stderr and "--charge" in result.stderr
 
 
-def test_unknown_derivation_and_option(cli):
-    result = cli("terms", "no-such-model")
+def test_unknown_derivation_and_option(run):
+    result = run("terms", "no-such-model")
     assert result.returncode == 2 and "no-such-model" in result.stderr and result.stderr.count("\n") == 1
-    result = cli("terms", "--bogus")
+    result = run("terms", "--bogus")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
 
 
+@pytest.mark.slow
 def test_bad_errata_found_after_the_forked_stages_fails_cleanly(tmp_path, cli):
     """The errata file is read by the last stage, while forked stages (viability) still run:
     one line, exit 2, nothing written, and no child left printing a traceback (the captured

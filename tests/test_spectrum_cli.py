@@ -23,6 +23,7 @@ def table2():
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_json_contract(table2):
     assert CONTRACT <= set(table2)
     assert table2["point"] == "table2"
@@ -36,6 +37,7 @@ def test_json_contract(table2):
     assert set(table2["routes"]) == {"as_given", "relations_imposed", "vevs_with_mu_eliminated"}
 
 
+@pytest.mark.slow
 def test_observables_in_the_json(table2, model):
     """Delta a_l and c_l on the vacuum with the given vevs and the mu^2 from the tadpoles, both
     routes, the printed statement beside them (the study's); the same numbers as
@@ -68,6 +70,7 @@ def test_observables_in_the_json(table2, model):
     assert any(f.startswith("observables: the printed Table 2 statement") for f in table2["findings"])
 
 
+@pytest.mark.slow
 def test_routes_at_table2(table2):
     routes = table2["routes"]
     printed = table2["printed"]
@@ -96,6 +99,7 @@ def test_routes_at_table2(table2):
     assert any("not a stationary point" in f for f in table2["findings"])
 
 
+@pytest.mark.slow
 def test_text_output_puts_printed_values_beside(table2):
     result = run_main("spectrum", "--point", "table2")
     assert result.returncode == 0, result.stderr
@@ -114,6 +118,7 @@ def overridden():
     return run_main(*OVERRIDES)
 
 
+@pytest.mark.slow
 def test_set_overrides_the_point(overridden):
     assert overridden.returncode == 0, overridden.stderr
     data = json.loads(overridden.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import numpy as np
 import sympy as sp
 
@@ -122,6 +123,7 @@ def test_minimum_conditions_order_the_stationary_values(derivation):
     assert checked >= 5
 
 
+@pytest.mark.slow
 def test_changed_charge_reports_non_stationary_alignment():
     """phi3 with charge 2 forbids lambda'_13: the lambda_3 relation, which mentions it, is dropped
     (not re-imposed with a ghost lambda'_13), and T_1 = T_3 at v_3 = -2 v_1 now needs what that
@@ -137,6 +139,7 @@ def test_changed_charge_reports_non_stationary_alignment():
     assert any("not a stationary point" in n for n in t.notes)
 
 
+@pytest.mark.slow
 def test_changed_charge_with_adapted_relations_is_stationary(variant_path):
     """The same charge change with the lambda_3 relation adapted (no lambda'_13): stationary again."""
     model = spec.load(str(variant_path))

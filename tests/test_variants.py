@@ -42,22 +42,26 @@ def _same(a, b, seed=3):
     return True
 
 
+@pytest.mark.slow
 def test_every_declared_variant_has_a_law(variant):
     name, law, _ = variant
     assert law is not None and law.name == name
 
 
+@pytest.mark.slow
 def test_tadpole_law(base, variant):
     _, law, full = variant
     for mine, theirs in zip(base["tadpoles"].general, full["tadpoles"].general):
         assert sp.expand(law.apply("tadpole", mine) - theirs) == 0
 
 
+@pytest.mark.slow
 def test_stationarity_claim_matches_the_rederivation(variant):
     _, law, full = variant
     assert law.stationary == full["tadpoles"].stationary
 
 
+@pytest.mark.slow
 def test_vacuum_laws(model, base, variant):
     name, law, full = variant
     if not (law.stationary and law.commutes):
@@ -77,6 +81,7 @@ def test_vacuum_laws(model, base, variant):
             - providers.stationary_points(theirs, part)).applyfunc(sp.cancel).is_zero_matrix
 
 
+@pytest.mark.slow
 def test_coupling_law_for_the_flavor_sector(base, variant):
     _, law, full = variant
     for mine, theirs in zip(base["flavor"].leptons, full["flavor"].leptons):
@@ -87,6 +92,7 @@ def test_coupling_law_for_the_flavor_sector(base, variant):
                      - full["paper"].effective_lambda) == 0
 
 
+@pytest.mark.slow
 def test_the_sweep_uses_the_laws(model, base, study):
     """A disagreeing entry is compared under every variant; half-nonhermitian is reported as not
     applicable to vacuum objects (its alignment is not stationary)."""

@@ -57,6 +57,7 @@ def test_table2_tree_masses_change_with_the_mode_as_the_weights_say(modes):
     assert a["m_RAD_mu"] != pytest.approx(b["m_RAD_mu"], rel=1e-3)  # closures follow the chains
 
 
+@pytest.mark.slow
 def test_closures_under_eq3_1_are_those_of_its_chains(model, derivation):
     """The muon's one chain (phi1† phi1†) has one closure: the adjacent phi1† phi1† pair."""
     fl = flavor.derive_flavor(model, derivation.results, vertex_set="eq3_1")

@@ -80,6 +80,7 @@ def test_bad_ranges_fail_with_one_line(tmp_path, old, new, message):
     assert message in error.value.line() and str(path) in error.value.line()
 
 
+@pytest.mark.slow
 def test_every_free_parameter_needs_a_range(tmp_path, derivation):
     path = _write(tmp_path, MODEL.replace("lambda_13 = { low = -2, high = 8 }\n", "", 1))
     model = spec.read_model(path)
@@ -110,6 +111,7 @@ def with_r2(derivation, evaluator):
     return viability.ViabilityEvaluator(dataclasses.replace(kernel, kernel_source=source, families=families)), lines
 
 
+@pytest.mark.slow
 def test_vev_insertion_families_are_sums_of_mass_insertion_members():
     """F_r = sum_k c_k(x) F^(k): from the d/dM operator on an undefined function, exactly the
     closed forms the loops stage integrates from the r-insertion integrands (r = 1, 2)."""
@@ -122,6 +124,7 @@ def test_vev_insertion_families_are_sums_of_mass_insertion_members():
             assert loops.same_function(summed, loops.loop_function(base, 0, r).closed_form), (base, r)
 
 
+@pytest.mark.slow
 def test_r2_loop_functions_of_the_kernel_against_quadrature_and_the_limit_at_one(with_r2):
     """F_2 of the scan (generated I, I_x and the kernel's I_xx) against mpmath quadrature of the
     r = 2 Feynman-parameter integrands, across the switch from closed form to series at x = 1;
@@ -141,6 +144,7 @@ def test_r2_loop_functions_of_the_kernel_against_quadrature_and_the_limit_at_one
         assert evaluator.loop_family(base, 2)(np.array([1.0]))[0] == pytest.approx(at_one, rel=1e-12)
 
 
+@pytest.mark.slow
 def test_r1_loop_functions_are_the_generated_combination(evaluator):
     """The built-in scan's r = 1 families are -I_m + 2 x^2 I_m_x and I_da + 2 x^2 I_da_x of the
     generated module (the same numbers to the last bit) and agree with quadrature."""
@@ -154,6 +158,7 @@ def test_r1_loop_functions_are_the_generated_combination(evaluator):
             assert value == pytest.approx(_quadrature(base, 1, x), rel=1e-11, abs=1e-14)
 
 
+@pytest.mark.slow
 def test_mu_squared_and_mass_matrices_match_the_eliminated_route(model, derivation, evaluator):
     """Generated tadpoles and mass matrices, affine in mu^2, against the symbolic vacuum
     matrices of the mass_matrices stage (symflav.numerics.points.eliminated_vacuum) at the point table2."""
@@ -169,6 +174,7 @@ def test_mu_squared_and_mass_matrices_match_the_eliminated_route(model, derivati
     assert np.allclose(M_P[0], vacuum.exact.M_P2, rtol=1e-12, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_observables_match_the_mass_basis_route_at_table2(model, derivation, evaluator):
     """Delta a_l and c_l of the scan (grouped generated formulas, numpy) against
     symflav.numerics.observables.evaluate (closure by closure, mpmath loop functions) on the vacuum
@@ -187,6 +193,7 @@ def test_observables_match_the_mass_basis_route_at_table2(model, derivation, eva
     assert out["numeric_checked"][0] and out["numeric_global"][0]  # appendix A: the global minimum
 
 
+@pytest.mark.slow
 def test_masses_and_the_numeric_verdict_against_independent_searches(model, derivation, evaluator):
     """Masses of the scan against the numeric Hessian of the compiled potential; the numeric
     global-minimum verdict against scipy (BFGS, many starts) at points it accepts and rejects."""
@@ -216,6 +223,7 @@ def test_masses_and_the_numeric_verdict_against_independent_searches(model, deri
         assert (best >= here - 1e-9 * abs(here) - 1e-6) == bool(out["numeric_global"][i])
 
 
+@pytest.mark.slow
 def test_no_mu_e_gamma_chain(derivation):
     """The FN chains give no mu -> e transition (Z2): C_emu = C_mue = 0, BR = 0."""
     fl = derivation["flavor"]
@@ -228,6 +236,7 @@ def test_no_mu_e_gamma_chain(derivation):
 # ------------------------------------------------------------------ scans: local, Dask, command line
 
 
+@pytest.mark.slow
 def test_summary_counts_and_the_paper_conditions_emerge(derivation, evaluator):
     plan, _ = viability.plan_and_evaluator(derivation, derivation.model.scan("viability"), 6000, 11, 3000)
     result = run_local(plan, evaluator, progress=False)
@@ -243,6 +252,7 @@ def test_summary_counts_and_the_paper_conditions_emerge(derivation, evaluator):
     assert np.all(result.columns["anomalies_within_n_sigma"][viable]) and np.all(result.columns["numeric_global"][viable])
 
 
+@pytest.mark.slow
 def test_the_summary_is_json_without_nan(evaluator):
     """A column that is NaN at every viable point has no range (null), a partly NaN one the range
     of its finite values; the stage's rounded copy turns any non-finite float into null."""
@@ -260,6 +270,7 @@ def test_the_summary_is_json_without_nan(evaluator):
     assert json.loads(json.dumps(sample.to_json(), allow_nan=False))["y"] == [None, 1.0]
 
 
+@pytest.mark.slow
 def test_dask_local_cluster_equals_the_local_run(derivation, evaluator):
     pytest.importorskip("dask.distributed")
     from symflav.numerics.scan import run_dask
@@ -273,6 +284,7 @@ def test_dask_local_cluster_equals_the_local_run(derivation, evaluator):
         np.testing.assert_array_equal(remote.columns[name], local.columns[name])
 
 
+@pytest.mark.slow
 def test_scan_command(cli, tmp_path):
     out = tmp_path / "viability.csv"
     result = cli("scan", "--scan", "viability", "--points", "1500", "--chunk", "1500", "--seed", "2", "-o", str(out))

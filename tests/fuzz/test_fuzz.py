@@ -29,6 +29,7 @@ def test_every_hostile_case_of_the_issues_is_refused_in_one_line_and_writes_noth
     assert not outcome.written
 
 
+@pytest.mark.slow
 @FUZZ
 @given(model=fuzzcases.models())
 def test_random_models_exit_0_or_2_without_traceback_or_partial_output(model, tmp_path_factory):
