@@ -21,7 +21,7 @@ Objects at the vacuum carry the derivation's relations. They follow the law
 only when K commutes with the relations and rho with the alignment; a variant under which
 the alignment is not a stationary point for generic parameters has no vacuum to compare
 (it is reported as not applicable); otherwise the variant's stages are re-run. The laws are
-checked against a full re-derivation in ``tests/test_variants.py``.
+checked against a full re-derivation in ``tests/verify/test_variants.py``.
 """
 
 from __future__ import annotations
