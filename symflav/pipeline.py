@@ -322,6 +322,24 @@ def run(
     return Derivation(model, MappingProxyType({s.name: results[s.name] for s in stages}), ordered)
 
 
+def with_stored(derivation: Derivation, study: Study | None, names: tuple[str, ...], cache: Cache,
+                degree: int | None = None) -> Derivation:
+    """``derivation`` (run up to some stage) with the results of the later stages ``names`` that
+    the cache holds for its model (a ``derive`` stored them), e.g. the comparison a study reuses
+    instead of computing its parts again; the stages' reports are unchanged. ``derivation.model``
+    is the bound model (as :func:`run` returns it)."""
+    extra = {}
+    for name in names:
+        if name not in derivation.results and cache.enabled:
+            entry = read_result(cache, stage_key(derivation.model, study, degree, name))
+            if entry is not None:
+                symbols.restore_latex(entry[1])
+                extra[name] = entry[0]
+    if not extra:
+        return derivation
+    return Derivation(derivation.model, MappingProxyType({**derivation.results, **extra}), derivation.reports)
+
+
 STAGE_ENTRY = "stage 1"
 """The format of a stage's cache entry: ``{"format": STAGE_ENTRY, "result": exact pickle,
 "latex": LaTeX-name registry entries of its symbols}``."""
@@ -391,4 +409,4 @@ def cached_result(model: Model, study: Study | None, stage: str, cache: Cache, d
 __all__ = ["STAGES", "Study", "Derivation", "StageReport", "Unavailable", "available", "available_results",
            "ordered_stages",
            "analysis_stages", "rederive", "rederive_for", "bind", "run", "fingerprint", "stage_key",
-           "cached_result", "keep_result", "read_result"]
+           "cached_result", "keep_result", "read_result", "with_stored"]
