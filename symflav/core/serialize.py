@@ -8,10 +8,10 @@ as its class and arguments and rebuilds it without evaluation (:func:`rebuild`):
 
 * ``Add`` and ``Mul`` from their arguments as they are (``_from_args``: no flattening, sorting or
   collecting);
-* any other class with ``evaluate=False`` when its constructor takes it (``Pow``, ``Abs`` and the
-  other functions, undefined functions, ``Piecewise``, ``Derivative``, relations, ...), else
-  called on its arguments (``Tuple``, ``ExprCondPair``, ``UnevaluatedExpr``, ``Integral``,
-  immutable matrices: constructors that do not evaluate);
+* any other class with ``evaluate=False`` when its constructor takes it, by name or as
+  ``**options`` (``Pow``, ``Abs`` and the other functions, undefined functions, ``Piecewise``,
+  ``Derivative``, relations, ``Tuple``, ...), else called on its arguments (``ExprCondPair``,
+  ``UnevaluatedExpr``, immutable matrices: constructors that do not evaluate);
 * atoms (symbols and dummies with their assumptions, numbers, singletons) and every object that is
   not a SymPy ``Basic`` (mutable matrices, numpy arrays, dataclasses, containers) as the plain
   pickle does; their SymPy contents go through the same rules.
@@ -47,22 +47,33 @@ class NotExact(ValueError):
 
 
 @functools.lru_cache(maxsize=None)  # of classes, which do not change while symflav runs
-def _takes_evaluate(cls: type) -> bool:
-    """Whether the constructor of ``cls`` accepts ``evaluate=`` (explicitly or as ``**kwargs``
-    that SymPy's ``Function``/``Basic`` machinery reads)."""
+def _takes_evaluate(cls: type) -> bool | None:
+    """Whether the constructor of ``cls`` accepts ``evaluate=``: True if it names it, None if it
+    may (it takes ``**options``: functions and relations read it there, ``Integral`` refuses
+    it), False if not (matrices take other keywords and evaluate nothing)."""
+    if issubclass(cls, MatrixBase):
+        return False
     try:
         parameters = inspect.signature(cls.__new__).parameters
     except (TypeError, ValueError):
         return False
-    return "evaluate" in parameters or (
-        issubclass(cls, sp.Function) and any(p.kind is p.VAR_KEYWORD for p in parameters.values()))
+    if "evaluate" in parameters:
+        return True
+    return None if any(p.kind is p.VAR_KEYWORD for p in parameters.values()) else False
 
 
 def rebuild(cls: type, args: tuple) -> sp.Basic:
     """``cls`` on ``args`` without evaluation (the unpickling side of :class:`ExactPickler`)."""
     if cls in _KEEPS_FORM:
         return cls._from_args(args)
-    return cls(*args, evaluate=False) if _takes_evaluate(cls) else cls(*args)
+    takes = _takes_evaluate(cls)
+    if takes is not False:
+        try:
+            return cls(*args, evaluate=False)
+        except TypeError:  # a constructor whose **options do not include evaluate
+            if takes:
+                raise
+    return cls(*args)
 
 
 class ExactPickler(pickle.Pickler):
@@ -124,7 +135,7 @@ def difference(a: Any, b: Any, where: str = "value") -> str | None:
         found = _children(x, y, at)
         if isinstance(found, str):
             return found
-        stack.extend(found)
+        stack.extend(reversed(found))  # the first child is compared first
     return None
 
 
