@@ -6,6 +6,7 @@ cache in each test's own folder."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import pickle
@@ -19,7 +20,7 @@ import toymodels
 from conftest import REPO, run_main
 from symflav import pipeline
 from symflav.core import cache as disk
-from symflav.core import spec
+from symflav.core import serialize, spec, symbols
 from symflav.numerics import points
 
 
@@ -101,23 +102,55 @@ def test_the_folder_comes_from_the_environment(monkeypatch, tmp_path):
 # ------------------------------------------------------------------ stages
 
 
-def test_stage_results_are_computed_again_not_read_from_the_cache(toy, tmp_path):
-    """Stage results stay out of the disk cache (pipeline.STAGE_CACHE): a SymPy expression does
-    not come back from a pickle as it was, and the files of a derive would change after a hit."""
+def test_a_warm_run_reads_every_stage_as_it_was_computed(toy, tmp_path):
     model = spec.load(str(toy))
     store = disk.Cache(tmp_path / "c")
-    cold = pipeline.run(model, until="codegen", cache=store)
-    warm = pipeline.run(model, until="codegen", cache=store)
-    assert not pipeline.STAGE_CACHE
-    assert not any("(cached)" in r.description for r in cold.reports + warm.reports)
-    assert warm["codegen"].source == cold["codegen"].source
+    cold = pipeline.run(model, until="mass_matrices", cache=store)
+    warm = pipeline.run(model, until="mass_matrices", cache=store)
+    assert not any("(cached)" in r.description for r in cold.reports)
+    assert all("(cached)" in r.description for r in warm.reports)
+    assert [r.name for r in warm.reports] == [r.name for r in cold.reports]
+    assert serialize.difference(dict(warm.results), dict(cold.results)) is None
 
 
-def test_a_plain_pickle_does_not_keep_sympy_expressions_as_built():
-    """Why the stage cache is off: 2*(a + 9*b) comes back as 2*a + 18*b."""
+def test_a_plain_pickle_loses_the_form_a_stored_stage_result_keeps(tmp_path):
+    """Why stage results are stored with the exact pickle (core/serialize.py): a plain one gives
+    2*(a + 9*b) back as 2*a + 18*b; a stored stage result gives it back as built."""
     a, b = sp.symbols("a b")
-    built = sp.factor(2 * a + 18 * b)
-    assert str(pickle.loads(pickle.dumps(built))) != str(built)
+    built = {"f": sp.factor(2 * a + 18 * b), "abs": sp.Abs(1 / a, evaluate=False)}
+    assert sp.srepr(pickle.loads(pickle.dumps(built["f"]))) != sp.srepr(built["f"])
+    key = disk.Cache.key("unit", "factored")
+    assert pipeline.keep_result(disk.Cache(tmp_path), key, "unit", built)
+    loaded, _ = pipeline.read_result(disk.Cache(tmp_path), key)
+    assert [sp.srepr(loaded[k]) for k in built] == [sp.srepr(built[k]) for k in built]
+
+
+def test_a_stage_entry_brings_back_the_latex_names_of_its_symbols(toy, tmp_path, monkeypatch):
+    """A symbol's LaTeX name is registered by the stage that creates it: a stage read from the
+    cache registers the names its result holds, as computing it would have."""
+    model = spec.load(str(toy))
+    store = disk.Cache(tmp_path / "c")
+    cold = pipeline.run(model, until="real_potential", cache=store)
+    sigma = symbols.sigma("1")
+    assert sigma in cold["real_potential"].expr.free_symbols
+    entry = pipeline.read_result(store, pipeline.stage_key(cold.model, None, None, "real_potential"))
+    assert entry[1]["symbols"][sigma] == r"\sigma_{1}"
+    monkeypatch.delitem(symbols.LATEX_NAMES, sigma)  # as in a fresh process that computed nothing
+    warm = pipeline.run(model, until="real_potential", cache=store)
+    assert warm.reports[-1].description.endswith("(cached)")
+    assert symbols.LATEX_NAMES[sigma] == r"\sigma_{1}"
+
+
+def test_a_stage_entry_of_another_format_or_a_result_that_does_not_pickle_is_computed_again(toy, tmp_path):
+    model = pipeline.bind(spec.load(str(toy)), None)
+    store = disk.Cache(tmp_path / "c")
+    assert not pipeline.keep_result(store, disk.Cache.key("unit", "f"), "unit", lambda: 1)  # does not pickle
+    key = pipeline.stage_key(model, None, None, "operators")
+    store.store(key, {"format": "stage 0", "result": b"", "latex": {}})
+    warm = pipeline.run(model, until="operators", cache=store)
+    assert "(cached)" not in warm.reports[0].description
+    assert len(store.notes) == 1 and "ignored" in store.notes[0]
+    assert pipeline.read_result(store, key) is not None  # stored again, in the current format
 
 
 def test_a_changed_model_file_or_charge_is_another_key(toy):
@@ -132,6 +165,70 @@ def test_a_changed_model_file_or_charge_is_another_key(toy):
     charged = pipeline.bind(spec.load(str(toy), charges=["s1.Ua=2"]), None)
     assert pipeline.stage_key(charged, None, None, "potential") != key
     assert pipeline.stage_key(pipeline.bind(spec.load(str(toy)), None), None, None, "potential") == key
+
+
+# ------------------------------------------------------------------ after a derive
+
+
+@pytest.fixture(scope="module")
+def derived_toy(tmp_path_factory):
+    """A toy model derived once (``derive --no-pdf``, in this process) on an empty cache:
+    (model folder, cache folder, output folder, the command's result)."""
+    root = tmp_path_factory.mktemp("derived_toy")
+    toy = toymodels.write_model(root / "twofields", toymodels.TWO_FIELDS)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(disk.ENVIRONMENT, str(root / "cache"))
+        result = run_main("derive", toy, "--no-pdf", "-o", root / "cold")
+    assert result.returncode == 0, result.stderr
+    return toy, root / "cache", root / "cold", result
+
+
+@pytest.fixture
+def after_derive(derived_toy, monkeypatch):
+    """The toy model folder, with the cache its derive filled as the user's cache."""
+    monkeypatch.setenv(disk.ENVIRONMENT, str(derived_toy[1]))
+    return derived_toy
+
+
+def _no_stage_runs(monkeypatch) -> None:
+    """From here on, running any stage fails the test: every result must come from the cache."""
+    ordered = pipeline.ordered_stages
+
+    def refuse(name):
+        def run(model, results):
+            raise AssertionError(f"stage {name} computed again instead of read from the cache")
+        return run
+
+    monkeypatch.setattr(pipeline, "ordered_stages", lambda *a, **k: [
+        dataclasses.replace(s, run=refuse(s.name)) for s in ordered(*a, **k)])
+
+
+def _tree(folder) -> dict:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _stage_lines(stdout: str) -> list[str]:
+    return [line for line in stdout.splitlines() if line.startswith("  ") and " s " in line]
+
+
+def test_a_warm_derive_writes_the_cold_files_byte_for_byte(after_derive, tmp_path, monkeypatch):
+    toy, _, cold_folder, cold = after_derive
+    _no_stage_runs(monkeypatch)
+    warm = run_main("derive", toy, "--no-pdf", "-o", tmp_path / "warm")
+    assert warm.returncode == 0, warm.stderr
+    assert _tree(tmp_path / "warm") == _tree(cold_folder) and len(_tree(cold_folder)) > 5
+    assert not any("(cached)" in line for line in _stage_lines(cold.stdout))
+    lines = _stage_lines(warm.stdout)
+    assert len(lines) == len(_stage_lines(cold.stdout)) and all("(cached)" in line for line in lines)
+
+
+def test_a_spectrum_after_a_derive_reads_the_stages_and_prints_what_a_cold_one_does(after_derive, monkeypatch):
+    toy = after_derive[0]
+    cold = run_main("spectrum", toy, "--starts", "4", "--json", "--no-cache")
+    assert cold.returncode == 0, cold.stderr
+    _no_stage_runs(monkeypatch)
+    warm = run_main("spectrum", toy, "--starts", "4", "--json")
+    assert (warm.returncode, warm.stdout) == (0, cold.stdout)
 
 
 # ------------------------------------------------------------------ commands
