@@ -10,6 +10,7 @@ import dataclasses
 import json
 import os
 import pickle
+import shutil
 import subprocess
 import sys
 
@@ -17,11 +18,12 @@ import pytest
 import sympy as sp
 
 import toymodels
-from conftest import REPO, run_main
+from conftest import REPO, SESSION_CACHE, run_cli, run_main
 from symflav import pipeline
 from symflav.core import cache as disk
 from symflav.core import serialize, spec, symbols
 from symflav.numerics import points
+from symflav.verify import checks
 
 
 @pytest.fixture
@@ -229,6 +231,40 @@ def test_a_spectrum_after_a_derive_reads_the_stages_and_prints_what_a_cold_one_d
     _no_stage_runs(monkeypatch)
     warm = run_main("spectrum", toy, "--starts", "4", "--json")
     assert (warm.returncode, warm.stdout) == (0, cold.stdout)
+
+
+@pytest.fixture
+def stages_of_the_derive(derived, tmp_path, monkeypatch):
+    """A cache holding only the stage results that the ``derived`` fixture's derive of the built-in
+    model stored (its seed-0 run uses the session's cache), as the user's cache."""
+    folder = tmp_path / "stages"
+    folder.mkdir()
+    for entry in SESSION_CACHE.glob("stage-*.entry"):
+        shutil.copyfile(entry, folder / entry.name)
+    monkeypatch.setenv(disk.ENVIRONMENT, str(folder))
+    return derived
+
+
+def test_a_derive_of_the_built_in_model_after_a_derive_writes_the_same_files(stages_of_the_derive, tmp_path):
+    """In a fresh process (nothing registered but what the cache brings): every stage read, and
+    the files of the derive without the cache (the fixture's seed-12345 run), byte for byte."""
+    warm = run_cli("derive", "-o", str(tmp_path / "warm"))
+    assert warm.returncode == 0, warm.stderr
+    lines = _stage_lines(warm.stdout)
+    assert len(lines) >= 12 and all("(cached)" in line for line in lines)
+    assert _tree(tmp_path / "warm") == _tree(stages_of_the_derive["12345"][1])
+
+
+def test_check_after_a_derive_reads_its_comparison(stages_of_the_derive, monkeypatch):
+    _no_stage_runs(monkeypatch)
+    monkeypatch.setattr(checks, "run", lambda *a, **k: pytest.fail("compared again instead of read"))
+    result = run_main("check", "--json")
+    assert result.returncode == 0, result.stderr
+    cold = json.loads((stages_of_the_derive["12345"][1] / "checks.json").read_text(encoding="utf-8"))
+    cold.pop("_")  # the generated-file marker
+    shown = json.loads(result.stdout)
+    assert shown["inferred_conventions"].pop("seconds") >= 0
+    assert shown == cold
 
 
 # ------------------------------------------------------------------ commands
