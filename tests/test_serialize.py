@@ -6,6 +6,7 @@ models and of the three derivations in derivations/ (those: slow)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import pickle
 
 import numpy as np
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 import toymodels
 from conftest import EXAMPLES
 from symflav import pipeline
-from symflav.core import serialize, spec
+from symflav.core import background, serialize, spec, symbols
 
 x = sp.Symbol("x", real=True)
 y = sp.Symbol("y", positive=True)
@@ -168,3 +169,20 @@ def test_every_stage_of_the_built_in_derivation_comes_back_as_built(derivation):
 @pytest.mark.parametrize("name", ["u1z3_three_leptons", "u1u1_sextic"])
 def test_every_stage_of_the_example_derivations_comes_back_as_built(name):
     _every_stage_round_trips(pipeline.run(spec.load(str(EXAMPLES / name))))
+
+
+def _factored_with_a_new_name():
+    zeta = symbols.auxiliary("zeta_t", r"\zeta_{t}")
+    return sp.factor(2 * zeta + 18 * y)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="forked work needs fork (else it runs in the caller)")
+def test_forked_work_comes_back_as_built_with_the_latex_names_it_registered(monkeypatch):
+    """A stage run in a forked process (core/background.py) gives its caller what running it
+    there would: the expression as built, and the LaTeX names the child registered."""
+    monkeypatch.setattr(symbols, "LATEX_NAMES", dict(symbols.LATEX_NAMES))  # the child's names land here
+    zeta = sp.Symbol("zeta_t", real=True)
+    assert zeta not in symbols.LATEX_NAMES
+    value, seconds = background.start(_factored_with_a_new_name)()
+    assert sp.srepr(value) == sp.srepr(sp.Mul(2, sp.Add(zeta, 9 * y), evaluate=False)) and seconds >= 0
+    assert symbols.LATEX_NAMES[zeta] == r"\zeta_{t}"
