@@ -169,6 +169,22 @@ def test_a_changed_model_file_or_charge_is_another_key(toy):
     assert pipeline.stage_key(pipeline.bind(spec.load(str(toy)), None), None, None, "potential") == key
 
 
+def test_an_edited_printed_registry_or_errata_file_is_another_key(tmp_path):
+    """The comparison stages read printed.toml and errata.toml: both are in every stage's key."""
+    folder = tmp_path / "copy"
+    shutil.copytree(spec.builtin_root() / "calibbi2020", folder)
+
+    def key():
+        return pipeline.stage_key(pipeline.bind(spec.load(str(folder)), None), None, None, "checks")
+
+    first = key()
+    for name in ("printed.toml", "errata.toml"):
+        with open(folder / name, "a", encoding="utf-8") as handle:
+            handle.write("\n# edited\n")
+        assert key() != first
+        first = key()
+
+
 # ------------------------------------------------------------------ after a derive
 
 
