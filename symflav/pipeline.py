@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import pickle
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -25,7 +26,7 @@ from typing import Any, Callable, Mapping
 import sympy as sp
 
 from symflav.codegen import assemble
-from symflav.core import background, spec
+from symflav.core import background, serialize, spec, symbols
 from symflav.core.cache import NO_CACHE, Cache
 from symflav.core.files import input_hash
 from symflav.core.model import Model
@@ -269,8 +270,8 @@ def run(
     reported seconds are each stage's own computing time.
 
     ``cache`` (:mod:`symflav.core.cache`): a stage whose result is stored there (keyed by
-    :func:`stage_key`) is read instead of run, and each result computed is stored; its report
-    then says "(cached)" and gives the seconds of reading it."""
+    :func:`stage_key`) is read instead of run, and each result computed is stored
+    (:func:`keep_result`); its report then says "(cached)" and gives the seconds of reading it."""
     model = bind(model, study, degree)
     results: dict[str, Any] = {"_degree": degree}
     reports: dict[str, StageReport] = {}
@@ -286,14 +287,16 @@ def run(
         early = {s.name: background.start(s.run, model, nothing) for s in stages[1:]
                  if s.independent and s.name not in stored}
 
-    def finish(stage: Stage, result: Any, seconds: float, cached: bool = False) -> None:
+    def finish(stage: Stage, result: Any, seconds: float, latex: dict | None = None) -> None:
         results[stage.name] = result
-        description = stage.description + (" (cached)" if cached else "")
+        description = stage.description + (" (cached)" if latex is not None else "")
         if isinstance(result, Unavailable):
             description += f" -- {result}"
         reports[stage.name] = StageReport(stage.name, seconds, stage.size(result), description)
-        if STAGE_CACHE and not cached:
-            cache.store(stage_key(model, study, degree, stage.name), result)
+        if latex is not None:  # read from the cache: the LaTeX names its stage would have registered
+            symbols.restore_latex(latex)
+        else:
+            keep_result(cache, stage_key(model, study, degree, stage.name), stage.name, result)
         if progress:
             progress(reports[stage.name], len(reports), len(stages))
         if on_result:
@@ -301,8 +304,8 @@ def run(
 
     for stage in stages:
         if stage.name in stored:
-            result, seconds = stored[stage.name]
-            finish(stage, stage.adopt(result) if stage.adopt else result, seconds, cached=True)
+            result, latex, seconds = stored[stage.name]
+            finish(stage, stage.adopt(result) if stage.adopt else result, seconds, latex)
         elif parallel and stage.background and stage is not stages[-1]:
             pending.append((stage, background.start(stage.run, model, MappingProxyType(dict(results)))))
         elif stage.name in early:
@@ -319,36 +322,91 @@ def run(
     return Derivation(model, MappingProxyType({s.name: results[s.name] for s in stages}), ordered)
 
 
-STAGE_CACHE = False
-"""Whether stage results are kept in the on-disk cache. Off: SymPy objects do not come back
-from a pickle as they were (a symbol's LaTeX name, unevaluated forms such as ``2*(a + 9*b)`` or
-``Abs(1/x)`` are lost or re-evaluated), so files written after a cache hit differed from those
-of a fresh derive. Whole command outputs (text) are still kept and replayed
-(:mod:`symflav.core.cache`)."""
+def with_stored(derivation: Derivation, study: Study | None, names: tuple[str, ...], cache: Cache,
+                degree: int | None = None) -> Derivation:
+    """``derivation`` (run up to some stage) with the results of the later stages ``names`` that
+    the cache holds for its model (a ``derive`` stored them), e.g. the comparison a study reuses
+    instead of computing its parts again; the stages' reports are unchanged. ``derivation.model``
+    is the bound model (as :func:`run` returns it)."""
+    extra = {}
+    for name in names:
+        if name not in derivation.results and cache.enabled:
+            entry = read_result(cache, stage_key(derivation.model, study, degree, name))
+            if entry is not None:
+                symbols.restore_latex(entry[1])
+                extra[name] = entry[0]
+    if not extra:
+        return derivation
+    return Derivation(derivation.model, MappingProxyType({**derivation.results, **extra}), derivation.reports)
+
+
+STAGE_ENTRY = "stage 1"
+"""The format of a stage's cache entry: ``{"format": STAGE_ENTRY, "result": exact pickle,
+"latex": LaTeX-name registry entries of its symbols}``."""
+
+
+def keep_result(cache: Cache, key: str, stage: str, result: Any) -> bool:
+    """Store a stage's ``result`` under ``key``: its exact pickle (:mod:`symflav.core.serialize`:
+    every SymPy expression comes back as built) and the LaTeX names of the symbols in it
+    (:func:`symflav.core.symbols.latex_entries`). A result that does not pickle is not kept (it is
+    computed again next time); one that would not come back exactly is not kept either, with a
+    note. True if it was stored."""
+    if not cache.enabled:
+        return False
+    try:
+        data, found, functions = serialize.dumps(result, check=True)
+    except serialize.NotExact as exc:
+        cache.notes.append(f"result of stage {stage} not cached ({exc})")
+        return False
+    except Exception:  # noqa: BLE001  (pickling fails in many ways: such a result is simply recomputed)
+        return False
+    return cache.store(key, {"format": STAGE_ENTRY, "result": data,
+                             "latex": symbols.latex_entries(found, functions)})
+
+
+def read_result(cache: Cache, key: str) -> tuple[Any, dict] | None:
+    """``(result, LaTeX-name entries)`` stored by :func:`keep_result` under ``key``, or None (none
+    stored; an entry of another format or one that does not load is removed, with a note)."""
+    entry = cache.load(key)
+    if entry is None:
+        return None
+    try:
+        if entry["format"] != STAGE_ENTRY:
+            raise ValueError(entry["format"])
+        return pickle.loads(entry["result"]), dict(entry["latex"])
+    except Exception as exc:  # noqa: BLE001  (any failure to load means: compute again)
+        cache.notes.append(f"cache entry {key} ignored (does not load: {type(exc).__name__}): computed again")
+        cache.discard(key)
+        return None
 
 
 def _stored(cache: Cache, model: Model, study: Study | None, degree: int | None,
-            stages: list[Stage]) -> dict[str, tuple[Any, float]]:
-    """The results of ``stages`` the cache holds: name -> (result, seconds of reading it)."""
+            stages: list[Stage]) -> dict[str, tuple[Any, dict, float]]:
+    """The results of ``stages`` the cache holds: name -> (result, LaTeX names, seconds of reading it)."""
     found = {}
-    if not (STAGE_CACHE and cache.enabled):
+    if not cache.enabled:
         return found
     for stage in stages:
         start = time.perf_counter()
-        value = cache.load(stage_key(model, study, degree, stage.name))
-        if value is not None:
-            found[stage.name] = (value, time.perf_counter() - start)
+        entry = read_result(cache, stage_key(model, study, degree, stage.name))
+        if entry is not None:
+            found[stage.name] = (*entry, time.perf_counter() - start)
     return found
 
 
 def cached_result(model: Model, study: Study | None, stage: str, cache: Cache, degree: int | None = None):
-    """The stored result of ``stage`` for ``model`` (bound here), or None."""
-    if not (STAGE_CACHE and cache.enabled):
+    """The stored result of ``stage`` for ``model`` (bound here), or None; its LaTeX names are
+    registered."""
+    if not cache.enabled:
         return None
-    return cache.load(stage_key(bind(model, study, degree), study, degree, stage))
+    entry = read_result(cache, stage_key(bind(model, study, degree), study, degree, stage))
+    if entry is None:
+        return None
+    symbols.restore_latex(entry[1])
+    return entry[0]
 
 
 __all__ = ["STAGES", "Study", "Derivation", "StageReport", "Unavailable", "available", "available_results",
            "ordered_stages",
            "analysis_stages", "rederive", "rederive_for", "bind", "run", "fingerprint", "stage_key",
-           "cached_result"]
+           "cached_result", "keep_result", "read_result", "with_stored"]

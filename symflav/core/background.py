@@ -5,13 +5,21 @@ for its value. Without ``fork`` (or if the child fails, or its value does not pi
 function computes ``fn(*args)`` in the caller when asked, so results and errors are the same
 either way; only the wall time differs. A :class:`Server` is one forked process that prepares
 once (slow imports, say, while a core is idle) and then runs the jobs sent to it, in order.
+
+A value of :func:`start` comes back exactly (:mod:`symflav.core.serialize`: SymPy expressions
+as built, not evaluated again), with the LaTeX names the child registered for its symbols
+(:func:`symflav.core.symbols.latex_entries`): the caller gets what computing it there would
+have given.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 import time
 from typing import Any, Callable
+
+from symflav.core import serialize, symbols
 
 
 def start(fn: Callable[..., Any], *args) -> Callable[[], tuple[Any, float]]:
@@ -31,13 +39,21 @@ def start(fn: Callable[..., Any], *args) -> Callable[[], tuple[Any, float]]:
 
     def wait() -> tuple[Any, float]:
         try:
-            answer = receive.recv()
-        except EOFError:
+            data = receive.recv_bytes()
+            if data:
+                exact, latex = pickle.loads(data)
+                answer = pickle.loads(exact)
+            else:  # it failed there
+                answer = None
+        except Exception:  # noqa: BLE001  (no answer, or one that does not load: computed here)
             answer = None
         finally:
             receive.close()
             process.join()
-        return answer if answer is not None else here()
+        if answer is None:
+            return here()
+        symbols.restore_latex(latex)
+        return answer
 
     return wait
 
@@ -45,11 +61,11 @@ def start(fn: Callable[..., Any], *args) -> Callable[[], tuple[Any, float]]:
 def _child(here: Callable[[], tuple[Any, float]], send, receive) -> None:
     receive.close()  # the parent's end: if the parent is gone, sending fails instead of blocking
     try:
-        answer = here()
-        send.send(answer)
+        data, found, functions = serialize.dumps(here())
+        send.send_bytes(pickle.dumps((data, symbols.latex_entries(found, functions))))
     except Exception:  # computed again (and raised) in the parent
         try:
-            send.send(None)
+            send.send_bytes(b"")
         except OSError:  # the parent has gone (it stopped on an error): nobody to tell
             pass
     finally:

@@ -5,7 +5,7 @@ instead of computed again (``symflav spectrum``, ``check`` and ``scan`` after a 
 not derive again). Each entry is one file named by the sha256 of everything that decides it
 (:func:`Cache.key`):
 
-* the code: the symflav and sympy versions and a digest of symflav's own source and data
+* the code: the symflav, sympy and numpy versions and a digest of symflav's own source and data
   files (:func:`code_version`), so that any change of the code is a new key;
 * the inputs, which the caller passes in: the derivation's files (model, printed registry,
   errata; :func:`symflav.core.files.input_hash`), the model as loaded (charge overrides and
@@ -22,7 +22,8 @@ bounded (``$SYMFLAV_CACHE_MAX_MB``, default :data:`DEFAULT_MAX_BYTES`): after ea
 least recently used entries are removed until it fits. A value that cannot be stored (it does
 not pickle) is simply not cached.
 
-The payload is a pickle: the cache folder belongs to the user who runs symflav and is read
+The payload is a pickle (a stage result inside it is an exact one, which gives every SymPy
+expression back as built: :func:`symflav.pipeline.keep_result`): the cache folder belongs to the user who runs symflav and is read
 only by symflav (like Python's own ``__pycache__``); do not point it at a folder others write.
 """
 
@@ -63,14 +64,14 @@ def default_root() -> Path | None:
 
 @functools.lru_cache(maxsize=1)  # of the installed files, which do not change while symflav runs
 def code_version() -> str:
-    """The symflav and sympy versions and a sha256 of every source and data file of the
+    """The symflav, sympy and numpy versions and a sha256 of every source and data file of the
     symflav package (``*.py``, ``*.toml``, ``*.j2``): part of every key."""
     package = Path(symflav.__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".toml", ".j2") and p.is_file()):
         digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
-    sympy = importlib.metadata.version("sympy")  # not imported: the replay of a command needs no sympy
-    return f"symflav {symflav.__version__}; sympy {sympy}; source {digest.hexdigest()}"
+    sympy, numpy = (importlib.metadata.version(n) for n in ("sympy", "numpy"))  # not imported: a replay needs neither
+    return f"symflav {symflav.__version__}; sympy {sympy}; numpy {numpy}; source {digest.hexdigest()}"
 
 
 def _max_bytes() -> int:

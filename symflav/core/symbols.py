@@ -9,8 +9,10 @@ gives the same symbol with the same assumptions:
 * the holomorphic field symbols ``phi_i`` and ``phibar_i`` (for phi_i^dagger) are
   treated as independent complex variables.
 
-LaTeX names are kept in :data:`LATEX_NAMES` (symbol -> LaTeX) and used by every
-printer through :func:`latex_names`.
+LaTeX names are kept in :data:`LATEX_NAMES` (symbol -> LaTeX) and :data:`FUNCTION_LATEX`
+(undefined function name -> LaTeX), filled when a symbol is created, and used by every printer
+through :func:`latex_names`. A result read from the on-disk cache brings the entries of its
+symbols with it (:func:`latex_entries`, :func:`restore_latex`).
 """
 
 from __future__ import annotations
@@ -106,3 +108,19 @@ def small(name: str, latex: str | None = None) -> sp.Symbol:
     if latex:
         LATEX_NAMES[sym] = latex
     return sym
+
+
+def latex_entries(symbols, functions=()) -> dict[str, dict]:
+    """The registry entries of ``symbols`` and of the undefined functions named ``functions``
+    (those that have one): ``{"symbols": {symbol: latex}, "functions": {name: latex}}``. A stage
+    result read back from the on-disk cache carries them, since the stage that created its
+    symbols did not run (:func:`restore_latex`)."""
+    return {"symbols": {s: LATEX_NAMES[s] for s in sorted(symbols, key=sp.default_sort_key) if s in LATEX_NAMES},
+            "functions": {n: FUNCTION_LATEX[n] for n in sorted(functions) if n in FUNCTION_LATEX}}
+
+
+def restore_latex(entries: dict[str, dict]) -> None:
+    """Put the entries of :func:`latex_entries` back into the registries, as they were when the
+    result was computed."""
+    LATEX_NAMES.update(entries.get("symbols", {}))
+    FUNCTION_LATEX.update(entries.get("functions", {}))
