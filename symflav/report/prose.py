@@ -438,7 +438,7 @@ def latex(text: str, names: Mapping[str, str] | None = None) -> str:
             i = j + 1
             continue
         if t.kind == "code":
-            out.append(r"\texttt{" + escape(t.text) + "}")
+            out.append(r"\texttt{" + escape(t.text).replace(r"\_", r"\_\allowbreak{}") + "}")
         elif t.kind == "eqref":
             out.append(escape(t.text).replace("-", "--"))
         else:

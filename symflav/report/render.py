@@ -163,19 +163,15 @@ def sty(prefix: str = printer.LABEL_PREFIX) -> str:
     return render("symflav.sty.j2", packages=PACKAGES, commands=COMMANDS, prefix=prefix)
 
 
-def _display(latex: str) -> str:
-    """A formula for display: aligned when it has line breaks, broken or scaled when long."""
+def _display(latex: str, width: int = printer.COLUMN) -> str:
+    """A formula (printed LaTeX) for display: one line, or rows of about ``width`` characters in
+    ``aligned`` (:func:`symflav.core.printer.display_rows`: cut at relations, signs and inside wide
+    fractions; a wide matrix entry by entry), so that it fits a column of a two-column page."""
     body = latex.strip().rstrip(",.").strip()
-    if "\\\\" not in body and "\\begin" not in body and printer.visible_length(body) > 150:
-        pieces = printer.break_latex(body, 90)
-        if len(pieces) > 1:
-            body = " \\\\ &\\quad ".join(pieces)
-    if "\\\\" in body and "\\begin" not in body:
-        body = "\\begin{aligned}&" + body.lstrip("& ") + "\\end{aligned}"
-    widest = max(printer.visible_length(line) for line in body.split("\\\\"))
-    if widest > 150:
-        return "\\resizebox{\\linewidth}{!}{$\\displaystyle " + body + "$}"
-    return "\\[ " + body + " \\]"
+    rows = printer.display_rows(body, width)
+    if len(rows) == 1:
+        return "\\[ " + rows[0] + " \\]"
+    return "\\[ \\begin{aligned} &" + " \\\\ &\\quad ".join(rows) + " \\end{aligned} \\]"
 
 
 def _witness(w: dict | None, names: dict[str, str]) -> str:
@@ -183,10 +179,10 @@ def _witness(w: dict | None, names: dict[str, str]) -> str:
         return ""
     parts = []
     for name, value in w["point"].items():
-        parts.append(f"{names.get(name) or prose.math(name, names)} = {_value(value, names)}")
+        parts.append(f"${names.get(name) or prose.math(name, names)} = {_value(value, names)}$")
     numbers = {k: prose.math(_rounded(w[k]), names) for k in ("printed", "derived", "difference")}
-    return ("$" + ",\\ ".join(parts) + "$" if parts else "") + \
-        f" \\quad printed ${numbers['printed']}$, derived ${numbers['derived']}$, difference ${numbers['difference']}$"
+    return (", ".join(parts) + "; " if parts else "") + \
+        f"printed ${numbers['printed']}$, derived ${numbers['derived']}$, difference ${numbers['difference']}$"
 
 
 def _rounded(text: str) -> str:
