@@ -19,7 +19,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from symflav.report import pdf
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this worktree's symflav, not an installed one
+from symflav.report import pdf  # noqa: E402
 
 
 def render_pages(folder: Path, pages: Path, dpi: int = 60) -> list[Path]:

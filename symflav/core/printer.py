@@ -104,7 +104,8 @@ def _factor_rows(magnitude: sp.Expr, width: int, first_width: int | None = None)
     """A product too wide for a row, over several rows (the first ``first_width`` wide, the others
     ``width``): its short factors lead, each wide factor that is a sum (or an integer power of
     one, e.g. a denominator) follows as ``\\Bigl( a + b ... \\Bigr)^{n}``, on the current row
-    when it fits there, else whole on a new row when it fits one, else cut at its terms
+    when it fits there, else whole on a new row when it fits one and the current row holds more
+    than the short factors, else cut at its terms
     (:func:`rows`); ``None`` when no factor is such a sum."""
     first_width = width if first_width is None else first_width
     factors = sorted(sp.Mul.make_args(magnitude), key=sp.default_sort_key)
@@ -112,7 +113,7 @@ def _factor_rows(magnitude: sp.Expr, width: int, first_width: int | None = None)
     if not wide:
         return None
     rest = sp.Mul(*[f for f in factors if f not in wide])
-    row = "" if rest == 1 else latex(rest) + r"\, "
+    row = lead = "" if rest == 1 else latex(rest) + r"\, "
     out: list[str] = []
     for factor in sorted(wide, key=lambda f: (not _breakable(f)[1].is_negative, sp.default_sort_key(f))):
         base, exponent = _breakable(factor)
@@ -122,7 +123,7 @@ def _factor_rows(magnitude: sp.Expr, width: int, first_width: int | None = None)
         if visible_length(row + whole) <= limit:
             row += whole
             continue
-        if row.strip() and visible_length(whole) <= width:  # whole on a row of its own
+        if row.strip() != lead.strip() and visible_length(whole) <= width:  # whole on a row of its own
             out.append(row.strip())
             row = whole
             continue
@@ -344,9 +345,13 @@ def cut_latex(tex: str, width: int = COLUMN) -> list[str]:
     recursively."""
     if visible_length(tex) <= width:
         return [tex]
-    segments = _relation_pieces(tex)
-    if len(segments) > 1 and visible_length(segments[0]) <= width // 2:  # a short left-hand side leads
-        segments[:2] = [f"{segments[0]} {segments[1]}"]
+    segments: list[str] = []
+    for piece in _relation_pieces(tex):
+        if segments and (_RELATIONS.match(piece) or _RELATIONS.match(" " + piece)) and visible_length(segments[-1]) <= width // 2 \
+                and not _SEPARATOR.search(segments[-1]):
+            segments[-1] = f"{segments[-1]} {piece}"  # a short left-hand side leads its relation
+        else:
+            segments.append(piece)
     if len(segments) > 1:
         return pack([row for segment in segments for row in _cut_inside(segment, width)], width)
     return _cut_inside(tex, width)
@@ -354,7 +359,7 @@ def cut_latex(tex: str, width: int = COLUMN) -> list[str]:
 
 _RELATIONS = re.compile(r" = |\\simeq\b|\\approx\b|\\sim\b|\\le\b|\\ge\b|\\leq\b|\\geq\b| < | > |"
                         r"\\longrightarrow\b|\\rightarrow\b|\\to\b")
-_SEPARATOR = re.compile(r",\s*\\q?quad\b\s*")
+_SEPARATOR = re.compile(r"(?:\\q?quad\s*)?,\s*\\q?quad\b\s*")
 
 
 def _relation_pieces(tex: str) -> list[str]:
@@ -383,7 +388,7 @@ def _relation_pieces(tex: str) -> list[str]:
         depth += {"{": 1, "}": -1}.get(tex[i], 0)
         i += 1
     pieces = [tex[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(tex)])]
-    return [p for p in pieces if p]
+    return [re.sub(r"\s*(?:\\q?quad\s*)?,\s*\\q?quad$", ",", p) for p in pieces if p]
 
 
 def _cut_inside(tex: str, width: int) -> list[str]:
@@ -397,7 +402,7 @@ def _cut_inside(tex: str, width: int) -> list[str]:
         head, tail = piece[:start], piece[end:]
         if kind == "paren":
             inner = [(f"\\Bigl{parts[1]}", parts[0], f"\\Bigr{parts[2]}")]
-        elif max(visible_length(parts[0]), visible_length(parts[1])) <= width // 2:
+        elif max(visible_length(parts[0]), visible_length(parts[1])) <= max(width, COLUMN) // 2:
             out.append(piece)  # a short fraction: not worth cutting
             continue
         elif visible_length(parts[1]) <= width // 2:
@@ -453,9 +458,9 @@ def _split_top(tex: str, separator: str) -> list[str]:
     """``tex`` cut at ``separator`` (``&`` or ``\\\\``) outside braces and ``\\left``/``\\right``."""
     parts, depth, start, i = [], 0, 0, 0
     while i < len(tex):
-        if tex.startswith("\\left", i) and not tex[i + 5:i + 6].isalpha():
+        if (tex.startswith("\\left", i) and not tex[i + 5:i + 6].isalpha()) or tex.startswith("\\begin{", i):
             depth += 1
-        elif tex.startswith("\\right", i) and not tex[i + 6:i + 7].isalpha():
+        elif (tex.startswith("\\right", i) and not tex[i + 6:i + 7].isalpha()) or tex.startswith("\\end{", i):
             depth -= 1
         elif tex[i] == "\\" and depth == 0 and tex.startswith(separator, i):
             parts.append(tex[start:i])
@@ -528,14 +533,15 @@ def _tail_rows(rows_: list[str], tail: str, width: int) -> list[str]:
 
 def display_rows(tex: str, width: int = COLUMN) -> list[str]:
     """Printed LaTeX of one formula (e.g. a reference's equation) as rows of about ``width``
-    characters for an ``aligned`` display: the rows of an ``aligned`` environment (alignment
-    marks dropped), a wide matrix entry by entry (:func:`matrix_rows`), and each row cut at
+    characters for an ``aligned`` display: its own rows (``\\\\`` outside environments, or an
+    ``aligned`` environment's; alignment marks dropped, empty rows left out), a wide matrix entry by entry (:func:`matrix_rows`), and each row cut at
     top-level signs or inside its widest fraction (:func:`cut_latex`)."""
     tex = tex.strip()
     aligned = re.fullmatch(r"\\begin\{aligned\}(.*)\\end\{aligned\}", tex, re.S)
-    if aligned:
-        return [row for line in _split_top(aligned.group(1), "\\\\") if line
-                for row in display_rows(line.replace("&", " "), width)]
+    lines_ = _split_top(aligned.group(1) if aligned else tex, "\\\\")
+    if len(lines_) > 1:  # rows of its own (alignment marks dropped, empty rows left out)
+        return [row for line in lines_ if line.strip("& ")
+                for row in display_rows(" ".join(p for p in _split_top(line, "&") if p), width)]
     matrix_ = matrix_rows(tex, width)
     if matrix_ is not None:
         return matrix_

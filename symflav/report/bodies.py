@@ -199,7 +199,7 @@ def loops_body(derivation: Derivation) -> str:
     for f in res.functions:
         negative = f.integrand.could_extract_minus_sign()
         lhs = f"{f.latex}({x})"
-        first = max(printer.COLUMN - 12 - printer.visible_length(lhs), 12)  # after "lhs = -\int_0^1 dz ("
+        first = printer.COLUMN - 4  # a row of factors holds more than visible_length counts
         inner = printer.rows(-f.integrand if negative else f.integrand, printer.COLUMN - 4, first)
         sign = "-" if negative else ""
         if len(inner) == 1 and not isinstance(f.integrand, sp.Add):

@@ -163,6 +163,11 @@ def sty(prefix: str = printer.LABEL_PREFIX) -> str:
     return render("symflav.sty.j2", packages=PACKAGES, commands=COMMANDS, prefix=prefix)
 
 
+WIDE = printer.COLUMN * 4 // 3
+"""Characters of a display row in the comparison, which is set on a one-column page (it holds
+longtables) whose lines are at least 4/3 of a column of a two-column page."""
+
+
 def _display(latex: str, width: int = printer.COLUMN) -> str:
     """A formula (printed LaTeX) for display: one line, or rows of about ``width`` characters in
     ``aligned`` (:func:`symflav.core.printer.display_rows`: cut at relations, signs and inside wide
@@ -236,9 +241,9 @@ def _comparison(derivation: Derivation) -> dict:
                 "object": _object(r.object),
                 "entry": text(r.entry) if r.entry else "",
                 "status": STATUS_TEXT[r.status] + (" (erratum)" if r.erratum else ""),
-                "printed": _display(r.printed) if r.printed else "",
-                "derived": _display(r.derived) if r.derived else "",
-                "difference": _display(r.difference) if r.difference else "",
+                "printed": _display(r.printed, WIDE) if r.printed else "",
+                "derived": _display(r.derived, WIDE) if r.derived else "",
+                "difference": _display(r.difference, WIDE) if r.difference else "",
                 "witness": _witness(r.witness, names),
                 "note": text(r.note),
                 "variants": text(", ".join(f"{k}: {v}" for k, v in r.variants)),
@@ -248,7 +253,7 @@ def _comparison(derivation: Derivation) -> dict:
             "status": STATUS_TEXT.get(status, status),
             "note": text(note),
             "description": text(eq.description) if eq else "",
-            "source": _display(eq.latex) if eq and eq.latex else "",
+            "source": _display(eq.latex, WIDE) if eq and eq.latex else "",
             "relation": text(eq.relation + (f" (order {eq.order})" if eq.order is not None else ""))
             if eq else "",
             "notes": text(eq.notes) if eq else "",
