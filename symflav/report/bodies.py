@@ -15,12 +15,12 @@ def operators_body(derivation: Derivation) -> str:
     latex_names = [s.latex for s in model.scalars]
     rows = []
     for op in table.operators:
-        coupling = printer.latex(op.coefficient) if op.in_potential else "--"
+        coupling = f"${printer.latex(op.coefficient)}$" if op.in_potential else "--"
         status = op.status.replace("_", " ")
-        herm = "yes" if op.monomial.is_hermitian else "no (+h.c.)"
-        rows.append(f"${printer.operator(op.monomial, latex_names)}$ & {op.monomial.degree} & {herm} & ${coupling}$ & {status} \\\\")
+        herm = "yes" if op.monomial.is_hermitian else "+ h.c."
+        rows.append(f"${printer.operator(op.monomial, latex_names)}$ & {op.monomial.degree} & {herm} & {coupling} & {status} \\\\")
     return (
-        "\\begin{tabular}{lcccl}\n\\hline\noperator & degree & hermitian & coefficient & status \\\\\n\\hline\n"
+        "\\begin{tabular}{@{}lcccl@{}}\n\\hline\noperator & deg. & hermitian & coefficient & status \\\\\n\\hline\n"
         + "\n".join(rows)
         + "\n\\hline\n\\end{tabular}\n"
     )
