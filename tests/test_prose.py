@@ -52,7 +52,7 @@ TRANSLATIONS = [
     ("as in eq. (2.4) and eqs. (3.7)-(3.10)", "as in eq. (2.4) and eqs. (3.7)--(3.10)"),
     ("Table 2's caption, appendix A's relation", "Table 2's caption, appendix A's relation"),
     ("the electron's closures + h.c.", "the electron's closures $+$ h.c."),
-    ("mode all_allowed", r"mode \texttt{all\_allowed}"),
+    ("mode all_allowed", r"mode \texttt{all\_\allowbreak{}allowed}"),
     ("within 10% of it", r"within 10\% of it"),
     ("muon g-2", "muon $g-2$"),
 ]

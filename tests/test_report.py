@@ -71,11 +71,30 @@ def test_stage_sections_fill_in(derivation):
             "snippets/flavor.tex", "snippets/observables.tex"} <= set(files)
 
 
+@pytest.fixture(scope="module")
+def report_files(derivation):
+    """report.tex and the figures it includes, as ``symflav derive`` writes them."""
+    return outputs.render(derivation)
+
+
+@pytest.fixture(scope="module")
+def compiled_report(report_files):
+    """(PDF, log of the last pass) of the built-in derivation's report."""
+    return pdf.compile_report_with_log(report_files)
+
+
 @requires_pdflatex
-def test_report_compiles_and_is_reproducible(derivation):
-    files = outputs.render(derivation)  # report.tex and the figures it includes
-    first = pdf.compile_report(files)
-    assert first.startswith(b"%PDF") and pdf.compile_report(files) == first
+@pytest.mark.slow
+def test_report_compiles_and_is_reproducible(report_files, compiled_report):
+    first = compiled_report[0]
+    assert first.startswith(b"%PDF") and pdf.compile_report(report_files) == first
+
+
+@requires_pdflatex
+@pytest.mark.slow
+def test_report_fits_its_page(compiled_report):
+    """No line of the report (displays, tables, prose) is wider than the text by more than 5 pt."""
+    assert pdf.overfull(compiled_report[1]) == []
 
 
 @requires_pdflatex
@@ -113,3 +132,31 @@ def test_long_sums_break_over_lines(derivation):
     assert text.count("\\\\") == len(lines) - 1 and text.startswith("\\begin{aligned}")
     pieces = printer.break_latex(" + ".join(["a_{1}"] * 80), 40)
     assert len(pieces) > 3 and all(p.strip() for p in pieces)
+
+
+def test_printed_formulas_break_at_relations_and_inside_wide_fractions():
+    tex = (r"\Delta a_\ell = \frac{a_1 + a_2 + a_3 + a_4 + a_5 + a_6 + a_7 + a_8 + a_9 + a_{10} + a_{11}}"
+           r"{b_1 + b_2} \simeq c_1 + c_2")
+    rows = printer.display_rows(tex, width=30)
+    assert len(rows) > 2 and all(printer.visible_length(r) <= 40 for r in rows)
+    assert rows[-1].endswith(r"\Bigr) \simeq c_1 + c_2")  # rows are packed up to the width
+    assert printer.cut_latex("a_1 + a_2 + a_3 = b_1 + b_2 + b_3", 16) == ["a_1 + a_2 + a_3", "= b_1 + b_2 + b_3"]
+    assert r"\frac{1}{b_1 + b_2}\Bigl(" in "".join(rows)  # the long numerator in its own rows
+    assert printer.display_rows(r"x = \frac{a}{b}", width=30) == [r"x = \frac{a}{b}"]
+    # a short fraction stays whole even in a row that is too wide
+    product = r"\frac{a + b}{c + d}\, x_1 x_2 x_3 x_4 x_5 x_6 x_7 x_8 x_9"
+    assert printer.cut_latex(product, 20) == [product]
+
+
+def test_a_wide_printed_matrix_is_shown_entry_by_entry():
+    wide = r"M^2 \simeq \left( \begin{array}{cc} a_1 + a_2 + a_3 + a_4 & b_1 + b_2 + b_3 \\ b_1 + b_2 + b_3 & c \end{array} \right),"
+    rows = printer.display_rows(wide, width=40)
+    assert rows[0] == r"\left(M^2\right)_{11} \simeq a_1 + a_2 + a_3 + a_4"
+    assert r"\left(M^2\right)_{21}" not in "".join(rows)  # symmetric: the upper triangle
+    assert rows[-1].endswith(r"\text{symmetric},")
+    narrow = r"U = \begin{pmatrix} 1 & -x \\ x & 1 \end{pmatrix}"
+    assert printer.display_rows(narrow, width=30) == [narrow]  # fits: never cut inside
+    assert printer.break_latex(r"\begin{pmatrix} 1 & -x \\ x & 1 \end{pmatrix} - y", 5) == \
+        [r"\begin{pmatrix} 1 & -x \\ x & 1 \end{pmatrix}", "- y"]
+    cases = r"\left( \begin{array}{cc} v = 0 & V = 0 \\ v = a & V = -b \end{array} \right)"
+    assert printer.display_rows(cases, width=8) == ["v = 0", "V = 0", "v = a", "V = -b"]

@@ -100,25 +100,34 @@ def _breakable(factor: sp.Expr) -> tuple[sp.Expr, sp.Expr] | None:
     return None
 
 
-def _factor_rows(magnitude: sp.Expr, width: int) -> list[str] | None:
-    """A product too wide for a row, over several rows: its short factors lead, each wide factor
-    that is a sum (or an integer power of one, e.g. a denominator) follows as
-    ``\\Bigl( a + b ... \\Bigr)^{n}``, cut at its terms (:func:`rows`); ``None`` when no factor
-    is such a sum."""
+def _factor_rows(magnitude: sp.Expr, width: int, first_width: int | None = None) -> list[str] | None:
+    """A product too wide for a row, over several rows (the first ``first_width`` wide, the others
+    ``width``): its short factors lead, each wide factor that is a sum (or an integer power of
+    one, e.g. a denominator) follows as ``\\Bigl( a + b ... \\Bigr)^{n}``, on the current row
+    when it fits there, else whole on a new row when it fits one and the current row holds more
+    than the short factors, else cut at its terms
+    (:func:`rows`); ``None`` when no factor is such a sum."""
+    first_width = width if first_width is None else first_width
     factors = sorted(sp.Mul.make_args(magnitude), key=sp.default_sort_key)
-    wide = [f for f in factors if _breakable(f) and visible_length(latex(f)) > width // 2]
+    wide = [f for f in factors if _breakable(f) and visible_length(latex(f)) > first_width // 2]
     if not wide:
         return None
     rest = sp.Mul(*[f for f in factors if f not in wide])
-    row = "" if rest == 1 else latex(rest) + r"\, "
+    row = lead = "" if rest == 1 else latex(rest) + r"\, "
     out: list[str] = []
     for factor in sorted(wide, key=lambda f: (not _breakable(f)[1].is_negative, sp.default_sort_key(f))):
         base, exponent = _breakable(factor)
         power = "" if exponent == 1 else f"^{{{latex(exponent)}}}"
-        inner = rows(base, width - 2, max(width - visible_length(row) - 4, 8))
-        if len(inner) == 1 and visible_length(row + inner[0]) <= width:
-            row += rf"\Bigl({inner[0]}\Bigr){power} "
+        limit = width if out else first_width
+        whole = rf"\Bigl({latex(base)}\Bigr){power} "
+        if visible_length(row + whole) <= limit:
+            row += whole
             continue
+        if row.strip() != lead.strip() and visible_length(whole) <= width:  # whole on a row of its own
+            out.append(row.strip())
+            row = whole
+            continue
+        inner = rows(base, width - 2, max(limit - visible_length(row) - 4, 8))
         inner[0] = rf"{row}\Bigl({inner[0]}"
         inner[-1] = rf"{inner[-1]}\Bigr){power}"
         out += inner[:-1]
@@ -126,15 +135,16 @@ def _factor_rows(magnitude: sp.Expr, width: int) -> list[str] | None:
     return out + [row.strip()] if row.strip() else out
 
 
-def _term_rows(term: sp.Expr, width: int, first: bool) -> list[str]:
-    """The rows of one term of a sum, its sign in front (none for a positive first term)."""
+def _term_rows(term: sp.Expr, width: int, first: bool, first_width: int | None = None) -> list[str]:
+    """The rows of one term of a sum, its sign in front (none for a positive first term); the
+    first row ``first_width`` wide (default ``width``)."""
     negative, magnitude = _signed(term)
     sign = "-" if negative else ("" if first else "+")
     body = latex(magnitude)
     if isinstance(magnitude, sp.Add):
         body = rf"\left({body}\right)"
-    if visible_length(body) > width:
-        broken = _factor_rows(magnitude, width)
+    if visible_length(body) > (width if first_width is None else first_width):
+        broken = _factor_rows(magnitude, width, first_width)
         if broken is not None:
             broken[0] = f"{sign} {broken[0]}".strip()
             return broken
@@ -155,7 +165,7 @@ def rows(expr, width: int = 40, first_width: int | None = None) -> list[str]:
     size = 0
     for term in terms:
         limit = first_width if not out else width
-        pieces = _term_rows(term, limit if not current else width, first=not (out or current))
+        pieces = _term_rows(term, width, not (out or current), limit if not current else width)
         length = visible_length(pieces[0])
         if len(pieces) == 1 and (not current or size + length <= limit):
             current.append(pieces[0])
@@ -301,7 +311,7 @@ def _widest_group(tex: str) -> tuple[int, int, str, list[str]] | None:
             a_end = _group_at(tex, i + 5)
             b_end = _group_at(tex, a_end) if a_end < len(tex) and tex[a_end] == "{" else a_end
             found = (i, b_end, "frac", [tex[i + 6:a_end - 1], tex[a_end + 1:b_end - 1]])
-        elif depth == 0 and tex.startswith("\\left(", i):
+        elif depth == 0 and tex.startswith(("\\left(", "\\left[", "\\left\\{"), i):
             level, j = 0, i
             while j < len(tex):
                 if tex.startswith("\\left", j):
@@ -311,7 +321,10 @@ def _widest_group(tex: str) -> tuple[int, int, str, list[str]] | None:
                     if level == 0:
                         break
                 j += 1
-            found = (i, min(j + 7, len(tex)), "paren", [tex[i + 6:j].strip()])
+            opening = "\\{" if tex.startswith("\\left\\{", i) else tex[i + 5]
+            closing = {"(": ")", "[": "]", "\\{": "\\}"}[opening]
+            found = (i, min(j + 6 + len(closing), len(tex)), "paren",
+                     [tex[i + 5 + len(opening):j].strip(), opening, closing])
         else:
             depth += {"{": 1, "}": -1}.get(tex[i], 0)
             i += 1
@@ -323,10 +336,62 @@ def _widest_group(tex: str) -> tuple[int, int, str, list[str]] | None:
 
 
 def cut_latex(tex: str, width: int = COLUMN) -> list[str]:
-    """Printed LaTeX in rows of about ``width`` characters: cut at top-level signs
+    """Printed LaTeX in rows of about ``width`` characters: cut before top-level relations
+    (``=``, ``\\simeq``, ``<``, ...) and after ``, \\quad`` separators, then at top-level signs
     (:func:`break_latex`), and a piece still too wide inside its widest ``\\frac{A}{B}`` (as
-    ``\\frac{1}{B} \\Bigl( A \\Bigr)``, or ``\\Bigl( A \\Bigr) \\Big/ \\Bigl( B \\Bigr)``) or
-    ``\\left( X \\right)`` (as ``\\Bigl( X \\Bigr)``), recursively."""
+    ``\\frac{1}{B} \\Bigl( A \\Bigr)``, ``A \\Big/ \\Bigl( B \\Bigr)`` or
+    ``\\Bigl( A \\Bigr) \\Big/ \\Bigl( B \\Bigr)``; a fraction whose parts are both short stays
+    whole) or ``\\left( X \\right)`` (as ``\\Bigl( X \\Bigr)``, also for ``[`` and ``\\{``),
+    recursively."""
+    if visible_length(tex) <= width:
+        return [tex]
+    segments: list[str] = []
+    for piece in _relation_pieces(tex):
+        if segments and (_RELATIONS.match(piece) or _RELATIONS.match(" " + piece)) and visible_length(segments[-1]) <= width // 2 \
+                and not _SEPARATOR.search(segments[-1]):
+            segments[-1] = f"{segments[-1]} {piece}"  # a short left-hand side leads its relation
+        else:
+            segments.append(piece)
+    if len(segments) > 1:
+        return pack([row for segment in segments for row in _cut_inside(segment, width)], width)
+    return _cut_inside(tex, width)
+
+
+_RELATIONS = re.compile(r" = |\\simeq\b|\\approx\b|\\sim\b|\\le\b|\\ge\b|\\leq\b|\\geq\b| < | > |"
+                        r"\\longrightarrow\b|\\rightarrow\b|\\to\b")
+_SEPARATOR = re.compile(r"(?:\\q?quad\s*)?,\s*\\q?quad\b\s*")
+
+
+def _relation_pieces(tex: str) -> list[str]:
+    """``tex`` cut before each top-level relation and after each ``, \\quad``."""
+    depth, cuts, i = 0, [], 0
+    while i < len(tex):
+        if tex.startswith(("\\left", "\\begin{"), i) and not tex.startswith("\\leftarrow", i):
+            depth += 1
+            i += 5
+            continue
+        if tex.startswith(("\\right", "\\end{"), i) and not tex.startswith("\\rightarrow", i):
+            depth -= 1
+            i += 4
+            continue
+        if depth == 0:
+            separator = _SEPARATOR.match(tex, i)
+            if separator:
+                cuts.append(separator.end())
+                i = separator.end()
+                continue
+            if i > 0 and _RELATIONS.match(tex, i):
+                cuts.append(i)
+        if tex[i] == "\\":
+            i += 2 if i + 1 < len(tex) and not tex[i + 1].isalpha() else 1
+            continue
+        depth += {"{": 1, "}": -1}.get(tex[i], 0)
+        i += 1
+    pieces = [tex[a:b].strip() for a, b in zip([0, *cuts], [*cuts, len(tex)])]
+    return [re.sub(r"\s*(?:\\q?quad\s*)?,\s*\\q?quad$", ",", p) for p in pieces if p]
+
+
+def _cut_inside(tex: str, width: int) -> list[str]:
     out: list[str] = []
     for piece in break_latex(tex, width):
         group = _widest_group(piece) if visible_length(piece) > width else None
@@ -336,9 +401,14 @@ def cut_latex(tex: str, width: int = COLUMN) -> list[str]:
         start, end, kind, parts = group
         head, tail = piece[:start], piece[end:]
         if kind == "paren":
-            inner = [("\\Bigl(", parts[0], "\\Bigr)")]
+            inner = [(f"\\Bigl{parts[1]}", parts[0], f"\\Bigr{parts[2]}")]
+        elif max(visible_length(parts[0]), visible_length(parts[1])) <= max(width, COLUMN) // 2:
+            out.append(piece)  # a short fraction: not worth cutting
+            continue
         elif visible_length(parts[1]) <= width // 2:
             inner = [(f"\\frac{{1}}{{{parts[1]}}}\\Bigl(", parts[0], "\\Bigr)")]
+        elif visible_length(parts[0]) <= width // 2:
+            inner = [(f"{parts[0]} \\Big/\\Bigl(", parts[1], "\\Bigr)")]
         else:
             inner = [("\\Bigl(", parts[0], "\\Bigr)"), ("\\Big/\\Bigl(", parts[1], "\\Bigr)")]
         rows_: list[str] = []
@@ -357,13 +427,13 @@ def break_latex(tex: str, width: int = 90) -> list[str]:
     depth, cuts = 0, []
     i = 0
     while i < len(tex):
-        if tex.startswith("\\left", i):
+        if tex.startswith(("\\left", "\\begin{"), i):
             depth += 1
             i += 5
             continue
-        if tex.startswith("\\right", i):
+        if tex.startswith(("\\right", "\\end{"), i):
             depth -= 1
-            i += 6
+            i += 4
             continue
         ch = tex[i]
         if ch == "{":
@@ -382,3 +452,97 @@ def break_latex(tex: str, width: int = 90) -> list[str]:
         last = cut
     pieces.append(tex[current:].strip())
     return [p for p in pieces if p]
+
+
+def _split_top(tex: str, separator: str) -> list[str]:
+    """``tex`` cut at ``separator`` (``&`` or ``\\\\``) outside braces and ``\\left``/``\\right``."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(tex):
+        if (tex.startswith("\\left", i) and not tex[i + 5:i + 6].isalpha()) or tex.startswith("\\begin{", i):
+            depth += 1
+        elif (tex.startswith("\\right", i) and not tex[i + 6:i + 7].isalpha()) or tex.startswith("\\end{", i):
+            depth -= 1
+        elif tex[i] == "\\" and depth == 0 and tex.startswith(separator, i):
+            parts.append(tex[start:i])
+            i = start = i + len(separator)
+            continue
+        elif tex[i] == "\\":
+            i += 2
+            continue
+        elif tex[i] in "{}":
+            depth += 1 if tex[i] == "{" else -1
+        elif tex[i] == separator and depth == 0:
+            parts.append(tex[start:i])
+            start = i + 1
+        i += 1
+    parts.append(tex[start:])
+    return [p.strip() for p in parts]
+
+
+_MATRIX = re.compile(r"(\\left\(\s*)?\\begin\{(array|pmatrix)\}(\{[a-z|]*\})?(.*?)\\end\{\2\}(\s*\\right\))?", re.S)
+_RELATION = re.compile(r"(.*?)\s*(\\simeq|\\approx|=)\s*$", re.S)
+
+
+def matrix_rows(tex: str, width: int = COLUMN) -> list[str] | None:
+    """Rows for a printed matrix display (``LHS \\simeq \\left( \\begin{array} ... \\right)`` or a
+    ``pmatrix``) that is wider than ``width`` (:func:`visible_length`): entry by entry,
+    ``(LHS)_{ij} \\simeq entry`` (only ``i <= j`` when the matrix is symmetric), or, without a
+    left-hand side, its rows with the cells separated by commas. ``None`` when ``tex`` holds no
+    matrix or the matrix fits."""
+    found = _MATRIX.search(tex)
+    if found is None:
+        return None
+    cells = [_split_top(row, "&") for row in _split_top(found.group(4), "\\\\") if row.strip()]
+    widest = max(sum(visible_length(c) + 3 for c in row) for row in cells)
+    head, tail = tex[:found.start()].strip(), tex[found.end():].strip()
+    if widest + visible_length(head) <= width:
+        return None
+    relation = _RELATION.fullmatch(head) if head else None
+    out = _cut_rows(head, width) if head and relation is None else []
+    if relation is None:
+        for row in cells:
+            joined = ",\\quad ".join(row)
+            out += [joined] if visible_length(joined) <= width else [r for c in row for r in _cut_rows(c, width)]
+        return out + _tail_rows(out, tail, width)
+    name, rel = relation.group(1).strip(), relation.group(2)
+    symmetric = all(len(row) == len(cells) for row in cells) and all(
+        "".join(cells[i][j].split()) == "".join(cells[j][i].split())
+        for i in range(len(cells)) for j in range(i))
+    out = []
+    for i, row in enumerate(cells):
+        for j, cell in enumerate(row):
+            if symmetric and j < i:
+                continue
+            out += _cut_rows(f"\\left({name}\\right)_{{{i + 1}{j + 1}}} {rel} {cell}", width)
+    if symmetric:
+        out[-1] += ",\\quad \\text{symmetric}"
+    return out + _tail_rows(out, tail, width)
+
+
+def _cut_rows(tex: str, width: int) -> list[str]:
+    return cut_latex(tex, width) if visible_length(tex) > width else [tex]
+
+
+def _tail_rows(rows_: list[str], tail: str, width: int) -> list[str]:
+    """The rows of what follows a matrix; a leading comma or period ends ``rows_``' last row."""
+    if tail[:1] in (",", ".") and rows_:
+        rows_[-1] += tail[0]
+        tail = tail[1:].strip().removeprefix("\\quad").strip()
+    return display_rows(tail, width) if tail else []
+
+
+def display_rows(tex: str, width: int = COLUMN) -> list[str]:
+    """Printed LaTeX of one formula (e.g. a reference's equation) as rows of about ``width``
+    characters for an ``aligned`` display: its own rows (``\\\\`` outside environments, or an
+    ``aligned`` environment's; alignment marks dropped, empty rows left out), a wide matrix entry by entry (:func:`matrix_rows`), and each row cut at
+    top-level signs or inside its widest fraction (:func:`cut_latex`)."""
+    tex = tex.strip()
+    aligned = re.fullmatch(r"\\begin\{aligned\}(.*)\\end\{aligned\}", tex, re.S)
+    lines_ = _split_top(aligned.group(1) if aligned else tex, "\\\\")
+    if len(lines_) > 1:  # rows of its own (alignment marks dropped, empty rows left out)
+        return [row for line in lines_ if line.strip("& ")
+                for row in display_rows(" ".join(p for p in _split_top(line, "&") if p), width)]
+    matrix_ = matrix_rows(tex, width)
+    if matrix_ is not None:
+        return matrix_
+    return _cut_rows(tex, width)

@@ -15,12 +15,12 @@ def operators_body(derivation: Derivation) -> str:
     latex_names = [s.latex for s in model.scalars]
     rows = []
     for op in table.operators:
-        coupling = printer.latex(op.coefficient) if op.in_potential else "--"
+        coupling = f"${printer.latex(op.coefficient)}$" if op.in_potential else "--"
         status = op.status.replace("_", " ")
-        herm = "yes" if op.monomial.is_hermitian else "no (+h.c.)"
-        rows.append(f"${printer.operator(op.monomial, latex_names)}$ & {op.monomial.degree} & {herm} & ${coupling}$ & {status} \\\\")
+        herm = "yes" if op.monomial.is_hermitian else "+ h.c."
+        rows.append(f"${printer.operator(op.monomial, latex_names)}$ & {op.monomial.degree} & {herm} & {coupling} & {status} \\\\")
     return (
-        "\\begin{tabular}{lcccl}\n\\hline\noperator & degree & hermitian & coefficient & status \\\\\n\\hline\n"
+        "\\begin{tabular}{@{}lcccl@{}}\n\\hline\noperator & deg. & hermitian & coefficient & status \\\\\n\\hline\n"
         + "\n".join(rows)
         + "\n\\hline\n\\end{tabular}\n"
     )
@@ -198,7 +198,9 @@ def loops_body(derivation: Derivation) -> str:
         out.append(f"% amplitude: {base} enters with prefactor {prefactor}")
     for f in res.functions:
         negative = f.integrand.could_extract_minus_sign()
-        inner = printer.rows(-f.integrand if negative else f.integrand, printer.COLUMN - 4, printer.COLUMN - 20)
+        lhs = f"{f.latex}({x})"
+        first = printer.COLUMN - 4  # a row of factors holds more than visible_length counts
+        inner = printer.rows(-f.integrand if negative else f.integrand, printer.COLUMN - 4, first)
         sign = "-" if negative else ""
         if len(inner) == 1 and not isinstance(f.integrand, sp.Add):
             integral = [f"{sign}\\int_0^1 d{z}\\, {inner[0]}"]
@@ -206,7 +208,7 @@ def loops_body(derivation: Derivation) -> str:
             integral = [f"{sign}\\int_0^1 d{z}\\, \\Bigl({inner[0]}", *inner[1:]]
             integral[-1] += r"\Bigr)"
         out.append(printed_as(f.equation).rstrip("\n"))
-        out.append(printer.display(f"{f.latex}({x})", integral, printer.label("loops", f.key),
+        out.append(printer.display(lhs, integral, printer.label("loops", f.key),
                                    then=[("=", f.closed_form)]))
         out.append(f"% {f.key}: x -> 0: {f.asymptotic_zero}; x -> 1: {f.at_one}; sign: {f.sign}")
     return "\n".join(o for o in out if o) + "\n"

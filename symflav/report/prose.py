@@ -39,7 +39,9 @@ GREEK = {name: "\\" + name for name in (
     "alpha beta gamma delta epsilon varepsilon zeta eta theta kappa lambda mu nu xi pi rho sigma tau "
     "upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega "
     "partial hbar ell").split()}
-GREEK.update({"sum": r"\sum", "eps": r"\varepsilon", "lbar": r"\bar\ell", "nubar": r"\bar\nu", "infinity": r"\infty"})
+GREEK.update({"sum": r"\sum", "eps": r"\varepsilon", "lbar": r"\bar\ell", "nubar": r"\bar\nu", "infinity": r"\infty",
+              "barl": r"\bar\ell", "ebar": r"\bar e", "mubar": r"\bar\mu", "taubar": r"\bar\tau",
+              "psibar": r"\bar\psi", "gamma5": r"\gamma_5"})
 
 FUNCTIONS = {"sqrt": r"\sqrt", "abs": "", "Re": r"\operatorname{Re}", "Im": r"\operatorname{Im}",
              "Sign": r"\operatorname{Sign}", "sign": r"\operatorname{sign}", "log": r"\log", "exp": r"\exp",
@@ -299,6 +301,8 @@ def _base(base: str, tilde: bool) -> str:
         out = GREEK[base]
     elif re.fullmatch(r"[A-Z]\d+", base):
         out = f"{base[0]}_{{{base[1:]}}}"
+    elif base == "l":
+        out = r"\ell"  # a lepton: "l" is never a word of its own
     elif len(base) == 1:
         out = base
     elif re.fullmatch(r"[A-Za-z]+", base):
@@ -438,7 +442,7 @@ def latex(text: str, names: Mapping[str, str] | None = None) -> str:
             i = j + 1
             continue
         if t.kind == "code":
-            out.append(r"\texttt{" + escape(t.text) + "}")
+            out.append(r"\texttt{" + escape(t.text).replace(r"\_", r"\_\allowbreak{}") + "}")
         elif t.kind == "eqref":
             out.append(escape(t.text).replace("-", "--"))
         else:

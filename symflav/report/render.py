@@ -163,19 +163,20 @@ def sty(prefix: str = printer.LABEL_PREFIX) -> str:
     return render("symflav.sty.j2", packages=PACKAGES, commands=COMMANDS, prefix=prefix)
 
 
-def _display(latex: str) -> str:
-    """A formula for display: aligned when it has line breaks, broken or scaled when long."""
+WIDE = printer.COLUMN * 4 // 3
+"""Characters of a display row in the comparison, which is set on a one-column page (it holds
+longtables) whose lines are at least 4/3 of a column of a two-column page."""
+
+
+def _display(latex: str, width: int = printer.COLUMN) -> str:
+    """A formula (printed LaTeX) for display: one line, or rows of about ``width`` characters in
+    ``aligned`` (:func:`symflav.core.printer.display_rows`: cut at relations, signs and inside wide
+    fractions; a wide matrix entry by entry), so that it fits a column of a two-column page."""
     body = latex.strip().rstrip(",.").strip()
-    if "\\\\" not in body and "\\begin" not in body and printer.visible_length(body) > 150:
-        pieces = printer.break_latex(body, 90)
-        if len(pieces) > 1:
-            body = " \\\\ &\\quad ".join(pieces)
-    if "\\\\" in body and "\\begin" not in body:
-        body = "\\begin{aligned}&" + body.lstrip("& ") + "\\end{aligned}"
-    widest = max(printer.visible_length(line) for line in body.split("\\\\"))
-    if widest > 150:
-        return "\\resizebox{\\linewidth}{!}{$\\displaystyle " + body + "$}"
-    return "\\[ " + body + " \\]"
+    rows = printer.display_rows(body, width)
+    if len(rows) == 1:
+        return "\\[ " + rows[0] + " \\]"
+    return "\\[ \\begin{aligned} &" + " \\\\ &\\quad ".join(rows) + " \\end{aligned} \\]"
 
 
 def _witness(w: dict | None, names: dict[str, str]) -> str:
@@ -183,10 +184,10 @@ def _witness(w: dict | None, names: dict[str, str]) -> str:
         return ""
     parts = []
     for name, value in w["point"].items():
-        parts.append(f"{names.get(name) or prose.math(name, names)} = {_value(value, names)}")
+        parts.append(f"${names.get(name) or prose.math(name, names)} = {_value(value, names)}$")
     numbers = {k: prose.math(_rounded(w[k]), names) for k in ("printed", "derived", "difference")}
-    return ("$" + ",\\ ".join(parts) + "$" if parts else "") + \
-        f" \\quad printed ${numbers['printed']}$, derived ${numbers['derived']}$, difference ${numbers['difference']}$"
+    return (", ".join(parts) + "; " if parts else "") + \
+        f"printed ${numbers['printed']}$, derived ${numbers['derived']}$, difference ${numbers['difference']}$"
 
 
 def _rounded(text: str) -> str:
@@ -240,9 +241,9 @@ def _comparison(derivation: Derivation) -> dict:
                 "object": _object(r.object),
                 "entry": text(r.entry) if r.entry else "",
                 "status": STATUS_TEXT[r.status] + (" (erratum)" if r.erratum else ""),
-                "printed": _display(r.printed) if r.printed else "",
-                "derived": _display(r.derived) if r.derived else "",
-                "difference": _display(r.difference) if r.difference else "",
+                "printed": _display(r.printed, WIDE) if r.printed else "",
+                "derived": _display(r.derived, WIDE) if r.derived else "",
+                "difference": _display(r.difference, WIDE) if r.difference else "",
                 "witness": _witness(r.witness, names),
                 "note": text(r.note),
                 "variants": text(", ".join(f"{k}: {v}" for k, v in r.variants)),
@@ -252,7 +253,7 @@ def _comparison(derivation: Derivation) -> dict:
             "status": STATUS_TEXT.get(status, status),
             "note": text(note),
             "description": text(eq.description) if eq else "",
-            "source": _display(eq.latex) if eq and eq.latex else "",
+            "source": _display(eq.latex, WIDE) if eq and eq.latex else "",
             "relation": text(eq.relation + (f" (order {eq.order})" if eq.order is not None else ""))
             if eq else "",
             "notes": text(eq.notes) if eq else "",

@@ -105,9 +105,9 @@ def vertex_modes_section(derivation: Derivation) -> str | None:
         if t:
             lines.append("  Table 2: " + text(
                 f"Delta a_mu = {t.get('delta_a_mu', float('nan')):.3g}, Delta a_e = {t.get('delta_a_e', float('nan')):.3g}, "
-                f"c_mu = {t.get('c_mu', float('nan')):.3g}, c_e = {t.get('c_e', float('nan')):.3g}; signs of "
-                f"Delta a_mu, Delta a_e as printed: {t.get('delta_a_mu_sign_as_printed')}, "
-                f"{t.get('delta_a_e_sign_as_printed')}") + ".")
+                f"c_mu = {t.get('c_mu', float('nan')):.3g}, c_e = {t.get('c_e', float('nan')):.3g}; sign of "
+                f"Delta a_mu {_as_printed(t.get('delta_a_mu_sign_as_printed'))}, of "
+                f"Delta a_e {_as_printed(t.get('delta_a_e_sign_as_printed'))}") + ".")
     caption = data.printed_caption
     lines.append("\\end{itemize}")
     lines.append("Printed (Table 2 caption): " + text(", ".join(f"{k} = {v}" for k, v in caption.items())) + ". "
@@ -115,6 +115,11 @@ def vertex_modes_section(derivation: Derivation) -> str | None:
                  + "; ".join(f"${lepton_latex(l)}$: " + (", ".join(f"\\texttt{{{printer.text(x)}}}" for x in m) or "none")
                              for l, m in data.follows.items()) + ".")
     return "\n".join(lines) + "\n\n"
+
+
+def _as_printed(flag) -> str:
+    """A sign check in words: "as printed", "opposite to the print" or "not compared"."""
+    return {True: "as printed", False: "opposite to the print"}.get(flag, "not compared")
 
 
 SECTIONS = (
