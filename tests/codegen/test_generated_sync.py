@@ -1,7 +1,7 @@
 """The committed generated/ folder equals a fresh `symflav derive` of the built-in model.
 
 report.pdf is not committed (.gitignore): its bytes depend on the TeX installation.
-It is reproducible on one machine (tests/test_cli.py, tests/test_report.py). For the same
+It is reproducible on one machine (tests/cli/test_cli.py, tests/report/test_report.py). For the same
 reason the .pdf entries of manifest.json (report and figures, whose bytes the test does not
 compare either) are left out of the comparison of the manifests.
 """

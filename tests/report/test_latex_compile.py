@@ -9,14 +9,12 @@ import io
 import os
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
+from conftest import REPO
 from symflav import cli
 from symflav.report import outputs, pdf
-
-REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = [
     pytest.mark.slow,
