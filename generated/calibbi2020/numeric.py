@@ -9,7 +9,7 @@ d^2V/dsigma_i dsigma_j.
 
 generated_by: symflav 0.1.0 (sympy 1.14.0)
 derivation: calibbi2020
-input_sha256: cf54ca065a02706c3a32515ee94b95bf4f44c138aad5a1c6e6c1957881280940
+input_sha256: af0a2dece277149351108139f67eeeef009b3d68f53578b869666bcc7a555993
 warning: generated file: do not edit; rerun `symflav derive`
 content_sha256: 115e2cd382f0dd56cc8d082e83855e521b154494b1eeec1301a68323e9da2130
 """
