@@ -176,7 +176,22 @@ def _display(latex: str, width: int = printer.COLUMN) -> str:
     rows = printer.display_rows(body, width)
     if len(rows) == 1:
         return "\\[ " + rows[0] + " \\]"
-    return "\\[ \\begin{aligned} &" + " \\\\ &\\quad ".join(rows) + " \\end{aligned} \\]"
+    lines = [rows[0]] + [row if _is_statement(row) else "\\quad " + row for row in rows[1:]]
+    return "\\[ \\begin{aligned} &" + " \\\\ &".join(lines) + " \\end{aligned} \\]"
+
+
+_RELATION_MARK = re.compile(r"\\simeq|\\approx|\\sim(?![a-zA-Z])|\\[lg]eq?(?![a-zA-Z])|[=<>]")
+
+
+def _is_statement(row: str) -> bool:
+    """Whether a display row states something of its own (``lhs = rhs``, a matrix entry) rather
+    than continuing the row before (``+ ...``, ``= ...``): a relation outside braces with
+    something before it. Statements are not indented."""
+    flat = row
+    while (shorter := re.sub(r"\{[^{}]*\}", "", flat)) != flat:
+        flat = shorter
+    found = _RELATION_MARK.search(flat)
+    return found is not None and bool(flat[:found.start()].strip())
 
 
 def _witness(w: dict | None, names: dict[str, str]) -> str:
@@ -228,26 +243,8 @@ def _comparison(derivation: Derivation) -> dict:
     for label, status, note in report.equations:
         mine = [r for r in report.results if r.equation == label]
         eq = registry_eqs.get(label)
-        details = []
-        for r in mine:
-            if r.provider.startswith(("operators.", "model.")) and r.status == "agrees" \
-                    and not r.note.startswith("allowed"):
-                continue  # operators and table cells: summarized in the counts
-            if label in shown_apart:
-                continue  # shown in the point table's own section
-            if not r.provider and r.status == "not_checked":
-                continue  # an equation that defines rather than claims: its reason is shown once
-            details.append({
-                "object": _object(r.object),
-                "entry": text(r.entry) if r.entry else "",
-                "status": STATUS_TEXT[r.status] + (" (erratum)" if r.erratum else ""),
-                "printed": _display(r.printed, WIDE) if r.printed else "",
-                "derived": _display(r.derived, WIDE) if r.derived else "",
-                "difference": _display(r.difference, WIDE) if r.difference else "",
-                "witness": _witness(r.witness, names),
-                "note": text(r.note),
-                "variants": text(", ".join(f"{k}: {v}" for k, v in r.variants)),
-            })
+        shown = [] if label in shown_apart else [r for r in mine if _shown_in_detail(r)]
+        shared = _shared_parts([r.note for r in shown if r.note])
         equations.append({
             "label": label,
             "status": STATUS_TEXT.get(status, status),
@@ -258,7 +255,8 @@ def _comparison(derivation: Derivation) -> dict:
             if eq else "",
             "notes": text(eq.notes) if eq else "",
             "not_checked": text(eq.not_checked) if eq and eq.not_checked else "",
-            "details": details,
+            "every_entry": text("; ".join(shared)),
+            "details": [_detail(r, text, names, shared) for r in shown],
             "counts": _counts(mine),
         })
     errata = []
@@ -277,6 +275,39 @@ def _comparison(derivation: Derivation) -> dict:
     summary = report.summary()
     return {"available": True, "equations": equations, "errata": errata, "summary": summary, "labels": labels,
             "ok": report.ok}
+
+
+def _shown_in_detail(r) -> bool:
+    """Whether a result gets its own paragraph: operators and table cells that agree are
+    summarized in the counts, and an equation that defines rather than claims shows its reason once."""
+    if r.provider.startswith(("operators.", "model.")) and r.status == "agrees" and not r.note.startswith("allowed"):
+        return False
+    return bool(r.provider) or r.status != "not_checked"
+
+
+def _shared_parts(notes: list[str]) -> list[str]:
+    """The parts ("; "-separated) that every one of two or more notes carries, in the order of the
+    first: said once for the equation instead of in each entry's note."""
+    if len(notes) < 2:
+        return []
+    rest = [set(n.split("; ")) for n in notes[1:]]
+    return [part for part in notes[0].split("; ") if part and all(part in r for r in rest)]
+
+
+def _detail(r, text, names, shared: list[str]) -> dict:
+    """One result's paragraph: status, printed, derived, their difference, witness and note
+    (without the parts ``shared`` by every entry of its equation)."""
+    return {
+        "object": _object(r.object),
+        "entry": text(re.sub(r",(?=\S)", ", ", r.entry)) if r.entry else "",
+        "status": STATUS_TEXT[r.status] + (" (erratum)" if r.erratum else ""),
+        "printed": _display(r.printed, WIDE) if r.printed else "",
+        "derived": _display(r.derived, WIDE) if r.derived else "",
+        "difference": _display(r.difference, WIDE) if r.difference else "",
+        "witness": _witness(r.witness, names),
+        "note": text("; ".join(p for p in r.note.split("; ") if p not in shared)),
+        "variants": text(", ".join(f"{k}: {STATUS_TEXT.get(v, v)}" for k, v in r.variants)),
+    }
 
 
 def _prose_names(model) -> dict[str, str]:
