@@ -57,6 +57,10 @@ TEXT = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&
         "|": r"\textbar{}", "†": r"$^\dagger$", "±": r"$\pm$", "≃": r"$\simeq$", "⊃": r"$\supset$",
         "≈": r"$\approx$", "→": r"$\to$", "−": r"$-$"}
 
+WORDS = frozenset({"sum"})
+"""Keys of :data:`GREEK` that are also English words: maths only when decorated (``sum_i``),
+never alone in a sentence ("a sum over the mass eigenstates")."""
+
 LEPTONS = {"e": "e", "mu": r"\mu", "tau": r"\tau", "l": r"\ell"}
 
 _SCRIPT = r"(?:\{[^{}\n]*\}|\([^()\n]*\)|-?[A-Za-z0-9.]*[A-Za-z0-9])"
@@ -137,7 +141,7 @@ def _strong(tok: _Token, names: Mapping[str, str]) -> bool:
     if tok.kind != "name":
         return False
     w = tok.text
-    return _is_decorated(w) or w in GREEK or re.fullmatch(r"[A-Z]\d+", w) is not None \
+    return _is_decorated(w) or (w in GREEK and w not in WORDS) or re.fullmatch(r"[A-Z]\d+", w) is not None \
         or (len(w) > 1 and w in names)
 
 

@@ -37,6 +37,8 @@ TRANSLATIONS = [
     ("lambdap_13 v_1^2", r"${\lambda'_{13}} v_1^2$"),
     ("lambda~_1a^2", r"$\tilde{\lambda}_{1a}^2$"),
     ("x_phi -> 0", r"$x_\phi \to 0$"),
+    ("a sum over the mass eigenstates", "a sum over the mass eigenstates"),
+    ("sum_i m_i^2", r"$\sum_{i} m_{i}^2$"),
     ("I_m^x(x_phi) < 0", r"$I_{m}^\times(x_\phi) < 0$"),
     ("C_emu and m_l", r"$C_{e\mu}$ and $m_{\ell}$"),
     ("m^RAD", r"$m^{\mathrm{RAD}}$"),
