@@ -416,6 +416,9 @@ def _cut_inside(tex: str, width: int) -> list[str]:
             body = cut_latex(part, max(width - visible_length(head + open_) - 2, width // 2))
             rows_ += [open_ + body[0], *body[1:]]
             rows_[-1] += close
+        if len(rows_) == 1:
+            out.append(piece)  # nothing was cut: the group keeps its \left( \right) or \frac
+            continue
         rows_[0] = head + rows_[0]
         rows_[-1] += tail
         out += rows_
