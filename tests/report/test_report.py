@@ -150,6 +150,15 @@ def test_printed_formulas_break_at_relations_and_inside_wide_fractions():
     assert printer.cut_latex(product, 20) == [product]
 
 
+def test_a_group_that_is_not_cut_keeps_its_delimiters():
+    """Only a group split over rows becomes \\Bigl( ... \\Bigr); one that fits stays \\left( \\right)."""
+    argument = r"g_1 g_2 g_3 g_4 g_5 g_6 g_7 g_8 I\left(x_\phi\right)"
+    assert printer.cut_latex(argument, 12) == [argument]
+    wide = r"c \left(a_1 + a_2 + a_3 + a_4 + a_5 + a_6 + a_7 + a_8 + a_9\right)"
+    rows = printer.cut_latex(wide, 20)
+    assert len(rows) > 1 and rows[0].startswith(r"c \Bigl(") and rows[-1].endswith(r"\Bigr)")
+
+
 def test_a_wide_printed_matrix_is_shown_entry_by_entry():
     wide = r"M^2 \simeq \left( \begin{array}{cc} a_1 + a_2 + a_3 + a_4 & b_1 + b_2 + b_3 \\ b_1 + b_2 + b_3 & c \end{array} \right),"
     rows = printer.display_rows(wide, width=40)
