@@ -223,11 +223,15 @@ class Conventions:
             "canonical": "phi_i = (v_i + sigma_i + i varphi_i)/sqrt(2)",
         }[self.field_expansion]
         sign = "+" if self.quadratic_sign > 0 else "-"
+
+        def times(factor) -> str:  # a factor 1 is not written
+            return "" if factor == 1 else f"{factor} * "
+
         return {
             "quadratic_terms": f"V contains {sign}mu^2 phi^dagger phi (and {sign}mu'^2 phi^2 + h.c.)",
-            "nonhermitian_terms": f"V contains {self.nonhermitian_factor} * (lambda O + h.c.)",
+            "nonhermitian_terms": f"V contains {times(self.nonhermitian_factor)}(lambda O + h.c.)",
             "field_expansion": expansion,
-            "mass_matrix": f"(M^2)_ij = {self.mass_matrix_factor} * d^2V/dsigma_i dsigma_j",
+            "mass_matrix": f"(M^2)_ij = {times(self.mass_matrix_factor)}d^2V/dsigma_i dsigma_j",
         }
 
 

@@ -105,7 +105,7 @@ def _factor_rows(magnitude: sp.Expr, width: int, first_width: int | None = None)
     ``width``): its short factors lead, each wide factor that is a sum (or an integer power of
     one, e.g. a denominator) follows as ``\\Bigl( a + b ... \\Bigr)^{n}``, on the current row
     when it fits there, else whole on a new row when it fits one and the current row holds more
-    than the short factors, else cut at its terms
+    than a short lead of factors (a quarter of a row), else cut at its terms
     (:func:`rows`); ``None`` when no factor is such a sum."""
     first_width = width if first_width is None else first_width
     factors = sorted(sp.Mul.make_args(magnitude), key=sp.default_sort_key)
@@ -123,7 +123,8 @@ def _factor_rows(magnitude: sp.Expr, width: int, first_width: int | None = None)
         if visible_length(row + whole) <= limit:
             row += whole
             continue
-        if row.strip() != lead.strip() and visible_length(whole) <= width:  # whole on a row of its own
+        holds_more = row.strip() != lead.strip() or visible_length(lead) > width // 4  # not a lone "2"
+        if holds_more and visible_length(whole) <= width:  # whole on a row of its own
             out.append(row.strip())
             row = whole
             continue

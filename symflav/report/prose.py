@@ -425,11 +425,11 @@ _DERIVATIVE = re.compile(r"(?<![A-Za-z])d(\^2)?(?=(?:[A-Z]|sigma|varphi|phi|chi)
 
 
 def latex(text: str, names: Mapping[str, str] | None = None) -> str:
-    """``text`` (one line of prose with ASCII pseudo-maths) as LaTeX: maths in ``$...$``,
-    the rest escaped. ``names``: full names -> LaTeX (the derivation's symbols), used for
+    """``text`` (one line of prose with ASCII pseudo-maths, or SymPy's ``str`` of an expression:
+    ``**`` is a power) as LaTeX: maths in ``$...$``, the rest escaped. ``names``: full names -> LaTeX (the derivation's symbols), used for
     names with a subscript (``lambda_1ab``, ``x_phi``)."""
     names = names or {}
-    text = re.sub(r"(?<=\d) x (?=\()", " × ", str(text).replace("†", "^dagger"))
+    text = re.sub(r"(?<=\d) x (?=\()", " × ", str(text).replace("†", "^dagger").replace("**", "^"))
     text = _DERIVATIVE.sub(lambda m: "partial" + (m.group(1) or "") + " ", text)
     toks = _tokens(text, names)
     _classify(toks, names)

@@ -365,11 +365,12 @@ def _context(derivation: Derivation, sections: Sequence[Section]) -> dict[str, A
     model = derivation.model
     r = derivation.results
     viability = r.get("viability")
+    names = _prose_names(model)
     return {
         "header": header_fields(model),
         "packages": PACKAGES,
         "commands": COMMANDS,
-        "model": {"name": printer.text(model.name), "title": prose.latex(model.title, _prose_names(model)),
+        "model": {"name": printer.text(model.name), "title": prose.latex(model.title, names),
                   "reference": printer.text(model.reference)},
         "banner": _banner(model),
         "charges": _charges(derivation),
@@ -380,13 +381,13 @@ def _context(derivation: Derivation, sections: Sequence[Section]) -> dict[str, A
         "operators": bodies.operators_body(derivation) if "operators" in r else "",
         "potential": bodies.potential_body(derivation) if "potential" in r else "",
         "stages": _stage_items(derivation),
-        "stage_status": {name: printer.text(getattr(r.get(name), "reason", "the stage did not run"))
+        "stage_status": {name: prose.latex(getattr(r.get(name), "reason", "the stage did not run"), names)
                          for name in ("tadpoles", "mass_matrices", "spectrum", "loops", "flavor", "observables")},
         "comparison": _comparison(derivation),
         "point_tables": _point_tables(derivation),
         "study": _study_sections(derivation, sections),
         "viability": _viability(derivation),
-        "viability_status": printer.text(getattr(viability, "reason", "the stage did not run")),
+        "viability_status": prose.latex(getattr(viability, "reason", "the stage did not run"), names),
     }
 
 
@@ -448,8 +449,8 @@ def _viability_sample(derivation: Derivation, sample) -> dict[str, Any]:
     measured = [lepton for lepton, text in s.get("anomalies", {}).items() if text.startswith("within")]
     lfv = "; ".join(f"{pair}: {text}" for pair, text in s.get("radiative_decays", {}).items()) or "no pair of leptons"
     return {"name": printer.text(sample.scan), "points": sample.points, "seed": sample.seed, "count": v["count"],
-            "fraction": f"{v['fraction']:.3g}" if v["fraction"] is not None else "--",
-            "error": f"{v['error']:.2g}" if v["error"] is not None else "--",
+            "fraction": f"${prose.number(format(v['fraction'], '.3g'))}$" if v["fraction"] is not None else "--",
+            "error": f"${prose.number(format(v['error'], '.2g'))}$" if v["error"] is not None else "--",
             "n_sigma": f"{s['n_sigma']:g}",
             "eliminated": eliminated,
             "fitted": ", ".join(tex(g) for g in s["fitted"]),

@@ -13,6 +13,7 @@ import shutil
 import pytest
 
 from conftest import REPO
+from latex_reading import code_style_names
 from symflav import cli
 from symflav.report import outputs, pdf
 
@@ -96,6 +97,7 @@ def test_reports_of_models_without_a_reference_fit_their_page(example_output):
     assert document.startswith(b"%PDF"), name
     assert pdf.overfull(log) == [], name
     assert not re.search(r"Reference `[^']*' on page \d+ undefined", log), name  # no "??" in the text
+    assert code_style_names(report["report.tex"], name) == []
     sty = files["snippets/symflav.sty"].decode("utf-8")
     snippets = sorted(k for k in files if k.startswith("snippets/") and k.endswith(".tex"))
     assert {"snippets/potential.tex", "snippets/tadpoles.tex", "snippets/mass_matrices.tex"} <= set(snippets)
