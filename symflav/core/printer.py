@@ -83,8 +83,37 @@ _COMMAND = re.compile(r"\\[A-Za-z]+")
 
 
 def visible_length(tex: str) -> int:
-    """Rough width of typeset LaTeX: a command counts as one character, braces as none."""
+    """Rough width of typeset LaTeX: a command counts as one character, braces as none, and a
+    ``\\frac{A}{B}`` as the wider of ``A`` and ``B`` (they are set one above the other)."""
+    total, position = 0, 0
+    while (start := tex.find("\\frac{", position)) >= 0:
+        numerator_end = _closing_brace(tex, start + 5)
+        if numerator_end < 0 or tex[numerator_end + 1:numerator_end + 2] != "{":
+            break  # not a well-formed fraction: the rest counts as text
+        denominator_end = _closing_brace(tex, numerator_end + 1)
+        if denominator_end < 0:
+            break
+        total += _plain_length(tex[position:start]) + max(
+            visible_length(tex[start + 6:numerator_end]), visible_length(tex[numerator_end + 2:denominator_end]))
+        position = denominator_end + 1
+    return total + _plain_length(tex[position:])
+
+
+def _plain_length(tex: str) -> int:
     return len(_COMMAND.sub("x", tex)) - tex.count("{") - tex.count("}")
+
+
+def _closing_brace(tex: str, opening: int) -> int:
+    """The index of the brace that closes the one at ``opening`` (-1 if none)."""
+    depth = 0
+    for i in range(opening, len(tex)):
+        if tex[i] == "{" and tex[i - 1:i] != "\\":
+            depth += 1
+        elif tex[i] == "}" and tex[i - 1:i] != "\\":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
 
 
 def _signed(term: sp.Expr) -> tuple[bool, sp.Expr]:
