@@ -171,3 +171,11 @@ def test_a_wide_printed_matrix_is_shown_entry_by_entry():
         [r"\begin{pmatrix} 1 & -x \\ x & 1 \end{pmatrix}", "- y"]
     cases = r"\left( \begin{array}{cc} v = 0 & V = 0 \\ v = a & V = -b \end{array} \right)"
     assert printer.display_rows(cases, width=8) == ["v = 0", "V = 0", "v = a", "V = -b"]
+
+
+def test_a_fraction_is_as_wide_as_its_wider_part():
+    assert printer.visible_length(r"\frac{a_1 + a_2}{b}") == printer.visible_length("a_1 + a_2")
+    assert printer.visible_length(r"x \frac{\frac{a}{b}}{c d e} y") == printer.visible_length("x c d e y")
+    assert printer.visible_length(r"\frac{a") == 2  # not a fraction: counted as text
+    short = r"V = - \frac{5 \mu_1^{4}}{4 \left(\lambda_1 + 2 \lambda_{13} - 3 \lambda'_{13}\right)}"
+    assert printer.cut_latex(short, 40) == [short]
