@@ -37,19 +37,20 @@ class LoopValues:
     x ~ 1. One object per evaluation (it keeps the functions it has built, nothing global)."""
 
     def __init__(self):
-        self.functions: dict[str, object] = {}
+        self.functions: dict[str, tuple] = {}
 
     def __call__(self, key: str, x: float) -> float:
-        f = loops.loop_function(*loops.parse_key(key))
         if key not in self.functions:
-            self.functions[key] = sp.lambdify(loops.X, f.closed_form, "mpmath")
+            f = loops.loop_function(*loops.parse_key(key))
+            self.functions[key] = (f, sp.lambdify(loops.X, f.closed_form, "mpmath"))
+        f, closed_form = self.functions[key]
         with mpmath.workdps(40):
             xx = mpmath.mpf(x)
             eps = xx**2 - 1
             if abs(eps) < mpmath.mpf("1e-6"):
                 return float(sum(mpmath.mpf(sp.Rational(c).p) / sp.Rational(c).q * eps**k
                                  for k, c in enumerate(f.taylor_one)))
-            return float(self.functions[key](xx))
+            return float(closed_form(xx))
 
 
 def loop_value(key: str, x: float) -> float:
@@ -98,26 +99,52 @@ def parameter_values(model, point: str | None = None, overrides: Mapping[str, fl
     return values
 
 
-def unperturbed_masses(model, results, values, choice: str = "bilinear") -> dict[str, float]:
-    """Unperturbed flavon masses for the mass-insertion route (GeV).
+def unperturbed_mass_coefficients(model, results, choice: str = "bilinear") -> dict:
+    """Field name -> the expression whose |value| is the unperturbed mass^2 (GeV^2) of
+    :func:`unperturbed_masses`, in the parameters and vevs (the same at every point).
 
-    "bilinear": sqrt|mu_a^2| from the hermitian quadratic term;
-    "vacuum": sqrt(d^2V/dphi_a dphibar_a) at the vacuum.
+    "bilinear": d^2/dphi_a dphibar_a of the hermitian quadratic term, mu_a^2;
+    "vacuum": d^2V/dphi_a dphibar_a at the vacuum.
     """
     pot = results["potential"]
-    masses = {}
+    coefficients = {}
+    vac = {}
+    for n2, q, qb in zip(pot.fields, pot.phi, pot.phibar):
+        vac[q] = vac[qb] = flavor.field_value(model, n2)
     for name, p, pb in zip(pot.fields, pot.phi, pot.phibar):
         if choice == "bilinear":
             quad = [c for op, c in pot.contributions if op.monomial.degree == 2 and op.monomial.is_hermitian
                     and c.has(p) and c.has(pb)]
-            coeff = sp.diff(sum(quad, sp.S.Zero), p, pb)
+            coefficients[name] = sp.diff(sum(quad, sp.S.Zero), p, pb)
         else:
-            vac = {}
-            for n2, q, qb in zip(pot.fields, pot.phi, pot.phibar):
-                vac[q] = vac[qb] = flavor.field_value(model, n2)
-            coeff = sp.diff(pot.expr, p, pb).xreplace(vac)
-        masses[name] = float(np.sqrt(abs(numeric(coeff, values))))
-    return masses
+            coefficients[name] = sp.diff(pot.expr, p, pb).xreplace(vac)
+    return coefficients
+
+
+def unperturbed_masses(model, results, values, choice: str = "bilinear", coefficients=None) -> dict[str, float]:
+    """Unperturbed flavon masses for the mass-insertion route (GeV): sqrt of the absolute value
+    at ``values`` of :func:`unperturbed_mass_coefficients` (``coefficients``: those of this
+    ``choice``, prepared once; computed here when None)."""
+    if coefficients is None:
+        coefficients = unperturbed_mass_coefficients(model, results, choice)
+    return {name: float(np.sqrt(abs(numeric(coeff, values)))) for name, coeff in coefficients.items()}
+
+
+class Prepared:
+    """What :func:`evaluate` needs at every point of one derivation and that does not depend on
+    the point: the unperturbed-mass expressions of both choices and the numeric loop
+    functions. Built once (:meth:`of`) and passed to every evaluation of the same derivation;
+    an evaluation without it builds its own (same numbers)."""
+
+    def __init__(self, coefficients: dict, loop_values: LoopValues):
+        self.coefficients = coefficients
+        self.loop_values = loop_values
+
+    @classmethod
+    def of(cls, derivation) -> "Prepared":
+        model, results = derivation.model, derivation.results
+        return cls({choice: unperturbed_mass_coefficients(model, results, choice) for choice in ("bilinear", "vacuum")},
+                   LoopValues())
 
 
 def mass_insertion_closure(m_chain, c, uu, M, r, xa, xb, loop_values: LoopValues | None = None
@@ -267,7 +294,7 @@ def radiative_decays(model, fl, observables, entry, number) -> dict:
 
 
 def evaluate(derivation, values: Mapping, spectrum: Mapping | None = None, *, route: str = "given",
-             point: str | None = None) -> dict:
+             point: str | None = None, prepared: Prepared | None = None) -> dict:
     """Delta a_l, c_l, C_ll, m^FN, m^RAD per lepton and BR(l -> l' gamma) per pair at ``values``
     (parameter and vev symbol -> number; model defaults fill the rest), by the mass-insertion
     formulas and, with ``spectrum`` = {"scalar_masses", "pseudoscalar_masses" (GeV), "U_S", "U_P"
@@ -276,8 +303,10 @@ def evaluate(derivation, values: Mapping, spectrum: Mapping | None = None, *, ro
 
     Routes of the result: ``mass_insertion`` (unperturbed masses sqrt|mu_a^2| from the bilinear
     terms), ``mass_insertion_vacuum`` (the diagonal d^2V/dphi dphibar at the vacuum) and
-    ``mass_basis``.
+    ``mass_basis``. ``prepared``: :meth:`Prepared.of` this derivation, when several points
+    are evaluated (the result is the same without it).
     """
+    prepared = prepared or Prepared.of(derivation)
     model = derivation.model
     results = derivation.results
     fl = results["flavor"]
@@ -286,12 +315,12 @@ def evaluate(derivation, values: Mapping, spectrum: Mapping | None = None, *, ro
     values = {**parameter_values(model), **dict(values)}
     field_index = {s.name: i for i, s in enumerate(model.scalars)}
     number = _Numbers(values)
-    loop_values = LoopValues()
+    loop_values = prepared.loop_values
     M = number(model.mediators[0].mass) if model.mediators else None
 
     insertion = {}
     for key, choice in (("mass_insertion", "bilinear"), ("mass_insertion_vacuum", "vacuum")):
-        m0 = unperturbed_masses(model, results, values, choice)
+        m0 = unperturbed_masses(model, results, values, choice, prepared.coefficients[choice])
 
         def mi_weights(cl, m_c, uu, M, m0=m0):
             xa, xb = m0[cl.pair[0].scalar] / M, m0[cl.pair[1].scalar] / M

@@ -725,6 +725,7 @@ def _observables(derivation, point, vacua, findings, printed=None, statement=Non
         reason = getattr(derivation.results.get("flavor"), "reason", "no flavor stage")
         return {"available": False, "reason": reason}
     evaluated: dict[str, dict] = {}
+    prepared = observables.Prepared.of(derivation)
     for name in ROUTES:
         vacuum = vacua.get(name)
         if vacuum is None:
@@ -739,7 +740,8 @@ def _observables(derivation, point, vacua, findings, printed=None, statement=Non
             continue
         spectrum = {"scalar_masses": np.sqrt(exact.scalar_masses2), "pseudoscalar_masses": np.sqrt(exact.pseudoscalar_masses2),
                     "U_S": exact.U_S, "U_P": exact.U_P}
-        evaluated[name] = observables.evaluate(derivation, {**values, **vevs}, spectrum, route=name, point=point)
+        evaluated[name] = observables.evaluate(derivation, {**values, **vevs}, spectrum, route=name, point=point,
+                                               prepared=prepared)
     main = evaluated.get(ELIMINATED, {})
     if "reason" in main:
         return {"available": False, "reason": f"{ELIMINATED}: {main['reason']}",
