@@ -1,0 +1,76 @@
+"""The point-independent pieces of the observables (``observables.Prepared``), built once per
+derivation and passed to the evaluation of every point, change nothing: the same numbers as an
+evaluation that builds its own, on a toy model (three leptons) at two different points, and the
+unperturbed masses they give agree with an independent route (the diagonal of the numeric
+Hessian of V in the complex fields, by central finite differences)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from conftest import REPO
+from symflav import pipeline
+from symflav.core import spec
+from symflav.numerics import observables, points
+from symflav.physics import flavor
+
+
+@pytest.fixture(scope="module")
+def three():
+    """The three-lepton toy through the observables stage, and two points on its vacuum with the
+    mu^2 eliminated: ``bench`` and the same with other free vevs (a different spectrum)."""
+    derivation = pipeline.run(spec.load(str(REPO / "tests" / "models" / "three_leptons")), until="observables")
+    model = derivation.model
+    given, _, _ = points.point_values(model, "bench", {})
+    evaluations = []
+    for scale in (1, sp.Rational(5, 4)):
+        symbols = points.given_symbols(model, given)
+        for _, v in model.vacuum.vevs:
+            symbols[v] = symbols[v] * scale
+        vacuum = points.eliminated_vacuum(derivation, symbols)
+        exact = vacuum.exact
+        spectrum = {"scalar_masses": np.sqrt(exact.scalar_masses2),
+                    "pseudoscalar_masses": np.sqrt(exact.pseudoscalar_masses2), "U_S": exact.U_S, "U_P": exact.U_P}
+        evaluations.append(({**vacuum.values, **vacuum.vevs}, spectrum))
+    return derivation, evaluations
+
+
+def _text(result) -> str:
+    return json.dumps(observables._plain(result), sort_keys=True)
+
+
+def test_shared_prepared_pieces_give_the_same_observables_at_every_point(three):
+    derivation, evaluations = three
+    prepared = observables.Prepared.of(derivation)
+    for values, spectrum in evaluations:
+        alone = observables.evaluate(derivation, values, spectrum, route="test", point="bench")
+        shared = observables.evaluate(derivation, values, spectrum, route="test", point="bench", prepared=prepared)
+        assert _text(shared) == _text(alone)
+    first, second = (observables.evaluate(derivation, v, s, prepared=prepared) for v, s in evaluations)
+    assert first["mass_basis"]["leptons"] != second["mass_basis"]["leptons"]  # two different points
+
+
+def test_vacuum_unperturbed_masses_are_the_diagonal_of_the_complex_hessian(three):
+    derivation, evaluations = three
+    model, pot = derivation.model, derivation["potential"]
+    values, _ = evaluations[1]
+    prepared = observables.Prepared.of(derivation)
+    masses = observables.unperturbed_masses(model, derivation.results, values, "vacuum",
+                                            prepared.coefficients["vacuum"])
+    V = sp.lambdify(pot.phi + pot.phibar, pot.expr.xreplace(values), "mpmath")
+    vacuum = [complex(sp.N(flavor.field_value(model, name).xreplace(values), 30)) for name in pot.fields]
+    h = 1e-2
+    for a, name in enumerate(pot.fields):
+        # d^2V/dphi_a dphibar_a with phi and phibar independent: a mixed central difference
+        def at(dp, dq):
+            phi = list(vacuum)
+            bar = [z.conjugate() for z in vacuum]
+            phi[a] += dp
+            bar[a] += dq
+            return complex(V(*phi, *bar))
+        second = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
+        assert masses[name] == pytest.approx(np.sqrt(abs(second.real)), rel=1e-6), name
