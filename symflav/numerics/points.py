@@ -221,8 +221,8 @@ def _real_vevs(model, phi):
     return {v: sp.Float(float(np.real(value)) / norm, 17) for (_, v), value in zip(model.vacuum.vevs, phi)}
 
 
-def _global_minimum(model, potential, values, seeds, group, starts, seed, scale):
-    V = numeric.PolynomialPotential(potential, values)
+def _global_minimum(model, expansion, values, seeds, group, starts, seed, scale):
+    V = expansion.at(values)
     search = numeric.find_minima(V, seeds, starts=starts, seed=seed, scale=scale)
     if not search.minima:
         return V, search, None, None
@@ -344,16 +344,16 @@ def _effective_compare(exact: numeric.ExactSpectrum, effective: dict) -> dict:
 # ------------------------------------------------------------------ the routes
 
 
-def _route_search(model, derivation, values, given_vevs, label, starts, seed):
-    """Global minimum of V at ``values`` (dict symbol -> number); shared by the first two routes."""
-    potential = derivation["potential"]
+def _route_search(model, derivation, values, given_vevs, label, starts, seed, expansion):
+    """Global minimum of V at ``values`` (dict symbol -> number); shared by the first two routes
+    (``expansion``: the :class:`~symflav.numerics.minimizer.PotentialExpansion` of V)."""
     table = derivation["operators"]
     group = numeric.rephasing_group(table, values)
     seeds = []
     if given_vevs is not None:
         seeds.append(("given vevs", _fields_from_vevs(model, given_vevs)))
     scale = _scale(values, given_vevs)
-    V, search, phi, residual = _global_minimum(model, potential, values, seeds, group, starts, seed, scale)
+    V, search, phi, residual = _global_minimum(model, expansion, values, seeds, group, starts, seed, scale)
     route = {"available": True}
     if phi is None:
         route.update({"available": False, "reason": "no local minimum found (potential unbounded below?)"})
@@ -443,11 +443,11 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     spectrum = available(derivation.results, "spectrum")
     routes: dict[str, dict] = {}
     findings: list[str] = []
-    search = (given_vevs, starts, seed, findings)
+    search = (given_vevs, starts, seed, findings, numeric.PotentialExpansion(derivation["potential"]))
     routes["as_given"], vacuum1, missing = _route_as_given(derivation, without_vevs, *search)
     routes["relations_imposed"], vacuum2, missing2 = _route_relations(derivation, without_vevs, spectrum, *search)
     routes["vevs_with_mu_eliminated"], vacuum3 = _route_eliminated(model, derivation, given, spectrum, starts, seed,
-                                                                    findings)
+                                                                    findings, search[-1])
     _no_route_without_values(model, name, routes, missing, missing2)
     vacua = {
         "as_given": vacuum1 if routes["as_given"].get("available") else None,
@@ -491,7 +491,7 @@ def _potential_symbols(derivation) -> set:
     return {s for s in pot.expr.free_symbols if s not in pot.phi + pot.phibar}
 
 
-def _route_as_given(derivation, given, given_vevs, starts, seed, findings):
+def _route_as_given(derivation, given, given_vevs, starts, seed, findings, expansion):
     """Route 1, the parameters as given: (route, (values, vevs, exact) or None, missing names).
     ``given`` without the vevs; the global minimum of the full potential, compared with the
     given vevs when there are any."""
@@ -502,7 +502,7 @@ def _route_as_given(derivation, given, given_vevs, starts, seed, findings):
     if missing:
         return {"available": False, "reason": "no value for " + ", ".join(missing), "description": description}, \
             None, missing
-    route, _, exact, vevs = _route_search(model, derivation, values, given_vevs, "as_given", starts, seed)
+    route, _, exact, vevs = _route_search(model, derivation, values, given_vevs, "as_given", starts, seed, expansion)
     route["description"] = description
     route["filled_from_relations"] = filled
     if given_vevs is not None and route.get("available"):
@@ -516,7 +516,7 @@ def _route_as_given(derivation, given, given_vevs, starts, seed, findings):
     return route, (values, vevs, exact), missing
 
 
-def _route_relations(derivation, given, spectrum, given_vevs, starts, seed, findings):
+def _route_relations(derivation, given, spectrum, given_vevs, starts, seed, findings, expansion):
     """Route 2, every relation imposed on the given parameters: (route, (values, vevs, exact) or
     None, missing names); the closed-form stationary points and, when the global minimum has
     the alignment, the perturbative spectrum beside the exact one."""
@@ -528,7 +528,8 @@ def _route_relations(derivation, given, spectrum, given_vevs, starts, seed, find
     if missing:
         return {"available": False, "reason": "no value for " + ", ".join(missing), "description": description}, \
             None, missing
-    route, V, exact, vevs = _route_search(model, derivation, values, given_vevs, "relations_imposed", starts, seed)
+    route, V, exact, vevs = _route_search(model, derivation, values, given_vevs, "relations_imposed", starts, seed,
+                                           expansion)
     route["description"] = description
     route["conflicts"] = conflicts
     if route.get("available"):
@@ -647,7 +648,7 @@ def eliminated_vacuum(derivation, given: dict) -> EliminatedVacuum | None:
     return EliminatedVacuum(values, vevs, mu2, conflicts, exact)
 
 
-def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings) -> dict:
+def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings, expansion) -> dict:
     tadpoles = derivation["tadpoles"]
     free = tadpoles.free_vevs
     try:
@@ -679,8 +680,7 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
     M_S, M_P = exact.M_S2, exact.M_P2
     wS, wP = exact.scalar_masses2, exact.pseudoscalar_masses2
     route.update(_spectrum_json(exact))
-    potential = derivation["potential"]
-    V = numeric.PolynomialPotential(potential, values)
+    V = expansion.at(values)
     phi = _fields_from_vevs(model, vevs)
     hessian = numeric.exact_spectrum(V, phi)
     route["hessian_cross_check"] = _json_float(max(np.max(np.abs(hessian.M_S2 - M_S)),

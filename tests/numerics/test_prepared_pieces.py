@@ -2,7 +2,9 @@
 derivation and passed to the evaluation of every point, change nothing: the same numbers as an
 evaluation that builds its own, on a toy model (three leptons) at two different points, and the
 unperturbed masses they give agree with an independent route (the diagonal of the numeric
-Hessian of V in the complex fields, by central finite differences)."""
+Hessian of V in the complex fields, by central finite differences). The same for the potential
+expanded once in x = (Re phi, Im phi): at rational values, the same polynomial as V expanded at
+the point."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import sympy as sp
 from conftest import REPO
 from symflav import pipeline
 from symflav.core import spec
+from symflav.numerics import minimizer as numeric
 from symflav.numerics import observables, points
 from symflav.physics import flavor
 
@@ -74,3 +77,22 @@ def test_vacuum_unperturbed_masses_are_the_diagonal_of_the_complex_hessian(three
             return complex(V(*phi, *bar))
         second = (at(h, h) - at(h, -h) - at(-h, h) + at(-h, -h)) / (4 * h * h)
         assert masses[name] == pytest.approx(np.sqrt(abs(second.real)), rel=1e-6), name
+
+
+def test_potential_expanded_once_is_the_potential_expanded_at_the_point(three):
+    derivation, evaluations = three
+    pot = derivation["potential"]
+    expansion = numeric.PotentialExpansion(pot)
+    rational = {k: sp.nsimplify(v) for k, v in evaluations[0][0].items() if k in pot.expr.free_symbols}
+    rational = {k: v if v.is_Rational else sp.Rational(str(sp.N(v, 12))) for k, v in rational.items()}
+    fast, general = expansion.at(rational), numeric.PolynomialPotential(pot, rational)
+    assert fast.expr is None  # the prepared route was taken
+    assert np.array_equal(fast._poly.E, general._poly.E) and np.array_equal(fast._poly.c, general._poly.c)
+    # an independent route: V(phi, phibar) itself, phi = x + i y
+    f = sp.lambdify(pot.phi + pot.phibar, pot.expr.xreplace(rational), "numpy")
+    rng = np.random.default_rng(3)
+    for x in rng.normal(scale=300.0, size=(5, 2 * len(pot.phi))):
+        phi = x[: len(pot.phi)] + 1j * x[len(pot.phi):]
+        assert fast.value(x) == pytest.approx(complex(f(*phi, *phi.conjugate())).real, rel=1e-10)
+    surd = {**rational, next(iter(rational)): sp.sqrt(2)}
+    assert expansion.at(surd).expr is not None  # not rational: expanded at the point, as before
