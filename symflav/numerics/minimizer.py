@@ -236,23 +236,29 @@ def _check_values(potential: Potential, expr) -> None:
 
 class PotentialExpansion:
     """One potential in x = (Re phi, Im phi), expanded once with its parameters as symbols: its
-    monomials and their coefficients (polynomials in the parameters). :meth:`at` gives the
-    :class:`PolynomialPotential` at numeric values without expanding V again: when every value is
-    rational the coefficients are exact rational (Gaussian) numbers either way, so the floats are
-    the same bit for bit; other values (surds, floats kept as floats) take the general route."""
+    monomials and their coefficients (polynomials in the parameters; ``terms`` as
+    ``sympy.Poly.terms``, given when stored). :meth:`at` gives the :class:`PolynomialPotential` at
+    numeric values without expanding V again when every coefficient comes out a rational number
+    there: both routes then hold the same exact coefficients, so the floats are the same bit for
+    bit. Otherwise (a surd or a float left in a coefficient) V is expanded at the values, as before."""
 
-    def __init__(self, potential: Potential):
+    def __init__(self, potential: Potential, terms: tuple | None = None):
         self.potential = potential
         self.variables, subs = _real_components(potential)
-        self.terms = sp.Poly(sp.expand(potential.expr.xreplace(subs)), *self.variables).terms()
+        if terms is None:
+            terms = tuple(sp.Poly(sp.expand(potential.expr.xreplace(subs)), *self.variables).terms())
+        self.terms = terms
 
     def at(self, values: dict) -> "PolynomialPotential":
-        exact = {k: sp.sympify(v) for k, v in _exact_values(values).items()}
-        if not all(v.is_Rational for v in exact.values()):
-            return PolynomialPotential(self.potential, values)
-        _check_values(self.potential, self.potential.expr.xreplace(exact))
-        rows = [(e, sp.re(c.xreplace(exact))) for e, c in self.terms]
-        rows = [(e, c) for e, c in rows if c != 0] or [((0,) * len(self.variables), 0)]
+        exact = _exact_values(values)
+        rows = []
+        for e, c in self.terms:
+            value = sp.re(c.xreplace(exact))
+            if not value.is_Rational:
+                return PolynomialPotential(self.potential, values)
+            if value:
+                rows.append((e, value))
+        rows = rows or [((0,) * len(self.variables), 0)]
         potential = self.potential
         V = PolynomialPotential.from_polynomial([e for e, _ in rows], [float(c) for _, c in rows], len(potential.phi),
                                                 potential.fields, potential.conventions)

@@ -429,6 +429,35 @@ def _closed_form_points(model, derivation, values, V) -> list:
     return out
 
 
+@dataclass(frozen=True)
+class PointPieces:
+    """What :func:`evaluate` needs at every point of one derivation and that does not depend on
+    the point, derived once (the pipeline's ``point_pieces`` stage, stored with the other
+    stages): V expanded in x = (Re phi, Im phi) with the parameters as symbols
+    (``expansion_terms``, the terms of :class:`~symflav.numerics.minimizer.PotentialExpansion`)
+    and the unperturbed-mass expressions of the observables (``unperturbed``: choice ->
+    field -> expression, :func:`~symflav.numerics.observables.unperturbed_mass_coefficients`)."""
+
+    expansion_terms: tuple
+    unperturbed: dict
+
+
+def point_pieces(model, results) -> PointPieces:
+    """:class:`PointPieces` of a derivation (``results``: its stages, ``potential`` at least)."""
+    expansion = numeric.PotentialExpansion(results["potential"])
+    unperturbed = {choice: observables.unperturbed_mass_coefficients(model, results, choice)
+                   for choice in ("bilinear", "vacuum")}
+    return PointPieces(expansion.terms, unperturbed)
+
+
+def _pieces(derivation) -> tuple:
+    """(PotentialExpansion, observables.Prepared) from the stored ``point_pieces`` stage, or
+    derived here when the derivation does not hold it (the same pieces)."""
+    pieces = available(derivation.results, "point_pieces") or point_pieces(derivation.model, derivation.results)
+    return (numeric.PotentialExpansion(derivation["potential"], pieces.expansion_terms),
+            observables.Prepared(pieces.unperturbed, observables.LoopValues()))
+
+
 def evaluate(derivation, point: str | None = None, overrides=None, *, starts: int = 32,
              seed: int = 20200316, statement=None) -> dict:
     """The ``spectrum`` JSON (README contract plus ``routes``, ``printed``, ``findings``);
@@ -443,7 +472,8 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     spectrum = available(derivation.results, "spectrum")
     routes: dict[str, dict] = {}
     findings: list[str] = []
-    search = (given_vevs, starts, seed, findings, numeric.PotentialExpansion(derivation["potential"]))
+    expansion, prepared = _pieces(derivation)
+    search = (given_vevs, starts, seed, findings, expansion)
     routes["as_given"], vacuum1, missing = _route_as_given(derivation, without_vevs, *search)
     routes["relations_imposed"], vacuum2, missing2 = _route_relations(derivation, without_vevs, spectrum, *search)
     routes["vevs_with_mu_eliminated"], vacuum3 = _route_eliminated(model, derivation, given, spectrum, starts, seed,
@@ -455,7 +485,7 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
         "vevs_with_mu_eliminated": (vacuum3.values, vacuum3.vevs, vacuum3.exact) if vacuum3 else None,
     }
     printed = printed_table(model, name)
-    observables_json = _observables(derivation, name, vacua, findings, printed, statement)
+    observables_json = _observables(derivation, name, vacua, findings, printed, statement, prepared)
     _perturbative_findings(routes, findings)
     primary = next((r for r in ROUTES if routes.get(r, {}).get("available")), None)
     top = routes.get(primary, {}) if primary else {}
@@ -716,16 +746,17 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
     return route, vacuum
 
 
-def _observables(derivation, point, vacua, findings, printed=None, statement=None) -> dict:
+def _observables(derivation, point, vacua, findings, printed=None, statement=None, prepared=None) -> dict:
     """The ``observables`` object: Delta a_l and c_l of every lepton on the vacuum with the given
     free vevs, by the mass-insertion formulas and in the mass basis, the same on the other
     routes' vacua (``by_route``), the printed values of the point's table beside them, and the
-    study's statement (``statement``) when it has one."""
+    study's statement (``statement``) when it has one (``prepared``: the observables' pieces of
+    this derivation, derived here when None)."""
     if available(derivation.results, "flavor") is None or not derivation["flavor"].leptons:
         reason = getattr(derivation.results.get("flavor"), "reason", "no flavor stage")
         return {"available": False, "reason": reason}
     evaluated: dict[str, dict] = {}
-    prepared = observables.Prepared.of(derivation)
+    prepared = prepared or observables.Prepared.of(derivation)
     for name in ROUTES:
         vacuum = vacua.get(name)
         if vacuum is None:
