@@ -436,7 +436,8 @@ class PointPieces:
     stages): V expanded in x = (Re phi, Im phi) with the parameters as symbols
     (``expansion_terms``, the terms of :class:`~symflav.numerics.minimizer.PotentialExpansion`)
     and the unperturbed-mass expressions of the observables (``unperturbed``: choice ->
-    field -> expression, :func:`~symflav.numerics.observables.unperturbed_mass_coefficients`)."""
+    field -> expression, :func:`~symflav.numerics.observables.unperturbed_mass_coefficients`;
+    empty without a flavor sector, where no observable is evaluated)."""
 
     expansion_terms: tuple
     unperturbed: dict
@@ -446,7 +447,7 @@ def point_pieces(model, results) -> PointPieces:
     """:class:`PointPieces` of a derivation (``results``: its stages, ``potential`` at least)."""
     expansion = numeric.PotentialExpansion(results["potential"])
     unperturbed = {choice: observables.unperturbed_mass_coefficients(model, results, choice)
-                   for choice in ("bilinear", "vacuum")}
+                   for choice in ("bilinear", "vacuum")} if available(results, "flavor") is not None else {}
     return PointPieces(expansion.terms, unperturbed)
 
 

@@ -9,6 +9,7 @@ the point."""
 from __future__ import annotations
 
 import json
+import pickle
 
 import numpy as np
 import pytest
@@ -16,7 +17,8 @@ import sympy as sp
 
 from conftest import REPO
 from symflav import pipeline
-from symflav.core import spec
+from symflav.core import serialize, spec
+from symflav.core.stages import Derivation
 from symflav.numerics import minimizer as numeric
 from symflav.numerics import observables, points
 from symflav.physics import flavor
@@ -96,3 +98,17 @@ def test_potential_expanded_once_is_the_potential_expanded_at_the_point(three):
         assert fast.value(x) == pytest.approx(complex(f(*phi, *phi.conjugate())).real, rel=1e-10)
     surd = {**rational, next(iter(rational)): sp.sqrt(2)}
     assert expansion.at(surd).expr is not None  # not rational: expanded at the point, as before
+
+
+def test_a_spectrum_from_the_stored_pieces_is_the_spectrum_without_them(three):
+    """The pieces as the stage cache keeps them (exact pickle, read back) give the same spectrum,
+    byte for byte, as an evaluation that derives them itself."""
+    derivation, _ = three
+    pieces = points.point_pieces(derivation.model, derivation.results)
+    data, _, _ = serialize.dumps(pieces, check=True)
+    stored = Derivation(derivation.model, {**derivation.results, "point_pieces": pickle.loads(data)},
+                        derivation.reports)
+    assert pieces.unperturbed and len(pieces.expansion_terms) > 5
+    with_pieces, without = (json.dumps(points.evaluate(d, "bench", starts=4), sort_keys=True)
+                            for d in (stored, derivation))
+    assert with_pieces == without
