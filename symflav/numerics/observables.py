@@ -34,14 +34,22 @@ ROUTES = ("mass_insertion", "mass_insertion_vacuum", "mass_basis")
 
 class LoopValues:
     """Numeric loop functions at x > 0: closed forms in 40-digit mpmath, a Taylor patch at
-    x ~ 1. One object per evaluation (it keeps the functions it has built, nothing global)."""
+    x ~ 1. One object per evaluation (it keeps the functions it has built, nothing global);
+    ``derived``: loop functions by key, derived before (the others are derived when asked)."""
 
-    def __init__(self):
+    def __init__(self, derived: Mapping[str, loops.LoopFunction] | None = None):
+        self.derived = dict(derived or {})  # key -> a loop function derived before (a stage)
         self.functions: dict[str, tuple] = {}
+        self.values: dict[tuple[str, float], float] = {}  # every closure asks for the same few x
 
     def __call__(self, key: str, x: float) -> float:
+        if (key, x) not in self.values:
+            self.values[key, x] = self._value(key, x)
+        return self.values[key, x]
+
+    def _value(self, key: str, x: float) -> float:
         if key not in self.functions:
-            f = loops.loop_function(*loops.parse_key(key))
+            f = self.derived.get(key) or loops.loop_function(*loops.parse_key(key))
             self.functions[key] = (f, sp.lambdify(loops.X, f.closed_form, "mpmath"))
         f, closed_form = self.functions[key]
         with mpmath.workdps(40):
@@ -51,6 +59,18 @@ class LoopValues:
                 return float(sum(mpmath.mpf(sp.Rational(c).p) / sp.Rational(c).q * eps**k
                                  for k, c in enumerate(f.taylor_one)))
             return float(closed_form(xx))
+
+
+def closure_loop_keys(fl, transitions=()) -> list[str]:
+    """The keys of the loop functions that the closures of a flavor stage ``fl`` and of the
+    flavor-changing ``transitions`` (the observables stage's) evaluate at distinct unperturbed
+    masses and in the mass basis (I_m and I_da with r vev insertions on the heavy line for every
+    r of a closure), and at equal masses, for a closure of one flavon (the same with one mass
+    insertion, :func:`_loop_factor_value`)."""
+    closures = [cl for s in fl.leptons for cl in s.closures] + [cl for t in transitions for cl in t.closures]
+    specs = {(0, cl.between) for cl in closures} | {(1, cl.between) for cl in closures
+                                                     if cl.pair[0].scalar == cl.pair[1].scalar}
+    return [loops.function_key(base, n, r) for n, r in sorted(specs) for base in ("I_m", "I_da")]
 
 
 def loop_value(key: str, x: float) -> float:

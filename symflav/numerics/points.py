@@ -35,7 +35,7 @@ from symflav.core.spec import read_printed
 from symflav.core.stages import available
 from symflav.numerics import minimizer as numeric
 from symflav.numerics import observables
-from symflav.physics import perturbative
+from symflav.physics import loops, perturbative
 
 ROUTES = ("as_given", "relations_imposed", "vevs_with_mu_eliminated")
 ELIMINATED = "vevs_with_mu_eliminated"  # the route whose vacuum has the given free vevs
@@ -436,19 +436,28 @@ class PointPieces:
     stages): V expanded in x = (Re phi, Im phi) with the parameters as symbols
     (``expansion_terms``, the terms of :class:`~symflav.numerics.minimizer.PotentialExpansion`)
     and the unperturbed-mass expressions of the observables (``unperturbed``: choice ->
-    field -> expression, :func:`~symflav.numerics.observables.unperturbed_mass_coefficients`;
-    empty without a flavor sector, where no observable is evaluated)."""
+    field -> expression, :func:`~symflav.numerics.observables.unperturbed_mass_coefficients`)
+    and the loop functions their closures evaluate (``loop_functions``,
+    :func:`~symflav.numerics.observables.closure_loop_keys`: with vev insertions on the heavy
+    line, they are not all in the loops stage); both empty without a flavor sector, where no
+    observable is evaluated."""
 
     expansion_terms: tuple
     unperturbed: dict
+    loop_functions: tuple = ()
 
 
 def point_pieces(model, results) -> PointPieces:
     """:class:`PointPieces` of a derivation (``results``: its stages, ``potential`` at least)."""
     expansion = numeric.PotentialExpansion(results["potential"])
+    fl = available(results, "flavor")
+    if fl is None:
+        return PointPieces(expansion.terms, {})
     unperturbed = {choice: observables.unperturbed_mass_coefficients(model, results, choice)
-                   for choice in ("bilinear", "vacuum")} if available(results, "flavor") is not None else {}
-    return PointPieces(expansion.terms, unperturbed)
+                   for choice in ("bilinear", "vacuum")}
+    obs = available(results, "observables")
+    keys = observables.closure_loop_keys(fl, obs.transitions if obs is not None else ())
+    return PointPieces(expansion.terms, unperturbed, tuple(loops.loop_function(*loops.parse_key(k)) for k in keys))
 
 
 def _pieces(derivation) -> tuple:
@@ -456,7 +465,7 @@ def _pieces(derivation) -> tuple:
     derived here when the derivation does not hold it (the same pieces)."""
     pieces = available(derivation.results, "point_pieces") or point_pieces(derivation.model, derivation.results)
     return (numeric.PotentialExpansion(derivation["potential"], pieces.expansion_terms),
-            observables.Prepared(pieces.unperturbed, observables.LoopValues()))
+            observables.Prepared(pieces.unperturbed, observables.LoopValues({f.key: f for f in pieces.loop_functions})))
 
 
 def evaluate(derivation, point: str | None = None, overrides=None, *, starts: int = 32,
