@@ -182,7 +182,7 @@ POINT_PIECES = Stage(
     "point_pieces",
     lambda model, r: points.point_pieces(model, available_results(r)),
     lambda pieces: len(pieces.expansion_terms),
-    "point-independent pieces of symflav spectrum (V expanded, unperturbed masses)",
+    "point-independent pieces of symflav spectrum (V expanded, unperturbed masses, loop functions)",
     final=True,
 )
 """Derived once and stored, so that ``symflav spectrum`` after a ``derive`` does not derive them
