@@ -209,12 +209,13 @@ def _closures(model, chains, closures, coupling, number, weights_fn, outside):
     """m^FN, m^RAD (and its part from closures through a flavon outside every chain), the
     dipole sum and the per-closure rows of one set of chains."""
     mediator_mass = {m.name: m.mass for m in model.mediators}
-    m_fn = sum(number(flavor.tree_mass(model, coupling, chain)) for chain in chains)
+    tree = [number(flavor.tree_mass(model, coupling, chain)) for chain in chains]  # each chain once
+    m_fn = sum(tree)
     m_rad = m_rad_enhanced = dipole = 0.0
     rows = []
     for cl in closures:
         chain = chains[cl.chain]
-        m_c = number(flavor.tree_mass(model, coupling, chain))
+        m_c = tree[cl.chain]
         uu = number(flavor.vev_of(model, cl.pair[0]) * flavor.vev_of(model, cl.pair[1]))
         M = number(mediator_mass[chain.mediators[cl.positions[0]]])
         dm, da = weights_fn(cl, m_c, uu, M)
