@@ -4,10 +4,12 @@ Run from the repository root: ``python benchmarks/bench_cache.py [--scan-points 
 command runs as ``python -m symflav ...`` in a subprocess with ``SYMFLAV_CACHE_DIR`` pointing at
 a fresh temporary folder:
 
-* spectrum, check, scan: once on an empty cache (cold) and once more (warm);
-* then, on another empty cache, ``derive --no-pdf`` once, and spectrum, check and scan after it
-  (what a user does: derive, then ask), and the derive again into another folder (every stage
-  read from the cache; the two folders are compared byte for byte).
+* spectrum, check, scan, and the spectrum of the example derivation ``u1z3_three_leptons``: once
+  on an empty cache (cold) and once more (warm);
+* then, on another empty cache, ``derive --no-pdf`` once (of the built-in model and of the
+  example), and the same commands after it (what a user does: derive, then ask), and the derive
+  again into another folder (every stage read from the cache; the two folders are compared byte
+  for byte).
 
 Prints seconds and the ratio warm/cold (and after-derive/cold) of each command; the outputs of
 the cold and warm spectrum and check runs are compared byte for byte, and with the runs after
@@ -27,6 +29,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = "derivations/u1z3_three_leptons"
 
 
 def timed(args: list[str], cache: Path, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
@@ -60,24 +63,27 @@ def main() -> None:
             "check": ["check"],
             "scan": ["scan", "--scan", "viability", "--points", str(options.scan_points),
                      "-o", str(tmp / "scan.csv")],
+            "spectrum u1z3_three_leptons": ["spectrum", EXAMPLE, "--point", "benchmark"],
         }
-        print(f"{'command':<26} {'cold s':>8} {'warm s':>8} {'warm/cold':>10} {'after derive s':>15} {'ratio':>7}")
+        print(f"{'command':<30} {'cold s':>8} {'warm s':>8} {'warm/cold':>10} {'after derive s':>15} {'ratio':>7}")
         derived, outputs = {}, {}
         first = tmp / "cache-after-derive"
         derive_seconds, _ = timed(["derive", "--no-pdf", "-o", str(tmp / "out")], first, REPO)
+        example_seconds, _ = timed(["derive", EXAMPLE, "--no-pdf", "-o", str(tmp / "out-example")], first, REPO)
         for name, args in commands.items():
             derived[name], outputs[name] = timed(args, first, REPO)
-        for name, args in commands.items():
-            cache = tmp / f"cache-{name.split()[0]}"
+        for number, (name, args) in enumerate(commands.items()):
+            cache = tmp / f"cache-{number}"
             cold, a = timed(args, cache, REPO)
             warm, b = timed(args, cache, REPO)
             same = "" if name == "scan" or a.stdout == b.stdout else "  WARM OUTPUT DIFFERS"
             if name != "scan" and _untimed(a.stdout) != _untimed(outputs[name].stdout):
                 same += "  AFTER-DERIVE OUTPUT DIFFERS"
-            print(f"{name:<26} {cold:8.2f} {warm:8.2f} {warm / cold:10.3f} {derived[name]:15.2f} "
+            print(f"{name:<30} {cold:8.2f} {warm:8.2f} {warm / cold:10.3f} {derived[name]:15.2f} "
                   f"{derived[name] / cold:7.3f}{same}")
         again, _ = timed(["derive", "--no-pdf", "-o", str(tmp / "again")], first, REPO)
         same = "" if _tree(tmp / "out") == _tree(tmp / "again") else "  FILES DIFFER"
+        print(f"derive {EXAMPLE} --no-pdf: cold {example_seconds:.2f} s")
         print(f"derive --no-pdf: cold {derive_seconds:.2f} s (then the runs 'after derive'), "
               f"warm {again:.2f} s, warm/cold {again / derive_seconds:.3f}{same}")
 

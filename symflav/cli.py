@@ -509,7 +509,8 @@ def _spectrum_result(model, study, args, overrides) -> dict:
     model = pipeline.bind(model, study)  # the generated couplings, which --set may name
     points.point_values(model, args.point, overrides)  # bad --point/--set fail before the pipeline
     derivation = pipeline.run(model, study=study, until=pipeline.analysis_stages(study)[-1], cache=args.cache)
-    derivation = pipeline.with_stored(derivation, study, ("checks",), args.cache)  # a derive's comparison
+    # a derive's comparison and the pieces of every point it derived once
+    derivation = pipeline.with_stored(derivation, study, ("checks", "point_pieces"), args.cache)
     return points.evaluate(derivation, args.point, overrides, starts=args.starts, seed=args.seed,
                            statement=study.spectrum_statement if study else None)
 

@@ -31,7 +31,7 @@ from symflav.core.cache import NO_CACHE, Cache
 from symflav.core.files import input_hash
 from symflav.core.model import Model
 from symflav.core.stages import Derivation, Rederive, Stage, StageReport, Unavailable, available
-from symflav.numerics import viability
+from symflav.numerics import points, viability
 from symflav.physics import flavor, hessian, invariants, loops, observables, perturbative, potential, vacuum
 from symflav.report.sections import Section
 from symflav.verify import checks
@@ -178,6 +178,17 @@ VIABILITY = Stage(
 )
 
 
+POINT_PIECES = Stage(
+    "point_pieces",
+    lambda model, r: points.point_pieces(model, available_results(r)),
+    lambda pieces: len(pieces.expansion_terms),
+    "point-independent pieces of symflav spectrum (V expanded, unperturbed masses, loop functions)",
+    final=True,
+)
+"""Derived once and stored, so that ``symflav spectrum`` after a ``derive`` does not derive them
+again at every point (:class:`symflav.numerics.points.PointPieces`)."""
+
+
 def _checks(study: Study | None, cache: Cache = NO_CACHE) -> Stage:
     providers = dict(study.providers) if study else {}
 
@@ -195,7 +206,7 @@ def ordered_stages(study: Study | None = None, cache: Cache = NO_CACHE) -> list[
     """Every stage in the order they run: generic, the study's, then the final ones
     (``cache``: where the comparison's convention sweep keeps its derivations)."""
     extra = list(study.stages) if study else []
-    return (STAGES + [s for s in extra if not s.final] + [_codegen(study), VIABILITY]
+    return (STAGES + [s for s in extra if not s.final] + [_codegen(study), VIABILITY, POINT_PIECES]
             + [s for s in extra if s.final] + [_checks(study, cache)])
 
 

@@ -211,6 +211,61 @@ def family_of(E, C):
     return _Tensors(E, C) if _Tensors.applies(E) else _Monomials(E, C)
 
 
+def _real_components(potential: Potential) -> tuple[tuple, dict]:
+    """The real variables x = (Re phi, Im phi) of ``potential`` and phi, phibar -> x +- i y."""
+    n = len(potential.phi)
+    x = sp.symbols(f"x0:{n}", real=True)
+    y = sp.symbols(f"y0:{n}", real=True)
+    subs = {}
+    for p, pb, xi, yi in zip(potential.phi, potential.phibar, x, y):
+        subs[p] = xi + sp.I * yi
+        subs[pb] = xi - sp.I * yi
+    return tuple(x) + tuple(y), subs
+
+
+def _exact_values(values: dict) -> dict:
+    """The values as sympy numbers (a float through ``nsimplify``, as everywhere in V)."""
+    return {k: sp.nsimplify(v) if isinstance(v, float) else v for k, v in values.items()}
+
+
+def _check_values(potential: Potential, expr) -> None:
+    missing = sorted(str(s) for s in expr.free_symbols if s not in potential.phi + potential.phibar)
+    if missing:
+        raise ValueError("no value for " + ", ".join(missing))
+
+
+class PotentialExpansion:
+    """One potential in x = (Re phi, Im phi), expanded once with its parameters as symbols: its
+    monomials and their coefficients (polynomials in the parameters; ``terms`` as
+    ``sympy.Poly.terms``, given when stored). :meth:`at` gives the :class:`PolynomialPotential` at
+    numeric values without expanding V again when every coefficient comes out a rational number
+    there: both routes then hold the same exact coefficients, so the floats are the same bit for
+    bit. Otherwise (a surd or a float left in a coefficient) V is expanded at the values, as before."""
+
+    def __init__(self, potential: Potential, terms: tuple | None = None):
+        self.potential = potential
+        self.variables, subs = _real_components(potential)
+        if terms is None:
+            terms = tuple(sp.Poly(sp.expand(potential.expr.xreplace(subs)), *self.variables).terms())
+        self.terms = terms
+
+    def at(self, values: dict) -> "PolynomialPotential":
+        exact = _exact_values(values)
+        rows = []
+        for e, c in self.terms:
+            value = sp.re(c.xreplace(exact))
+            if not value.is_Rational:
+                return PolynomialPotential(self.potential, values)
+            if value:
+                rows.append((e, value))
+        rows = rows or [((0,) * len(self.variables), 0)]
+        potential = self.potential
+        V = PolynomialPotential.from_polynomial([e for e, _ in rows], [float(c) for _, c in rows], len(potential.phi),
+                                                potential.fields, potential.conventions)
+        V.variables = self.variables
+        return V
+
+
 class PolynomialPotential:
     """V(x), grad V(x), Hessian V(x) for x = (Re phi, Im phi) at numeric parameter values.
 
@@ -219,21 +274,12 @@ class PolynomialPotential:
     """
 
     def __init__(self, potential: Potential, values: dict):
-        n = len(potential.phi)
-        self.n = n
+        self.n = len(potential.phi)
         self.fields = potential.fields
         self.conventions = potential.conventions
-        x = sp.symbols(f"x0:{n}", real=True)
-        y = sp.symbols(f"y0:{n}", real=True)
-        self.variables = tuple(x) + tuple(y)
-        subs = {}
-        for p, pb, xi, yi in zip(potential.phi, potential.phibar, x, y):
-            subs[p] = xi + sp.I * yi
-            subs[pb] = xi - sp.I * yi
-        expr = potential.expr.xreplace({k: sp.nsimplify(v) if isinstance(v, float) else v for k, v in values.items()})
-        missing = sorted(str(s) for s in expr.free_symbols if s not in potential.phi + potential.phibar)
-        if missing:
-            raise ValueError("no value for " + ", ".join(missing))
+        self.variables, subs = _real_components(potential)
+        expr = potential.expr.xreplace(_exact_values(values))
+        _check_values(potential, expr)
         expr = sp.expand(expr.xreplace(subs))
         if expr.has(sp.I):
             expr = sp.expand(sp.re(expr))

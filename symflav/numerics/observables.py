@@ -34,22 +34,43 @@ ROUTES = ("mass_insertion", "mass_insertion_vacuum", "mass_basis")
 
 class LoopValues:
     """Numeric loop functions at x > 0: closed forms in 40-digit mpmath, a Taylor patch at
-    x ~ 1. One object per evaluation (it keeps the functions it has built, nothing global)."""
+    x ~ 1. One object per evaluation (it keeps the functions it has built, nothing global);
+    ``derived``: loop functions by key, derived before (the others are derived when asked)."""
 
-    def __init__(self):
-        self.functions: dict[str, object] = {}
+    def __init__(self, derived: Mapping[str, loops.LoopFunction] | None = None):
+        self.derived = dict(derived or {})  # key -> a loop function derived before (a stage)
+        self.functions: dict[str, tuple] = {}
+        self.values: dict[tuple[str, float], float] = {}  # every closure asks for the same few x
 
     def __call__(self, key: str, x: float) -> float:
-        f = loops.loop_function(*loops.parse_key(key))
+        if (key, x) not in self.values:
+            self.values[key, x] = self._value(key, x)
+        return self.values[key, x]
+
+    def _value(self, key: str, x: float) -> float:
         if key not in self.functions:
-            self.functions[key] = sp.lambdify(loops.X, f.closed_form, "mpmath")
+            f = self.derived.get(key) or loops.loop_function(*loops.parse_key(key))
+            self.functions[key] = (f, sp.lambdify(loops.X, f.closed_form, "mpmath"))
+        f, closed_form = self.functions[key]
         with mpmath.workdps(40):
             xx = mpmath.mpf(x)
             eps = xx**2 - 1
             if abs(eps) < mpmath.mpf("1e-6"):
                 return float(sum(mpmath.mpf(sp.Rational(c).p) / sp.Rational(c).q * eps**k
                                  for k, c in enumerate(f.taylor_one)))
-            return float(self.functions[key](xx))
+            return float(closed_form(xx))
+
+
+def closure_loop_keys(fl, transitions=()) -> list[str]:
+    """The keys of the loop functions that the closures of a flavor stage ``fl`` and of the
+    flavor-changing ``transitions`` (the observables stage's) evaluate at distinct unperturbed
+    masses and in the mass basis (I_m and I_da with r vev insertions on the heavy line for every
+    r of a closure), and at equal masses, for a closure of one flavon (the same with one mass
+    insertion, :func:`_loop_factor_value`)."""
+    closures = [cl for s in fl.leptons for cl in s.closures] + [cl for t in transitions for cl in t.closures]
+    specs = {(0, cl.between) for cl in closures} | {(1, cl.between) for cl in closures
+                                                     if cl.pair[0].scalar == cl.pair[1].scalar}
+    return [loops.function_key(base, n, r) for n, r in sorted(specs) for base in ("I_m", "I_da")]
 
 
 def loop_value(key: str, x: float) -> float:
@@ -98,26 +119,52 @@ def parameter_values(model, point: str | None = None, overrides: Mapping[str, fl
     return values
 
 
-def unperturbed_masses(model, results, values, choice: str = "bilinear") -> dict[str, float]:
-    """Unperturbed flavon masses for the mass-insertion route (GeV).
+def unperturbed_mass_coefficients(model, results, choice: str = "bilinear") -> dict:
+    """Field name -> the expression whose |value| is the unperturbed mass^2 (GeV^2) of
+    :func:`unperturbed_masses`, in the parameters and vevs (the same at every point).
 
-    "bilinear": sqrt|mu_a^2| from the hermitian quadratic term;
-    "vacuum": sqrt(d^2V/dphi_a dphibar_a) at the vacuum.
+    "bilinear": d^2/dphi_a dphibar_a of the hermitian quadratic term, mu_a^2;
+    "vacuum": d^2V/dphi_a dphibar_a at the vacuum.
     """
     pot = results["potential"]
-    masses = {}
+    coefficients = {}
+    vac = {}
+    for n2, q, qb in zip(pot.fields, pot.phi, pot.phibar):
+        vac[q] = vac[qb] = flavor.field_value(model, n2)
     for name, p, pb in zip(pot.fields, pot.phi, pot.phibar):
         if choice == "bilinear":
             quad = [c for op, c in pot.contributions if op.monomial.degree == 2 and op.monomial.is_hermitian
                     and c.has(p) and c.has(pb)]
-            coeff = sp.diff(sum(quad, sp.S.Zero), p, pb)
+            coefficients[name] = sp.diff(sum(quad, sp.S.Zero), p, pb)
         else:
-            vac = {}
-            for n2, q, qb in zip(pot.fields, pot.phi, pot.phibar):
-                vac[q] = vac[qb] = flavor.field_value(model, n2)
-            coeff = sp.diff(pot.expr, p, pb).xreplace(vac)
-        masses[name] = float(np.sqrt(abs(numeric(coeff, values))))
-    return masses
+            coefficients[name] = sp.diff(pot.expr, p, pb).xreplace(vac)
+    return coefficients
+
+
+def unperturbed_masses(model, results, values, choice: str = "bilinear", coefficients=None) -> dict[str, float]:
+    """Unperturbed flavon masses for the mass-insertion route (GeV): sqrt of the absolute value
+    at ``values`` of :func:`unperturbed_mass_coefficients` (``coefficients``: those of this
+    ``choice``, prepared once; computed here when None)."""
+    if coefficients is None:
+        coefficients = unperturbed_mass_coefficients(model, results, choice)
+    return {name: float(np.sqrt(abs(numeric(coeff, values)))) for name, coeff in coefficients.items()}
+
+
+class Prepared:
+    """What :func:`evaluate` needs at every point of one derivation and that does not depend on
+    the point: the unperturbed-mass expressions of both choices and the numeric loop
+    functions. Built once (:meth:`of`) and passed to every evaluation of the same derivation;
+    an evaluation without it builds its own (same numbers)."""
+
+    def __init__(self, coefficients: dict, loop_values: LoopValues):
+        self.coefficients = coefficients
+        self.loop_values = loop_values
+
+    @classmethod
+    def of(cls, derivation) -> "Prepared":
+        model, results = derivation.model, derivation.results
+        return cls({choice: unperturbed_mass_coefficients(model, results, choice) for choice in ("bilinear", "vacuum")},
+                   LoopValues())
 
 
 def mass_insertion_closure(m_chain, c, uu, M, r, xa, xb, loop_values: LoopValues | None = None
@@ -162,12 +209,13 @@ def _closures(model, chains, closures, coupling, number, weights_fn, outside):
     """m^FN, m^RAD (and its part from closures through a flavon outside every chain), the
     dipole sum and the per-closure rows of one set of chains."""
     mediator_mass = {m.name: m.mass for m in model.mediators}
-    m_fn = sum(number(flavor.tree_mass(model, coupling, chain)) for chain in chains)
+    tree = [number(flavor.tree_mass(model, coupling, chain)) for chain in chains]  # each chain once
+    m_fn = sum(tree)
     m_rad = m_rad_enhanced = dipole = 0.0
     rows = []
     for cl in closures:
         chain = chains[cl.chain]
-        m_c = number(flavor.tree_mass(model, coupling, chain))
+        m_c = tree[cl.chain]
         uu = number(flavor.vev_of(model, cl.pair[0]) * flavor.vev_of(model, cl.pair[1]))
         M = number(mediator_mass[chain.mediators[cl.positions[0]]])
         dm, da = weights_fn(cl, m_c, uu, M)
@@ -267,7 +315,7 @@ def radiative_decays(model, fl, observables, entry, number) -> dict:
 
 
 def evaluate(derivation, values: Mapping, spectrum: Mapping | None = None, *, route: str = "given",
-             point: str | None = None) -> dict:
+             point: str | None = None, prepared: Prepared | None = None) -> dict:
     """Delta a_l, c_l, C_ll, m^FN, m^RAD per lepton and BR(l -> l' gamma) per pair at ``values``
     (parameter and vev symbol -> number; model defaults fill the rest), by the mass-insertion
     formulas and, with ``spectrum`` = {"scalar_masses", "pseudoscalar_masses" (GeV), "U_S", "U_P"
@@ -276,8 +324,10 @@ def evaluate(derivation, values: Mapping, spectrum: Mapping | None = None, *, ro
 
     Routes of the result: ``mass_insertion`` (unperturbed masses sqrt|mu_a^2| from the bilinear
     terms), ``mass_insertion_vacuum`` (the diagonal d^2V/dphi dphibar at the vacuum) and
-    ``mass_basis``.
+    ``mass_basis``. ``prepared``: :meth:`Prepared.of` this derivation, when several points
+    are evaluated (the result is the same without it).
     """
+    prepared = prepared or Prepared.of(derivation)
     model = derivation.model
     results = derivation.results
     fl = results["flavor"]
@@ -286,12 +336,12 @@ def evaluate(derivation, values: Mapping, spectrum: Mapping | None = None, *, ro
     values = {**parameter_values(model), **dict(values)}
     field_index = {s.name: i for i, s in enumerate(model.scalars)}
     number = _Numbers(values)
-    loop_values = LoopValues()
+    loop_values = prepared.loop_values
     M = number(model.mediators[0].mass) if model.mediators else None
 
     insertion = {}
     for key, choice in (("mass_insertion", "bilinear"), ("mass_insertion_vacuum", "vacuum")):
-        m0 = unperturbed_masses(model, results, values, choice)
+        m0 = unperturbed_masses(model, results, values, choice, prepared.coefficients[choice])
 
         def mi_weights(cl, m_c, uu, M, m0=m0):
             xa, xb = m0[cl.pair[0].scalar] / M, m0[cl.pair[1].scalar] / M

@@ -35,7 +35,7 @@ from symflav.core.spec import read_printed
 from symflav.core.stages import available
 from symflav.numerics import minimizer as numeric
 from symflav.numerics import observables
-from symflav.physics import perturbative
+from symflav.physics import loops, perturbative
 
 ROUTES = ("as_given", "relations_imposed", "vevs_with_mu_eliminated")
 ELIMINATED = "vevs_with_mu_eliminated"  # the route whose vacuum has the given free vevs
@@ -221,8 +221,8 @@ def _real_vevs(model, phi):
     return {v: sp.Float(float(np.real(value)) / norm, 17) for (_, v), value in zip(model.vacuum.vevs, phi)}
 
 
-def _global_minimum(model, potential, values, seeds, group, starts, seed, scale):
-    V = numeric.PolynomialPotential(potential, values)
+def _global_minimum(model, expansion, values, seeds, group, starts, seed, scale):
+    V = expansion.at(values)
     search = numeric.find_minima(V, seeds, starts=starts, seed=seed, scale=scale)
     if not search.minima:
         return V, search, None, None
@@ -344,16 +344,16 @@ def _effective_compare(exact: numeric.ExactSpectrum, effective: dict) -> dict:
 # ------------------------------------------------------------------ the routes
 
 
-def _route_search(model, derivation, values, given_vevs, label, starts, seed):
-    """Global minimum of V at ``values`` (dict symbol -> number); shared by the first two routes."""
-    potential = derivation["potential"]
+def _route_search(model, derivation, values, given_vevs, label, starts, seed, expansion):
+    """Global minimum of V at ``values`` (dict symbol -> number); shared by the first two routes
+    (``expansion``: the :class:`~symflav.numerics.minimizer.PotentialExpansion` of V)."""
     table = derivation["operators"]
     group = numeric.rephasing_group(table, values)
     seeds = []
     if given_vevs is not None:
         seeds.append(("given vevs", _fields_from_vevs(model, given_vevs)))
     scale = _scale(values, given_vevs)
-    V, search, phi, residual = _global_minimum(model, potential, values, seeds, group, starts, seed, scale)
+    V, search, phi, residual = _global_minimum(model, expansion, values, seeds, group, starts, seed, scale)
     route = {"available": True}
     if phi is None:
         route.update({"available": False, "reason": "no local minimum found (potential unbounded below?)"})
@@ -429,6 +429,45 @@ def _closed_form_points(model, derivation, values, V) -> list:
     return out
 
 
+@dataclass(frozen=True)
+class PointPieces:
+    """What :func:`evaluate` needs at every point of one derivation and that does not depend on
+    the point, derived once (the pipeline's ``point_pieces`` stage, stored with the other
+    stages): V expanded in x = (Re phi, Im phi) with the parameters as symbols
+    (``expansion_terms``, the terms of :class:`~symflav.numerics.minimizer.PotentialExpansion`)
+    and the unperturbed-mass expressions of the observables (``unperturbed``: choice ->
+    field -> expression, :func:`~symflav.numerics.observables.unperturbed_mass_coefficients`)
+    and the loop functions their closures evaluate (``loop_functions``,
+    :func:`~symflav.numerics.observables.closure_loop_keys`: with vev insertions on the heavy
+    line, they are not all in the loops stage); both empty without a flavor sector, where no
+    observable is evaluated."""
+
+    expansion_terms: tuple
+    unperturbed: dict
+    loop_functions: tuple = ()
+
+
+def point_pieces(model, results) -> PointPieces:
+    """:class:`PointPieces` of a derivation (``results``: its stages, ``potential`` at least)."""
+    expansion = numeric.PotentialExpansion(results["potential"])
+    fl = available(results, "flavor")
+    if fl is None:
+        return PointPieces(expansion.terms, {})
+    unperturbed = {choice: observables.unperturbed_mass_coefficients(model, results, choice)
+                   for choice in ("bilinear", "vacuum")}
+    obs = available(results, "observables")
+    keys = observables.closure_loop_keys(fl, obs.transitions if obs is not None else ())
+    return PointPieces(expansion.terms, unperturbed, tuple(loops.loop_function(*loops.parse_key(k)) for k in keys))
+
+
+def _pieces(derivation) -> tuple:
+    """(PotentialExpansion, observables.Prepared) from the stored ``point_pieces`` stage, or
+    derived here when the derivation does not hold it (the same pieces)."""
+    pieces = available(derivation.results, "point_pieces") or point_pieces(derivation.model, derivation.results)
+    return (numeric.PotentialExpansion(derivation["potential"], pieces.expansion_terms),
+            observables.Prepared(pieces.unperturbed, observables.LoopValues({f.key: f for f in pieces.loop_functions})))
+
+
 def evaluate(derivation, point: str | None = None, overrides=None, *, starts: int = 32,
              seed: int = 20200316, statement=None) -> dict:
     """The ``spectrum`` JSON (README contract plus ``routes``, ``printed``, ``findings``);
@@ -443,11 +482,12 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
     spectrum = available(derivation.results, "spectrum")
     routes: dict[str, dict] = {}
     findings: list[str] = []
-    search = (given_vevs, starts, seed, findings)
+    expansion, prepared = _pieces(derivation)
+    search = (given_vevs, starts, seed, findings, expansion)
     routes["as_given"], vacuum1, missing = _route_as_given(derivation, without_vevs, *search)
     routes["relations_imposed"], vacuum2, missing2 = _route_relations(derivation, without_vevs, spectrum, *search)
     routes["vevs_with_mu_eliminated"], vacuum3 = _route_eliminated(model, derivation, given, spectrum, starts, seed,
-                                                                    findings)
+                                                                    findings, search[-1])
     _no_route_without_values(model, name, routes, missing, missing2)
     vacua = {
         "as_given": vacuum1 if routes["as_given"].get("available") else None,
@@ -455,7 +495,7 @@ def evaluate(derivation, point: str | None = None, overrides=None, *, starts: in
         "vevs_with_mu_eliminated": (vacuum3.values, vacuum3.vevs, vacuum3.exact) if vacuum3 else None,
     }
     printed = printed_table(model, name)
-    observables_json = _observables(derivation, name, vacua, findings, printed, statement)
+    observables_json = _observables(derivation, name, vacua, findings, printed, statement, prepared)
     _perturbative_findings(routes, findings)
     primary = next((r for r in ROUTES if routes.get(r, {}).get("available")), None)
     top = routes.get(primary, {}) if primary else {}
@@ -491,7 +531,7 @@ def _potential_symbols(derivation) -> set:
     return {s for s in pot.expr.free_symbols if s not in pot.phi + pot.phibar}
 
 
-def _route_as_given(derivation, given, given_vevs, starts, seed, findings):
+def _route_as_given(derivation, given, given_vevs, starts, seed, findings, expansion):
     """Route 1, the parameters as given: (route, (values, vevs, exact) or None, missing names).
     ``given`` without the vevs; the global minimum of the full potential, compared with the
     given vevs when there are any."""
@@ -502,7 +542,7 @@ def _route_as_given(derivation, given, given_vevs, starts, seed, findings):
     if missing:
         return {"available": False, "reason": "no value for " + ", ".join(missing), "description": description}, \
             None, missing
-    route, _, exact, vevs = _route_search(model, derivation, values, given_vevs, "as_given", starts, seed)
+    route, _, exact, vevs = _route_search(model, derivation, values, given_vevs, "as_given", starts, seed, expansion)
     route["description"] = description
     route["filled_from_relations"] = filled
     if given_vevs is not None and route.get("available"):
@@ -516,7 +556,7 @@ def _route_as_given(derivation, given, given_vevs, starts, seed, findings):
     return route, (values, vevs, exact), missing
 
 
-def _route_relations(derivation, given, spectrum, given_vevs, starts, seed, findings):
+def _route_relations(derivation, given, spectrum, given_vevs, starts, seed, findings, expansion):
     """Route 2, every relation imposed on the given parameters: (route, (values, vevs, exact) or
     None, missing names); the closed-form stationary points and, when the global minimum has
     the alignment, the perturbative spectrum beside the exact one."""
@@ -528,7 +568,8 @@ def _route_relations(derivation, given, spectrum, given_vevs, starts, seed, find
     if missing:
         return {"available": False, "reason": "no value for " + ", ".join(missing), "description": description}, \
             None, missing
-    route, V, exact, vevs = _route_search(model, derivation, values, given_vevs, "relations_imposed", starts, seed)
+    route, V, exact, vevs = _route_search(model, derivation, values, given_vevs, "relations_imposed", starts, seed,
+                                           expansion)
     route["description"] = description
     route["conflicts"] = conflicts
     if route.get("available"):
@@ -647,7 +688,7 @@ def eliminated_vacuum(derivation, given: dict) -> EliminatedVacuum | None:
     return EliminatedVacuum(values, vevs, mu2, conflicts, exact)
 
 
-def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings) -> dict:
+def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings, expansion) -> dict:
     tadpoles = derivation["tadpoles"]
     free = tadpoles.free_vevs
     try:
@@ -679,8 +720,7 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
     M_S, M_P = exact.M_S2, exact.M_P2
     wS, wP = exact.scalar_masses2, exact.pseudoscalar_masses2
     route.update(_spectrum_json(exact))
-    potential = derivation["potential"]
-    V = numeric.PolynomialPotential(potential, values)
+    V = expansion.at(values)
     phi = _fields_from_vevs(model, vevs)
     hessian = numeric.exact_spectrum(V, phi)
     route["hessian_cross_check"] = _json_float(max(np.max(np.abs(hessian.M_S2 - M_S)),
@@ -716,15 +756,17 @@ def _route_eliminated(model, derivation, given, spectrum, starts, seed, findings
     return route, vacuum
 
 
-def _observables(derivation, point, vacua, findings, printed=None, statement=None) -> dict:
+def _observables(derivation, point, vacua, findings, printed=None, statement=None, prepared=None) -> dict:
     """The ``observables`` object: Delta a_l and c_l of every lepton on the vacuum with the given
     free vevs, by the mass-insertion formulas and in the mass basis, the same on the other
     routes' vacua (``by_route``), the printed values of the point's table beside them, and the
-    study's statement (``statement``) when it has one."""
+    study's statement (``statement``) when it has one (``prepared``: the observables' pieces of
+    this derivation, derived here when None)."""
     if available(derivation.results, "flavor") is None or not derivation["flavor"].leptons:
         reason = getattr(derivation.results.get("flavor"), "reason", "no flavor stage")
         return {"available": False, "reason": reason}
     evaluated: dict[str, dict] = {}
+    prepared = prepared or observables.Prepared.of(derivation)
     for name in ROUTES:
         vacuum = vacua.get(name)
         if vacuum is None:
@@ -739,7 +781,8 @@ def _observables(derivation, point, vacua, findings, printed=None, statement=Non
             continue
         spectrum = {"scalar_masses": np.sqrt(exact.scalar_masses2), "pseudoscalar_masses": np.sqrt(exact.pseudoscalar_masses2),
                     "U_S": exact.U_S, "U_P": exact.U_P}
-        evaluated[name] = observables.evaluate(derivation, {**values, **vevs}, spectrum, route=name, point=point)
+        evaluated[name] = observables.evaluate(derivation, {**values, **vevs}, spectrum, route=name, point=point,
+                                               prepared=prepared)
     main = evaluated.get(ELIMINATED, {})
     if "reason" in main:
         return {"available": False, "reason": f"{ELIMINATED}: {main['reason']}",

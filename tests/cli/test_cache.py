@@ -245,6 +245,10 @@ def test_a_spectrum_after_a_derive_reads_the_stages_and_prints_what_a_cold_one_d
     cold = run_main("spectrum", toy, "--starts", "4", "--json", "--no-cache")
     assert cold.returncode == 0, cold.stderr
     _no_stage_runs(monkeypatch)
+
+    def refuse(*args):
+        raise AssertionError("the point's pieces derived again instead of read from the derive's stage")
+    monkeypatch.setattr(points, "point_pieces", refuse)
     warm = run_main("spectrum", toy, "--starts", "4", "--json")
     assert (warm.returncode, warm.stdout) == (0, cold.stdout)
 
