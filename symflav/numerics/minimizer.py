@@ -211,7 +211,7 @@ def family_of(E, C):
     return _Tensors(E, C) if _Tensors.applies(E) else _Monomials(E, C)
 
 
-def _real_components(potential: Potential) -> tuple[tuple, dict]:
+def real_components(potential: Potential) -> tuple[tuple, dict]:
     """The real variables x = (Re phi, Im phi) of ``potential`` and phi, phibar -> x +- i y."""
     n = len(potential.phi)
     x = sp.symbols(f"x0:{n}", real=True)
@@ -244,7 +244,7 @@ class PotentialExpansion:
 
     def __init__(self, potential: Potential, terms: tuple | None = None):
         self.potential = potential
-        self.variables, subs = _real_components(potential)
+        self.variables, subs = real_components(potential)
         if terms is None:
             terms = tuple(sp.Poly(sp.expand(potential.expr.xreplace(subs)), *self.variables).terms())
         self.terms = terms
@@ -277,7 +277,7 @@ class PolynomialPotential:
         self.n = len(potential.phi)
         self.fields = potential.fields
         self.conventions = potential.conventions
-        self.variables, subs = _real_components(potential)
+        self.variables, subs = real_components(potential)
         expr = potential.expr.xreplace(_exact_values(values))
         _check_values(potential, expr)
         expr = sp.expand(expr.xreplace(subs))

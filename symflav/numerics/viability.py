@@ -220,16 +220,11 @@ def _conditions_source(tadpoles, relations, squares):
 def _potential_source(pot, V):
     """(exponents (T, 2n), ``potential_coefficients(p)``): V as a real polynomial in
     x = (Re phi, Im phi), one coefficient row per monomial."""
-    x = sp.symbols(f"x0:{len(pot.phi)}", real=True)
-    y = sp.symbols(f"y0:{len(pot.phi)}", real=True)
-    complex_fields = {}
-    for p_, pb, xi, yi in zip(pot.phi, pot.phibar, x, y):
-        complex_fields[p_] = xi + sp.I * yi
-        complex_fields[pb] = xi - sp.I * yi
+    variables, complex_fields = numeric.real_components(pot)
     real = sp.expand(V.xreplace(complex_fields))
     if real.has(sp.I):
         real = sp.expand(sp.re(real))
-    terms = sp.Poly(real, *x, *y).terms()
+    terms = sp.Poly(real, *variables).terms()
     exponents = np.array([t for t, _ in terms], dtype=int)
     coefficient_exprs = [sp.expand(c) for _, c in terms]
     args = sorted({str(s) for e in coefficient_exprs for s in e.free_symbols})
