@@ -298,15 +298,13 @@ def run(
         early = {s.name: background.start(s.run, model, nothing) for s in stages[1:]
                  if s.independent and s.name not in stored}
 
-    def finish(stage: Stage, result: Any, seconds: float, latex: dict | None = None) -> None:
+    def finish(stage: Stage, result: Any, seconds: float, cached: bool = False) -> None:
         results[stage.name] = result
-        description = stage.description + (" (cached)" if latex is not None else "")
+        description = stage.description + (" (cached)" if cached else "")
         if isinstance(result, Unavailable):
             description += f" -- {result}"
         reports[stage.name] = StageReport(stage.name, seconds, stage.size(result), description)
-        if latex is not None:  # read from the cache: the LaTeX names its stage would have registered
-            symbols.restore_latex(latex)
-        else:
+        if not cached:
             keep_result(cache, stage_key(model, study, degree, stage.name), stage.name, result)
         if progress:
             progress(reports[stage.name], len(reports), len(stages))
@@ -315,8 +313,8 @@ def run(
 
     for stage in stages:
         if stage.name in stored:
-            result, latex, seconds = stored[stage.name]
-            finish(stage, stage.adopt(result) if stage.adopt else result, seconds, latex)
+            result, seconds = stored[stage.name]
+            finish(stage, stage.adopt(result) if stage.adopt else result, seconds, cached=True)
         elif parallel and stage.background and stage is not stages[-1]:
             pending.append((stage, background.start(stage.run, model, MappingProxyType(dict(results)))))
         elif stage.name in early:
@@ -344,7 +342,6 @@ def with_stored(derivation: Derivation, study: Study | None, names: tuple[str, .
         if name not in derivation.results and cache.enabled:
             entry = read_result(cache, stage_key(derivation.model, study, degree, name))
             if entry is not None:
-                symbols.restore_latex(entry[1])
                 extra[name] = entry[0]
     if not extra:
         return derivation
@@ -377,23 +374,27 @@ def keep_result(cache: Cache, key: str, stage: str, result: Any) -> bool:
 
 def read_result(cache: Cache, key: str) -> tuple[Any, dict] | None:
     """``(result, LaTeX-name entries)`` stored by :func:`keep_result` under ``key``, or None (none
-    stored; an entry of another format or one that does not load is removed, with a note)."""
+    stored; an entry of another format or one that does not load is removed, with a note). The
+    entries are registered (:func:`symflav.core.symbols.restore_latex`), as computing the result
+    would have done."""
     entry = cache.load(key)
     if entry is None:
         return None
     try:
         if entry["format"] != STAGE_ENTRY:
             raise ValueError(entry["format"])
-        return pickle.loads(entry["result"]), dict(entry["latex"])
+        result, latex = pickle.loads(entry["result"]), dict(entry["latex"])
     except Exception as exc:  # noqa: BLE001  (any failure to load means: compute again)
         cache.notes.append(f"cache entry {key} ignored (does not load: {type(exc).__name__}): computed again")
         cache.discard(key)
         return None
+    symbols.restore_latex(latex)
+    return result, latex
 
 
 def _stored(cache: Cache, model: Model, study: Study | None, degree: int | None,
-            stages: list[Stage]) -> dict[str, tuple[Any, dict, float]]:
-    """The results of ``stages`` the cache holds: name -> (result, LaTeX names, seconds of reading it)."""
+            stages: list[Stage]) -> dict[str, tuple[Any, float]]:
+    """The results of ``stages`` the cache holds: name -> (result, seconds of reading it)."""
     found = {}
     if not cache.enabled:
         return found
@@ -401,7 +402,7 @@ def _stored(cache: Cache, model: Model, study: Study | None, degree: int | None,
         start = time.perf_counter()
         entry = read_result(cache, stage_key(model, study, degree, stage.name))
         if entry is not None:
-            found[stage.name] = (*entry, time.perf_counter() - start)
+            found[stage.name] = (entry[0], time.perf_counter() - start)
     return found
 
 
@@ -411,10 +412,7 @@ def cached_result(model: Model, study: Study | None, stage: str, cache: Cache, d
     if not cache.enabled:
         return None
     entry = read_result(cache, stage_key(bind(model, study, degree), study, degree, stage))
-    if entry is None:
-        return None
-    symbols.restore_latex(entry[1])
-    return entry[0]
+    return entry[0] if entry is not None else None
 
 
 __all__ = ["STAGES", "Study", "Derivation", "StageReport", "Unavailable", "available", "available_results",
