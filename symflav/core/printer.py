@@ -421,6 +421,13 @@ def _relation_pieces(tex: str) -> list[str]:
     return [re.sub(r"\s*(?:\\q?quad\s*)?,\s*\\q?quad$", ",", p) for p in pieces if p]
 
 
+def starts_statement(row: str) -> bool:
+    """Whether a display row states something of its own (``lhs = rhs``, a matrix entry) rather
+    than continuing the row before (``+ ...``, ``= ...``): a top-level relation with something
+    before it (:func:`_relation_pieces`)."""
+    return any(_RELATIONS.match(piece) or _RELATIONS.match(" " + piece) for piece in _relation_pieces(row)[1:])
+
+
 def _cut_inside(tex: str, width: int) -> list[str]:
     out: list[str] = []
     for piece in break_latex(tex, width):

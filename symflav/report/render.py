@@ -176,22 +176,8 @@ def _display(latex: str, width: int = printer.COLUMN) -> str:
     rows = printer.display_rows(body, width)
     if len(rows) == 1:
         return "\\[ " + rows[0] + " \\]"
-    lines = [rows[0]] + [row if _is_statement(row) else "\\quad " + row for row in rows[1:]]
+    lines = [rows[0]] + [row if printer.starts_statement(row) else "\\quad " + row for row in rows[1:]]
     return "\\[ \\begin{aligned} &" + " \\\\ &".join(lines) + " \\end{aligned} \\]"
-
-
-_RELATION_MARK = re.compile(r"\\simeq|\\approx|\\sim(?![a-zA-Z])|\\[lg]eq?(?![a-zA-Z])|[=<>]")
-
-
-def _is_statement(row: str) -> bool:
-    """Whether a display row states something of its own (``lhs = rhs``, a matrix entry) rather
-    than continuing the row before (``+ ...``, ``= ...``): a relation outside braces with
-    something before it. Statements are not indented."""
-    flat = row
-    while (shorter := re.sub(r"\{[^{}]*\}", "", flat)) != flat:
-        flat = shorter
-    found = _RELATION_MARK.search(flat)
-    return found is not None and bool(flat[:found.start()].strip())
 
 
 def _witness(w: dict | None, names: dict[str, str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from symflav.core import printer
 from symflav.report import render
 
 
@@ -18,12 +19,12 @@ def test_a_single_note_or_notes_without_a_common_part_share_nothing():
 
 
 def test_matrix_entries_and_equations_start_rows_of_their_own_and_sums_continue_indented():
-    assert render._is_statement(r"\left(M_S^2\right)_{11} \simeq 2 v_1^2")
-    assert render._is_statement(r"m_{P_1}^2 \simeq -2 v_a^2")
-    assert render._is_statement(r"x_{\phi} \leq 1")
-    assert not render._is_statement(r"+ \lambda_1 \left(\phi_1^\dagger \phi_1\right)^2")
-    assert not render._is_statement(r"= 2 v_1")
-    assert not render._is_statement(r"- \frac{a = b}{c}")  # a relation inside braces is not the row's
+    assert printer.starts_statement(r"\left(M_S^2\right)_{11} \simeq 2 v_1^2")
+    assert printer.starts_statement(r"m_{P_1}^2 \simeq -2 v_a^2")
+    assert printer.starts_statement(r"x_{\phi} \leq 1")
+    assert not printer.starts_statement(r"+ \lambda_1 \left(\phi_1^\dagger \phi_1\right)^2")
+    assert not printer.starts_statement(r"= 2 v_1")
+    assert not printer.starts_statement(r"- \frac{a = b}{c}")  # a relation inside braces is not the row's
 
 
 def test_a_wide_printed_matrix_is_aligned_entry_by_entry():
