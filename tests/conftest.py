@@ -31,6 +31,10 @@ from symflav import pipeline
 from symflav.core import spec
 
 REPO = Path(__file__).resolve().parent.parent
+LISTED = ["1.4", "1.7", *[f"2.{i}" for i in range(3, 11)], *[f"3.{i}" for i in range(3, 12)], "4.1", "4.5",
+          *[f"A.{i}" for i in range(2, 19)]]
+"""The equations the built-in study's printed registry must hold (the paper's numbered claims),
+for the tests of the registry and of `symflav check` (one list, importable from any folder)."""
 SESSION_CACHE = Path(tempfile.mkdtemp(prefix="symflav-test-cache-"))
 os.environ["SYMFLAV_CACHE_DIR"] = str(SESSION_CACHE)  # before any test: never the user's cache
 

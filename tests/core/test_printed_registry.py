@@ -8,14 +8,12 @@ import shutil
 import pytest
 import sympy as sp
 
-from conftest import REPO
+from conftest import LISTED, REPO
 from symflav.core import printed, spec
 from symflav.core.errors import SpecError
 from symflav.core.latex_parse import parse_latex, shape_key
 from symflav.core.parsing import ParseError, parse_expression
 
-LISTED = ["1.4", "1.7", *[f"2.{i}" for i in range(3, 11)], *[f"3.{i}" for i in range(3, 12)], "4.1", "4.5",
-          *[f"A.{i}" for i in range(2, 19)]]
 PAPER = REPO.parent / "shared" / "seed" / "000_c3f3727205dc373a.txt"
 
 

@@ -11,8 +11,8 @@ import shutil
 
 import pytest
 
-from conftest import REPO, run_main
-from test_printed_registry import LISTED
+from conftest import LISTED, REPO, run_main
+
 
 STATUSES = {"agrees", "agrees_to_order", "disagrees", "convention", "incomplete", "not_checked"}
 KEYS = {"equation", "object", "entry", "status", "printed", "derived", "difference", "witness", "note"}
